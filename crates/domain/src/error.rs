@@ -1,0 +1,57 @@
+//! The one error vocabulary of the domain. The HTTP layer renders each
+//! variant as RFC 9457 problem+json with a stable `code`.
+
+/// A problem with one input field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's wire name, e.g. `training_ends_on`.
+    pub field: String,
+    /// A stable snake_case code, e.g. `too_long`, `before_start`.
+    pub code: String,
+    /// A human sentence in English; the HTTP layer may translate it.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Why a domain operation refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// The resource does not exist, or the caller may not see it (ids do not leak).
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// The caller can see the resource but may not perform this action.
+    #[error("forbidden: {reason}")]
+    Forbidden { reason: String },
+    /// The request conflicts with the current state (duplicate, wrong status, still referenced).
+    #[error("conflict: {message}")]
+    Conflict { code: &'static str, message: String },
+    /// The input is invalid; one entry per offending field.
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    /// `If-Match` named a version that is no longer current.
+    #[error("precondition failed: the resource has changed (current version {current})")]
+    PreconditionFailed { current: i64 },
+}
+
+impl DomainError {
+    pub fn invalid(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        DomainError::Invalid(vec![FieldError::new(field, code, message)])
+    }
+}

@@ -1,0 +1,429 @@
+//! Connections, pools and the unit-of-work helpers.
+//!
+//! The backend is chosen from the URL scheme (`sqlite://PATH`,
+//! `postgres://…` or `postgresql://…`) by [`DatabaseUrl::parse`]; we never let
+//! diesel guess, because a failed guess hides the driver's real reason.
+//!
+//! SQLite gets two pools: a single-connection write pool (one writer is ~2.5x
+//! faster than several writers fighting over the lock with busy-retry sleeps)
+//! and a read pool of `query_only` connections. PostgreSQL gets one pool that
+//! serves both. `test_on_check_out` is off (it costs a round trip per
+//! checkout); a connection that fails with a connection-level error is marked
+//! broken and dropped by the pool when it is returned instead.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{PgConnection, SqliteConnection};
+
+use crate::error::StoreError;
+
+/// One connection type over both backends; all query code is written against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A parsed database URL. `Display` never shows a password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://followup.db` (relative) or `sqlite:///var/lib/followup/followup.db` (absolute).
+    Sqlite { path: PathBuf },
+    /// `postgres://user:password@host:port/database?…`
+    Postgres { url: String, redacted: String },
+}
+
+/// Why a configured database could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(String),
+    #[error("{0}")]
+    Connect(String),
+    #[error("migrations failed on {database}: {reason}")]
+    Migrate { database: String, reason: String },
+}
+
+impl DatabaseUrl {
+    /// Parse a `FOLLOWUP_DATABASE_URL`. Unknown schemes are refused with the
+    /// list of supported ones.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if let Some(rest) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            if rest.is_empty() {
+                return Err(ConfigError::InvalidUrl(
+                    "`sqlite://` needs a file path, e.g. sqlite://followup.db".into(),
+                ));
+            }
+            return Ok(DatabaseUrl::Sqlite {
+                path: PathBuf::from(rest),
+            });
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let mut parsed = url::Url::parse(raw)
+                .map_err(|e| ConfigError::InvalidUrl(format!("malformed PostgreSQL URL: {e}")))?;
+            if parsed.host_str().is_none_or(str::is_empty)
+                && !parsed.query_pairs().any(|(k, _)| k == "host")
+            {
+                return Err(ConfigError::InvalidUrl("PostgreSQL URL has no host".into()));
+            }
+            // Fail fast on an unreachable host instead of waiting for the OS TCP timeout.
+            if !parsed.query_pairs().any(|(k, _)| k == "connect_timeout") {
+                parsed.query_pairs_mut().append_pair("connect_timeout", "5");
+            }
+            let mut redacted = parsed.clone();
+            if redacted.password().is_some() {
+                let _ = redacted.set_password(Some("***"));
+            }
+            redacted.set_query(None);
+            return Ok(DatabaseUrl::Postgres {
+                url: parsed.to_string(),
+                redacted: redacted.to_string(),
+            });
+        }
+        let scheme = raw.split("://").next().unwrap_or(raw);
+        Err(ConfigError::InvalidUrl(format!(
+            "unsupported scheme in `{scheme}://…`; use sqlite://PATH or postgres://USER@HOST/DB"
+        )))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
+            DatabaseUrl::Postgres { .. } => Backend::Postgres,
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite { path } => write!(f, "sqlite://{}", path.display()),
+            DatabaseUrl::Postgres { redacted, .. } => f.write_str(redacted),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Pool sizes and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Connections in the PostgreSQL pool, or in the SQLite read pool.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before answering 503.
+    pub connection_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            connection_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A connection as the pool holds it: the connection and whether it has
+/// failed at the connection level (then the pool drops it on return).
+pub struct ManagedConnection {
+    conn: DbConnection,
+    broken: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConnectError(String);
+
+#[derive(Debug, Clone)]
+struct Manager {
+    url: DatabaseUrl,
+    read_only: bool,
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, ConnectError> {
+        match &self.url {
+            DatabaseUrl::Postgres { url, redacted } => PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(|e| {
+                    ConnectError(format!(
+                        "cannot connect to PostgreSQL at {redacted}: {}",
+                        connect_reason(&e)
+                    ))
+                }),
+            DatabaseUrl::Sqlite { path } => {
+                let mut conn = open_sqlite(path)?;
+                // busy_timeout first: the pragmas after it may already need the lock.
+                let pragmas = format!(
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA synchronous = FULL; PRAGMA query_only = {};",
+                    if self.read_only { "ON" } else { "OFF" }
+                );
+                conn.batch_execute(&pragmas).map_err(|e| {
+                    ConnectError(format!(
+                        "cannot configure SQLite database {}: {e}",
+                        path.display()
+                    ))
+                })?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+fn connect_reason(e: &ConnectionError) -> String {
+    match e {
+        ConnectionError::BadConnection(msg) => msg.trim().replace('\n', " "),
+        other => other.to_string(),
+    }
+}
+
+fn open_sqlite(path: &Path) -> Result<SqliteConnection, ConnectError> {
+    let shown = path.display();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.is_dir() {
+            return Err(ConnectError(format!(
+                "cannot open SQLite database {shown}: directory {} does not exist",
+                dir.display()
+            )));
+        }
+    }
+    if path.is_dir() {
+        return Err(ConnectError(format!(
+            "cannot open SQLite database {shown}: it is a directory"
+        )));
+    }
+    let as_str = path.to_str().ok_or_else(|| {
+        ConnectError(format!(
+            "cannot open SQLite database {shown}: path is not UTF-8"
+        ))
+    })?;
+    SqliteConnection::establish(as_str).map_err(|e| {
+        ConnectError(format!(
+            "cannot open SQLite database {shown}: {}",
+            connect_reason(&e)
+        ))
+    })
+}
+
+impl ManageConnection for Manager {
+    type Connection = ManagedConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<ManagedConnection, ConnectError> {
+        self.open().map(|conn| ManagedConnection {
+            conn,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectError> {
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(|e| ConnectError(e.to_string()))
+    }
+
+    fn has_broken(&self, conn: &mut ManagedConnection) -> bool {
+        conn.broken || std::thread::panicking()
+    }
+}
+
+#[derive(Debug)]
+struct TracingErrorHandler;
+
+impl r2d2::HandleError<ConnectError> for TracingErrorHandler {
+    fn handle_error(&self, error: ConnectError) {
+        tracing::warn!(%error, "database connection failed");
+    }
+}
+
+/// True when an error means the connection itself is gone.
+pub(crate) fn is_connection_loss(e: &DieselError) -> bool {
+    matches!(
+        e,
+        DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | DieselError::BrokenTransactionManager
+    )
+}
+
+/// The state of one pool, for `/metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolState {
+    pub name: &'static str,
+    pub max_size: u32,
+    pub connections: u32,
+    pub idle: u32,
+}
+
+/// The database: pools plus the unit-of-work helpers every repository uses.
+#[derive(Clone)]
+pub struct Database {
+    url: DatabaseUrl,
+    read: Pool<Manager>,
+    write: Pool<Manager>,
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Database")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Connect once (so a bad URL fails now, with the driver's reason), then
+    /// build the pools.
+    pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, ConfigError> {
+        let writer = Manager {
+            url: url.clone(),
+            read_only: false,
+        };
+        let first = writer.connect().map_err(|e| ConfigError::Connect(e.0))?;
+        let build = |manager: Manager, max: u32| {
+            Pool::builder()
+                .max_size(max.max(1))
+                .min_idle(Some(0))
+                .test_on_check_out(false)
+                .connection_timeout(options.connection_timeout)
+                .error_handler(Box::new(TracingErrorHandler))
+                .build_unchecked(manager)
+        };
+        let (read, write) = match url.backend() {
+            Backend::Postgres => {
+                let pool = build(writer, options.max_connections);
+                (pool.clone(), pool)
+            }
+            Backend::Sqlite => {
+                let reader = Manager {
+                    url: url.clone(),
+                    read_only: true,
+                };
+                (build(reader, options.max_connections), build(writer, 1))
+            }
+        };
+        drop(first);
+        Ok(Database {
+            url: url.clone(),
+            read,
+            write,
+        })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    fn checkout(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>, StoreError> {
+        pool.get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    fn run<T, F>(pool: &Pool<Manager>, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    {
+        let mut managed = Self::checkout(pool)?;
+        let result = f(&mut managed.conn);
+        if let Err(StoreError::Db(e)) = &result {
+            if is_connection_loss(e) {
+                managed.broken = true;
+                return Err(StoreError::Unavailable(e.to_string()));
+            }
+        }
+        result
+    }
+
+    /// Run read-only work on a read connection.
+    pub fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    {
+        Self::run(&self.read, f)
+    }
+
+    /// Run a unit of work that writes, inside one transaction on the write
+    /// connection: all of it commits or none of it does.
+    pub fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    {
+        // On SQLite all writes of this process share one connection, so a
+        // deferred transaction that reads before it writes cannot lose a race
+        // to another writer of ours; other processes wait on busy_timeout.
+        Self::run(&self.write, |conn| conn.transaction(f))
+    }
+
+    /// One round trip on a fresh or pooled connection; a connection that has
+    /// gone stale (e.g. the server restarted) is replaced and tried once more.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let attempt = || self.read(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from));
+        match attempt() {
+            Err(StoreError::Unavailable(_)) => attempt(),
+            other => other,
+        }
+    }
+
+    /// Pool gauges for `/metrics`.
+    pub fn pool_states(&self) -> Vec<PoolState> {
+        let describe = |name, pool: &Pool<Manager>| {
+            let state = pool.state();
+            PoolState {
+                name,
+                max_size: pool.max_size(),
+                connections: state.connections,
+                idle: state.idle_connections,
+            }
+        };
+        match self.backend() {
+            Backend::Postgres => vec![describe("main", &self.write)],
+            Backend::Sqlite => vec![describe("read", &self.read), describe("write", &self.write)],
+        }
+    }
+
+    /// Run the embedded migrations for this backend; returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<String>, ConfigError> {
+        let fail = |reason: String| ConfigError::Migrate {
+            database: self.url.to_string(),
+            reason,
+        };
+        let mut managed = Self::checkout(&self.write).map_err(|e| fail(e.to_string()))?;
+        crate::migrations::run_pending(&mut managed.conn).map_err(fail)
+    }
+}

@@ -1,0 +1,14 @@
+//! followup-persistence: the diesel schema, the pools, the embedded migrations
+//! and the repository implementations, over SQLite and PostgreSQL through one
+//! `MultiConnection`.
+
+pub mod connection;
+pub mod error;
+pub mod migrations;
+pub mod schema;
+pub mod sql_types;
+
+pub use connection::{
+    Backend, ConfigError, Database, DatabaseUrl, DbConnection, PoolOptions, PoolState,
+};
+pub use error::StoreError;

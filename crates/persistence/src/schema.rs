@@ -1,0 +1,362 @@
+//! The database schema, written by hand to match both migration trees
+//! (`migrations/sqlite`, `migrations/postgres`); the migration parity test
+//! fails when this file, or either tree, disagrees with the others.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    organizations (id) {
+        id -> DbUuid,
+        name -> Text,
+        kind -> Text,
+        parent_id -> Nullable<DbUuid>,
+        region -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    users (id) {
+        id -> DbUuid,
+        email -> Text,
+        display_name -> Text,
+        organization_id -> Nullable<DbUuid>,
+        position -> Nullable<Text>,
+        locale -> Text,
+        time_zone -> Text,
+        system_role -> Text,
+        active -> Bool,
+        password_hash -> Text,
+        password_changed_at -> Instant,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    programs (id) {
+        id -> DbUuid,
+        code -> Text,
+        title -> Text,
+        theme -> Nullable<Text>,
+        funder -> Nullable<Text>,
+        partners -> Text,
+        location -> Nullable<Text>,
+        training_starts_on -> Date,
+        training_ends_on -> Date,
+        follow_up_until -> Date,
+        check_in_cadence_days -> Integer,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    memberships (id) {
+        id -> DbUuid,
+        program_id -> DbUuid,
+        user_id -> DbUuid,
+        role -> Text,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    mentorships (id) {
+        id -> DbUuid,
+        program_id -> DbUuid,
+        mentor_id -> DbUuid,
+        delegate_id -> DbUuid,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    action_plans (id) {
+        id -> DbUuid,
+        program_id -> DbUuid,
+        owner_id -> DbUuid,
+        title -> Text,
+        problem_statement -> Nullable<Text>,
+        goal -> Nullable<Text>,
+        target_group -> Nullable<Text>,
+        location -> Nullable<Text>,
+        starts_on -> Date,
+        ends_on -> Date,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        submitted_at -> Nullable<Instant>,
+        approved_at -> Nullable<Instant>,
+        closed_at -> Nullable<Instant>,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    activities (id) {
+        id -> DbUuid,
+        plan_id -> DbUuid,
+        title -> Text,
+        description -> Nullable<Text>,
+        starts_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        status -> Text,
+        completed_on -> Nullable<Date>,
+        position -> Integer,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    indicators (id) {
+        id -> DbUuid,
+        plan_id -> DbUuid,
+        name -> Text,
+        unit -> Nullable<Text>,
+        baseline -> Double,
+        target -> Double,
+        direction -> Text,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    measurements (id) {
+        id -> DbUuid,
+        indicator_id -> DbUuid,
+        value -> Double,
+        measured_on -> Date,
+        note -> Nullable<Text>,
+        evidence -> Text,
+        recorded_by -> DbUuid,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    check_ins (id) {
+        id -> DbUuid,
+        plan_id -> DbUuid,
+        author_id -> DbUuid,
+        reported_on -> Date,
+        summary -> Text,
+        progress -> Text,
+        confidence -> Integer,
+        achievements -> Nullable<Text>,
+        challenges -> Nullable<Text>,
+        support_needed -> Nullable<Text>,
+        next_steps -> Nullable<Text>,
+        evidence -> Text,
+        review_status -> Text,
+        review_note -> Nullable<Text>,
+        reviewer_id -> Nullable<DbUuid>,
+        reviewed_at -> Nullable<Instant>,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    comments (id) {
+        id -> DbUuid,
+        plan_id -> DbUuid,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<DbUuid>,
+        author_id -> DbUuid,
+        body -> Text,
+        visibility -> Text,
+        version -> BigInt,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    audit_events (id) {
+        id -> DbUuid,
+        occurred_at -> Instant,
+        actor_id -> Nullable<DbUuid>,
+        entity_type -> Text,
+        entity_id -> DbUuid,
+        program_id -> Nullable<DbUuid>,
+        plan_id -> Nullable<DbUuid>,
+        action -> Text,
+        changes -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    sessions (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        created_at -> Instant,
+        last_used_at -> Instant,
+        expires_at -> Instant,
+        revoked_at -> Nullable<Instant>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    refresh_tokens (id) {
+        id -> DbUuid,
+        session_id -> DbUuid,
+        token_hash -> Text,
+        issued_at -> Instant,
+        expires_at -> Instant,
+        rotated_at -> Nullable<Instant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    idempotency_keys (user_id, idempotency_key) {
+        user_id -> DbUuid,
+        idempotency_key -> Text,
+        request_method -> Text,
+        request_path -> Text,
+        request_hash -> Text,
+        response_status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Instant,
+        expires_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    changes (seq) {
+        seq -> BigInt,
+        entity_type -> Text,
+        entity_id -> DbUuid,
+        program_id -> Nullable<DbUuid>,
+        plan_id -> Nullable<DbUuid>,
+        op -> Text,
+        version -> BigInt,
+        changed_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    sync_counter (id) {
+        id -> Integer,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    server_settings (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Instant,
+    }
+}
+
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(memberships -> programs (program_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(mentorships -> programs (program_id));
+diesel::joinable!(mentorships -> users (mentor_id));
+diesel::joinable!(action_plans -> programs (program_id));
+diesel::joinable!(action_plans -> users (owner_id));
+diesel::joinable!(activities -> action_plans (plan_id));
+diesel::joinable!(indicators -> action_plans (plan_id));
+diesel::joinable!(measurements -> indicators (indicator_id));
+diesel::joinable!(measurements -> users (recorded_by));
+diesel::joinable!(check_ins -> action_plans (plan_id));
+diesel::joinable!(check_ins -> users (author_id));
+diesel::joinable!(comments -> action_plans (plan_id));
+diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(audit_events -> users (actor_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::joinable!(idempotency_keys -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    programs,
+    memberships,
+    mentorships,
+    action_plans,
+    activities,
+    indicators,
+    measurements,
+    check_ins,
+    comments,
+    audit_events,
+    sessions,
+    refresh_tokens,
+    idempotency_keys,
+    changes,
+    sync_counter,
+    server_settings,
+);

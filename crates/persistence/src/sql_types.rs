@@ -1,0 +1,172 @@
+//! Column types that differ between the two backends.
+//!
+//! * [`DbUuid`]: native `uuid` on PostgreSQL, `TEXT` (hyphenated, lower case) on SQLite.
+//! * [`Instant`]: `timestamptz` on PostgreSQL, `TEXT` on SQLite written as a
+//!   fixed-width RFC 3339 UTC string (`2026-11-28T08:30:00.000000Z`), so that
+//!   text order is time order and indexes on it sort correctly.
+//!
+//! Both have `ToSql`/`FromSql` for `Pg`, `Sqlite` and the multi-connection
+//! backend, implemented directly on `uuid::Uuid` and `chrono::DateTime<Utc>`.
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use diesel::deserialize::{self, FromSql};
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{HasSqlType, Text, Timestamptz};
+use diesel::sqlite::{Sqlite, SqliteValue};
+
+use crate::connection::MultiBackend;
+
+/// A UUID column.
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
+#[diesel(postgres_type(name = "uuid"))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct DbUuid;
+
+/// A point in time, always UTC.
+#[derive(
+    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+)]
+#[diesel(postgres_type(name = "timestamptz"))]
+#[diesel(sqlite_type(name = "Text"))]
+pub struct Instant;
+
+// ---- DbUuid -----------------------------------------------------------------
+
+impl ToSql<DbUuid, Pg> for uuid::Uuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <uuid::Uuid as ToSql<diesel::sql_types::Uuid, Pg>>::to_sql(self, out)
+    }
+}
+
+impl FromSql<DbUuid, Pg> for uuid::Uuid {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        <uuid::Uuid as FromSql<diesel::sql_types::Uuid, Pg>>::from_sql(bytes)
+    }
+}
+
+impl ToSql<DbUuid, Sqlite> for uuid::Uuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.hyphenated().to_string());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbUuid, Sqlite> for uuid::Uuid {
+    fn from_sql(bytes: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
+        Ok(uuid::Uuid::parse_str(&text)?)
+    }
+}
+
+impl HasSqlType<DbUuid> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        MultiBackend::lookup_sql_type::<DbUuid>(lookup)
+    }
+}
+
+impl ToSql<DbUuid, MultiBackend> for uuid::Uuid {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((DbUuid, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<DbUuid, MultiBackend> for uuid::Uuid {
+    fn from_sql(
+        bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        bytes.from_sql::<uuid::Uuid, DbUuid>()
+    }
+}
+
+// ---- Instant ----------------------------------------------------------------
+
+/// The SQLite text form of an instant: fixed width, microseconds, `Z`.
+pub fn instant_to_text(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn instant_from_text(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(at) => Ok(at.with_timezone(&Utc)),
+        // Accept SQLite's own `CURRENT_TIMESTAMP` form too ("YYYY-MM-DD HH:MM:SS").
+        Err(e) => NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+            .map(|naive| naive.and_utc())
+            .map_err(|_| e),
+    }
+}
+
+impl ToSql<Instant, Pg> for DateTime<Utc> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <DateTime<Utc> as ToSql<Timestamptz, Pg>>::to_sql(self, out)
+    }
+}
+
+impl FromSql<Instant, Pg> for DateTime<Utc> {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(bytes)
+    }
+}
+
+impl ToSql<Instant, Sqlite> for DateTime<Utc> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(instant_to_text(self));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Instant, Sqlite> for DateTime<Utc> {
+    fn from_sql(bytes: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
+        Ok(instant_from_text(&text)?)
+    }
+}
+
+impl HasSqlType<Instant> for MultiBackend {
+    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+        MultiBackend::lookup_sql_type::<Instant>(lookup)
+    }
+}
+
+impl ToSql<Instant, MultiBackend> for DateTime<Utc> {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((Instant, self));
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Instant, MultiBackend> for DateTime<Utc> {
+    fn from_sql(
+        bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+    ) -> deserialize::Result<Self> {
+        bytes.from_sql::<DateTime<Utc>, Instant>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn instant_text_is_fixed_width_and_round_trips() {
+        let early = Utc
+            .with_ymd_and_hms(2023, 5, 1, 9, 0, 0)
+            .single()
+            .unwrap_or_default();
+        let late = early + chrono::Duration::microseconds(1_500_001);
+        let (a, b) = (instant_to_text(&early), instant_to_text(&late));
+        assert_eq!(a, "2023-05-01T09:00:00.000000Z");
+        assert_eq!(a.len(), b.len());
+        assert!(a < b, "text order must be time order");
+        assert_eq!(instant_from_text(&b).ok(), Some(late));
+        assert_eq!(
+            instant_from_text("2023-05-01 09:00:00").ok(),
+            Some(early),
+            "SQLite CURRENT_TIMESTAMP form is read too"
+        );
+    }
+}
