@@ -1,1 +1,132 @@
+//! followup-http: DTOs, handlers, the auth extractor, problem+json errors,
+//! the OpenAPI document and the route table.
+//!
+//! [`app`] builds the actix-web application; [`openapi`] builds the same
+//! route table without serving it, for `followup openapi` and the drift test.
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpMessage};
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use followup_persistence::Database;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub mod openapi;
+pub mod ops;
+pub mod problem;
+
+pub use problem::{ApiError, Problem};
+
+/// Largest JSON body accepted, in bytes.
+pub const JSON_BODY_LIMIT: usize = 256 * 1024;
+
+/// Shared state of every worker.
+pub struct AppState {
+    pub db: Database,
+    pub registry: prometheus::Registry,
+}
+
+/// Everything [`app`] needs, built once per process and shared by the workers.
+#[derive(Clone)]
+pub struct Shared {
+    pub state: web::Data<AppState>,
+    pub http_metrics: PrometheusMetrics,
+    pub docs_enabled: bool,
+}
+
+impl Shared {
+    pub fn new(
+        db: Database,
+        docs_enabled: bool,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let registry = prometheus::Registry::new();
+        registry.register(Box::new(ops::PoolCollector::new(db.clone())?))?;
+        let http_metrics = PrometheusMetricsBuilder::new("followup")
+            .registry(registry.clone())
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()?;
+        Ok(Self {
+            state: web::Data::new(AppState { db, registry }),
+            http_metrics,
+            docs_enabled,
+        })
+    }
+}
+
+/// The route table, shared by the server and the document generator.
+fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::live)
+        .service(ops::ready)
+        .service(ops::metrics);
+}
+
+/// The OpenAPI document, exactly as `/api-docs/openapi.json` serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes)
+        .split_for_parts();
+    openapi::finish(api)
+}
+
+/// The application, one per worker.
+pub fn app(
+    shared: &Shared,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .app_data(shared.state.clone())
+        .app_data(
+            web::JsonConfig::default()
+                .limit(JSON_BODY_LIMIT)
+                .content_type_required(true)
+                .error_handler(problem::json_error),
+        )
+        .app_data(web::PathConfig::default().error_handler(problem::path_error))
+        .app_data(web::QueryConfig::default().error_handler(problem::query_error))
+        .app_data(web::PayloadConfig::default().limit(JSON_BODY_LIMIT))
+        .configure(routes)
+        .split_for_parts();
+    let api = openapi::finish(api);
+    let app = if shared.docs_enabled {
+        app.service(web::redirect("/docs", "/docs/"))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", api))
+    } else {
+        app
+    };
+    app.default_service(web::to(problem::not_found_route))
+        .wrap(shared.http_metrics.clone())
+        .wrap(from_fn(request_id_header))
+        .wrap(TracingLogger::default())
+}
+
+/// Echo the request id that tracing-actix-web assigned, so a client can quote
+/// it and an operator can find the request's log lines.
+async fn request_id_header(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req.extensions().get::<RequestId>().copied();
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}

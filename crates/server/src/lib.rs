@@ -1,1 +1,11 @@
+//! followup-server: the `followup` binary's CLI, configuration, telemetry,
+//! wiring, start-up and graceful shutdown. The library half lets the
+//! black-box tests start the real server in-process on a random port.
 
+pub mod cli;
+pub mod config;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::ServeConfig;
+pub use startup::Application;

@@ -1,1 +1,7 @@
+//! All black-box tests in one binary. Each `backend_test!` runs on SQLite and
+//! on PostgreSQL (`NAME::sqlite`, `NAME::postgres`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod conventions;
+mod operations;
+mod outage;

@@ -1,0 +1,85 @@
+//! The OpenAPI 3.1 document: metadata, the security scheme, shared schemas,
+//! and the problem+json responses listed on every operation.
+
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
+
+use crate::problem::{Problem, ProblemFieldError};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Followup API",
+        description = "Tracks post-training action plans: delegates carry out the plan they drafted during an \
+international training programme, and mentors help, direct and monitor it until the follow-up period ends.\n\n\
+Errors are RFC 9457 `application/problem+json` with a stable `code`; validation errors list `errors[]` per field.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    components(schemas(Problem, ProblemFieldError)),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "operations", description = "Health checks and metrics, outside /api/v1"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut bearer = Http::new(HttpAuthScheme::Bearer);
+        bearer.bearer_format = Some("JWT".into());
+        bearer.description = Some("Access token from POST /api/v1/auth/login".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
+    }
+}
+
+/// Final touches applied to the collected document: the version, and a
+/// problem+json response for every 4XX/5XX an operation does not list itself.
+pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
+            .build()
+    };
+    let add_defaults = |op: &mut Operation| {
+        for (range, description) in [
+            ("4XX", "Client error (problem+json)"),
+            ("5XX", "Server error (problem+json)"),
+        ] {
+            op.responses
+                .responses
+                .entry(range.to_owned())
+                .or_insert_with(|| {
+                    RefOr::T(
+                        ResponseBuilder::new()
+                            .description(description)
+                            .content("application/problem+json", problem())
+                            .build(),
+                    )
+                });
+        }
+    };
+    for item in api.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            add_defaults(op);
+        }
+    }
+    api
+}

@@ -1,0 +1,138 @@
+//! Operational endpoints at the root, outside `/api/v1`: liveness, readiness
+//! and Prometheus metrics.
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpResponse};
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+use prometheus::{Encoder, IntGaugeVec, Opts, TextEncoder};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+/// Liveness and readiness answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the check passed.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// The database backend, on the readiness check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "postgres")]
+    pub database: Option<&'static str>,
+}
+
+/// Liveness: the process is up and serving. Never touches the database.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The process is alive", body = Health))
+)]
+#[get("/health/live")]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Health {
+            status: "ok",
+            database: None,
+        })
+}
+
+/// Readiness: one round trip to the database. Answers 503 problem+json with
+/// `Retry-After` while the database is unreachable and 200 again as soon as
+/// it is back; the process keeps running either way.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answered", body = Health),
+        (status = 503, description = "The database is unreachable", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    web::block(move || db.ping()).await??;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Health {
+            status: "ok",
+            database: Some(state.db.backend().as_str()),
+        }))
+}
+
+/// Prometheus metrics in the text exposition format: `followup_http_requests_total`
+/// and `followup_http_requests_duration_seconds` by route pattern, method and
+/// status; `followup_db_pool_connections` and `followup_db_pool_idle_connections`
+/// and `followup_db_pool_max_connections` by pool.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let families = state.registry.gather();
+    let mut body = Vec::new();
+    TextEncoder::new()
+        .encode(&families, &mut body)
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, prometheus::TEXT_FORMAT))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// Reads the pool gauges at scrape time.
+pub struct PoolCollector {
+    db: followup_persistence::Database,
+    connections: IntGaugeVec,
+    idle: IntGaugeVec,
+    max: IntGaugeVec,
+}
+
+impl PoolCollector {
+    pub fn new(db: followup_persistence::Database) -> Result<Self, prometheus::Error> {
+        let gauge = |name: &str, help: &str| {
+            IntGaugeVec::new(
+                Opts::new(name, help)
+                    .namespace("followup")
+                    .subsystem("db_pool"),
+                &["pool"],
+            )
+        };
+        Ok(Self {
+            db,
+            connections: gauge("connections", "Open connections in the pool")?,
+            idle: gauge("idle_connections", "Idle connections in the pool")?,
+            max: gauge("max_connections", "Maximum size of the pool")?,
+        })
+    }
+}
+
+impl Collector for PoolCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        [&self.connections, &self.idle, &self.max]
+            .into_iter()
+            .flat_map(|g| g.desc())
+            .collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        for state in self.db.pool_states() {
+            self.connections
+                .with_label_values(&[state.name])
+                .set(i64::from(state.connections));
+            self.idle
+                .with_label_values(&[state.name])
+                .set(i64::from(state.idle));
+            self.max
+                .with_label_values(&[state.name])
+                .set(i64::from(state.max_size));
+        }
+        [&self.connections, &self.idle, &self.max]
+            .into_iter()
+            .flat_map(|g| g.collect())
+            .collect()
+    }
+}

@@ -1,0 +1,306 @@
+//! RFC 9457 problem details: the one error type of the HTTP layer.
+//!
+//! Which error to use where:
+//! * A handler returns `Result<_, ApiError>`. Domain and storage errors
+//!   convert into it with `?` (`From<DomainError>`, `From<StoreError>`).
+//! * Extractor failures (malformed JSON, wrong content type, oversized body,
+//!   bad path or query) are routed here by the handlers installed in
+//!   [`crate::app`], so no plain-text error ever leaves the server.
+//! * Anything unexpected becomes [`ApiError::internal`]: the cause is logged
+//!   with the request's span and the client sees an opaque 500 with the same
+//!   body shape and nothing of the internals.
+
+use std::fmt;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use followup_domain::{DomainError, FieldError};
+use followup_persistence::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid input field.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct ProblemFieldError {
+    /// The field's wire name (`training_ends_on`, `evidence[0].url`); empty for the body as a whole.
+    #[schema(example = "training_ends_on")]
+    pub field: String,
+    /// A stable snake_case code.
+    #[schema(example = "before_start")]
+    pub code: String,
+    /// A human sentence.
+    #[schema(example = "must be on or after training_starts_on")]
+    pub message: String,
+}
+
+/// An error, as RFC 9457 `application/problem+json`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type (relative to the API).
+    #[serde(rename = "type")]
+    #[schema(example = "/problems/validation_failed")]
+    pub problem_type: String,
+    /// A short summary of the problem type.
+    #[schema(example = "Validation failed")]
+    pub title: String,
+    /// The HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What went wrong in this occurrence.
+    #[schema(example = "The request body has 1 invalid field.")]
+    pub detail: String,
+    /// A stable snake_case code clients can switch on.
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// One entry per invalid field (validation errors only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemFieldError>,
+}
+
+/// The HTTP error type.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    title: &'static str,
+    detail: String,
+    errors: Vec<ProblemFieldError>,
+    retry_after: Option<u64>,
+    allow: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            allow: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+    }
+
+    pub fn method_not_allowed(allow: &str) -> Self {
+        let mut e = Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed",
+            format!("This resource supports: {allow}."),
+        );
+        e.allow = Some(allow.to_owned());
+        e
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let n = errors.len();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "Validation failed",
+            format!(
+                "The request has {n} invalid field{}.",
+                if n == 1 { "" } else { "s" }
+            ),
+        );
+        e.errors = errors
+            .into_iter()
+            .map(|f| ProblemFieldError {
+                field: f.field,
+                code: f.code,
+                message: f.message,
+            })
+            .collect();
+        e
+    }
+
+    /// 503 while the database cannot be reached; clients may retry.
+    pub fn unavailable(retry_after_secs: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service unavailable",
+            "The database is unreachable. Retry shortly.",
+        );
+        e.retry_after = Some(retry_after_secs);
+        e
+    }
+
+    /// An unexpected failure: log the cause here, answer an opaque 500.
+    pub fn internal(cause: &dyn fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal server error",
+            "An unexpected error occurred. It has been logged.",
+        )
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            problem_type: format!("/problems/{}", self.code),
+            title: self.title.to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail.clone(),
+            code: self.code.to_owned(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        if let Some(secs) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.clone()));
+        }
+        match serde_json::to_vec(&self.problem()) {
+            Ok(body) => response.body(body),
+            Err(_) => response.finish(),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::NotFound { entity } => {
+                ApiError::not_found(format!("No {entity} with that id is visible to you."))
+            }
+            DomainError::Forbidden { reason } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", reason)
+            }
+            DomainError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, "Conflict", message)
+            }
+            DomainError::Invalid(errors) => ApiError::validation(errors),
+            DomainError::PreconditionFailed { current } => ApiError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition failed",
+                format!("The resource has changed; its current version is {current}."),
+            ),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => d.into(),
+            StoreError::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                ApiError::unavailable(2)
+            }
+            StoreError::Db(db) => ApiError::internal(&db),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(&e)
+    }
+}
+
+// ---- extractor errors -------------------------------------------------------
+
+/// `web::JsonConfig` error handler: malformed JSON, wrong content type, body too large.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as J;
+    let api = match &err {
+        J::OverflowKnownLength { length, limit } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            format!("The body is {length} bytes; the limit is {limit} bytes."),
+        ),
+        J::Overflow { limit } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            format!("The body exceeds the limit of {limit} bytes."),
+        ),
+        J::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "Send the body as application/json.",
+        ),
+        J::Deserialize(e) if e.is_data() => {
+            let mut api =
+                ApiError::validation(vec![FieldError::new("", "invalid_value", e.to_string())]);
+            api.detail = format!("The body does not match the expected shape: {e}");
+            api
+        }
+        J::Deserialize(e) => {
+            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        }
+        other => ApiError::bad_request("bad_body", format!("The body could not be read: {other}")),
+    };
+    api.into()
+}
+
+/// `web::PathConfig` error handler.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::not_found(format!("No such resource: {err}")).into()
+}
+
+/// `web::QueryConfig` error handler.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    ApiError::bad_request("invalid_query", format!("Invalid query parameters: {err}")).into()
+}
+
+/// The default service: any path the API does not serve.
+pub async fn not_found_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "No route for {} {}.",
+        req.method(),
+        req.path()
+    )))
+}

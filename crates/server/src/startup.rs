@@ -1,0 +1,119 @@
+//! Wiring: open the database, migrate, bind, build the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::HttpServer;
+use anyhow::Context;
+use followup_persistence::{Database, DatabaseUrl};
+
+use crate::config::ServeConfig;
+
+/// A built, bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Database,
+}
+
+/// Open the database named by the configuration and apply pending migrations.
+pub fn open_database(args: &crate::config::DatabaseArgs) -> anyhow::Result<Database> {
+    let url = DatabaseUrl::parse(&args.database_url)?;
+    let db = Database::connect(&url, &args.pool_options())?;
+    let applied = db.migrate()?;
+    if applied.is_empty() {
+        tracing::info!(database = %url, "database schema is up to date");
+    } else {
+        tracing::info!(database = %url, migrations = ?applied, "applied migrations");
+    }
+    Ok(db)
+}
+
+impl Application {
+    /// Open and migrate the database, bind the address, build the server.
+    /// Blocking work: call before the server starts serving.
+    pub fn build(config: &ServeConfig) -> anyhow::Result<Self> {
+        let db = open_database(&config.database)?;
+        let listener = TcpListener::bind(&config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener
+            .local_addr()
+            .context("cannot read the bound address")?
+            .port();
+        let shared = followup_http::Shared::new(db.clone(), config.docs)
+            .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?;
+        let mut server = HttpServer::new(move || followup_http::app(&shared))
+            .shutdown_timeout(config.shutdown_timeout)
+            // Signals are handled by `run_until_stopped` (SIGINT and SIGTERM
+            // both stop gracefully; actix's default treats SIGINT as a hard stop).
+            .disable_signals();
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        let server = server
+            .listen(listener)
+            .context("cannot start the HTTP server")?
+            .run();
+        tracing::info!(address = %config.bind, port, database = %db.url(), "listening");
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// A handle to stop the server (gracefully or not) from elsewhere.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serve until the server is stopped through its handle.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    /// Serve until SIGINT or SIGTERM, then stop accepting connections, let
+    /// in-flight requests finish (up to the shutdown timeout) and return.
+    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let server = tokio::spawn(self.server);
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        handle.stop(true).await;
+        server
+            .await
+            .context("server task failed")?
+            .context("server failed")?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
