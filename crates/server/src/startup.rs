@@ -36,10 +36,10 @@ impl Application {
         let db = open_database(&config.database)?;
         let listener = TcpListener::bind(&config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
-        let port = listener
+        let bound = listener
             .local_addr()
-            .context("cannot read the bound address")?
-            .port();
+            .context("cannot read the bound address")?;
+        let port = bound.port();
         let shared = followup_http::Shared::new(db.clone(), config.docs)
             .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?;
         let mut server = HttpServer::new(move || followup_http::app(&shared))
@@ -54,7 +54,7 @@ impl Application {
             .listen(listener)
             .context("cannot start the HTTP server")?
             .run();
-        tracing::info!(address = %config.bind, port, database = %db.url(), "listening");
+        tracing::info!(address = %bound, port, database = %db.url(), "listening");
         Ok(Self { port, server, db })
     }
 

@@ -1,0 +1,305 @@
+//! The `followup` binary as an operator meets it: start-up with no
+//! configuration, clear failures, the OpenAPI drift check, and graceful
+//! shutdown on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use followup_tests::TestDatabase;
+
+const BIN: &str = env!("CARGO_BIN_EXE_followup");
+
+/// The binary with no `FOLLOWUP_*` variables from the caller's environment.
+fn followup(cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(cwd).env_clear().env("FOLLOWUP_LOG", "info");
+    cmd
+}
+
+/// A running `followup serve` whose log lines are collected.
+struct Served {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    port: u16,
+}
+
+impl Served {
+    fn start(mut cmd: Command) -> Served {
+        let mut child = cmd
+            .arg("serve")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        let port = loop {
+            let line = lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "the server did not log `listening` in time:\n{}",
+                        seen.join("\n")
+                    )
+                });
+            let port = line
+                .split(" port=")
+                .nth(1)
+                .map(|rest| rest.split_whitespace().next().unwrap().parse().unwrap());
+            seen.push(line);
+            if let Some(port) = port {
+                break port;
+            }
+        };
+        Served {
+            child,
+            lines,
+            seen,
+            port,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn log(&mut self) -> String {
+        self.seen.extend(self.lines.try_iter());
+        self.seen.join("\n")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn the_committed_openapi_document_is_what_the_binary_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = followup(dir.path()).arg("openapi").output().unwrap();
+    assert!(
+        output.status.success(),
+        "followup openapi failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let committed =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json"))
+            .unwrap();
+    assert!(
+        output.stdout == committed,
+        "openapi/openapi.json has drifted from the code; regenerate it with\n  \
+         cargo run -p followup-server -- openapi > openapi/openapi.json"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+}
+
+#[test]
+fn serve_with_no_configuration_creates_and_migrates_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Only the port is chosen here (0: any free one), everything else is the default.
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
+    let mut served = Served::start(cmd);
+    assert!(
+        dir.path().join("followup.db").is_file(),
+        "the default database file ./followup.db is created"
+    );
+    let ready = client().get(served.url("/health/ready")).send().unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().unwrap();
+    assert_eq!(body["database"], "sqlite");
+    assert!(
+        served.log().contains("applied migrations"),
+        "the first start logs the migrations it applied"
+    );
+}
+
+#[test]
+fn migrate_applies_the_schema_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    for _ in 0..2 {
+        let output = followup(dir.path())
+            .args(["migrate", "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert!(dir.path().join("m.db").is_file());
+}
+
+fn assert_fails_fast(url: &str, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let output = followup(dir.path())
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", url])
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "serve must fail for {url}");
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "failed after {elapsed:?}, more than 10 s"
+    );
+    for needle in expected {
+        assert!(
+            stderr.contains(needle),
+            "the message names `{needle}`:\n{stderr}"
+        );
+    }
+    assert!(
+        !stderr.contains("invalid connection url"),
+        "not diesel's generic message:\n{stderr}"
+    );
+}
+
+#[test]
+fn serve_fails_fast_and_clearly_when_the_sqlite_directory_is_missing() {
+    assert_fails_fast(
+        "sqlite:///nonexistent-followup-dir/sub/followup.db",
+        &["/nonexistent-followup-dir/sub", "does not exist"],
+    );
+}
+
+#[test]
+fn serve_fails_fast_and_clearly_when_postgres_is_unreachable() {
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    assert_fails_fast(
+        "postgres://followup@127.0.0.1:1/followup",
+        &["PostgreSQL", "127.0.0.1", "refused"],
+    );
+}
+
+#[test]
+fn serve_refuses_an_unknown_database_scheme() {
+    assert_fails_fast(
+        "mysql://root@127.0.0.1/followup",
+        &["unsupported scheme", "sqlite://", "postgres://"],
+    );
+}
+
+#[test]
+fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
+    // A request that takes seconds: a readiness check while PostgreSQL refuses
+    // connections waits for the pool's connection timeout before answering.
+    let Some(db) = TestDatabase::postgres() else {
+        eprintln!(
+            "[postgres] skipped: {} is not set",
+            followup_tests::POSTGRES_URL_VAR
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0")
+        .env("FOLLOWUP_DATABASE_URL", &db.url);
+    let mut served = Served::start(cmd);
+    assert_eq!(
+        client()
+            .get(served.url("/health/ready"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let name = db.pg_name().unwrap().to_owned();
+    db.pg_admin_execute(&format!(
+        "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+    ));
+    let url = served.url("/health/ready");
+    let started = Instant::now();
+    let slow = std::thread::spawn(move || client().get(url).send().map(|r| r.status().as_u16()));
+    std::thread::sleep(Duration::from_millis(700));
+    served.signal("TERM");
+    let status = slow
+        .join()
+        .unwrap()
+        .expect("the in-flight request must complete, not be cut");
+    assert_eq!(status, 503, "the slow request got its real answer");
+    assert!(
+        started.elapsed() > Duration::from_millis(700),
+        "the request was in flight when SIGTERM arrived"
+    );
+    let exit = served.wait_exit(Duration::from_secs(20));
+    assert!(
+        exit.success(),
+        "exit status after SIGTERM: {exit:?}\n{}",
+        served.log()
+    );
+    db.pg_admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+}
+
+#[test]
+fn sigint_stops_gracefully_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
+    let mut served = Served::start(cmd);
+    assert_eq!(
+        client()
+            .get(served.url("/health/live"))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
+    served.signal("INT");
+    let exit = served.wait_exit(Duration::from_secs(20));
+    assert!(exit.success(), "exit status after SIGINT: {exit:?}");
+    assert!(served.log().contains("stopped"), "the shutdown is logged");
+}
