@@ -20,6 +20,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
+pub mod routing;
 
 pub use problem::{ApiError, Problem};
 
@@ -30,6 +31,7 @@ pub const JSON_BODY_LIMIT: usize = 256 * 1024;
 pub struct AppState {
     pub db: Database,
     pub registry: prometheus::Registry,
+    pub routes: routing::RouteTable,
 }
 
 /// Everything [`app`] needs, built once per process and shared by the workers.
@@ -51,8 +53,13 @@ impl Shared {
             .registry(registry.clone())
             .mask_unmatched_patterns("UNMATCHED")
             .build()?;
+        let routes = routing::RouteTable::from_openapi(&openapi());
         Ok(Self {
-            state: web::Data::new(AppState { db, registry }),
+            state: web::Data::new(AppState {
+                db,
+                registry,
+                routes,
+            }),
             http_metrics,
             docs_enabled,
         })
@@ -110,7 +117,7 @@ pub fn app(
     } else {
         app
     };
-    app.default_service(web::to(problem::not_found_route))
+    app.default_service(web::to(routing::unmatched))
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
         .wrap(TracingLogger::default())

@@ -295,12 +295,3 @@ pub fn query_error(
 ) -> actix_web::Error {
     ApiError::bad_request("invalid_query", format!("Invalid query parameters: {err}")).into()
 }
-
-/// The default service: any path the API does not serve.
-pub async fn not_found_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(format!(
-        "No route for {} {}.",
-        req.method(),
-        req.path()
-    )))
-}

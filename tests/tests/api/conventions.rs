@@ -11,9 +11,9 @@ backend_test!(
 );
 
 backend_test!(
-    async fn a_wrong_method_on_an_operational_endpoint_is_not_a_server_error(app) {
+    async fn a_wrong_method_on_a_served_path_is_405_with_allow(app) {
         let response = app.client.post(app.url("/health/ready")).send().await.unwrap();
-        assert!(response.status().is_client_error(), "client error, got {}", response.status());
-        assert_eq!(response.headers()["content-type"], "application/problem+json");
+        assert_eq!(response.headers()["allow"], "GET");
+        assert_problem(response, 405, "method_not_allowed").await;
     }
 );
