@@ -74,30 +74,18 @@ impl TestDatabase {
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("cannot create a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("followup.db").display());
-        Self {
-            backend: Backend::Sqlite,
-            url,
-            sqlite_dir: Some(dir),
-            pg: None,
-        }
+        Self { backend: Backend::Sqlite, url, sqlite_dir: Some(dir), pg: None }
     }
 
     /// A freshly created PostgreSQL database; `None` when not configured outside CI.
     pub fn postgres() -> Option<Self> {
         let admin = postgres_admin_url()?;
         let name = format!("followup_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
-            panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable: {e}")
-        });
-        conn.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("cannot create the test database");
+        let mut conn = PgConnection::establish(&admin)
+            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable: {e}"));
+        conn.batch_execute(&format!("CREATE DATABASE {name}")).expect("cannot create the test database");
         let url = with_database(&admin, &name);
-        Some(Self {
-            backend: Backend::Postgres,
-            url,
-            sqlite_dir: None,
-            pg: Some((admin, name)),
-        })
+        Some(Self { backend: Backend::Postgres, url, sqlite_dir: None, pg: Some((admin, name)) })
     }
 
     pub fn create(backend: Backend) -> Option<Self> {
@@ -157,10 +145,7 @@ impl TestApp {
     /// Start the server on `backend`; `None` when that backend is not configured.
     pub async fn spawn(backend: Backend) -> Option<Self> {
         let Some(db) = TestDatabase::create(backend) else {
-            eprintln!(
-                "[{}] skipped: {POSTGRES_URL_VAR} is not set",
-                backend.name()
-            );
+            eprintln!("[{}] skipped: {POSTGRES_URL_VAR} is not set", backend.name());
             return None;
         };
         Some(Self::spawn_on(db).await)
@@ -183,13 +168,7 @@ impl TestApp {
             .build()
             .expect("cannot build the HTTP client");
         eprintln!("[{}] server at {address}", db.backend.name());
-        Self {
-            backend: db.backend,
-            address,
-            client,
-            db,
-            handle,
-        }
+        Self { backend: db.backend, address, client, db, handle }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -197,11 +176,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request failed")
+        self.client.get(self.url(path)).send().await.expect("request failed")
     }
 
     /// Stop the server, letting in-flight requests finish.
@@ -221,16 +196,9 @@ impl Drop for TestApp {
 /// Assert a response is RFC 9457 problem+json with this status and code; returns the body.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(
-        content_type, "application/problem+json",
-        "problem responses use application/problem+json"
-    );
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(content_type, "application/problem+json", "problem responses use application/problem+json");
     let body: Value = response.json().await.expect("problem body is not JSON");
     assert_eq!(body["status"], status, "status field: {body}");
     assert_eq!(body["code"], code, "code field: {body}");

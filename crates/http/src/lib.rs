@@ -43,10 +43,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(
-        db: Database,
-        docs_enabled: bool,
-    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    pub fn new(db: Database, docs_enabled: bool) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let registry = prometheus::Registry::new();
         registry.register(Box::new(ops::PoolCollector::new(db.clone())?))?;
         let http_metrics = PrometheusMetricsBuilder::new("followup")
@@ -54,32 +51,19 @@ impl Shared {
             .mask_unmatched_patterns("UNMATCHED")
             .build()?;
         let routes = routing::RouteTable::from_openapi(&openapi());
-        Ok(Self {
-            state: web::Data::new(AppState {
-                db,
-                registry,
-                routes,
-            }),
-            http_metrics,
-            docs_enabled,
-        })
+        Ok(Self { state: web::Data::new(AppState { db, registry, routes }), http_metrics, docs_enabled })
     }
 }
 
 /// The route table, shared by the server and the document generator.
 fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(ops::live)
-        .service(ops::ready)
-        .service(ops::metrics);
+    cfg.service(ops::live).service(ops::ready).service(ops::metrics);
 }
 
 /// The OpenAPI document, exactly as `/api-docs/openapi.json` serves it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = App::new()
-        .into_utoipa_app()
-        .openapi(openapi::ApiDoc::openapi())
-        .configure(routes)
-        .split_for_parts();
+    let (_, api) =
+        App::new().into_utoipa_app().openapi(openapi::ApiDoc::openapi()).configure(routes).split_for_parts();
     openapi::finish(api)
 }
 
@@ -132,8 +116,7 @@ async fn request_id_header(
     let id = req.extensions().get::<RequestId>().copied();
     let mut res = next.call(req).await?;
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
-        res.headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(res)
 }

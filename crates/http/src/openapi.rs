@@ -41,27 +41,19 @@ impl Modify for SecurityAddon {
 /// problem+json response for every 4XX/5XX an operation does not list itself.
 pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    let problem = || {
-        ContentBuilder::new()
-            .schema(Some(RefOr::Ref(Ref::from_schema_name("Problem"))))
-            .build()
-    };
+    let problem = || ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build();
     let add_defaults = |op: &mut Operation| {
-        for (range, description) in [
-            ("4XX", "Client error (problem+json)"),
-            ("5XX", "Server error (problem+json)"),
-        ] {
-            op.responses
-                .responses
-                .entry(range.to_owned())
-                .or_insert_with(|| {
-                    RefOr::T(
-                        ResponseBuilder::new()
-                            .description(description)
-                            .content("application/problem+json", problem())
-                            .build(),
-                    )
-                });
+        for (range, description) in
+            [("4XX", "Client error (problem+json)"), ("5XX", "Server error (problem+json)")]
+        {
+            op.responses.responses.entry(range.to_owned()).or_insert_with(|| {
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content("application/problem+json", problem())
+                        .build(),
+                )
+            });
         }
     };
     for item in api.paths.paths.values_mut() {

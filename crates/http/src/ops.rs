@@ -33,10 +33,7 @@ pub struct Health {
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Health {
-            status: "ok",
-            database: None,
-        })
+        .json(Health { status: "ok", database: None })
 }
 
 /// Readiness: one round trip to the database. Answers 503 problem+json with
@@ -56,10 +53,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     web::block(move || db.ping()).await??;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Health {
-            status: "ok",
-            database: Some(state.db.backend().as_str()),
-        }))
+        .json(Health { status: "ok", database: Some(state.db.backend().as_str()) }))
 }
 
 /// Prometheus metrics in the text exposition format: `followup_http_requests_total`
@@ -74,9 +68,7 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let families = state.registry.gather();
     let mut body = Vec::new();
-    TextEncoder::new()
-        .encode(&families, &mut body)
-        .map_err(|e| ApiError::internal(&e))?;
+    TextEncoder::new().encode(&families, &mut body).map_err(|e| ApiError::internal(&e))?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, prometheus::TEXT_FORMAT))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -94,12 +86,7 @@ pub struct PoolCollector {
 impl PoolCollector {
     pub fn new(db: followup_persistence::Database) -> Result<Self, prometheus::Error> {
         let gauge = |name: &str, help: &str| {
-            IntGaugeVec::new(
-                Opts::new(name, help)
-                    .namespace("followup")
-                    .subsystem("db_pool"),
-                &["pool"],
-            )
+            IntGaugeVec::new(Opts::new(name, help).namespace("followup").subsystem("db_pool"), &["pool"])
         };
         Ok(Self {
             db,
@@ -112,27 +99,15 @@ impl PoolCollector {
 
 impl Collector for PoolCollector {
     fn desc(&self) -> Vec<&Desc> {
-        [&self.connections, &self.idle, &self.max]
-            .into_iter()
-            .flat_map(|g| g.desc())
-            .collect()
+        [&self.connections, &self.idle, &self.max].into_iter().flat_map(|g| g.desc()).collect()
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
         for state in self.db.pool_states() {
-            self.connections
-                .with_label_values(&[state.name])
-                .set(i64::from(state.connections));
-            self.idle
-                .with_label_values(&[state.name])
-                .set(i64::from(state.idle));
-            self.max
-                .with_label_values(&[state.name])
-                .set(i64::from(state.max_size));
+            self.connections.with_label_values(&[state.name]).set(i64::from(state.connections));
+            self.idle.with_label_values(&[state.name]).set(i64::from(state.idle));
+            self.max.with_label_values(&[state.name]).set(i64::from(state.max_size));
         }
-        [&self.connections, &self.idle, &self.max]
-            .into_iter()
-            .flat_map(|g| g.collect())
-            .collect()
+        [&self.connections, &self.idle, &self.max].into_iter().flat_map(|g| g.collect()).collect()
     }
 }

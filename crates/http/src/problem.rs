@@ -115,18 +115,11 @@ impl ApiError {
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
             "Validation failed",
-            format!(
-                "The request has {n} invalid field{}.",
-                if n == 1 { "" } else { "s" }
-            ),
+            format!("The request has {n} invalid field{}.", if n == 1 { "" } else { "s" }),
         );
         e.errors = errors
             .into_iter()
-            .map(|f| ProblemFieldError {
-                field: f.field,
-                code: f.code,
-                message: f.message,
-            })
+            .map(|f| ProblemFieldError { field: f.field, code: f.code, message: f.message })
             .collect();
         e
     }
@@ -270,8 +263,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
             "Send the body as application/json.",
         ),
         J::Deserialize(e) if e.is_data() => {
-            let mut api =
-                ApiError::validation(vec![FieldError::new("", "invalid_value", e.to_string())]);
+            let mut api = ApiError::validation(vec![FieldError::new("", "invalid_value", e.to_string())]);
             api.detail = format!("The body does not match the expected shape: {e}");
             api
         }
@@ -289,9 +281,6 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
 }
 
 /// `web::QueryConfig` error handler.
-pub fn query_error(
-    err: actix_web::error::QueryPayloadError,
-    _req: &HttpRequest,
-) -> actix_web::Error {
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::bad_request("invalid_query", format!("Invalid query parameters: {err}")).into()
 }

@@ -20,11 +20,7 @@ impl RouteTable {
             .paths
             .iter()
             .map(|(path, item)| {
-                let segments = path
-                    .trim_matches('/')
-                    .split('/')
-                    .map(str::to_owned)
-                    .collect();
+                let segments = path.trim_matches('/').split('/').map(str::to_owned).collect();
                 let methods = [
                     ("GET", item.get.is_some()),
                     ("HEAD", item.head.is_some()),
@@ -49,10 +45,7 @@ impl RouteTable {
         let mut allowed: Vec<&str> = Vec::new();
         for (template, methods) in &self.routes {
             let matches = template.len() == parts.len()
-                && template
-                    .iter()
-                    .zip(&parts)
-                    .all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p);
+                && template.iter().zip(&parts).all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p);
             if matches {
                 for method in methods {
                     if !allowed.contains(method) {
@@ -66,17 +59,10 @@ impl RouteTable {
 }
 
 /// The default service.
-pub async fn unmatched(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn unmatched(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.routes.allowed(req.path()) {
         Some(allow) => Err(ApiError::method_not_allowed(&allow)),
-        None => Err(ApiError::not_found(format!(
-            "No route for {} {}.",
-            req.method(),
-            req.path()
-        ))),
+        None => Err(ApiError::not_found(format!("No route for {} {}.", req.method(), req.path()))),
     }
 }
 
@@ -87,17 +73,11 @@ mod tests {
     #[test]
     fn templates_match_concrete_paths_and_collect_methods() {
         let mut table = RouteTable::default();
-        table.routes.push((
-            vec!["api".into(), "v1".into(), "plans".into(), "{id}".into()],
-            vec!["GET", "PATCH"],
-        ));
         table
             .routes
-            .push((vec!["health".into(), "ready".into()], vec!["GET"]));
-        assert_eq!(
-            table.allowed("/api/v1/plans/0190aa").as_deref(),
-            Some("GET, PATCH")
-        );
+            .push((vec!["api".into(), "v1".into(), "plans".into(), "{id}".into()], vec!["GET", "PATCH"]));
+        table.routes.push((vec!["health".into(), "ready".into()], vec!["GET"]));
+        assert_eq!(table.allowed("/api/v1/plans/0190aa").as_deref(), Some("GET, PATCH"));
         assert_eq!(table.allowed("/health/ready").as_deref(), Some("GET"));
         assert_eq!(table.allowed("/api/v1/plans"), None);
         assert_eq!(table.allowed("/api/v1/plans/x/y"), None);

@@ -71,24 +71,18 @@ impl DatabaseUrl {
     /// list of supported ones.
     pub fn parse(raw: &str) -> Result<Self, ConfigError> {
         let raw = raw.trim();
-        if let Some(rest) = raw
-            .strip_prefix("sqlite://")
-            .or_else(|| raw.strip_prefix("sqlite:"))
-        {
+        if let Some(rest) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
             if rest.is_empty() {
                 return Err(ConfigError::InvalidUrl(
                     "`sqlite://` needs a file path, e.g. sqlite://followup.db".into(),
                 ));
             }
-            return Ok(DatabaseUrl::Sqlite {
-                path: PathBuf::from(rest),
-            });
+            return Ok(DatabaseUrl::Sqlite { path: PathBuf::from(rest) });
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             let mut parsed = url::Url::parse(raw)
                 .map_err(|e| ConfigError::InvalidUrl(format!("malformed PostgreSQL URL: {e}")))?;
-            if parsed.host_str().is_none_or(str::is_empty)
-                && !parsed.query_pairs().any(|(k, _)| k == "host")
+            if parsed.host_str().is_none_or(str::is_empty) && !parsed.query_pairs().any(|(k, _)| k == "host")
             {
                 return Err(ConfigError::InvalidUrl("PostgreSQL URL has no host".into()));
             }
@@ -101,10 +95,7 @@ impl DatabaseUrl {
                 let _ = redacted.set_password(Some("***"));
             }
             redacted.set_query(None);
-            return Ok(DatabaseUrl::Postgres {
-                url: parsed.to_string(),
-                redacted: redacted.to_string(),
-            });
+            return Ok(DatabaseUrl::Postgres { url: parsed.to_string(), redacted: redacted.to_string() });
         }
         let scheme = raw.split("://").next().unwrap_or(raw);
         Err(ConfigError::InvalidUrl(format!(
@@ -146,10 +137,7 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 16,
-            connection_timeout: Duration::from_secs(2),
-        }
+        Self { max_connections: 16, connection_timeout: Duration::from_secs(2) }
     }
 }
 
@@ -173,14 +161,14 @@ struct Manager {
 impl Manager {
     fn open(&self) -> Result<DbConnection, ConnectError> {
         match &self.url {
-            DatabaseUrl::Postgres { url, redacted } => PgConnection::establish(url)
-                .map(DbConnection::Postgres)
-                .map_err(|e| {
+            DatabaseUrl::Postgres { url, redacted } => {
+                PgConnection::establish(url).map(DbConnection::Postgres).map_err(|e| {
                     ConnectError(format!(
                         "cannot connect to PostgreSQL at {redacted}: {}",
                         connect_reason(&e)
                     ))
-                }),
+                })
+            }
             DatabaseUrl::Sqlite { path } => {
                 let mut conn = open_sqlite(path)?;
                 // busy_timeout first: the pragmas after it may already need the lock.
@@ -190,10 +178,7 @@ impl Manager {
                     if self.read_only { "ON" } else { "OFF" }
                 );
                 conn.batch_execute(&pragmas).map_err(|e| {
-                    ConnectError(format!(
-                        "cannot configure SQLite database {}: {e}",
-                        path.display()
-                    ))
+                    ConnectError(format!("cannot configure SQLite database {}: {e}", path.display()))
                 })?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -219,21 +204,13 @@ fn open_sqlite(path: &Path) -> Result<SqliteConnection, ConnectError> {
         }
     }
     if path.is_dir() {
-        return Err(ConnectError(format!(
-            "cannot open SQLite database {shown}: it is a directory"
-        )));
+        return Err(ConnectError(format!("cannot open SQLite database {shown}: it is a directory")));
     }
-    let as_str = path.to_str().ok_or_else(|| {
-        ConnectError(format!(
-            "cannot open SQLite database {shown}: path is not UTF-8"
-        ))
-    })?;
-    SqliteConnection::establish(as_str).map_err(|e| {
-        ConnectError(format!(
-            "cannot open SQLite database {shown}: {}",
-            connect_reason(&e)
-        ))
-    })
+    let as_str = path
+        .to_str()
+        .ok_or_else(|| ConnectError(format!("cannot open SQLite database {shown}: path is not UTF-8")))?;
+    SqliteConnection::establish(as_str)
+        .map_err(|e| ConnectError(format!("cannot open SQLite database {shown}: {}", connect_reason(&e))))
 }
 
 impl ManageConnection for Manager {
@@ -241,16 +218,11 @@ impl ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<ManagedConnection, ConnectError> {
-        self.open().map(|conn| ManagedConnection {
-            conn,
-            broken: false,
-        })
+        self.open().map(|conn| ManagedConnection { conn, broken: false })
     }
 
     fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectError> {
-        conn.conn
-            .batch_execute("SELECT 1")
-            .map_err(|e| ConnectError(e.to_string()))
+        conn.conn.batch_execute("SELECT 1").map_err(|e| ConnectError(e.to_string()))
     }
 
     fn has_broken(&self, conn: &mut ManagedConnection) -> bool {
@@ -297,9 +269,7 @@ pub struct Database {
 
 impl fmt::Debug for Database {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Database")
-            .field("url", &self.url)
-            .finish_non_exhaustive()
+        f.debug_struct("Database").field("url", &self.url).finish_non_exhaustive()
     }
 }
 
@@ -307,10 +277,7 @@ impl Database {
     /// Connect once (so a bad URL fails now, with the driver's reason), then
     /// build the pools.
     pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, ConfigError> {
-        let writer = Manager {
-            url: url.clone(),
-            read_only: false,
-        };
+        let writer = Manager { url: url.clone(), read_only: false };
         let first = writer.connect().map_err(|e| ConfigError::Connect(e.0))?;
         let build = |manager: Manager, max: u32| {
             Pool::builder()
@@ -327,19 +294,12 @@ impl Database {
                 (pool.clone(), pool)
             }
             Backend::Sqlite => {
-                let reader = Manager {
-                    url: url.clone(),
-                    read_only: true,
-                };
+                let reader = Manager { url: url.clone(), read_only: true };
                 (build(reader, options.max_connections), build(writer, 1))
             }
         };
         drop(first);
-        Ok(Database {
-            url: url.clone(),
-            read,
-            write,
-        })
+        Ok(Database { url: url.clone(), read, write })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -351,8 +311,7 @@ impl Database {
     }
 
     fn checkout(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>, StoreError> {
-        pool.get()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))
+        pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     fn run<T, F>(pool: &Pool<Manager>, f: F) -> Result<T, StoreError>
@@ -419,10 +378,7 @@ impl Database {
 
     /// Run the embedded migrations for this backend; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, ConfigError> {
-        let fail = |reason: String| ConfigError::Migrate {
-            database: self.url.to_string(),
-            reason,
-        };
+        let fail = |reason: String| ConfigError::Migrate { database: self.url.to_string(), reason };
         let mut managed = Self::checkout(&self.write).map_err(|e| fail(e.to_string()))?;
         crate::migrations::run_pending(&mut managed.conn).map_err(fail)
     }

@@ -5,10 +5,9 @@
 pub mod connection;
 pub mod error;
 pub mod migrations;
+pub mod repo;
 pub mod schema;
 pub mod sql_types;
 
-pub use connection::{
-    Backend, ConfigError, Database, DatabaseUrl, DbConnection, PoolOptions, PoolState,
-};
+pub use connection::{Backend, ConfigError, Database, DatabaseUrl, DbConnection, PoolOptions, PoolState};
 pub use error::StoreError;

@@ -18,17 +18,11 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, String> {
         applied.into_iter().map(|v| v.to_string()).collect()
     }
     match conn {
-        DbConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE)
-            .map(names)
-            .map_err(|e| e.to_string()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE).map(names).map_err(|e| e.to_string()),
         DbConnection::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .map_err(|e| e.to_string())?;
-            let result = c
-                .run_pending_migrations(POSTGRES)
-                .map(names)
-                .map_err(|e| e.to_string());
+            let result = c.run_pending_migrations(POSTGRES).map(names).map_err(|e| e.to_string());
             let unlock = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
             let applied = result?;
             unlock.map_err(|e| e.to_string())?;

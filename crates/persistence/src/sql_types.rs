@@ -6,7 +6,8 @@
 //!   text order is time order and indexes on it sort correctly.
 //!
 //! Both have `ToSql`/`FromSql` for `Pg`, `Sqlite` and the multi-connection
-//! backend, implemented directly on `uuid::Uuid` and `chrono::DateTime<Utc>`.
+//! backend, on the wrappers [`DbId`] and [`DbTime`] (the orphan rules forbid
+//! diesel's expression traits on `uuid::Uuid` and `DateTime<Utc>` themselves).
 
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use diesel::deserialize::{self, FromSql};
@@ -18,46 +19,85 @@ use diesel::sqlite::{Sqlite, SqliteValue};
 use crate::connection::MultiBackend;
 
 /// A UUID column.
-#[derive(
-    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
-)]
+#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
 #[diesel(postgres_type(name = "uuid"))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct DbUuid;
 
 /// A point in time, always UTC.
-#[derive(
-    Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
-)]
+#[derive(Debug, Clone, Copy, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId)]
 #[diesel(postgres_type(name = "timestamptz"))]
 #[diesel(sqlite_type(name = "Text"))]
 pub struct Instant;
 
+/// A UUID as stored: the Rust side of [`DbUuid`].
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = DbUuid)]
+pub struct DbId(pub uuid::Uuid);
+
+/// An instant as stored: the Rust side of [`Instant`].
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = Instant)]
+pub struct DbTime(pub DateTime<Utc>);
+
+impl From<uuid::Uuid> for DbId {
+    fn from(id: uuid::Uuid) -> Self {
+        DbId(id)
+    }
+}
+
+impl From<DateTime<Utc>> for DbTime {
+    fn from(at: DateTime<Utc>) -> Self {
+        DbTime(at)
+    }
+}
+
 // ---- DbUuid -----------------------------------------------------------------
 
-impl ToSql<DbUuid, Pg> for uuid::Uuid {
+impl ToSql<DbUuid, Pg> for DbId {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        <uuid::Uuid as ToSql<diesel::sql_types::Uuid, Pg>>::to_sql(self, out)
+        <uuid::Uuid as ToSql<diesel::sql_types::Uuid, Pg>>::to_sql(&self.0, out)
     }
 }
 
-impl FromSql<DbUuid, Pg> for uuid::Uuid {
+impl FromSql<DbUuid, Pg> for DbId {
     fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
-        <uuid::Uuid as FromSql<diesel::sql_types::Uuid, Pg>>::from_sql(bytes)
+        <uuid::Uuid as FromSql<diesel::sql_types::Uuid, Pg>>::from_sql(bytes).map(DbId)
     }
 }
 
-impl ToSql<DbUuid, Sqlite> for uuid::Uuid {
+impl ToSql<DbUuid, Sqlite> for DbId {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.hyphenated().to_string());
+        out.set_value(self.0.hyphenated().to_string());
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<DbUuid, Sqlite> for uuid::Uuid {
+impl FromSql<DbUuid, Sqlite> for DbId {
     fn from_sql(bytes: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
-        Ok(uuid::Uuid::parse_str(&text)?)
+        Ok(DbId(uuid::Uuid::parse_str(&text)?))
     }
 }
 
@@ -67,18 +107,18 @@ impl HasSqlType<DbUuid> for MultiBackend {
     }
 }
 
-impl ToSql<DbUuid, MultiBackend> for uuid::Uuid {
+impl ToSql<DbUuid, MultiBackend> for DbId {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
         out.set_value((DbUuid, self));
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<DbUuid, MultiBackend> for uuid::Uuid {
+impl FromSql<DbUuid, MultiBackend> for DbId {
     fn from_sql(
         bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
     ) -> deserialize::Result<Self> {
-        bytes.from_sql::<uuid::Uuid, DbUuid>()
+        bytes.from_sql::<DbId, DbUuid>()
     }
 }
 
@@ -99,29 +139,29 @@ fn instant_from_text(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     }
 }
 
-impl ToSql<Instant, Pg> for DateTime<Utc> {
+impl ToSql<Instant, Pg> for DbTime {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        <DateTime<Utc> as ToSql<Timestamptz, Pg>>::to_sql(self, out)
+        <DateTime<Utc> as ToSql<Timestamptz, Pg>>::to_sql(&self.0, out)
     }
 }
 
-impl FromSql<Instant, Pg> for DateTime<Utc> {
+impl FromSql<Instant, Pg> for DbTime {
     fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
-        <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(bytes)
+        <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(bytes).map(DbTime)
     }
 }
 
-impl ToSql<Instant, Sqlite> for DateTime<Utc> {
+impl ToSql<Instant, Sqlite> for DbTime {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(instant_to_text(self));
+        out.set_value(instant_to_text(&self.0));
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<Instant, Sqlite> for DateTime<Utc> {
+impl FromSql<Instant, Sqlite> for DbTime {
     fn from_sql(bytes: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
-        Ok(instant_from_text(&text)?)
+        Ok(DbTime(instant_from_text(&text)?))
     }
 }
 
@@ -131,18 +171,18 @@ impl HasSqlType<Instant> for MultiBackend {
     }
 }
 
-impl ToSql<Instant, MultiBackend> for DateTime<Utc> {
+impl ToSql<Instant, MultiBackend> for DbTime {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
         out.set_value((Instant, self));
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<Instant, MultiBackend> for DateTime<Utc> {
+impl FromSql<Instant, MultiBackend> for DbTime {
     fn from_sql(
         bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
     ) -> deserialize::Result<Self> {
-        bytes.from_sql::<DateTime<Utc>, Instant>()
+        bytes.from_sql::<DbTime, Instant>()
     }
 }
 
@@ -153,10 +193,7 @@ mod tests {
 
     #[test]
     fn instant_text_is_fixed_width_and_round_trips() {
-        let early = Utc
-            .with_ymd_and_hms(2023, 5, 1, 9, 0, 0)
-            .single()
-            .unwrap_or_default();
+        let early = Utc.with_ymd_and_hms(2023, 5, 1, 9, 0, 0).single().unwrap_or_default();
         let late = early + chrono::Duration::microseconds(1_500_001);
         let (a, b) = (instant_to_text(&early), instant_to_text(&late));
         assert_eq!(a, "2023-05-01T09:00:00.000000Z");

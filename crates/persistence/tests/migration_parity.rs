@@ -214,28 +214,17 @@ fn compare(left: &Model, right: &Model) -> Vec<String> {
         if left.kind.is_database() && right.kind.is_database() {
             compare_foreign_keys(l, lt, r, rt, &mut table_diffs);
             for unique in lt.unique_constraints.difference(&rt.unique_constraints) {
-                table_diffs.push(format!(
-                    "unique constraint {unique} exists in {l} but not in {r}"
-                ));
+                table_diffs.push(format!("unique constraint {unique} exists in {l} but not in {r}"));
             }
             for unique in rt.unique_constraints.difference(&lt.unique_constraints) {
-                table_diffs.push(format!(
-                    "unique constraint {unique} exists in {r} but not in {l}"
-                ));
+                table_diffs.push(format!("unique constraint {unique} exists in {r} but not in {l}"));
             }
             compare_indexes(l, lt, r, rt, &mut table_diffs);
             if left.kind == right.kind && lt.strict != rt.strict {
-                table_diffs.push(format!(
-                    "STRICT is {:?} in {l} but {:?} in {r}",
-                    lt.strict, rt.strict
-                ));
+                table_diffs.push(format!("STRICT is {:?} in {l} but {:?} in {r}", lt.strict, rt.strict));
             }
         }
-        diffs.extend(
-            table_diffs
-                .into_iter()
-                .map(|d| format!("table {name}: {d}")),
-        );
+        diffs.extend(table_diffs.into_iter().map(|d| format!("table {name}: {d}")));
     }
 
     if left.kind.is_database() && right.kind.is_database() {
@@ -259,10 +248,8 @@ fn compare(left: &Model, right: &Model) -> Vec<String> {
 
 fn compare_columns(left: &Model, lt: &Table, right: &Model, rt: &Table, diffs: &mut Vec<String>) {
     let (l, r) = (left.label.as_str(), right.label.as_str());
-    let right_by_name: BTreeMap<&str, &Column> =
-        rt.columns.iter().map(|c| (c.name.as_str(), c)).collect();
-    let left_by_name: BTreeMap<&str, &Column> =
-        lt.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let right_by_name: BTreeMap<&str, &Column> = rt.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let left_by_name: BTreeMap<&str, &Column> = lt.columns.iter().map(|c| (c.name.as_str(), c)).collect();
 
     for lc in &lt.columns {
         let Some(rc) = right_by_name.get(lc.name.as_str()) else {
@@ -353,11 +340,7 @@ fn compare_indexes(l: &str, lt: &Table, r: &str, rt: &Table, diffs: &mut Vec<Str
             ));
         }
         if li.keys != ri.keys {
-            diffs.push(format!(
-                "index {name}: keys {} in {l} but {} in {r}",
-                list(&li.keys),
-                list(&ri.keys)
-            ));
+            diffs.push(format!("index {name}: keys {} in {l} but {} in {r}", list(&li.keys), list(&ri.keys)));
         }
         if li.partial != ri.partial {
             diffs.push(format!(
@@ -376,12 +359,7 @@ fn compare_indexes(l: &str, lt: &Table, r: &str, rt: &Table, diffs: &mut Vec<Str
 
 #[track_caller]
 fn assert_no_differences(what: &str, diffs: &[String]) {
-    assert!(
-        diffs.is_empty(),
-        "{what}: {} difference(s):\n  - {}",
-        diffs.len(),
-        diffs.join("\n  - ")
-    );
+    assert!(diffs.is_empty(), "{what}: {} difference(s):\n  - {}", diffs.len(), diffs.join("\n  - "));
 }
 
 // ---------------------------------------------------------------------------
@@ -425,17 +403,11 @@ fn normalize_key(key: &str) -> String {
     if let Some(stripped) = key.strip_suffix(" asc") {
         key = stripped.trim_end().to_owned();
     }
-    let mut key: String = key
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '"')
-        .collect();
+    let mut key: String = key.chars().filter(|c| !c.is_whitespace() && *c != '"').collect();
     key = key.replace("::text", "");
     // `(email)` -> `email` (PostgreSQL parenthesises casted or compound keys).
     loop {
-        let inner = key
-            .strip_prefix('(')
-            .and_then(|k| k.strip_suffix(')'))
-            .filter(|inner| balanced(inner));
+        let inner = key.strip_prefix('(').and_then(|k| k.strip_suffix(')')).filter(|inner| balanced(inner));
         match inner {
             Some(inner) => key = inner.to_owned(),
             None => break,
@@ -565,11 +537,8 @@ fn sqlite_model(conn: &mut SqliteConnection, label: &str) -> Model {
         columns_of.insert(table.name.clone(), columns);
     }
     let primary_key_of = |columns: &[SqliteColumnRow]| -> Vec<String> {
-        let mut pk: Vec<(i32, String)> = columns
-            .iter()
-            .filter(|c| c.pk > 0)
-            .map(|c| (c.pk, c.name.clone()))
-            .collect();
+        let mut pk: Vec<(i32, String)> =
+            columns.iter().filter(|c| c.pk > 0).map(|c| (c.pk, c.name.clone())).collect();
         pk.sort();
         pk.into_iter().map(|(_, name)| name).collect()
     };
@@ -611,20 +580,14 @@ fn sqlite_model(conn: &mut SqliteConnection, label: &str) -> Model {
             let to: Vec<String> = if rows.iter().all(|r| r.to_col.is_some()) {
                 rows.iter().filter_map(|r| r.to_col.clone()).collect()
             } else {
-                columns_of
-                    .get(&first.ref_table)
-                    .map(|c| primary_key_of(c))
-                    .unwrap_or_default()
+                columns_of.get(&first.ref_table).map(|c| primary_key_of(c)).unwrap_or_default()
             };
-            foreign_keys
-                .entry(from.join(", "))
-                .or_default()
-                .push(format!(
-                    "{}{} ON DELETE {}",
-                    first.ref_table,
-                    list(&to),
-                    first.on_delete.to_ascii_uppercase()
-                ));
+            foreign_keys.entry(from.join(", ")).or_default().push(format!(
+                "{}{} ON DELETE {}",
+                first.ref_table,
+                list(&to),
+                first.on_delete.to_ascii_uppercase()
+            ));
         }
         for targets in foreign_keys.values_mut() {
             targets.sort();
@@ -653,24 +616,19 @@ fn sqlite_model(conn: &mut SqliteConnection, label: &str) -> Model {
                     unique_constraints.insert(list(&key_columns));
                 }
                 _ => {
-                    let sql = diesel::sql_query(
-                        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?",
-                    )
-                    .bind::<Text, _>(&index.name)
-                    .get_result::<SqliteSqlRow>(conn)
-                    .unwrap_or_else(|e| panic!("SQL of SQLite index {}: {e}", index.name))
-                    .sql;
+                    let sql =
+                        diesel::sql_query("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?")
+                            .bind::<Text, _>(&index.name)
+                            .get_result::<SqliteSqlRow>(conn)
+                            .unwrap_or_else(|e| panic!("SQL of SQLite index {}: {e}", index.name))
+                            .sql;
                     let keys = sql
                         .as_deref()
                         .and_then(index_keys)
                         .unwrap_or_else(|| key_columns.iter().map(|k| normalize_key(k)).collect());
                     indexes.insert(
                         index.name.clone(),
-                        Index {
-                            unique: index.is_unique != 0,
-                            partial: index.partial != 0,
-                            keys,
-                        },
+                        Index { unique: index.is_unique != 0, partial: index.partial != 0, keys },
                     );
                 }
             }
@@ -699,10 +657,7 @@ fn sqlite_model(conn: &mut SqliteConnection, label: &str) -> Model {
         if object.kind == "view" {
             model.views.insert(object.name);
         } else {
-            model.extras.insert(format!(
-                "{} {}.{}",
-                object.kind, object.tbl_name, object.name
-            ));
+            model.extras.insert(format!("{} {}.{}", object.kind, object.tbl_name, object.name));
         }
     }
     model
@@ -820,18 +775,15 @@ UNION ALL SELECT 'trigger ' || c.relname || '.' || tg.tgname FROM pg_trigger tg 
 
 fn postgres_model(conn: &mut PgConnection, label: &str) -> Model {
     let mut model = Model::new(label, Kind::Postgres);
-    let tables: Vec<PgNameRow> = diesel::sql_query(PG_TABLES)
-        .load(conn)
-        .expect("list PostgreSQL tables");
+    let tables: Vec<PgNameRow> = diesel::sql_query(PG_TABLES).load(conn).expect("list PostgreSQL tables");
     for table in tables {
         if table.name != DIESEL_MIGRATIONS_TABLE {
             model.tables.insert(table.name, Table::default());
         }
     }
 
-    let columns: Vec<PgColumnRow> = diesel::sql_query(PG_COLUMNS)
-        .load(conn)
-        .expect("list PostgreSQL columns");
+    let columns: Vec<PgColumnRow> =
+        diesel::sql_query(PG_COLUMNS).load(conn).expect("list PostgreSQL columns");
     for column in columns {
         if let Some(table) = model.tables.get_mut(&column.table_name) {
             table.columns.push(Column {
@@ -843,9 +795,8 @@ fn postgres_model(conn: &mut PgConnection, label: &str) -> Model {
         }
     }
 
-    let constraints: Vec<PgConstraintRow> = diesel::sql_query(PG_CONSTRAINTS)
-        .load(conn)
-        .expect("list PostgreSQL constraints");
+    let constraints: Vec<PgConstraintRow> =
+        diesel::sql_query(PG_CONSTRAINTS).load(conn).expect("list PostgreSQL constraints");
     for constraint in constraints {
         let Some(table) = model.tables.get_mut(&constraint.table_name) else {
             continue;
@@ -857,21 +808,13 @@ fn postgres_model(conn: &mut PgConnection, label: &str) -> Model {
                 table.unique_constraints.insert(list(&columns));
             }
             "f" => {
-                let to: Vec<String> = constraint
-                    .ref_columns
-                    .split(',')
-                    .map(str::to_owned)
-                    .collect();
-                table
-                    .foreign_keys
-                    .entry(columns.join(", "))
-                    .or_default()
-                    .push(format!(
-                        "{}{} ON DELETE {}",
-                        constraint.ref_table,
-                        list(&to),
-                        constraint.on_delete
-                    ));
+                let to: Vec<String> = constraint.ref_columns.split(',').map(str::to_owned).collect();
+                table.foreign_keys.entry(columns.join(", ")).or_default().push(format!(
+                    "{}{} ON DELETE {}",
+                    constraint.ref_table,
+                    list(&to),
+                    constraint.on_delete
+                ));
             }
             _ => {}
         }
@@ -882,32 +825,20 @@ fn postgres_model(conn: &mut PgConnection, label: &str) -> Model {
         }
     }
 
-    let indexes: Vec<PgIndexRow> = diesel::sql_query(PG_INDEXES)
-        .load(conn)
-        .expect("list PostgreSQL indexes");
+    let indexes: Vec<PgIndexRow> = diesel::sql_query(PG_INDEXES).load(conn).expect("list PostgreSQL indexes");
     for index in indexes {
         let Some(table) = model.tables.get_mut(&index.table_name) else {
             continue;
         };
         let keys = index_keys(&index.definition)
             .unwrap_or_else(|| vec![format!("<unparsed: {}>", index.definition)]);
-        table.indexes.insert(
-            index.name,
-            Index {
-                unique: index.is_unique,
-                partial: index.is_partial,
-                keys,
-            },
-        );
+        table.indexes.insert(index.name, Index { unique: index.is_unique, partial: index.is_partial, keys });
     }
 
-    let views: Vec<PgNameRow> = diesel::sql_query(PG_VIEWS)
-        .load(conn)
-        .expect("list PostgreSQL views");
+    let views: Vec<PgNameRow> = diesel::sql_query(PG_VIEWS).load(conn).expect("list PostgreSQL views");
     model.views = views.into_iter().map(|v| v.name).collect();
-    let extras: Vec<PgNameRow> = diesel::sql_query(PG_EXTRAS)
-        .load(conn)
-        .expect("list other PostgreSQL objects");
+    let extras: Vec<PgNameRow> =
+        diesel::sql_query(PG_EXTRAS).load(conn).expect("list other PostgreSQL objects");
     model.extras = extras.into_iter().map(|e| e.name).collect();
     model
 }
@@ -961,25 +892,14 @@ fn schema_rs_model() -> Model {
         let (rust_name, primary_key) = match header.split_once('(') {
             Some((name, pk)) => (
                 rust_ident(name),
-                pk.trim_end_matches(')')
-                    .split(',')
-                    .map(rust_ident)
-                    .filter(|c| !c.is_empty())
-                    .collect(),
+                pk.trim_end_matches(')').split(',').map(rust_ident).filter(|c| !c.is_empty()).collect(),
             ),
             None => (rust_ident(header), vec!["id".to_owned()]),
         };
-        let rust_name = rust_name
-            .rsplit('.')
-            .next()
-            .unwrap_or(&rust_name)
-            .to_owned();
+        let rust_name = rust_name.rsplit('.').next().unwrap_or(&rust_name).to_owned();
         let table_name = table_sql_name.unwrap_or(rust_name);
 
-        let mut table = Table {
-            primary_key,
-            ..Table::default()
-        };
+        let mut table = Table { primary_key, ..Table::default() };
         let mut column_sql_name = None;
         for l in lines.by_ref() {
             if l.starts_with('}') {
@@ -996,10 +916,7 @@ fn schema_rs_model() -> Model {
                 panic!("schema.rs: table {table_name}: unexpected line `{l}`");
             };
             let raw = ty.trim().trim_end_matches(',').trim().to_owned();
-            let (nullable, inner) = match raw
-                .strip_prefix("Nullable<")
-                .and_then(|t| t.strip_suffix('>'))
-            {
+            let (nullable, inner) = match raw.strip_prefix("Nullable<").and_then(|t| t.strip_suffix('>')) {
                 Some(inner) => (true, inner.trim()),
                 None => (false, raw.as_str()),
             };
@@ -1036,8 +953,7 @@ impl SqliteTestDatabase {
     fn connect(&self) -> SqliteConnection {
         let url = self.path.to_str().expect("UTF-8 temp path");
         let mut conn = SqliteConnection::establish(url).expect("open SQLite database");
-        conn.batch_execute("PRAGMA foreign_keys = ON;")
-            .expect("enable SQLite foreign keys");
+        conn.batch_execute("PRAGMA foreign_keys = ON;").expect("enable SQLite foreign keys");
         conn
     }
 }
@@ -1089,13 +1005,8 @@ impl PgTestDatabase {
         let mut admin_url_parsed = url::Url::parse(admin_url)
             .unwrap_or_else(|e| panic!("FOLLOWUP_TEST_POSTGRES_URL is not a valid URL: {e}"));
         // Fail fast on an unreachable server instead of waiting for the TCP timeout.
-        if !admin_url_parsed
-            .query_pairs()
-            .any(|(k, _)| k == "connect_timeout")
-        {
-            admin_url_parsed
-                .query_pairs_mut()
-                .append_pair("connect_timeout", "5");
+        if !admin_url_parsed.query_pairs().any(|(k, _)| k == "connect_timeout") {
+            admin_url_parsed.query_pairs_mut().append_pair("connect_timeout", "5");
         }
         let admin_url = admin_url_parsed.to_string();
         let name = format!("followup_parity_{}", uuid::Uuid::new_v4().simple());
@@ -1110,11 +1021,7 @@ impl PgTestDatabase {
             .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
         let mut url = admin_url_parsed;
         url.set_path(&format!("/{name}"));
-        Self {
-            admin_url,
-            name,
-            url: url.to_string(),
-        }
+        Self { admin_url, name, url: url.to_string() }
     }
 
     fn connect(&self) -> PgConnection {
@@ -1125,14 +1032,10 @@ impl PgTestDatabase {
 
 impl Drop for PgTestDatabase {
     fn drop(&mut self) {
-        let dropped = PgConnection::establish(&self.admin_url)
-            .map_err(|e| e.to_string())
-            .and_then(|mut admin| {
+        let dropped =
+            PgConnection::establish(&self.admin_url).map_err(|e| e.to_string()).and_then(|mut admin| {
                 admin
-                    .batch_execute(&format!(
-                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                        self.name
-                    ))
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
                     .map_err(|e| e.to_string())
             });
         if let Err(e) = dropped {
@@ -1142,13 +1045,11 @@ impl Drop for PgTestDatabase {
 }
 
 fn migrate_sqlite(conn: &mut SqliteConnection) {
-    conn.run_pending_migrations(SQLITE)
-        .unwrap_or_else(|e| panic!("SQLite migrations failed: {e}"));
+    conn.run_pending_migrations(SQLITE).unwrap_or_else(|e| panic!("SQLite migrations failed: {e}"));
 }
 
 fn migrate_postgres(conn: &mut PgConnection) {
-    conn.run_pending_migrations(POSTGRES)
-        .unwrap_or_else(|e| panic!("PostgreSQL migrations failed: {e}"));
+    conn.run_pending_migrations(POSTGRES).unwrap_or_else(|e| panic!("PostgreSQL migrations failed: {e}"));
 }
 
 fn migrated_sqlite_model(label: &str) -> Model {
@@ -1169,9 +1070,7 @@ fn migrated_postgres_model(admin_url: &str, label: &str) -> Model {
 }
 
 fn migrations_dir(backend: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../migrations")
-        .join(backend)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations").join(backend)
 }
 
 fn version_dirs(backend: &str) -> Vec<String> {
@@ -1198,14 +1097,10 @@ fn migration_trees_have_identical_versions() {
 
     let mut diffs = Vec::new();
     for version in sqlite.iter().filter(|v| !postgres.contains(v)) {
-        diffs.push(format!(
-            "migration {version} exists in migrations/sqlite but not in migrations/postgres"
-        ));
+        diffs.push(format!("migration {version} exists in migrations/sqlite but not in migrations/postgres"));
     }
     for version in postgres.iter().filter(|v| !sqlite.contains(v)) {
-        diffs.push(format!(
-            "migration {version} exists in migrations/postgres but not in migrations/sqlite"
-        ));
+        diffs.push(format!("migration {version} exists in migrations/postgres but not in migrations/sqlite"));
     }
     for backend in ["sqlite", "postgres"] {
         for version in version_dirs(backend) {
@@ -1219,12 +1114,11 @@ fn migration_trees_have_identical_versions() {
     }
 
     // The embedded migrations are the trees on disk (a stale build would not be).
-    let embedded_sqlite: Vec<String> =
-        MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
-            .expect("embedded SQLite migrations")
-            .iter()
-            .map(|m| m.name().to_string())
-            .collect();
+    let embedded_sqlite: Vec<String> = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE)
+        .expect("embedded SQLite migrations")
+        .iter()
+        .map(|m| m.name().to_string())
+        .collect();
     let embedded_postgres: Vec<String> = MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES)
         .expect("embedded PostgreSQL migrations")
         .iter()
@@ -1259,10 +1153,7 @@ fn schema_rs_parses_every_table() {
         model.tables.len()
     );
     for (name, table) in &model.tables {
-        assert!(
-            !table.columns.is_empty(),
-            "schema.rs table {name} has no columns"
-        );
+        assert!(!table.columns.is_empty(), "schema.rs table {name} has no columns");
         for column in &table.columns {
             assert!(
                 sqlite_storage_of(&column.ty).is_some(),
@@ -1284,14 +1175,8 @@ fn schema_rs_parses_every_table() {
 #[test]
 fn sqlite_schema_matches_schema_rs() {
     let sqlite = migrated_sqlite_model("sqlite");
-    assert!(
-        !sqlite.tables.is_empty(),
-        "SQLite migrations created no tables"
-    );
-    assert_no_differences(
-        "SQLite migrations vs src/schema.rs",
-        &compare(&sqlite, &schema_rs_model()),
-    );
+    assert!(!sqlite.tables.is_empty(), "SQLite migrations created no tables");
+    assert_no_differences("SQLite migrations vs src/schema.rs", &compare(&sqlite, &schema_rs_model()));
 }
 
 #[test]
@@ -1300,14 +1185,8 @@ fn postgres_schema_matches_schema_rs() {
         return;
     };
     let postgres = migrated_postgres_model(&admin_url, "postgres");
-    assert!(
-        !postgres.tables.is_empty(),
-        "PostgreSQL migrations created no tables"
-    );
-    assert_no_differences(
-        "PostgreSQL migrations vs src/schema.rs",
-        &compare(&postgres, &schema_rs_model()),
-    );
+    assert!(!postgres.tables.is_empty(), "PostgreSQL migrations created no tables");
+    assert_no_differences("PostgreSQL migrations vs src/schema.rs", &compare(&postgres, &schema_rs_model()));
 }
 
 #[test]
@@ -1317,18 +1196,13 @@ fn sqlite_and_postgres_schemas_match() {
     };
     let sqlite = migrated_sqlite_model("sqlite");
     let postgres = migrated_postgres_model(&admin_url, "postgres");
-    assert_no_differences(
-        "SQLite migrations vs PostgreSQL migrations",
-        &compare(&sqlite, &postgres),
-    );
+    assert_no_differences("SQLite migrations vs PostgreSQL migrations", &compare(&sqlite, &postgres));
 }
 
 #[track_caller]
 fn assert_reports(diffs: &[String], needles: &[&str]) {
     assert!(
-        diffs
-            .iter()
-            .any(|d| needles.iter().all(|needle| d.contains(needle))),
+        diffs.iter().any(|d| needles.iter().all(|needle| d.contains(needle))),
         "expected a difference mentioning {needles:?}, got:\n  - {}",
         diffs.join("\n  - ")
     );
@@ -1339,8 +1213,7 @@ fn comparison_reports_drift() {
     let db = SqliteTestDatabase::new();
     let mut conn = db.connect();
     migrate_sqlite(&mut conn);
-    conn.batch_execute("ALTER TABLE programs ADD COLUMN extra TEXT;")
-        .expect("add a drifting column");
+    conn.batch_execute("ALTER TABLE programs ADD COLUMN extra TEXT;").expect("add a drifting column");
     let drifted = sqlite_model(&mut conn, "sqlite");
 
     let diffs = compare(&drifted, &schema_rs_model());
@@ -1350,10 +1223,7 @@ fn comparison_reports_drift() {
     if let Some(admin_url) = postgres_admin_url("comparison_reports_drift") {
         let postgres = migrated_postgres_model(&admin_url, "postgres");
         let diffs = compare(&drifted, &postgres);
-        assert_reports(
-            &diffs,
-            &["programs", "extra", "exists in sqlite but not in postgres"],
-        );
+        assert_reports(&diffs, &["programs", "extra", "exists in sqlite but not in postgres"]);
         assert_eq!(diffs.len(), 1, "unexpected differences: {diffs:#?}");
 
         // And the other way round: drift on PostgreSQL is caught as well.
@@ -1361,22 +1231,14 @@ fn comparison_reports_drift() {
         let mut pg_conn = pg.connect();
         migrate_postgres(&mut pg_conn);
         pg_conn
-            .batch_execute(
-                "ALTER TABLE programs ADD COLUMN extra text; DROP INDEX programs_status_idx;",
-            )
+            .batch_execute("ALTER TABLE programs ADD COLUMN extra text; DROP INDEX programs_status_idx;")
             .expect("drift PostgreSQL");
         let pg_drifted = postgres_model(&mut pg_conn, "postgres");
         let clean_sqlite = migrated_sqlite_model("sqlite");
         let diffs = compare(&clean_sqlite, &pg_drifted);
-        assert_reports(
-            &diffs,
-            &["programs", "extra", "exists in postgres but not in sqlite"],
-        );
+        assert_reports(&diffs, &["programs", "extra", "exists in postgres but not in sqlite"]);
         assert_reports(&diffs, &["programs", "programs_status_idx"]);
-        assert_reports(
-            &compare(&pg_drifted, &schema_rs_model()),
-            &["programs", "extra"],
-        );
+        assert_reports(&compare(&pg_drifted, &schema_rs_model()), &["programs", "extra"]);
     }
 }
 
@@ -1391,33 +1253,14 @@ fn comparison_reports_each_kind_of_difference() {
     let users = other.tables.get_mut("users").expect("users table");
     users.columns.retain(|c| c.name != "position");
     users.columns.swap(1, 2);
-    users
-        .columns
-        .iter_mut()
-        .find(|c| c.name == "organization_id")
-        .expect("users.organization_id")
-        .nullable = false;
-    let active = users
-        .columns
-        .iter_mut()
-        .find(|c| c.name == "active")
-        .expect("users.active");
+    users.columns.iter_mut().find(|c| c.name == "organization_id").expect("users.organization_id").nullable =
+        false;
+    let active = users.columns.iter_mut().find(|c| c.name == "active").expect("users.active");
     active.ty = "TEXT".into();
     active.raw = "TEXT".into();
-    users
-        .indexes
-        .get_mut("users_email_key")
-        .expect("index")
-        .unique = false;
-    users
-        .indexes
-        .get_mut("users_organization_idx")
-        .expect("index")
-        .keys = vec!["id".into()];
-    users.foreign_keys.insert(
-        "organization_id".into(),
-        vec!["organizations(id) ON DELETE CASCADE".into()],
-    );
+    users.indexes.get_mut("users_email_key").expect("index").unique = false;
+    users.indexes.get_mut("users_organization_idx").expect("index").keys = vec!["id".into()];
+    users.foreign_keys.insert("organization_id".into(), vec!["organizations(id) ON DELETE CASCADE".into()]);
     users.primary_key = vec!["email".into()];
     other.tables.remove("server_settings");
 
@@ -1425,28 +1268,11 @@ fn comparison_reports_each_kind_of_difference() {
     for needles in [
         &["users", "column position exists in left but not in right"][..],
         &["users", "column order differs"],
-        &[
-            "users",
-            "organization_id",
-            "nullable in left but NOT NULL in right",
-        ],
-        &[
-            "users",
-            "active",
-            "type INTEGER in left does not match TEXT in right",
-        ],
-        &[
-            "users",
-            "users_email_key",
-            "unique in left but not unique in right",
-        ],
+        &["users", "organization_id", "nullable in left but NOT NULL in right"],
+        &["users", "active", "type INTEGER in left does not match TEXT in right"],
+        &["users", "users_email_key", "unique in left but not unique in right"],
         &["users", "users_organization_idx", "keys"],
-        &[
-            "users",
-            "foreign key (organization_id)",
-            "RESTRICT",
-            "CASCADE",
-        ],
+        &["users", "foreign key (organization_id)", "RESTRICT", "CASCADE"],
         &["users", "primary key (id) in left but (email) in right"],
         &["table server_settings exists in left but not in right"],
     ] {
@@ -1461,9 +1287,7 @@ fn index_definitions_normalise_alike() {
         Some(vec!["lower(email)".to_owned()])
     );
     assert_eq!(
-        index_keys(
-            "CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower((email)::text))"
-        ),
+        index_keys("CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower((email)::text))"),
         Some(vec!["lower(email)".to_owned()])
     );
     assert_eq!(
@@ -1497,10 +1321,7 @@ fn check_down_undoes_up<C, F>(
             .revert_last_migration(source())
             .unwrap_or_else(|e| panic!("{backend}: down.sql of {version}: {e}"))
             .to_string();
-        assert_eq!(
-            reverted, version,
-            "{backend}: reverted a different migration"
-        );
+        assert_eq!(reverted, version, "{backend}: reverted a different migration");
         let after = snapshot(conn, "after up + down");
         assert_no_differences(
             &format!("{backend}: migration {version}: down.sql does not undo up.sql"),
@@ -1511,11 +1332,7 @@ fn check_down_undoes_up<C, F>(
             .unwrap_or_else(|e| panic!("{backend}: re-running up.sql of {version}: {e}"));
         applied += 1;
     }
-    assert_eq!(
-        applied,
-        version_dirs(backend).len(),
-        "{backend}: number of migrations applied"
-    );
+    assert_eq!(applied, version_dirs(backend).len(), "{backend}: number of migrations applied");
 }
 
 #[test]

@@ -71,11 +71,7 @@ impl ServeConfig {
     /// A configuration for tests and tools: the given database, port 0, docs on.
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
-            database: DatabaseArgs {
-                database_url: database_url.into(),
-                db_pool_size: 8,
-                db_timeout: 2,
-            },
+            database: DatabaseArgs { database_url: database_url.into(), db_pool_size: 8, db_timeout: 2 },
             bind: "127.0.0.1:0".into(),
             workers: Some(2),
             shutdown_timeout: 10,

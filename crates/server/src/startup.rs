@@ -34,11 +34,9 @@ impl Application {
     /// Blocking work: call before the server starts serving.
     pub fn build(config: &ServeConfig) -> anyhow::Result<Self> {
         let db = open_database(&config.database)?;
-        let listener = TcpListener::bind(&config.bind)
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
-        let bound = listener
-            .local_addr()
-            .context("cannot read the bound address")?;
+        let listener =
+            TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
+        let bound = listener.local_addr().context("cannot read the bound address")?;
         let port = bound.port();
         let shared = followup_http::Shared::new(db.clone(), config.docs)
             .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?;
@@ -50,10 +48,7 @@ impl Application {
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
-        let server = server
-            .listen(listener)
-            .context("cannot start the HTTP server")?
-            .run();
+        let server = server.listen(listener).context("cannot start the HTTP server")?.run();
         tracing::info!(address = %bound, port, database = %db.url(), "listening");
         Ok(Self { port, server, db })
     }
@@ -84,10 +79,7 @@ impl Application {
         wait_for_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         handle.stop(true).await;
-        server
-            .await
-            .context("server task failed")?
-            .context("server failed")?;
+        server.await.context("server task failed")?.context("server failed")?;
         tracing::info!("stopped");
         Ok(())
     }
@@ -97,10 +89,7 @@ async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
                     _ = term.recv() => {}

@@ -30,12 +30,7 @@ struct Served {
 
 impl Served {
     fn start(mut cmd: Command) -> Served {
-        let mut child = cmd
-            .arg("serve")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = cmd.arg("serve").stderr(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
         let stderr = child.stderr.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -48,13 +43,9 @@ impl Served {
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut seen = Vec::new();
         let port = loop {
-            let line = lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "the server did not log `listening` in time:\n{}",
-                        seen.join("\n")
-                    )
+            let line =
+                lines.recv_timeout(deadline.saturating_duration_since(Instant::now())).unwrap_or_else(|_| {
+                    panic!("the server did not log `listening` in time:\n{}", seen.join("\n"))
                 });
             let port = line
                 .split(" port=")
@@ -65,12 +56,7 @@ impl Served {
                 break port;
             }
         };
-        Served {
-            child,
-            lines,
-            seen,
-            port,
-        }
+        Served { child, lines, seen, port }
     }
 
     fn url(&self, path: &str) -> String {
@@ -78,11 +64,8 @@ impl Served {
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
+        let status =
+            Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status().unwrap();
         assert!(status.success());
     }
 
@@ -92,10 +75,7 @@ impl Served {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not exit within {within:?}"
-            );
+            assert!(Instant::now() < deadline, "the server did not exit within {within:?}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -114,24 +94,16 @@ impl Drop for Served {
 }
 
 fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
 #[test]
 fn the_committed_openapi_document_is_what_the_binary_prints() {
     let dir = tempfile::tempdir().unwrap();
     let output = followup(dir.path()).arg("openapi").output().unwrap();
-    assert!(
-        output.status.success(),
-        "followup openapi failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "followup openapi failed: {}", String::from_utf8_lossy(&output.stderr));
     let committed =
-        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json"))
-            .unwrap();
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../openapi/openapi.json")).unwrap();
     assert!(
         output.stdout == committed,
         "openapi/openapi.json has drifted from the code; regenerate it with\n  \
@@ -148,18 +120,12 @@ fn serve_with_no_configuration_creates_and_migrates_the_sqlite_file() {
     let mut cmd = followup(dir.path());
     cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
     let mut served = Served::start(cmd);
-    assert!(
-        dir.path().join("followup.db").is_file(),
-        "the default database file ./followup.db is created"
-    );
+    assert!(dir.path().join("followup.db").is_file(), "the default database file ./followup.db is created");
     let ready = client().get(served.url("/health/ready")).send().unwrap();
     assert_eq!(ready.status(), 200);
     let body: serde_json::Value = ready.json().unwrap();
     assert_eq!(body["database"], "sqlite");
-    assert!(
-        served.log().contains("applied migrations"),
-        "the first start logs the migrations it applied"
-    );
+    assert!(served.log().contains("applied migrations"), "the first start logs the migrations it applied");
 }
 
 #[test]
@@ -167,15 +133,8 @@ fn migrate_applies_the_schema_and_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("m.db").display());
     for _ in 0..2 {
-        let output = followup(dir.path())
-            .args(["migrate", "--database-url", &url])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let output = followup(dir.path()).args(["migrate", "--database-url", &url]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     assert!(dir.path().join("m.db").is_file());
 }
@@ -190,20 +149,11 @@ fn assert_fails_fast(url: &str, expected: &[&str]) {
     let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "serve must fail for {url}");
-    assert!(
-        elapsed < Duration::from_secs(10),
-        "failed after {elapsed:?}, more than 10 s"
-    );
+    assert!(elapsed < Duration::from_secs(10), "failed after {elapsed:?}, more than 10 s");
     for needle in expected {
-        assert!(
-            stderr.contains(needle),
-            "the message names `{needle}`:\n{stderr}"
-        );
+        assert!(stderr.contains(needle), "the message names `{needle}`:\n{stderr}");
     }
-    assert!(
-        !stderr.contains("invalid connection url"),
-        "not diesel's generic message:\n{stderr}"
-    );
+    assert!(!stderr.contains("invalid connection url"), "not diesel's generic message:\n{stderr}");
 }
 
 #[test]
@@ -217,18 +167,12 @@ fn serve_fails_fast_and_clearly_when_the_sqlite_directory_is_missing() {
 #[test]
 fn serve_fails_fast_and_clearly_when_postgres_is_unreachable() {
     // Port 1 on loopback: nothing listens there, the connection is refused at once.
-    assert_fails_fast(
-        "postgres://followup@127.0.0.1:1/followup",
-        &["PostgreSQL", "127.0.0.1", "refused"],
-    );
+    assert_fails_fast("postgres://followup@127.0.0.1:1/followup", &["PostgreSQL", "127.0.0.1", "refused"]);
 }
 
 #[test]
 fn serve_refuses_an_unknown_database_scheme() {
-    assert_fails_fast(
-        "mysql://root@127.0.0.1/followup",
-        &["unsupported scheme", "sqlite://", "postgres://"],
-    );
+    assert_fails_fast("mysql://root@127.0.0.1/followup", &["unsupported scheme", "sqlite://", "postgres://"]);
 }
 
 #[test]
@@ -236,25 +180,14 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
     // A request that takes seconds: a readiness check while PostgreSQL refuses
     // connections waits for the pool's connection timeout before answering.
     let Some(db) = TestDatabase::postgres() else {
-        eprintln!(
-            "[postgres] skipped: {} is not set",
-            followup_tests::POSTGRES_URL_VAR
-        );
+        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0")
-        .env("FOLLOWUP_DATABASE_URL", &db.url);
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_DATABASE_URL", &db.url);
     let mut served = Served::start(cmd);
-    assert_eq!(
-        client()
-            .get(served.url("/health/ready"))
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(client().get(served.url("/health/ready")).send().unwrap().status(), 200);
 
     let name = db.pg_name().unwrap().to_owned();
     db.pg_admin_execute(&format!(
@@ -266,21 +199,11 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
     let slow = std::thread::spawn(move || client().get(url).send().map(|r| r.status().as_u16()));
     std::thread::sleep(Duration::from_millis(700));
     served.signal("TERM");
-    let status = slow
-        .join()
-        .unwrap()
-        .expect("the in-flight request must complete, not be cut");
+    let status = slow.join().unwrap().expect("the in-flight request must complete, not be cut");
     assert_eq!(status, 503, "the slow request got its real answer");
-    assert!(
-        started.elapsed() > Duration::from_millis(700),
-        "the request was in flight when SIGTERM arrived"
-    );
+    assert!(started.elapsed() > Duration::from_millis(700), "the request was in flight when SIGTERM arrived");
     let exit = served.wait_exit(Duration::from_secs(20));
-    assert!(
-        exit.success(),
-        "exit status after SIGTERM: {exit:?}\n{}",
-        served.log()
-    );
+    assert!(exit.success(), "exit status after SIGTERM: {exit:?}\n{}", served.log());
     db.pg_admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
 }
 
@@ -290,14 +213,7 @@ fn sigint_stops_gracefully_too() {
     let mut cmd = followup(dir.path());
     cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
     let mut served = Served::start(cmd);
-    assert_eq!(
-        client()
-            .get(served.url("/health/live"))
-            .send()
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(client().get(served.url("/health/live")).send().unwrap().status(), 200);
     served.signal("INT");
     let exit = served.wait_exit(Duration::from_secs(20));
     assert!(exit.success(), "exit status after SIGINT: {exit:?}");

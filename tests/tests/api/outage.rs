@@ -11,10 +11,7 @@ use followup_tests::{assert_problem, Backend, TestApp, TestDatabase};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
     let Some(db) = TestDatabase::postgres() else {
-        eprintln!(
-            "[postgres] skipped: {} is not set",
-            followup_tests::POSTGRES_URL_VAR
-        );
+        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
         return;
     };
     let app = TestApp::spawn_on(db).await;
@@ -29,39 +26,25 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
     ));
     let started = Instant::now();
     let response = app.get("/health/ready").await;
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .map(|v| v.to_str().unwrap().to_owned());
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
     assert_problem(response, 503, "service_unavailable").await;
-    assert!(
-        retry_after.is_some_and(|s| s.parse::<u64>().is_ok()),
-        "503 carries Retry-After"
-    );
+    assert!(retry_after.is_some_and(|s| s.parse::<u64>().is_ok()), "503 carries Retry-After");
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "the outage is reported quickly: {:?}",
         started.elapsed()
     );
-    assert_eq!(
-        app.get("/health/live").await.status(),
-        200,
-        "the process stays up"
-    );
+    assert_eq!(app.get("/health/live").await.status(), 200, "the process stays up");
 
     // Recovery: same process, no restart.
-    app.db
-        .pg_admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
+    app.db.pg_admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let status = app.get("/health/ready").await.status();
         if status == 200 {
             break;
         }
-        assert!(
-            Instant::now() < deadline,
-            "readiness did not recover within 10 s (last {status})"
-        );
+        assert!(Instant::now() < deadline, "readiness did not recover within 10 s (last {status})");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -69,10 +52,7 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_postgres_connections_are_replaced_without_a_failed_check() {
     let Some(db) = TestDatabase::postgres() else {
-        eprintln!(
-            "[postgres] skipped: {} is not set",
-            followup_tests::POSTGRES_URL_VAR
-        );
+        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
         return;
     };
     let app = TestApp::spawn_on(db).await;
@@ -84,9 +64,5 @@ async fn stale_postgres_connections_are_replaced_without_a_failed_check() {
     app.db.pg_admin_execute(&format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
     ));
-    assert_eq!(
-        app.get("/health/ready").await.status(),
-        200,
-        "a dead pooled connection is replaced at once"
-    );
+    assert_eq!(app.get("/health/ready").await.status(), 200, "a dead pooled connection is replaced at once");
 }

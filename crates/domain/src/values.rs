@@ -1,0 +1,280 @@
+//! Value objects: parse, don't validate. Each has a private field and a
+//! `parse` constructor that returns a field error naming what is wrong.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::FieldError;
+
+/// Enums stored as snake_case words; `parse` and `as_str` are the one mapping.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+
+            /// Parse the stored or wire word.
+            pub fn parse(word: &str) -> Option<Self> {
+                match word {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+
+            /// The allowed words, for error messages.
+            pub fn words() -> String {
+                [$($word),+].join(", ")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::parse(s).ok_or_else(|| format!("must be one of: {}", Self::words()))
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// A user's role in the whole system.
+    SystemRole { Admin => "admin", Member => "member" }
+);
+
+word_enum!(
+    /// The interface language of a user and of problem details.
+    Locale { Id => "id", En => "en" }
+);
+
+word_enum!(
+    /// What kind of organisation this is.
+    OrganizationKind {
+        MinistryDirectorate => "ministry_directorate",
+        RegionalAgency => "regional_agency",
+        TechnicalUnit => "technical_unit",
+        Partner => "partner",
+        University => "university",
+        Other => "other",
+    }
+);
+
+word_enum!(
+    /// Where a programme is in its life.
+    ProgramStatus { Planned => "planned", Training => "training", FollowUp => "follow_up", Closed => "closed" }
+);
+
+word_enum!(
+    /// A user's role in one programme.
+    ProgramRole { Coordinator => "coordinator", Mentor => "mentor", Delegate => "delegate", Observer => "observer" }
+);
+
+/// Text with a length bound, trimmed; the bound is counted in characters.
+fn bounded(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
+    let text = raw.trim();
+    let len = text.chars().count();
+    if len < min {
+        return Err(if len == 0 {
+            FieldError::new(field, "required", "must not be empty")
+        } else {
+            FieldError::new(field, "too_short", format!("must be at least {min} characters"))
+        });
+    }
+    if len > max {
+        return Err(FieldError::new(field, "too_long", format!("must be at most {max} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(field, "invalid_characters", "must not contain control characters"));
+    }
+    Ok(text.to_owned())
+}
+
+/// A required short text (names, titles): 1..=`max` characters, trimmed.
+pub fn required_text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    bounded(field, raw, 1, max)
+}
+
+/// An optional text: empty or blank becomes `None`.
+pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => bounded(field, text, 1, max).map(Some),
+    }
+}
+
+/// An e-mail address, stored lower-cased (unique case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let email = raw.trim().to_lowercase();
+        let invalid =
+            || FieldError::new("email", "invalid_email", "must be an e-mail address like name@example.org");
+        if email.len() > 254 {
+            return Err(FieldError::new("email", "too_long", "must be at most 254 characters"));
+        }
+        let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
+        let domain_ok = !domain.is_empty()
+            && domain.len() <= 253
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains('@')
+            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c));
+        if domain_ok && local_ok {
+            Ok(Self(email))
+        } else {
+            Err(invalid())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An IANA time zone name such as `Asia/Jakarta`, `Asia/Makassar` (WITA) or `Asia/Jayapura` (WIT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl TimeZone {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        raw.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            FieldError::new(
+                "time_zone",
+                "invalid_time_zone",
+                "must be an IANA time zone such as Asia/Jakarta",
+            )
+        })
+    }
+
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.0
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        Self(chrono_tz::Asia::Jakarta)
+    }
+}
+
+/// A new password that satisfies the policy: 10 to 128 characters and not
+/// the account's e-mail address. Never logged, never serialised.
+#[derive(Clone)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub const MIN: usize = 10;
+    pub const MAX: usize = 128;
+
+    pub fn parse(field: &str, raw: &str, email: &Email) -> Result<Self, FieldError> {
+        let len = raw.chars().count();
+        if len < Self::MIN {
+            return Err(FieldError::new(
+                field,
+                "too_short",
+                format!("must be at least {} characters", Self::MIN),
+            ));
+        }
+        if len > Self::MAX {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                format!("must be at most {} characters", Self::MAX),
+            ));
+        }
+        let lowered = raw.trim().to_lowercase();
+        if lowered == email.as_str() || lowered == email.as_str().split('@').next().unwrap_or_default() {
+            return Err(FieldError::new(field, "same_as_email", "must not be the e-mail address"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("NewPassword(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        assert_eq!(Email::parse("  Y.Hong@Example.ORG ").map(|e| e.0), Ok("y.hong@example.org".to_owned()));
+        for bad in
+            ["", "no-at", "@example.org", "a@", "a@.org", "a@b..org", "a b@example.org", "a@exa mple.org"]
+        {
+            assert!(Email::parse(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn password_policy() {
+        let email = Email::parse("delegate@kemensos.go.id").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            NewPassword::parse("password", "short", &email).err().map(|e| e.code),
+            Some("too_short".into())
+        );
+        assert_eq!(
+            NewPassword::parse("password", "Delegate@Kemensos.go.id", &email).err().map(|e| e.code),
+            Some("same_as_email".into())
+        );
+        assert_eq!(
+            NewPassword::parse("password", &"x".repeat(129), &email).err().map(|e| e.code),
+            Some("too_long".into())
+        );
+        assert!(NewPassword::parse("password", "kupang-rehab-2023", &email).is_ok());
+    }
+
+    #[test]
+    fn words_round_trip() {
+        for role in ProgramRole::ALL {
+            assert_eq!(ProgramRole::parse(role.as_str()), Some(*role));
+        }
+        assert_eq!(ProgramRole::parse("admin"), None);
+        assert!(TimeZone::parse("Asia/Makassar").is_ok());
+        assert!(TimeZone::parse("Mars/Olympus").is_err());
+    }
+}

@@ -1,0 +1,74 @@
+//! The audit log: append-only, written in the same transaction as the change.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use followup_domain::Actor;
+use uuid::Uuid;
+
+use super::rows::AuditRow;
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::audit_events;
+use crate::sql_types::{DbId, DbTime};
+
+/// One audit event. `fields` names what changed; values of secrets (password
+/// hashes, tokens) are never recorded.
+pub struct Event<'a> {
+    pub actor: Option<&'a Actor>,
+    pub entity_type: &'static str,
+    pub entity_id: Uuid,
+    pub program_id: Option<Uuid>,
+    pub plan_id: Option<Uuid>,
+    pub action: &'static str,
+    pub fields: &'a [&'a str],
+    pub reason: Option<&'a str>,
+}
+
+pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreError> {
+    let changes = serde_json::json!({ "fields": event.fields }).to_string();
+    let row = AuditRow {
+        id: DbId(Uuid::now_v7()),
+        occurred_at: DbTime(Utc::now()),
+        actor_id: event.actor.map(|a| DbId(a.user_id.as_uuid())),
+        entity_type: event.entity_type.to_owned(),
+        entity_id: DbId(event.entity_id),
+        program_id: event.program_id.map(DbId),
+        plan_id: event.plan_id.map(DbId),
+        action: event.action.to_owned(),
+        changes,
+        reason: event.reason.map(str::to_owned),
+    };
+    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+    Ok(())
+}
+
+/// A stored audit event, for tests and the history endpoint.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub actor_id: Option<Uuid>,
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    pub action: String,
+    pub changes: String,
+    pub reason: Option<String>,
+}
+
+/// Audit events of one entity, oldest first.
+pub fn for_entity(conn: &mut DbConnection, entity_id: Uuid) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows: Vec<AuditRow> = audit_events::table
+        .filter(audit_events::entity_id.eq(DbId(entity_id)))
+        .order((audit_events::occurred_at.asc(), audit_events::id.asc()))
+        .select(AuditRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| StoredEvent {
+            actor_id: r.actor_id.map(|a| a.0),
+            entity_type: r.entity_type,
+            entity_id: r.entity_id.0,
+            action: r.action,
+            changes: r.changes,
+            reason: r.reason,
+        })
+        .collect())
+}

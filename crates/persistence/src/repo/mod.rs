@@ -1,0 +1,47 @@
+//! Repositories: one function per unit of work, written once against
+//! `DbConnection` for both backends. Every function that changes data writes
+//! its audit event on the same connection, inside the caller's transaction
+//! (`Database::write`).
+//!
+//! There is no repository *trait*: there is exactly one implementation (the
+//! multi-backend one), and tests exercise it against real SQLite and
+//! PostgreSQL databases rather than mocks, so a trait would only add noise.
+
+pub mod audit;
+pub mod auth;
+pub mod rows;
+pub mod users;
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use followup_domain::DomainError;
+
+use crate::error::StoreError;
+
+/// Parse a stored enum word; an unknown word is data corruption, not user error.
+pub(crate) fn word<T>(column: &str, raw: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(raw).ok_or_else(|| {
+        StoreError::Db(DieselError::DeserializationError(format!("unknown value {raw:?} in {column}").into()))
+    })
+}
+
+/// Map a unique violation to a domain conflict, anything else passes through.
+pub(crate) fn on_unique(e: DieselError, code: &'static str, message: &str) -> StoreError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            StoreError::Domain(DomainError::Conflict { code, message: message.to_owned() })
+        }
+        other => StoreError::Db(other),
+    }
+}
+
+/// Check an `If-Match` version against the stored one.
+pub(crate) fn check_version(expected: Option<i64>, current: i64) -> Result<(), StoreError> {
+    match expected {
+        Some(v) if v != current => Err(DomainError::PreconditionFailed { current }.into()),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn not_found(entity: &'static str) -> StoreError {
+    StoreError::Domain(DomainError::NotFound { entity })
+}

@@ -1,0 +1,329 @@
+//! Accounts.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use followup_domain::commands::{NewUser, UserChanges};
+use followup_domain::entities::User;
+use followup_domain::ids::{OrganizationId, SessionId, UserId};
+use followup_domain::paging::{Page, PageRequest};
+use followup_domain::values::SystemRole;
+use followup_domain::{Actor, DomainError, FieldError};
+
+use super::rows::UserRow;
+use super::{audit, auth, check_version, not_found, on_unique};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{organizations, users};
+use crate::sql_types::{DbId, DbTime};
+
+fn require_organization(
+    conn: &mut DbConnection,
+    id: Option<OrganizationId>,
+    field: &str,
+) -> Result<(), StoreError> {
+    if let Some(id) = id {
+        let found: i64 =
+            organizations::table.filter(organizations::id.eq(DbId(id.as_uuid()))).count().get_result(conn)?;
+        if found == 0 {
+            return Err(DomainError::Invalid(vec![FieldError::new(
+                field,
+                "unknown_organization",
+                "no organisation has this id",
+            )])
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Create an account. `actor` is `None` for the bootstrap admin.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    cmd: &NewUser,
+    password_hash: &str,
+) -> Result<User, StoreError> {
+    require_organization(conn, cmd.organization_id, "organization_id")?;
+    let now = DbTime(Utc::now());
+    let row = UserRow {
+        id: DbId(cmd.id.as_uuid()),
+        email: cmd.email.as_str().to_owned(),
+        display_name: cmd.display_name.clone(),
+        organization_id: cmd.organization_id.map(|id| DbId(id.as_uuid())),
+        position: cmd.position.clone(),
+        locale: cmd.locale.as_str().to_owned(),
+        time_zone: cmd.time_zone.name().to_owned(),
+        system_role: cmd.system_role.as_str().to_owned(),
+        active: true,
+        password_hash: password_hash.to_owned(),
+        password_changed_at: now,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| on_unique(e, "email_taken", "An account with this e-mail address already exists."))?;
+    audit::record(
+        conn,
+        audit::Event {
+            actor,
+            entity_type: "user",
+            entity_id: cmd.id.as_uuid(),
+            program_id: None,
+            plan_id: None,
+            action: "create",
+            fields: &[
+                "email",
+                "display_name",
+                "organization_id",
+                "position",
+                "locale",
+                "time_zone",
+                "system_role",
+            ],
+            reason: None,
+        },
+    )?;
+    row.into_domain()
+}
+
+pub fn find(conn: &mut DbConnection, id: UserId) -> Result<Option<User>, StoreError> {
+    users::table
+        .find(DbId(id.as_uuid()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(UserRow::into_domain)
+        .transpose()
+}
+
+pub fn get(conn: &mut DbConnection, id: UserId) -> Result<User, StoreError> {
+    find(conn, id)?.ok_or_else(|| not_found("user"))
+}
+
+/// Filters of `GET /users`.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub active: Option<bool>,
+    pub system_role: Option<SystemRole>,
+    pub organization_id: Option<OrganizationId>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &UserFilter,
+    page: &PageRequest,
+) -> Result<Page<User>, StoreError> {
+    let mut query =
+        users::table.select(UserRow::as_select()).order(users::id.asc()).limit(page.fetch()).into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(users::id.gt(DbId(after)));
+    }
+    if let Some(active) = filter.active {
+        query = query.filter(users::active.eq(active));
+    }
+    if let Some(role) = filter.system_role {
+        query = query.filter(users::system_role.eq(role.as_str()));
+    }
+    if let Some(org) = filter.organization_id {
+        query = query.filter(users::organization_id.eq(DbId(org.as_uuid())));
+    }
+    let rows = query.load::<UserRow>(conn)?;
+    let users = rows.into_iter().map(UserRow::into_domain).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(users, page, |u| u.id.as_uuid()))
+}
+
+/// Apply changes to an account (`If-Match` version optional). Deactivating an
+/// account revokes all its sessions in the same transaction.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: UserId,
+    changes: &UserChanges,
+    if_match: Option<i64>,
+) -> Result<User, StoreError> {
+    let current = users::table
+        .find(DbId(id.as_uuid()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("user"))?;
+    check_version(if_match, current.version)?;
+    let fields = changes.fields();
+    if fields.is_empty() {
+        return current.into_domain();
+    }
+    if let Some(org) = changes.organization_id {
+        require_organization(conn, org, "organization_id")?;
+    }
+    if changes.system_role == Some(SystemRole::Member) && current.system_role == SystemRole::Admin.as_str() {
+        let admins: i64 = users::table
+            .filter(users::system_role.eq(SystemRole::Admin.as_str()).and(users::active.eq(true)))
+            .count()
+            .get_result(conn)?;
+        if admins <= 1 {
+            return Err(DomainError::Conflict {
+                code: "last_admin",
+                message: "The last active admin cannot lose the admin role.".into(),
+            }
+            .into());
+        }
+    }
+    if changes.active == Some(false) && current.system_role == SystemRole::Admin.as_str() && current.active {
+        let admins: i64 = users::table
+            .filter(users::system_role.eq(SystemRole::Admin.as_str()).and(users::active.eq(true)))
+            .count()
+            .get_result(conn)?;
+        if admins <= 1 {
+            return Err(DomainError::Conflict {
+                code: "last_admin",
+                message: "The last active admin cannot be deactivated.".into(),
+            }
+            .into());
+        }
+    }
+    let next = UserRow {
+        display_name: changes.display_name.clone().unwrap_or(current.display_name.clone()),
+        organization_id: match changes.organization_id {
+            Some(v) => v.map(|o| DbId(o.as_uuid())),
+            None => current.organization_id,
+        },
+        position: match &changes.position {
+            Some(v) => v.clone(),
+            None => current.position.clone(),
+        },
+        locale: changes.locale.map(|l| l.as_str().to_owned()).unwrap_or(current.locale.clone()),
+        time_zone: changes
+            .time_zone
+            .as_ref()
+            .map(|t| t.name().to_owned())
+            .unwrap_or(current.time_zone.clone()),
+        system_role: changes
+            .system_role
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or(current.system_role.clone()),
+        active: changes.active.unwrap_or(current.active),
+        version: current.version + 1,
+        updated_at: DbTime(Utc::now()),
+        ..current.clone()
+    };
+    let updated =
+        diesel::update(users::table.filter(users::id.eq(current.id).and(users::version.eq(current.version))))
+            .set((
+                users::display_name.eq(&next.display_name),
+                users::organization_id.eq(next.organization_id),
+                users::position.eq(&next.position),
+                users::locale.eq(&next.locale),
+                users::time_zone.eq(&next.time_zone),
+                users::system_role.eq(&next.system_role),
+                users::active.eq(next.active),
+                users::version.eq(next.version),
+                users::updated_at.eq(next.updated_at),
+            ))
+            .execute(conn)?;
+    if updated == 0 {
+        return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
+    }
+    if current.active && !next.active {
+        auth::revoke_user_sessions(conn, id, None, "deactivated")?;
+    }
+    audit::record(
+        conn,
+        audit::Event {
+            actor: Some(actor),
+            entity_type: "user",
+            entity_id: id.as_uuid(),
+            program_id: None,
+            plan_id: None,
+            action: "update",
+            fields: &fields,
+            reason: None,
+        },
+    )?;
+    next.into_domain()
+}
+
+/// The account and its password hash, for login. E-mail is matched case-insensitively.
+pub fn for_login(conn: &mut DbConnection, email: &str) -> Result<Option<(User, String)>, StoreError> {
+    let row = users::table
+        .filter(users::email.eq(email.trim().to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()?;
+    row.map(|r| {
+        let hash = r.password_hash.clone();
+        r.into_domain().map(|u| (u, hash))
+    })
+    .transpose()
+}
+
+pub fn password_hash(conn: &mut DbConnection, id: UserId) -> Result<String, StoreError> {
+    users::table
+        .find(DbId(id.as_uuid()))
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("user"))
+}
+
+/// Replace the password hash and revoke every other session of the user.
+pub fn set_password(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    id: UserId,
+    new_hash: &str,
+    keep_session: Option<SessionId>,
+) -> Result<(), StoreError> {
+    let now = DbTime(Utc::now());
+    let updated = diesel::update(users::table.find(DbId(id.as_uuid())))
+        .set((
+            users::password_hash.eq(new_hash),
+            users::password_changed_at.eq(now),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(not_found("user"));
+    }
+    auth::revoke_user_sessions(conn, id, keep_session, "password_change")?;
+    audit::record(
+        conn,
+        audit::Event {
+            actor,
+            entity_type: "user",
+            entity_id: id.as_uuid(),
+            program_id: None,
+            plan_id: None,
+            action: "password_change",
+            fields: &["password"],
+            reason: None,
+        },
+    )
+}
+
+/// Whether any active admin exists (bootstrap).
+pub fn any_active_admin(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    let n: i64 = users::table
+        .filter(users::system_role.eq(SystemRole::Admin.as_str()).and(users::active.eq(true)))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// Make an existing account an active admin with this password (`create-admin` on an existing e-mail).
+pub fn reset_admin(conn: &mut DbConnection, id: UserId, new_hash: &str) -> Result<User, StoreError> {
+    let now = DbTime(Utc::now());
+    diesel::update(users::table.find(DbId(id.as_uuid())))
+        .set((
+            users::system_role.eq(SystemRole::Admin.as_str()),
+            users::active.eq(true),
+            users::version.eq(users::version + 1),
+            users::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    set_password(conn, None, id, new_hash, None)?;
+    get(conn, id)
+}
