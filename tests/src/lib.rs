@@ -19,6 +19,12 @@ use diesel::{Connection, PgConnection};
 
 pub use serde_json::{json, Value};
 
+pub mod api;
+
+/// The first admin every test server starts with.
+pub const ADMIN_EMAIL: &str = "admin@followup.local";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
 /// The environment variable that names the PostgreSQL server for tests.
 pub const POSTGRES_URL_VAR: &str = "FOLLOWUP_TEST_POSTGRES_URL";
 
@@ -151,10 +157,29 @@ impl TestApp {
         Some(Self::spawn_on(db).await)
     }
 
+    /// Start the server on `backend` with a changed configuration.
+    pub async fn spawn_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut followup_server::ServeConfig),
+    ) -> Option<Self> {
+        let Some(db) = TestDatabase::create(backend) else {
+            eprintln!("[{}] skipped: {POSTGRES_URL_VAR} is not set", backend.name());
+            return None;
+        };
+        Some(Self::spawn_configured(db, configure).await)
+    }
+
     /// Start the server on an existing test database.
     pub async fn spawn_on(db: TestDatabase) -> Self {
+        Self::spawn_configured(db, |_| {}).await
+    }
+
+    async fn spawn_configured(db: TestDatabase, configure: impl FnOnce(&mut followup_server::ServeConfig)) -> Self {
         init_logs();
-        let config = followup_server::ServeConfig::for_database(db.url.clone());
+        let mut config = followup_server::ServeConfig::for_database(db.url.clone());
+        config.auth.admin_email = ADMIN_EMAIL.into();
+        config.auth.admin_password = Some(ADMIN_PASSWORD.into());
+        configure(&mut config);
         let app = tokio::task::spawn_blocking(move || followup_server::Application::build(&config))
             .await
             .expect("build task panicked")

@@ -65,6 +65,42 @@ pub struct ServeConfig {
     /// Serve the Swagger UI at /docs and the document at /api-docs/openapi.json.
     #[arg(long, env = "FOLLOWUP_DOCS", default_value_t = true, action = clap::ArgAction::Set)]
     pub docs: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Tokens, sign-in and the first admin.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// HS256 signing secret for access tokens, at least 32 bytes. Unset: one is
+    /// generated once and kept in the database, so restarts and other instances agree.
+    #[arg(long, env = "FOLLOWUP_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "FOLLOWUP_ACCESS_TOKEN_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    pub access_token_ttl: u64,
+
+    /// Lifetime of a login session (its refresh tokens), in days.
+    #[arg(long, env = "FOLLOWUP_SESSION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=365))]
+    pub session_days: u64,
+
+    /// Failed logins per minute allowed per client address and per account before 429.
+    #[arg(long, env = "FOLLOWUP_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub login_max_failures: u32,
+
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy such as the compose file's nginx).
+    #[arg(long, env = "FOLLOWUP_TRUST_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_proxy: bool,
+
+    /// E-mail of the admin created on first start when the database has none.
+    #[arg(long, env = "FOLLOWUP_ADMIN_EMAIL", default_value = "admin@followup.local")]
+    pub admin_email: String,
+
+    /// Password of that first admin; unset, a random one is generated and printed once.
+    #[arg(long, env = "FOLLOWUP_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
 }
 
 impl ServeConfig {
@@ -76,6 +112,15 @@ impl ServeConfig {
             workers: Some(2),
             shutdown_timeout: 10,
             docs: true,
+            auth: AuthArgs {
+                jwt_secret: None,
+                access_token_ttl: 900,
+                session_days: 30,
+                login_max_failures: 5,
+                trust_proxy: false,
+                admin_email: "admin@followup.local".into(),
+                admin_password: None,
+            },
         }
     }
 }
