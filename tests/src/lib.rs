@@ -174,7 +174,10 @@ impl TestApp {
         Self::spawn_configured(db, |_| {}).await
     }
 
-    async fn spawn_configured(db: TestDatabase, configure: impl FnOnce(&mut followup_server::ServeConfig)) -> Self {
+    async fn spawn_configured(
+        db: TestDatabase,
+        configure: impl FnOnce(&mut followup_server::ServeConfig),
+    ) -> Self {
         init_logs();
         let mut config = followup_server::ServeConfig::for_database(db.url.clone());
         config.auth.admin_email = ADMIN_EMAIL.into();

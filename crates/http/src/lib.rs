@@ -17,8 +17,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub mod auth;
+pub mod conditional;
+pub mod db;
+pub mod dto;
+pub mod handlers;
+pub mod json;
 pub mod openapi;
 pub mod ops;
+pub mod paging;
 pub mod problem;
 pub mod routing;
 
@@ -32,6 +39,7 @@ pub struct AppState {
     pub db: Database,
     pub registry: prometheus::Registry,
     pub routes: routing::RouteTable,
+    pub auth: auth::AuthState,
 }
 
 /// Everything [`app`] needs, built once per process and shared by the workers.
@@ -43,7 +51,11 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(db: Database, docs_enabled: bool) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+    pub fn new(
+        db: Database,
+        auth: auth::AuthState,
+        docs_enabled: bool,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let registry = prometheus::Registry::new();
         registry.register(Box::new(ops::PoolCollector::new(db.clone())?))?;
         let http_metrics = PrometheusMetricsBuilder::new("followup")
@@ -51,13 +63,30 @@ impl Shared {
             .mask_unmatched_patterns("UNMATCHED")
             .build()?;
         let routes = routing::RouteTable::from_openapi(&openapi());
-        Ok(Self { state: web::Data::new(AppState { db, registry, routes }), http_metrics, docs_enabled })
+        Ok(Self {
+            state: web::Data::new(AppState { db, registry, routes, auth }),
+            http_metrics,
+            docs_enabled,
+        })
     }
 }
 
 /// The route table, shared by the server and the document generator.
 fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(ops::live).service(ops::ready).service(ops::metrics);
+    use handlers::*;
+    cfg.service(ops::live).service(ops::ready).service(ops::metrics).service(
+        utoipa_actix_web::scope::scope("/api/v1")
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(me::get_me)
+            .service(me::patch_me)
+            .service(me::change_password)
+            .service(users::list_users)
+            .service(users::create_user)
+            .service(users::get_user)
+            .service(users::patch_user),
+    );
 }
 
 /// The OpenAPI document, exactly as `/api-docs/openapi.json` serves it.

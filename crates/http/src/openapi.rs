@@ -20,6 +20,11 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`; validation 
     components(schemas(Problem, ProblemFieldError)),
     modifiers(&SecurityAddon),
     tags(
+        (name = "auth", description = "Sign in, token refresh and sign out"),
+        (name = "me", description = "The signed-in account"),
+        (name = "users", description = "Accounts (admin)"),
+        (name = "organizations", description = "Ministries, directorates, agencies, units and partners"),
+        (name = "programs", description = "Training programmes, their members and mentorships"),
         (name = "operations", description = "Health checks and metrics, outside /api/v1"),
     )
 )]

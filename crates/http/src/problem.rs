@@ -70,6 +70,7 @@ pub struct ApiError {
     errors: Vec<ProblemFieldError>,
     retry_after: Option<u64>,
     allow: Option<String>,
+    challenge: bool,
 }
 
 impl ApiError {
@@ -87,11 +88,19 @@ impl ApiError {
             errors: Vec::new(),
             retry_after: None,
             allow: None,
+            challenge: false,
         }
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, "Bad request", detail)
+    }
+
+    /// 401 with a `WWW-Authenticate: Bearer` challenge.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
+        e.challenge = true;
+        e
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
@@ -185,6 +194,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if let Some(secs) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        if self.challenge {
+            response.insert_header((header::WWW_AUTHENTICATE, r#"Bearer realm="followup""#));
         }
         if let Some(allow) = &self.allow {
             response.insert_header((header::ALLOW, allow.clone()));

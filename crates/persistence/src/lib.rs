@@ -11,3 +11,10 @@ pub mod sql_types;
 
 pub use connection::{Backend, ConfigError, Database, DatabaseUrl, DbConnection, PoolOptions, PoolState};
 pub use error::StoreError;
+
+/// The current instant at the precision both backends store (microseconds),
+/// so a value returned right after a write equals the one read back later.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

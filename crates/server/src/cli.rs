@@ -32,6 +32,21 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (the committed openapi/openapi.json is this output).
     Openapi,
+    /// Create an admin account, or make an existing account an active admin
+    /// with a new password (its sessions are signed out).
+    CreateAdmin(CreateAdminArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreateAdminArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The admin's e-mail address.
+    #[arg(long)]
+    pub email: String,
+    /// Read the password from standard input (one line) instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 /// Entry point of the binary.
@@ -56,6 +71,32 @@ fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Migrate(args) => {
             open_database(&args)?;
+            Ok(())
+        }
+        Command::CreateAdmin(args) => {
+            let db = open_database(&args.database)?;
+            let password = if args.password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            match crate::bootstrap::create_or_reset_admin(&db, &args.email, password.as_deref())? {
+                crate::bootstrap::AdminOutcome::Created { email, generated_password } => {
+                    println!("created admin {email}");
+                    if let Some(p) = generated_password {
+                        println!("password: {p}");
+                    }
+                }
+                crate::bootstrap::AdminOutcome::Reset { email, generated_password } => {
+                    println!("reset admin {email} (its sessions are signed out)");
+                    if let Some(p) = generated_password {
+                        println!("password: {p}");
+                    }
+                }
+                crate::bootstrap::AdminOutcome::AlreadyPresent => {}
+            }
             Ok(())
         }
         Command::Serve(config) => actix_web::rt::System::new().block_on(async move {

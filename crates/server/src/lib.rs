@@ -2,6 +2,7 @@
 //! wiring, start-up and graceful shutdown. The library half lets the
 //! black-box tests start the real server in-process on a random port.
 
+pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod startup;

@@ -38,7 +38,20 @@ impl Application {
             TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let bound = listener.local_addr().context("cannot read the bound address")?;
         let port = bound.port();
-        let shared = followup_http::Shared::new(db.clone(), config.docs)
+        let auth = auth_state(&db, &config.auth)?;
+        match crate::bootstrap::ensure_admin(&db, &config.auth)? {
+            crate::bootstrap::AdminOutcome::Created { email, generated_password } => {
+                tracing::warn!(%email, "no admin existed: created the first admin account");
+                if let Some(password) = generated_password {
+                    crate::bootstrap::announce_password(&email, &password, "first admin account");
+                }
+            }
+            crate::bootstrap::AdminOutcome::Reset { email, .. } => {
+                tracing::warn!(%email, "no active admin existed: made this account an admin");
+            }
+            crate::bootstrap::AdminOutcome::AlreadyPresent => {}
+        }
+        let shared = followup_http::Shared::new(db.clone(), auth, config.docs)
             .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?;
         let mut server = HttpServer::new(move || followup_http::app(&shared))
             .shutdown_timeout(config.shutdown_timeout)
@@ -83,6 +96,23 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+fn auth_state(
+    db: &Database,
+    args: &crate::config::AuthArgs,
+) -> anyhow::Result<followup_http::auth::AuthState> {
+    use followup_http::auth::{passwords, throttle, tokens, AuthState};
+    let secret = crate::bootstrap::jwt_secret(db, args)?;
+    let ttl = i64::try_from(args.access_token_ttl).context("access token TTL out of range")?;
+    let days = i64::try_from(args.session_days).context("session lifetime out of range")?;
+    Ok(AuthState {
+        keys: tokens::TokenKeys::new(&secret, ttl).map_err(|e| anyhow::anyhow!(e))?,
+        throttle: throttle::LoginThrottle::new(args.login_max_failures),
+        dummy_hash: passwords::DummyHash::new().map_err(|e| anyhow::anyhow!(e))?,
+        session_lifetime: chrono::Duration::days(days),
+        trust_proxy: args.trust_proxy,
+    })
 }
 
 async fn wait_for_signal() {

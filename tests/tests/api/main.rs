@@ -2,6 +2,9 @@
 //! on PostgreSQL (`NAME::sqlite`, `NAME::postgres`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod access;
+mod auth;
 mod conventions;
 mod operations;
 mod outage;
+mod people;

@@ -1,6 +1,5 @@
 //! The audit log: append-only, written in the same transaction as the change.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use followup_domain::Actor;
 use uuid::Uuid;
@@ -28,7 +27,7 @@ pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreErro
     let changes = serde_json::json!({ "fields": event.fields }).to_string();
     let row = AuditRow {
         id: DbId(Uuid::now_v7()),
-        occurred_at: DbTime(Utc::now()),
+        occurred_at: DbTime(crate::now()),
         actor_id: event.actor.map(|a| DbId(a.user_id.as_uuid())),
         entity_type: event.entity_type.to_owned(),
         entity_id: DbId(event.entity_id),

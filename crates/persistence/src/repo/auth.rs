@@ -31,7 +31,7 @@ pub fn setting_or_insert(
         .values((
             server_settings::name.eq(name),
             server_settings::value.eq(make()),
-            server_settings::created_at.eq(DbTime(Utc::now())),
+            server_settings::created_at.eq(DbTime(crate::now())),
         ))
         .execute(conn);
     match inserted.map_err(|e| on_unique(e, "exists", "")) {
@@ -48,7 +48,7 @@ pub fn start_session(
     refresh_hash: &str,
     lifetime: Duration,
 ) -> Result<SessionId, StoreError> {
-    let now = Utc::now();
+    let now = crate::now();
     let session_id = SessionId::new();
     diesel::insert_into(sessions::table)
         .values(&SessionRow {
@@ -103,7 +103,7 @@ pub fn rotate(
     presented_hash: &str,
     new_hash: &str,
 ) -> Result<Refreshed, StoreError> {
-    let now = Utc::now();
+    let now = crate::now();
     let found = refresh_tokens::table
         .inner_join(sessions::table)
         .filter(refresh_tokens::token_hash.eq(presented_hash))
@@ -149,7 +149,7 @@ pub fn revoke_session(
     reason: &str,
 ) -> Result<(), StoreError> {
     diesel::update(sessions::table.find(DbId(session_id.as_uuid())).filter(sessions::revoked_at.is_null()))
-        .set((sessions::revoked_at.eq(Some(DbTime(Utc::now()))), sessions::revoked_reason.eq(Some(reason))))
+        .set((sessions::revoked_at.eq(Some(DbTime(crate::now()))), sessions::revoked_reason.eq(Some(reason))))
         .execute(conn)?;
     Ok(())
 }
@@ -168,7 +168,7 @@ pub fn revoke_user_sessions(
         query = query.filter(sessions::id.ne(DbId(keep.as_uuid())));
     }
     Ok(query
-        .set((sessions::revoked_at.eq(Some(DbTime(Utc::now()))), sessions::revoked_reason.eq(Some(reason))))
+        .set((sessions::revoked_at.eq(Some(DbTime(crate::now()))), sessions::revoked_reason.eq(Some(reason))))
         .execute(conn)?)
 }
 
@@ -180,7 +180,7 @@ pub fn principal(
     user_id: UserId,
     session_id: SessionId,
 ) -> Result<Option<SystemRole>, StoreError> {
-    let now = DbTime(Utc::now());
+    let now = DbTime(crate::now());
     let role = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(DbId(session_id.as_uuid())))

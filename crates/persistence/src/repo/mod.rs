@@ -9,6 +9,8 @@
 
 pub mod audit;
 pub mod auth;
+pub mod organizations;
+pub mod programs;
 pub mod rows;
 pub mod users;
 

@@ -1,6 +1,5 @@
 //! Accounts.
 
-use chrono::Utc;
 use diesel::prelude::*;
 use followup_domain::commands::{NewUser, UserChanges};
 use followup_domain::entities::User;
@@ -44,7 +43,7 @@ pub fn create(
     password_hash: &str,
 ) -> Result<User, StoreError> {
     require_organization(conn, cmd.organization_id, "organization_id")?;
-    let now = DbTime(Utc::now());
+    let now = DbTime(crate::now());
     let row = UserRow {
         id: DbId(cmd.id.as_uuid()),
         email: cmd.email.as_str().to_owned(),
@@ -206,7 +205,7 @@ pub fn update(
             .unwrap_or(current.system_role.clone()),
         active: changes.active.unwrap_or(current.active),
         version: current.version + 1,
-        updated_at: DbTime(Utc::now()),
+        updated_at: DbTime(crate::now()),
         ..current.clone()
     };
     let updated =
@@ -276,7 +275,7 @@ pub fn set_password(
     new_hash: &str,
     keep_session: Option<SessionId>,
 ) -> Result<(), StoreError> {
-    let now = DbTime(Utc::now());
+    let now = DbTime(crate::now());
     let updated = diesel::update(users::table.find(DbId(id.as_uuid())))
         .set((
             users::password_hash.eq(new_hash),
@@ -315,7 +314,7 @@ pub fn any_active_admin(conn: &mut DbConnection) -> Result<bool, StoreError> {
 
 /// Make an existing account an active admin with this password (`create-admin` on an existing e-mail).
 pub fn reset_admin(conn: &mut DbConnection, id: UserId, new_hash: &str) -> Result<User, StoreError> {
-    let now = DbTime(Utc::now());
+    let now = DbTime(crate::now());
     diesel::update(users::table.find(DbId(id.as_uuid())))
         .set((
             users::system_role.eq(SystemRole::Admin.as_str()),

@@ -1,0 +1,142 @@
+//! The caller's own account: `/me`, `/me/password`.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use followup_domain::commands::UserChanges;
+use followup_domain::values::{Locale, NewPassword};
+use followup_domain::{FieldError, Validator};
+use followup_persistence::repo::users;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{passwords, Caller};
+use crate::conditional::{if_match, ok_versioned, updated};
+use crate::db;
+use crate::dto::nullable;
+use crate::handlers::users::{user_changes, UserBody};
+use crate::json::JsonBody;
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+/// What a user may change about themselves. Role, `active` and e-mail are
+/// not here: sending them is a 422 (`unknown_field`), never a silent change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMeBody {
+    #[schema(example = "Yohanes Lado")]
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub organization_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub position: Option<Option<String>>,
+    pub locale: Option<Locale>,
+    #[schema(example = "Asia/Makassar")]
+    pub time_zone: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordBody {
+    pub current_password: String,
+    /// 10–128 characters, not the e-mail address.
+    pub new_password: String,
+}
+
+/// The signed-in account.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your account", body = UserBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me")]
+pub async fn get_me(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let id = caller.0.user_id;
+    let user = db::read(&state, move |c| users::get(c, id)).await?;
+    Ok(ok_versioned(&req, user.version, &UserBody::from(user)))
+}
+
+/// Change your profile. Honours `If-Match`.
+#[utoipa::path(
+    tag = "me",
+    request_body = PatchMeBody,
+    params(("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your changed account", body = UserBody, headers(("ETag" = String))),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid or unknown fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/me")]
+pub async fn patch_me(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: JsonBody<PatchMeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let b = body.0;
+    let mut v = Validator::new();
+    let changes: UserChanges = user_changes(
+        &mut v,
+        b.display_name.as_deref(),
+        b.organization_id,
+        b.position.as_ref().map(|p| p.as_deref()),
+        b.locale,
+        b.time_zone.as_deref(),
+    );
+    let changes = v.finish(|| Some(changes))?;
+    let actor = caller.0;
+    let user =
+        db::write(&state, move |c| users::update(c, &actor, actor.user_id, &changes, expected)).await?;
+    Ok(updated(user.version, &UserBody::from(user)))
+}
+
+/// Change your password. Needs the current one; every other session of
+/// yours is signed out, this one stays.
+#[utoipa::path(
+    tag = "me",
+    request_body = ChangePasswordBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 422, description = "Wrong current password or a new one that breaks the policy", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: JsonBody<ChangePasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ChangePasswordBody { current_password, new_password } = body.0;
+    let id = caller.0.user_id;
+    let user = db::read(&state, move |c| users::get(c, id)).await?;
+    let stored = db::read(&state, move |c| users::password_hash(c, id)).await?;
+    let correct = db::cpu(move || passwords::verify(&current_password, &stored)).await?;
+    let mut v = Validator::new();
+    if !correct {
+        v.push(FieldError::new("current_password", "incorrect", "is not your current password"));
+    }
+    let email =
+        followup_domain::values::Email::parse(&user.email).map_err(|e| ApiError::internal(&e.message))?;
+    let new = v.check(NewPassword::parse("new_password", &new_password, &email));
+    let new = v.finish(|| new)?;
+    let hash = db::cpu(move || passwords::hash(new.expose())).await?.map_err(|e| ApiError::internal(&e))?;
+    let actor = caller.0;
+    db::write(&state, move |c| {
+        users::set_password(c, Some(&actor), actor.user_id, &hash, Some(actor.session_id))
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

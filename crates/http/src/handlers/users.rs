@@ -1,0 +1,310 @@
+//! Accounts: `/users` (admin) — list, create, read, change, deactivate.
+
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use followup_domain::commands::{NewUser, UserChanges};
+use followup_domain::entities::User;
+use followup_domain::ids::{OrganizationId, UserId};
+use followup_domain::values::{
+    optional_text, required_text, Email, Locale, NewPassword, SystemRole, TimeZone,
+};
+use followup_domain::{DomainError, Validator};
+use followup_persistence::repo::users::{self, UserFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{passwords, Caller};
+use crate::conditional::{created, if_match, ok_versioned, updated};
+use crate::db;
+use crate::dto::nullable;
+use crate::json::JsonBody;
+use crate::paging::{self, PageBody};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+/// An account. Never carries a password or its hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBody {
+    #[schema(example = "0193a7b2-5c1e-7d3a-9f00-3b7c2d1e4f50")]
+    pub id: Uuid,
+    #[schema(example = "young.hong@example.ac.kr")]
+    pub email: String,
+    #[schema(example = "Prof. Young Joon Hong")]
+    pub display_name: String,
+    pub organization_id: Option<Uuid>,
+    #[schema(example = "Project manager, lecturer in social welfare")]
+    pub position: Option<String>,
+    pub locale: Locale,
+    #[schema(example = "Asia/Seoul")]
+    pub time_zone: String,
+    pub system_role: SystemRole,
+    pub active: bool,
+    #[schema(example = 1)]
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserBody {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.as_uuid(),
+            email: u.email,
+            display_name: u.display_name,
+            organization_id: u.organization_id.map(|o| o.as_uuid()),
+            position: u.position,
+            locale: u.locale,
+            time_zone: u.time_zone,
+            system_role: u.system_role,
+            active: u.active,
+            version: u.version,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A new account. Without `password`, one is generated and returned once as `initial_password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserBody {
+    #[schema(example = "yohanes.lado@kemensos.go.id")]
+    pub email: String,
+    #[schema(example = "Yohanes Lado")]
+    pub display_name: String,
+    /// 10–128 characters, not the e-mail address.
+    pub password: Option<String>,
+    pub organization_id: Option<Uuid>,
+    #[schema(example = "Social worker, Sentra Efata Kupang")]
+    pub position: Option<String>,
+    /// Default `en`.
+    pub locale: Option<Locale>,
+    /// IANA name; default `Asia/Jakarta`.
+    #[schema(example = "Asia/Makassar")]
+    pub time_zone: Option<String>,
+    /// Default `member`.
+    pub system_role: Option<SystemRole>,
+}
+
+/// The created account, with the generated password when none was given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUserBody {
+    #[serde(flatten)]
+    pub user: UserBody,
+    /// Shown once; only when the request had no `password`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_password: Option<String>,
+}
+
+/// Changes to an account (admin). `active: false` deactivates it: its
+/// sessions are revoked and its tokens refused at once.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUserBody {
+    pub display_name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub organization_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub position: Option<Option<String>>,
+    pub locale: Option<Locale>,
+    pub time_zone: Option<String>,
+    pub system_role: Option<SystemRole>,
+    pub active: Option<bool>,
+}
+
+pub(crate) fn user_changes(
+    v: &mut Validator,
+    display_name: Option<&str>,
+    organization_id: Option<Option<Uuid>>,
+    position: Option<Option<&str>>,
+    locale: Option<Locale>,
+    time_zone: Option<&str>,
+) -> UserChanges {
+    UserChanges {
+        display_name: display_name.and_then(|n| v.check(required_text("display_name", n, 200))),
+        organization_id: organization_id.map(|o| o.map(OrganizationId::from_uuid)),
+        position: position.map(|p| v.check(optional_text("position", p, 200)).flatten()),
+        locale,
+        time_zone: time_zone.and_then(|tz| v.check(TimeZone::parse(tz))),
+        system_role: None,
+        active: None,
+    }
+}
+
+impl TryFrom<PatchUserBody> for UserChanges {
+    type Error = DomainError;
+    fn try_from(b: PatchUserBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let mut changes = user_changes(
+            &mut v,
+            b.display_name.as_deref(),
+            b.organization_id,
+            b.position.as_ref().map(|p| p.as_deref()),
+            b.locale,
+            b.time_zone.as_deref(),
+        );
+        changes.system_role = b.system_role;
+        changes.active = b.active;
+        v.finish(|| Some(changes))
+    }
+}
+
+/// Filters and paging of `GET /users`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListUsersQuery {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub active: Option<bool>,
+    pub system_role: Option<SystemRole>,
+    pub organization_id: Option<Uuid>,
+}
+
+/// List accounts (admin).
+#[utoipa::path(
+    tag = "users",
+    params(ListUsersQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of accounts", body = PageBody<UserBody>,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ListUsersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.0.require_admin()?;
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let filter = UserFilter {
+        active: query.active,
+        system_role: query.system_role,
+        organization_id: query.organization_id.map(OrganizationId::from_uuid),
+    };
+    let result = db::read(&state, move |c| users::list(c, &filter, &page)).await?;
+    Ok(paging::respond(&req, result.map(UserBody::from)))
+}
+
+/// Create an account (admin).
+#[utoipa::path(
+    tag = "users",
+    request_body = CreateUserBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = CreatedUserBody,
+            headers(("Location" = String, description = "The new account's URL"), ("ETag" = String))),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: JsonBody<CreateUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.0.require_admin()?;
+    let b = body.0;
+    let mut v = Validator::new();
+    let email = v.check(Email::parse(&b.email));
+    let display_name = v.check(required_text("display_name", &b.display_name, 200));
+    let position = v.check(optional_text("position", b.position.as_deref(), 200)).flatten();
+    let time_zone = match &b.time_zone {
+        Some(tz) => v.check(TimeZone::parse(tz)),
+        None => Some(TimeZone::default()),
+    };
+    let generated = b.password.is_none();
+    let raw_password = b.password.unwrap_or_else(passwords::generate);
+    let password = email.as_ref().and_then(|e| v.check(NewPassword::parse("password", &raw_password, e)));
+    let cmd = v.finish(|| {
+        Some(NewUser {
+            id: UserId::new(),
+            email: email?,
+            display_name: display_name?,
+            organization_id: b.organization_id.map(OrganizationId::from_uuid),
+            position,
+            locale: b.locale.unwrap_or(Locale::En),
+            time_zone: time_zone?,
+            system_role: b.system_role.unwrap_or(SystemRole::Member),
+            password: password?,
+        })
+    })?;
+    let secret = cmd.password.clone();
+    let hash =
+        db::cpu(move || passwords::hash(secret.expose())).await?.map_err(|e| ApiError::internal(&e))?;
+    let actor = caller.0;
+    let user = db::write(&state, move |c| users::create(c, Some(&actor), &cmd, &hash)).await?;
+    let version = user.version;
+    let location = format!("/api/v1/users/{}", user.id);
+    let body = CreatedUserBody { user: user.into(), initial_password: generated.then_some(raw_password) };
+    Ok(created(location, version, &body))
+}
+
+/// Read an account (admin).
+#[utoipa::path(
+    tag = "users",
+    params(("id" = Uuid, Path, description = "Account id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = UserBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.0.require_admin()?;
+    let id = UserId::from_uuid(id.into_inner());
+    let user = db::read(&state, move |c| users::get(c, id)).await?;
+    Ok(ok_versioned(&req, user.version, &UserBody::from(user)))
+}
+
+/// Change an account (admin): profile, role, `active`. Honours `If-Match`.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = Uuid, Path, description = "Account id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    request_body = PatchUserBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed account", body = UserBody, headers(("ETag" = String))),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`last_admin`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn patch_user(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<PatchUserBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.0.require_admin()?;
+    let expected = if_match(&req)?;
+    let changes = UserChanges::try_from(body.0)?;
+    let id = UserId::from_uuid(id.into_inner());
+    let actor = caller.0;
+    let user = db::write(&state, move |c| users::update(c, &actor, id, &changes, expected)).await?;
+    Ok(updated(user.version, &UserBody::from(user)))
+}

@@ -1,0 +1,197 @@
+//! The JSON body extractor. Unlike `web::Json` it reports *which* field is
+//! wrong (`errors[].field`, through serde_path_to_error) and answers every
+//! failure as problem+json: 415 for another content type, 413 over the size
+//! limit, 400 for malformed JSON, 422 for a body of the wrong shape (unknown
+//! field, missing field, wrong type, unknown enum word).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest};
+use followup_domain::FieldError;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::problem::ApiError;
+use crate::JSON_BODY_LIMIT;
+
+/// A JSON request body of type `T`.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "Payload too large",
+        format!("The body exceeds the limit of {JSON_BODY_LIMIT} bytes."),
+    )
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|essence| {
+            let essence = essence.trim().to_ascii_lowercase();
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// The wire path of field `name` reported at `path` (serde_path_to_error
+/// sometimes includes the field itself, sometimes only its parent).
+fn join(path: &str, name: &str) -> String {
+    if path.is_empty() || path == "." {
+        name.to_owned()
+    } else if path == name || path.ends_with(&format!(".{name}")) {
+        path.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// Turn a serde error at `path` into a field error.
+fn field_error(path: &str, inner: &serde_json::Error) -> FieldError {
+    let message = inner.to_string();
+    // serde_json appends " at line L column C"; the field path says more.
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return FieldError::new(join(path, name), "unknown_field", "is not a field of this resource");
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return FieldError::new(join(path, name), "required", "is required");
+    }
+    let field = if path == "." { String::new() } else { path.to_owned() };
+    FieldError::new(field, "invalid_value", message)
+}
+
+/// Deserialize bytes as `T`, mapping errors to problem+json.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => ApiError::validation(vec![field_error(&path, &inner)]),
+            _ => ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|len| len > JSON_BODY_LIMIT) {
+                return Err(too_large());
+            }
+            if !json {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Unsupported media type",
+                    "Send the body as application/json.",
+                ));
+            }
+            let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(JSON_BODY_LIMIT));
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::bad_request("bad_body", format!("The body could not be read: {e}"))
+                })?;
+                if body.len() + chunk.len() > JSON_BODY_LIMIT {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if body.is_empty() {
+                return Err(ApiError::bad_request(
+                    "malformed_json",
+                    "The body is empty; send a JSON object.",
+                ));
+            }
+            parse::<T>(&body).map(JsonBody)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        email: String,
+        locale: Option<Locale>,
+        evidence: Option<Vec<Link>>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum Locale {
+        Id,
+        En,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Link {
+        url: String,
+    }
+
+    fn first_field(bytes: &[u8]) -> (String, String) {
+        match parse::<Body>(bytes) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => {
+                let p = e.problem();
+                let f = p.errors.first().cloned().unwrap_or_else(|| panic!("no field error: {p:?}"));
+                (f.field, f.code)
+            }
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(
+            first_field(br#"{"email":"a@b.c","system_role":"admin"}"#),
+            ("system_role".into(), "unknown_field".into())
+        );
+        assert_eq!(first_field(br#"{}"#), ("email".into(), "required".into()));
+        assert_eq!(
+            first_field(br#"{"email":"a@b.c","locale":"fr"}"#),
+            ("locale".into(), "invalid_value".into())
+        );
+        assert_eq!(first_field(br#"{"email":5}"#), ("email".into(), "invalid_value".into()));
+        assert_eq!(
+            first_field(br#"{"email":"a@b.c","evidence":[{"url":"x","y":1}]}"#),
+            ("evidence[0].y".into(), "unknown_field".into())
+        );
+        assert_eq!(parse::<Body>(b"{not json").err().map(|e| e.code()), Some("malformed_json"));
+        assert_eq!(
+            parse::<Body>(br#"{"email":"a@b.c"} trailing"#).err().map(|e| e.code()),
+            Some("malformed_json")
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! Organisations: ministries' directorates, regional agencies, technical
+//! units, partners, universities. Reference data every signed-in user reads;
+//! admins change it.
+
+use diesel::prelude::*;
+use followup_domain::commands::{NewOrganization, OrganizationChanges};
+use followup_domain::entities::Organization;
+use followup_domain::ids::OrganizationId;
+use followup_domain::paging::{Page, PageRequest};
+use followup_domain::values::OrganizationKind;
+use followup_domain::{Actor, DomainError, FieldError};
+
+use super::rows::OrganizationRow;
+use super::{audit, check_version, not_found, on_unique};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{organizations, users};
+use crate::sql_types::{DbId, DbTime};
+
+const NAME_TAKEN: &str = "An organisation with this name already exists.";
+
+fn load(conn: &mut DbConnection, id: OrganizationId) -> Result<Option<OrganizationRow>, StoreError> {
+    Ok(organizations::table
+        .find(DbId(id.as_uuid()))
+        .select(OrganizationRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Refuse a parent that does not exist or that would close a cycle.
+fn check_parent(
+    conn: &mut DbConnection,
+    id: OrganizationId,
+    parent: Option<OrganizationId>,
+) -> Result<(), StoreError> {
+    let Some(mut cursor) = parent else { return Ok(()) };
+    let invalid = |code: &str, message: &str| {
+        StoreError::Domain(DomainError::Invalid(vec![FieldError::new("parent_id", code, message)]))
+    };
+    // Walk up from the proposed parent; meeting `id` means a cycle. The walk
+    // is bounded so corrupt data cannot loop forever.
+    for _ in 0..64 {
+        if cursor == id {
+            return Err(invalid("cycle", "would make the organisation its own ancestor"));
+        }
+        let row = load(conn, cursor)?
+            .ok_or_else(|| invalid("unknown_organization", "no organisation has this id"))?;
+        match row.parent_id {
+            Some(next) => cursor = OrganizationId::from_uuid(next.0),
+            None => return Ok(()),
+        }
+    }
+    Err(invalid("too_deep", "the hierarchy is deeper than 64 levels"))
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    cmd: &NewOrganization,
+) -> Result<Organization, StoreError> {
+    check_parent(conn, cmd.id, cmd.parent_id)?;
+    let now = DbTime(crate::now());
+    let row = OrganizationRow {
+        id: DbId(cmd.id.as_uuid()),
+        name: cmd.name.clone(),
+        kind: cmd.kind.as_str().to_owned(),
+        parent_id: cmd.parent_id.map(|p| DbId(p.as_uuid())),
+        region: cmd.region.clone(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(organizations::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(|e| on_unique(e, "name_taken", NAME_TAKEN))?;
+    audit::record(
+        conn,
+        audit::Event {
+            actor: Some(actor),
+            entity_type: "organization",
+            entity_id: cmd.id.as_uuid(),
+            program_id: None,
+            plan_id: None,
+            action: "create",
+            fields: &["name", "kind", "parent_id", "region"],
+            reason: None,
+        },
+    )?;
+    row.into_domain()
+}
+
+pub fn get(conn: &mut DbConnection, id: OrganizationId) -> Result<Organization, StoreError> {
+    load(conn, id)?.ok_or_else(|| not_found("organization"))?.into_domain()
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilter {
+    pub kind: Option<OrganizationKind>,
+    pub parent_id: Option<OrganizationId>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &OrganizationFilter,
+    page: &PageRequest,
+) -> Result<Page<Organization>, StoreError> {
+    let mut query = organizations::table
+        .select(OrganizationRow::as_select())
+        .order(organizations::id.asc())
+        .limit(page.fetch())
+        .into_boxed();
+    if let Some(after) = page.after {
+        query = query.filter(organizations::id.gt(DbId(after)));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(organizations::kind.eq(kind.as_str()));
+    }
+    if let Some(parent) = filter.parent_id {
+        query = query.filter(organizations::parent_id.eq(DbId(parent.as_uuid())));
+    }
+    let rows = query.load::<OrganizationRow>(conn)?;
+    let items = rows.into_iter().map(OrganizationRow::into_domain).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page, |o| o.id.as_uuid()))
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: OrganizationId,
+    changes: &OrganizationChanges,
+    if_match: Option<i64>,
+) -> Result<Organization, StoreError> {
+    let current = load(conn, id)?.ok_or_else(|| not_found("organization"))?;
+    check_version(if_match, current.version)?;
+    let fields = changes.fields();
+    if fields.is_empty() {
+        return current.into_domain();
+    }
+    if let Some(parent) = changes.parent_id {
+        check_parent(conn, id, parent)?;
+    }
+    let next = OrganizationRow {
+        name: changes.name.clone().unwrap_or(current.name.clone()),
+        kind: changes.kind.map(|k| k.as_str().to_owned()).unwrap_or(current.kind.clone()),
+        parent_id: match changes.parent_id {
+            Some(p) => p.map(|p| DbId(p.as_uuid())),
+            None => current.parent_id,
+        },
+        region: match &changes.region {
+            Some(r) => r.clone(),
+            None => current.region.clone(),
+        },
+        version: current.version + 1,
+        updated_at: DbTime(crate::now()),
+        ..current.clone()
+    };
+    let n = diesel::update(
+        organizations::table
+            .filter(organizations::id.eq(current.id).and(organizations::version.eq(current.version))),
+    )
+    .set((
+        organizations::name.eq(&next.name),
+        organizations::kind.eq(&next.kind),
+        organizations::parent_id.eq(next.parent_id),
+        organizations::region.eq(&next.region),
+        organizations::version.eq(next.version),
+        organizations::updated_at.eq(next.updated_at),
+    ))
+    .execute(conn)
+    .map_err(|e| on_unique(e, "name_taken", NAME_TAKEN))?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
+    }
+    audit::record(
+        conn,
+        audit::Event {
+            actor: Some(actor),
+            entity_type: "organization",
+            entity_id: id.as_uuid(),
+            program_id: None,
+            plan_id: None,
+            action: "update",
+            fields: &fields,
+            reason: None,
+        },
+    )?;
+    next.into_domain()
+}
+
+/// Delete an organisation nobody refers to; otherwise 409 naming what refers to it.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: OrganizationId,
+    if_match: Option<i64>,
+) -> Result<(), StoreError> {
+    let current = load(conn, id)?.ok_or_else(|| not_found("organization"))?;
+    check_version(if_match, current.version)?;
+    let key = DbId(id.as_uuid());
+    let people: i64 = users::table.filter(users::organization_id.eq(key)).count().get_result(conn)?;
+    let children: i64 =
+        organizations::table.filter(organizations::parent_id.eq(key)).count().get_result(conn)?;
+    if people > 0 || children > 0 {
+        return Err(DomainError::Conflict {
+            code: "still_referenced",
+            message: format!(
+                "The organisation is still referenced by {people} account(s) and {children} child organisation(s)."
+            ),
+        }
+        .into());
+    }
+    diesel::delete(organizations::table.find(key)).execute(conn).map_err(|e| match e {
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::ForeignKeyViolation, _) => {
+            StoreError::Domain(DomainError::Conflict {
+                code: "still_referenced",
+                message: "The organisation is still referenced.".into(),
+            })
+        }
+        other => StoreError::Db(other),
+    })?;
+    audit::record(
+        conn,
+        audit::Event {
+            actor: Some(actor),
+            entity_type: "organization",
+            entity_id: id.as_uuid(),
+            program_id: None,
+            plan_id: None,
+            action: "delete",
+            fields: &[],
+            reason: None,
+        },
+    )
+}
