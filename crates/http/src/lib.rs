@@ -85,7 +85,22 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(users::list_users)
             .service(users::create_user)
             .service(users::get_user)
-            .service(users::patch_user),
+            .service(users::patch_user)
+            .service(organizations::list_organizations)
+            .service(organizations::create_organization)
+            .service(organizations::get_organization)
+            .service(organizations::patch_organization)
+            .service(organizations::delete_organization)
+            .service(programs::list_programs)
+            .service(programs::create_program)
+            .service(programs::get_program)
+            .service(programs::patch_program)
+            .service(programs::list_members)
+            .service(programs::add_member)
+            .service(programs::remove_member)
+            .service(programs::list_mentorships)
+            .service(programs::add_mentorship)
+            .service(programs::remove_mentorship),
     );
 }
 

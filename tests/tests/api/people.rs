@@ -3,7 +3,7 @@
 
 use followup_tests::api::{
     admin, assert_field_error, create_org, create_program, create_user, expect_empty, expect_json, id_of,
-    item_strings, items, login, new_member, program_body, Authed,
+    item_strings, items, login, new_member, program_body, Authed, Refusal,
 };
 use followup_tests::{assert_problem, backend_test, json, Value, ADMIN_EMAIL};
 use reqwest::Method;

@@ -2,4 +2,6 @@
 
 pub mod auth;
 pub mod me;
+pub mod organizations;
+pub mod programs;
 pub mod users;

@@ -1,0 +1,258 @@
+//! Organisations: `/organizations` — read by every signed-in user, changed by admins.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use followup_domain::commands::{NewOrganization, OrganizationChanges};
+use followup_domain::entities::Organization;
+use followup_domain::ids::OrganizationId;
+use followup_domain::values::{optional_text, required_text, OrganizationKind};
+use followup_domain::{DomainError, Validator};
+use followup_persistence::repo::organizations::{self as repo, OrganizationFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::conditional::{created, if_match, ok_versioned, updated};
+use crate::db;
+use crate::dto::nullable;
+use crate::json::JsonBody;
+use crate::paging::{self, PageBody};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+/// An organisation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganizationBody {
+    pub id: Uuid,
+    #[schema(example = "Sentra Efata Kupang")]
+    pub name: String,
+    pub kind: OrganizationKind,
+    /// The parent organisation (e.g. the directorate a unit belongs to).
+    pub parent_id: Option<Uuid>,
+    #[schema(example = "Nusa Tenggara Timur")]
+    pub region: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Organization> for OrganizationBody {
+    fn from(o: Organization) -> Self {
+        Self {
+            id: o.id.as_uuid(),
+            name: o.name,
+            kind: o.kind,
+            parent_id: o.parent_id.map(|p| p.as_uuid()),
+            region: o.region,
+            version: o.version,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrganizationBody {
+    /// Optional client-chosen id.
+    pub id: Option<Uuid>,
+    #[schema(example = "Sentra Efata Kupang")]
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub parent_id: Option<Uuid>,
+    #[schema(example = "Nusa Tenggara Timur")]
+    pub region: Option<String>,
+}
+
+impl TryFrom<CreateOrganizationBody> for NewOrganization {
+    type Error = DomainError;
+    fn try_from(b: CreateOrganizationBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let name = v.check(required_text("name", &b.name, 200));
+        let region = v.check(optional_text("region", b.region.as_deref(), 200)).flatten();
+        v.finish(|| {
+            Some(NewOrganization {
+                id: b.id.map(OrganizationId::from_uuid).unwrap_or_default(),
+                name: name?,
+                kind: b.kind,
+                parent_id: b.parent_id.map(OrganizationId::from_uuid),
+                region,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchOrganizationBody {
+    pub name: Option<String>,
+    pub kind: Option<OrganizationKind>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    pub parent_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub region: Option<Option<String>>,
+}
+
+impl TryFrom<PatchOrganizationBody> for OrganizationChanges {
+    type Error = DomainError;
+    fn try_from(b: PatchOrganizationBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let name = b.name.as_deref().and_then(|n| v.check(required_text("name", n, 200)));
+        let region = b.region.map(|r| v.check(optional_text("region", r.as_deref(), 200)).flatten());
+        v.finish(|| {
+            Some(OrganizationChanges {
+                name,
+                kind: b.kind,
+                parent_id: b.parent_id.map(|p| p.map(OrganizationId::from_uuid)),
+                region,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOrganizationsQuery {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub kind: Option<OrganizationKind>,
+    pub parent_id: Option<Uuid>,
+}
+
+/// List organisations.
+#[utoipa::path(
+    tag = "organizations",
+    params(ListOrganizationsQuery),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of organisations", body = PageBody<OrganizationBody>,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))))
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    req: HttpRequest,
+    _caller: Caller,
+    state: web::Data<AppState>,
+    query: web::Query<ListOrganizationsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let filter =
+        OrganizationFilter { kind: query.kind, parent_id: query.parent_id.map(OrganizationId::from_uuid) };
+    let result = db::read(&state, move |c| repo::list(c, &filter, &page)).await?;
+    Ok(paging::respond(&req, result.map(OrganizationBody::from)))
+}
+
+/// Create an organisation (admin).
+#[utoipa::path(
+    tag = "organizations",
+    request_body = CreateOrganizationBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = OrganizationBody, headers(("Location" = String), ("ETag" = String))),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`parent_id`: `cycle`, `unknown_organization`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations")]
+pub async fn create_organization(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: JsonBody<CreateOrganizationBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.0.require_admin()?;
+    let cmd = NewOrganization::try_from(body.0)?;
+    let actor = caller.0;
+    let org = db::write(&state, move |c| repo::create(c, &actor, &cmd)).await?;
+    Ok(created(format!("/api/v1/organizations/{}", org.id), org.version, &OrganizationBody::from(org)))
+}
+
+/// Read an organisation.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = Uuid, Path, description = "Organisation id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The organisation", body = OrganizationBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/organizations/{id}")]
+pub async fn get_organization(
+    req: HttpRequest,
+    _caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = OrganizationId::from_uuid(id.into_inner());
+    let org = db::read(&state, move |c| repo::get(c, id)).await?;
+    Ok(ok_versioned(&req, org.version, &OrganizationBody::from(org)))
+}
+
+/// Change an organisation (admin). Honours `If-Match`.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = Uuid, Path, description = "Organisation id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    request_body = PatchOrganizationBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed", body = OrganizationBody, headers(("ETag" = String))),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/organizations/{id}")]
+pub async fn patch_organization(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<PatchOrganizationBody>,
+) -> Result<HttpResponse, ApiError> {
+    caller.0.require_admin()?;
+    let expected = if_match(&req)?;
+    let changes = OrganizationChanges::try_from(body.0)?;
+    let id = OrganizationId::from_uuid(id.into_inner());
+    let actor = caller.0;
+    let org = db::write(&state, move |c| repo::update(c, &actor, id, &changes, expected)).await?;
+    Ok(updated(org.version, &OrganizationBody::from(org)))
+}
+
+/// Delete an organisation (admin). 409 `still_referenced` while accounts or
+/// child organisations refer to it. Honours `If-Match`.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = Uuid, Path, description = "Organisation id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`still_referenced`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/organizations/{id}")]
+pub async fn delete_organization(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.0.require_admin()?;
+    let expected = if_match(&req)?;
+    let id = OrganizationId::from_uuid(id.into_inner());
+    let actor = caller.0;
+    db::write(&state, move |c| repo::delete(c, &actor, id, expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
