@@ -60,9 +60,12 @@ pub struct Problem {
     pub errors: Vec<ProblemFieldError>,
 }
 
-/// The HTTP error type.
+/// The HTTP error type (boxed: it travels in every handler's `Result`).
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorParts>);
+
+#[derive(Debug, Clone)]
+pub struct ErrorParts {
     status: StatusCode,
     code: &'static str,
     title: &'static str,
@@ -80,7 +83,7 @@ impl ApiError {
         title: &'static str,
         detail: impl Into<String>,
     ) -> Self {
-        Self {
+        Self(Box::new(ErrorParts {
             status,
             code,
             title,
@@ -89,7 +92,7 @@ impl ApiError {
             retry_after: None,
             allow: None,
             challenge: false,
-        }
+        }))
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -174,6 +177,19 @@ impl ApiError {
             code: self.code.to_owned(),
             errors: self.errors.clone(),
         }
+    }
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ErrorParts;
+    fn deref(&self) -> &ErrorParts {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorParts {
+        &mut self.0
     }
 }
 
