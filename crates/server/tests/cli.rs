@@ -219,3 +219,125 @@ fn sigint_stops_gracefully_too() {
     assert!(exit.success(), "exit status after SIGINT: {exit:?}");
     assert!(served.log().contains("stopped"), "the shutdown is logged");
 }
+
+fn login_status(port: u16, email: &str, password: &str) -> u16 {
+    client()
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn printed_password(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .unwrap_or_else(|| panic!("no password printed in:\n{text}"))
+        .trim()
+        .to_owned()
+}
+
+#[test]
+fn the_first_start_prints_an_admin_password_that_works_and_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
+    let mut served = Served::start(cmd);
+    std::thread::sleep(Duration::from_millis(200));
+    let log = served.log();
+    let password = printed_password(&log);
+    assert!(log.contains("first admin account: admin@followup.local"), "{log}");
+    assert_eq!(login_status(served.port, "admin@followup.local", &password), 200, "the printed password works");
+    assert_eq!(login_status(served.port, "admin@followup.local", "not-the-password"), 401);
+    drop(served);
+
+    // A second start on the same database: the admin exists, nothing is printed.
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
+    let mut again = Served::start(cmd);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!again.log().contains("password:"), "the password is printed once only");
+    assert_eq!(login_status(again.port, "admin@followup.local", &password), 200);
+}
+
+#[test]
+fn create_admin_creates_or_resets_an_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    // Generated password, printed on standard output.
+    let output = followup(dir.path())
+        .args(["create-admin", "--email", "Hong@Example.AC.KR", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(stdout.contains("created admin hong@example.ac.kr"), "{stdout}");
+    let generated = printed_password(&stdout);
+
+    // A password from standard input resets the same account.
+    let mut child = followup(dir.path())
+        .args(["create-admin", "--email", "hong@example.ac.kr", "--password-stdin", "--database-url", &url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"seoul-mentor-2023\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("reset admin hong@example.ac.kr"));
+
+    // A password that breaks the policy is refused.
+    let mut child = followup(dir.path())
+        .args(["create-admin", "--email", "hong@example.ac.kr", "--password-stdin", "--database-url", &url])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("at least 10 characters"));
+
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_DATABASE_URL", &url);
+    let mut served = Served::start(cmd);
+    assert!(!served.log().contains("first admin account"), "an admin exists: no bootstrap admin");
+    assert_eq!(login_status(served.port, "hong@example.ac.kr", "seoul-mentor-2023"), 200);
+    assert_eq!(login_status(served.port, "hong@example.ac.kr", &generated), 401, "the reset replaced it");
+}
+
+#[test]
+fn sigterm_lets_a_slow_upload_finish_then_exits_zero() {
+    // A client on a weak link: the body of a login arrives over ~1.5 s, and
+    // SIGTERM lands in the middle. The request must still get its answer.
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_ADMIN_PASSWORD", "admin-password-for-tests");
+    let mut served = Served::start(cmd);
+    let body = br#"{"email":"admin@followup.local","password":"admin-password-for-tests"}"#;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    let (first, rest) = body.split_at(10);
+    stream.write_all(first).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    served.signal("TERM");
+    for chunk in rest.chunks(20) {
+        std::thread::sleep(Duration::from_millis(300));
+        stream.write_all(chunk).unwrap();
+    }
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "the in-flight login completed:\n{response}");
+    assert!(response.contains("access_token"));
+    let exit = served.wait_exit(Duration::from_secs(20));
+    assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
+}
