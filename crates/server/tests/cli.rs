@@ -248,7 +248,11 @@ fn the_first_start_prints_an_admin_password_that_works_and_only_once() {
     let log = served.log();
     let password = printed_password(&log);
     assert!(log.contains("first admin account: admin@followup.local"), "{log}");
-    assert_eq!(login_status(served.port, "admin@followup.local", &password), 200, "the printed password works");
+    assert_eq!(
+        login_status(served.port, "admin@followup.local", &password),
+        200,
+        "the printed password works"
+    );
     assert_eq!(login_status(served.port, "admin@followup.local", "not-the-password"), 401);
     drop(served);
 
