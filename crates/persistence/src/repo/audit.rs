@@ -23,6 +23,52 @@ pub struct Event<'a> {
     pub reason: Option<&'a str>,
 }
 
+impl<'a> Event<'a> {
+    /// An event with no programme, plan, fields or reason; add them with the setters.
+    pub fn new(
+        actor: Option<&'a Actor>,
+        entity_type: &'static str,
+        entity_id: Uuid,
+        action: &'static str,
+    ) -> Self {
+        Self {
+            actor,
+            entity_type,
+            entity_id,
+            program_id: None,
+            plan_id: None,
+            action,
+            fields: &[],
+            reason: None,
+        }
+    }
+
+    pub fn program(mut self, id: Uuid) -> Self {
+        self.program_id = Some(id);
+        self
+    }
+
+    pub fn plan(mut self, id: Uuid) -> Self {
+        self.plan_id = Some(id);
+        self
+    }
+
+    pub fn fields(mut self, fields: &'a [&'a str]) -> Self {
+        self.fields = fields;
+        self
+    }
+
+    pub fn reason(mut self, reason: Option<&'a str>) -> Self {
+        self.reason = reason;
+        self
+    }
+
+    /// Write the event on `conn`, inside the caller's transaction.
+    pub fn record(self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        record(conn, self)
+    }
+}
+
 pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreError> {
     let changes = serde_json::json!({ "fields": event.fields }).to_string();
     let row = AuditRow {

@@ -74,19 +74,9 @@ pub fn create(
         .values(&row)
         .execute(conn)
         .map_err(|e| on_unique(e, "name_taken", NAME_TAKEN))?;
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "organization",
-            entity_id: cmd.id.as_uuid(),
-            program_id: None,
-            plan_id: None,
-            action: "create",
-            fields: &["name", "kind", "parent_id", "region"],
-            reason: None,
-        },
-    )?;
+    audit::Event::new(Some(actor), "organization", cmd.id.as_uuid(), "create")
+        .fields(&["name", "kind", "parent_id", "region"])
+        .record(conn)?;
     row.into_domain()
 }
 
@@ -172,19 +162,7 @@ pub fn update(
     if n == 0 {
         return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
     }
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "organization",
-            entity_id: id.as_uuid(),
-            program_id: None,
-            plan_id: None,
-            action: "update",
-            fields: &fields,
-            reason: None,
-        },
-    )?;
+    audit::Event::new(Some(actor), "organization", id.as_uuid(), "update").fields(&fields).record(conn)?;
     next.into_domain()
 }
 
@@ -219,17 +197,5 @@ pub fn delete(
         }
         other => StoreError::Db(other),
     })?;
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "organization",
-            entity_id: id.as_uuid(),
-            program_id: None,
-            plan_id: None,
-            action: "delete",
-            fields: &[],
-            reason: None,
-        },
-    )
+    audit::Event::new(Some(actor), "organization", id.as_uuid(), "delete").record(conn)
 }

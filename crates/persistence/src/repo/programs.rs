@@ -89,19 +89,10 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, cmd: &NewProgram) -> Resul
         .values(&row)
         .execute(conn)
         .map_err(|e| on_unique(e, "code_taken", CODE_TAKEN))?;
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "program",
-            entity_id: cmd.id.as_uuid(),
-            program_id: Some(cmd.id.as_uuid()),
-            plan_id: None,
-            action: "create",
-            fields: &["code", "title", "training_starts_on", "training_ends_on", "follow_up_until", "status"],
-            reason: None,
-        },
-    )?;
+    audit::Event::new(Some(actor), "program", cmd.id.as_uuid(), "create")
+        .program(cmd.id.as_uuid())
+        .fields(&["code", "title", "training_starts_on", "training_ends_on", "follow_up_until", "status"])
+        .record(conn)?;
     Ok(ProgramView { program: row.into_domain()?, my_role: None })
 }
 
@@ -192,19 +183,10 @@ pub fn update(
     if n == 0 {
         return Err(DomainError::PreconditionFailed { current: version }.into());
     }
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "program",
-            entity_id: id.as_uuid(),
-            program_id: Some(id.as_uuid()),
-            plan_id: None,
-            action: "update",
-            fields: &fields,
-            reason: None,
-        },
-    )?;
+    audit::Event::new(Some(actor), "program", id.as_uuid(), "update")
+        .program(id.as_uuid())
+        .fields(&fields)
+        .record(conn)?;
     let row = load(conn, id)?.ok_or_else(|| not_found("program"))?;
     Ok(ProgramView { program: row.into_domain()?, my_role })
 }
@@ -272,19 +254,10 @@ pub fn add_member(
         .values(&row)
         .execute(conn)
         .map_err(|e| on_unique(e, "already_member", "This account is already a member of the programme."))?;
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "membership",
-            entity_id: row.id.0,
-            program_id: Some(cmd.program_id.as_uuid()),
-            plan_id: None,
-            action: "create",
-            fields: &["user_id", "role"],
-            reason: None,
-        },
-    )?;
+    audit::Event::new(Some(actor), "membership", row.id.0, "create")
+        .program(cmd.program_id.as_uuid())
+        .fields(&["user_id", "role"])
+        .record(conn)?;
     row.into_domain(user.0, user.1)
 }
 
@@ -310,19 +283,10 @@ pub fn remove_member(
     )
     .execute(conn)?;
     diesel::delete(memberships::table.find(membership)).execute(conn)?;
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "membership",
-            entity_id: membership.0,
-            program_id: Some(program.as_uuid()),
-            plan_id: None,
-            action: "delete",
-            fields: if removed_mentorships > 0 { &["mentorships"] } else { &[] },
-            reason: None,
-        },
-    )
+    audit::Event::new(Some(actor), "membership", membership.0, "delete")
+        .program(program.as_uuid())
+        .fields(if removed_mentorships > 0 { &["mentorships"] } else { &[] })
+        .record(conn)
 }
 
 // ---- mentorships ------------------------------------------------------------
@@ -378,19 +342,10 @@ pub fn add_mentorship(
         .values(&row)
         .execute(conn)
         .map_err(|e| on_unique(e, "already_exists", "This mentor already mentors this delegate here."))?;
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "mentorship",
-            entity_id: cmd.id.as_uuid(),
-            program_id: Some(cmd.program_id.as_uuid()),
-            plan_id: None,
-            action: "create",
-            fields: &["mentor_id", "delegate_id"],
-            reason: None,
-        },
-    )?;
+    audit::Event::new(Some(actor), "mentorship", cmd.id.as_uuid(), "create")
+        .program(cmd.program_id.as_uuid())
+        .fields(&["mentor_id", "delegate_id"])
+        .record(conn)?;
     Ok(row.into_domain())
 }
 
@@ -410,17 +365,7 @@ pub fn remove_mentorship(
     if n == 0 {
         return Err(not_found("mentorship"));
     }
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "mentorship",
-            entity_id: id.as_uuid(),
-            program_id: Some(program.as_uuid()),
-            plan_id: None,
-            action: "delete",
-            fields: &[],
-            reason: None,
-        },
-    )
+    audit::Event::new(Some(actor), "mentorship", id.as_uuid(), "delete")
+        .program(program.as_uuid())
+        .record(conn)
 }

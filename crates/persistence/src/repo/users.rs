@@ -64,27 +64,17 @@ pub fn create(
         .values(&row)
         .execute(conn)
         .map_err(|e| on_unique(e, "email_taken", "An account with this e-mail address already exists."))?;
-    audit::record(
-        conn,
-        audit::Event {
-            actor,
-            entity_type: "user",
-            entity_id: cmd.id.as_uuid(),
-            program_id: None,
-            plan_id: None,
-            action: "create",
-            fields: &[
-                "email",
-                "display_name",
-                "organization_id",
-                "position",
-                "locale",
-                "time_zone",
-                "system_role",
-            ],
-            reason: None,
-        },
-    )?;
+    audit::Event::new(actor, "user", cmd.id.as_uuid(), "create")
+        .fields(&[
+            "email",
+            "display_name",
+            "organization_id",
+            "position",
+            "locale",
+            "time_zone",
+            "system_role",
+        ])
+        .record(conn)?;
     row.into_domain()
 }
 
@@ -157,31 +147,15 @@ pub fn update(
     if let Some(org) = changes.organization_id {
         require_organization(conn, org, "organization_id")?;
     }
-    if changes.system_role == Some(SystemRole::Member) && current.system_role == SystemRole::Admin.as_str() {
-        let admins: i64 = users::table
-            .filter(users::system_role.eq(SystemRole::Admin.as_str()).and(users::active.eq(true)))
-            .count()
-            .get_result(conn)?;
-        if admins <= 1 {
-            return Err(DomainError::Conflict {
-                code: "last_admin",
-                message: "The last active admin cannot lose the admin role.".into(),
-            }
-            .into());
+    let is_active_admin = current.active && current.system_role == SystemRole::Admin.as_str();
+    let demoted = changes.system_role == Some(SystemRole::Member);
+    let deactivated = changes.active == Some(false);
+    if is_active_admin && (demoted || deactivated) && !any_other_active_admin(conn, id)? {
+        return Err(DomainError::Conflict {
+            code: "last_admin",
+            message: "The last active admin can be neither demoted nor deactivated.".into(),
         }
-    }
-    if changes.active == Some(false) && current.system_role == SystemRole::Admin.as_str() && current.active {
-        let admins: i64 = users::table
-            .filter(users::system_role.eq(SystemRole::Admin.as_str()).and(users::active.eq(true)))
-            .count()
-            .get_result(conn)?;
-        if admins <= 1 {
-            return Err(DomainError::Conflict {
-                code: "last_admin",
-                message: "The last active admin cannot be deactivated.".into(),
-            }
-            .into());
-        }
+        .into());
     }
     let next = UserRow {
         display_name: changes.display_name.clone().unwrap_or(current.display_name.clone()),
@@ -228,19 +202,7 @@ pub fn update(
     if current.active && !next.active {
         auth::revoke_user_sessions(conn, id, None, "deactivated")?;
     }
-    audit::record(
-        conn,
-        audit::Event {
-            actor: Some(actor),
-            entity_type: "user",
-            entity_id: id.as_uuid(),
-            program_id: None,
-            plan_id: None,
-            action: "update",
-            fields: &fields,
-            reason: None,
-        },
-    )?;
+    audit::Event::new(Some(actor), "user", id.as_uuid(), "update").fields(&fields).record(conn)?;
     next.into_domain()
 }
 
@@ -288,19 +250,16 @@ pub fn set_password(
         return Err(not_found("user"));
     }
     auth::revoke_user_sessions(conn, id, keep_session, "password_change")?;
-    audit::record(
-        conn,
-        audit::Event {
-            actor,
-            entity_type: "user",
-            entity_id: id.as_uuid(),
-            program_id: None,
-            plan_id: None,
-            action: "password_change",
-            fields: &["password"],
-            reason: None,
-        },
-    )
+    audit::Event::new(actor, "user", id.as_uuid(), "password_change").fields(&["password"]).record(conn)
+}
+
+fn any_other_active_admin(conn: &mut DbConnection, except: UserId) -> Result<bool, StoreError> {
+    let n: i64 = users::table
+        .filter(users::system_role.eq(SystemRole::Admin.as_str()).and(users::active.eq(true)))
+        .filter(users::id.ne(DbId(except.as_uuid())))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// Whether any active admin exists (bootstrap).
