@@ -20,6 +20,7 @@ use diesel::{Connection, PgConnection};
 pub use serde_json::{json, Value};
 
 pub mod api;
+pub mod plans;
 
 /// The first admin every test server starts with.
 pub const ADMIN_EMAIL: &str = "admin@followup.local";

@@ -68,3 +68,18 @@ id_type!(
     /// A login session: the family of rotated refresh tokens (`sid` in access tokens).
     SessionId,
 );
+
+id_type!(
+    /// An action plan.
+    PlanId,
+    /// An activity of a plan.
+    ActivityId,
+    /// An indicator of a plan.
+    IndicatorId,
+    /// A measurement of an indicator.
+    MeasurementId,
+    /// A check-in on a plan.
+    CheckInId,
+    /// A comment on a plan.
+    CommentId,
+);

@@ -6,6 +6,7 @@ pub mod entities;
 pub mod error;
 pub mod ids;
 pub mod paging;
+pub mod plans;
 pub mod policy;
 pub mod values;
 

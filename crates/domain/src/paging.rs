@@ -1,7 +1,17 @@
-//! Cursor paging: stable order by id (UUID v7, so creation order), `limit`
-//! 1..=200 (default 50), and the last id of a page as the cursor.
+//! Cursor paging: stable creation order — by `created_at`, ties broken by
+//! id — with `limit` 1..=200 (default 50) and the last row's
+//! (`created_at`, id) as the cursor. Rows added while a client pages appear
+//! at the end, and client-supplied (non time-ordered) ids keep their place.
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
+
+/// The position after which the next page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: DateTime<Utc>,
+    pub id: Uuid,
+}
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
@@ -10,8 +20,8 @@ pub const MAX_LIMIT: u32 = 200;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     pub limit: u32,
-    /// Return rows with an id greater than this one.
-    pub after: Option<Uuid>,
+    /// Return rows after this position.
+    pub after: Option<Cursor>,
 }
 
 impl Default for PageRequest {
@@ -31,17 +41,17 @@ impl PageRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// The id to continue after, when there is more.
-    pub next_after: Option<Uuid>,
+    /// Where to continue, when there is more.
+    pub next_after: Option<Cursor>,
 }
 
 impl<T> Page<T> {
     /// Build a page from up to `limit + 1` rows in id order.
-    pub fn from_rows(mut rows: Vec<T>, request: &PageRequest, id: impl Fn(&T) -> Uuid) -> Self {
+    pub fn from_rows(mut rows: Vec<T>, request: &PageRequest, key: impl Fn(&T) -> Cursor) -> Self {
         let limit = request.limit as usize;
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let next_after = if more { rows.last().map(id) } else { None };
+        let next_after = if more { rows.last().map(key) } else { None };
         Page { items: rows, next_after }
     }
 

@@ -278,3 +278,129 @@ mod tests {
         assert!(TimeZone::parse("Mars/Olympus").is_err());
     }
 }
+
+word_enum!(
+    /// Where an action plan is in its workflow.
+    PlanStatus {
+        Draft => "draft",
+        Submitted => "submitted",
+        ChangesRequested => "changes_requested",
+        Active => "active",
+        Completed => "completed",
+        Discontinued => "discontinued",
+    }
+);
+
+word_enum!(
+    /// Where an activity stands.
+    ActivityStatus {
+        Planned => "planned",
+        InProgress => "in_progress",
+        Done => "done",
+        Blocked => "blocked",
+        Cancelled => "cancelled",
+    }
+);
+
+word_enum!(
+    /// Which way an indicator should move.
+    Direction { Increase => "increase", Decrease => "decrease" }
+);
+
+word_enum!(
+    /// The delegate's own reading of progress in a check-in.
+    Progress { OnTrack => "on_track", AtRisk => "at_risk", OffTrack => "off_track" }
+);
+
+word_enum!(
+    /// The mentor's review of a check-in.
+    ReviewStatus { Pending => "pending", Acknowledged => "acknowledged", RevisionRequested => "revision_requested" }
+);
+
+word_enum!(
+    /// Who may read a comment: everyone who sees the plan, or mentors and coordinators only.
+    Visibility { Shared => "shared", Mentors => "mentors" }
+);
+
+word_enum!(
+    /// What a comment is about, besides the plan itself.
+    CommentTarget { Activity => "activity", Indicator => "indicator", CheckIn => "check_in" }
+);
+
+/// A link to evidence (a photo, a report, an attendance sheet). Only http
+/// and https URLs: the server never fetches them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    #[schema(example = "https://drive.example.org/kupang/workshop-attendance.pdf")]
+    pub url: String,
+    #[schema(example = "Attendance sheet, peer-support workshop")]
+    pub title: Option<String>,
+}
+
+impl Evidence {
+    pub const MAX_ITEMS: usize = 20;
+
+    /// Check a list of evidence links; field names are `evidence[i].url`.
+    pub fn parse_list(raw: &[Evidence]) -> Result<Vec<Evidence>, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if raw.len() > Self::MAX_ITEMS {
+            errors.push(FieldError::new(
+                "evidence",
+                "too_many",
+                format!("at most {} links", Self::MAX_ITEMS),
+            ));
+            return Err(errors);
+        }
+        let mut out = Vec::with_capacity(raw.len());
+        for (i, e) in raw.iter().enumerate() {
+            let url = e.url.trim();
+            let lower = url.to_ascii_lowercase();
+            let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+            let host_ok = rest.is_some_and(|r| {
+                let host = r.split(['/', '?', '#']).next().unwrap_or_default();
+                !host.is_empty() && !host.starts_with('@')
+            });
+            if !host_ok || url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                errors.push(FieldError::new(
+                    format!("evidence[{i}].url"),
+                    "invalid_url",
+                    "must be an http or https URL",
+                ));
+                continue;
+            }
+            match optional_text(&format!("evidence[{i}].title"), e.title.as_deref(), 200) {
+                Ok(title) => out.push(Evidence { url: url.to_owned(), title }),
+                Err(err) => errors.push(err),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod evidence_tests {
+    use super::*;
+
+    #[test]
+    fn only_http_links_are_evidence() {
+        let link = |url: &str| Evidence { url: url.into(), title: None };
+        assert!(
+            Evidence::parse_list(&[link("https://example.org/a.pdf"), link("HTTP://example.org")]).is_ok()
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "ftp://example.org/x",
+            "https://",
+            "file:///etc/passwd",
+            "https://a b.org",
+        ] {
+            let errors = Evidence::parse_list(&[link(bad)]).err().unwrap_or_default();
+            assert_eq!(errors.first().map(|e| e.field.as_str()), Some("evidence[0].url"), "{bad}");
+        }
+    }
+}

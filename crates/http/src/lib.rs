@@ -22,11 +22,13 @@ pub mod conditional;
 pub mod db;
 pub mod dto;
 pub mod handlers;
+pub mod idempotency;
 pub mod json;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
 pub mod problem;
+pub mod query;
 pub mod routing;
 
 pub use problem::{ApiError, Problem};
@@ -100,7 +102,39 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(programs::remove_member)
             .service(programs::list_mentorships)
             .service(programs::add_mentorship)
-            .service(programs::remove_mentorship),
+            .service(programs::remove_mentorship)
+            .service(plans::list_plans)
+            .service(plans::create_plan)
+            .service(plans::get_plan)
+            .service(plans::patch_plan)
+            .service(plans::delete_plan)
+            .service(plans::submit_plan)
+            .service(plans::approve_plan)
+            .service(plans::request_changes)
+            .service(plans::complete_plan)
+            .service(plans::discontinue_plan)
+            .service(plans::plan_history)
+            .service(tracking::list_activities)
+            .service(tracking::create_activity)
+            .service(tracking::get_activity)
+            .service(tracking::patch_activity)
+            .service(tracking::delete_activity)
+            .service(tracking::list_indicators)
+            .service(tracking::create_indicator)
+            .service(tracking::get_indicator)
+            .service(tracking::patch_indicator)
+            .service(tracking::delete_indicator)
+            .service(tracking::list_measurements)
+            .service(tracking::create_measurement)
+            .service(checkins::list_check_ins)
+            .service(checkins::create_check_in)
+            .service(checkins::get_check_in)
+            .service(checkins::review_check_in)
+            .service(checkins::list_comments)
+            .service(checkins::create_comment)
+            .service(checkins::get_comment)
+            .service(checkins::patch_comment)
+            .service(checkins::delete_comment),
     );
 }
 
@@ -146,6 +180,7 @@ pub fn app(
         app
     };
     app.default_service(web::to(routing::unmatched))
+        .wrap(from_fn(idempotency::middleware))
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
         .wrap(TracingLogger::default())

@@ -25,6 +25,11 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`; validation 
         (name = "users", description = "Accounts (admin)"),
         (name = "organizations", description = "Ministries, directorates, agencies, units and partners"),
         (name = "programs", description = "Training programmes, their members and mentorships"),
+        (name = "plans", description = "Action plans and their workflow: draft → submitted → (changes_requested → submitted)* → active → completed | discontinued"),
+        (name = "activities", description = "What the delegate will do, with due dates"),
+        (name = "indicators", description = "What the plan measures, and its append-only measurements"),
+        (name = "check-ins", description = "The delegate's periodic reports and the mentor's review"),
+        (name = "comments", description = "Comments on a plan, shared or for mentors only"),
         (name = "operations", description = "Health checks and metrics, outside /api/v1"),
     )
 )]

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use followup_domain::paging::{Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
+use followup_domain::paging::{Cursor, Page, PageRequest, DEFAULT_LIMIT, MAX_LIMIT};
 use followup_domain::FieldError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -23,8 +23,23 @@ pub struct PageBody<T> {
     pub next_cursor: Option<String>,
 }
 
-pub fn encode_cursor(after: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(after.as_bytes())
+/// A cursor on the wire: base64url of the id (16 bytes) and `created_at` in
+/// microseconds since the epoch (8 bytes, big-endian). Opaque to clients.
+pub fn encode_cursor(after: Cursor) -> String {
+    let mut bytes = Vec::with_capacity(24);
+    bytes.extend_from_slice(after.id.as_bytes());
+    bytes.extend_from_slice(&after.at.timestamp_micros().to_be_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn decode_cursor(raw: &str) -> Option<Cursor> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+    let (id, micros) = (bytes.get(..16)?, bytes.get(16..24)?);
+    if bytes.len() != 24 {
+        return None;
+    }
+    let micros = i64::from_be_bytes(micros.try_into().ok()?);
+    Some(Cursor { at: chrono::DateTime::from_timestamp_micros(micros)?, id: Uuid::from_slice(id).ok()? })
 }
 
 /// Read `limit` and `cursor` into a page request; bad values are 422 / 400.
@@ -42,21 +57,24 @@ pub fn page_request(limit: Option<i64>, cursor: Option<&str>) -> Result<PageRequ
     };
     let after = match cursor.filter(|c| !c.is_empty()) {
         None => None,
-        Some(c) => {
-            let bytes = URL_SAFE_NO_PAD.decode(c).map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued.")
-            })?;
-            Some(Uuid::from_slice(&bytes).map_err(|_| {
-                ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued.")
-            })?)
-        }
+        Some(c) => Some(decode_cursor(c).ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued.")
+        })?),
     };
     Ok(PageRequest { limit, after })
 }
 
 /// The page as JSON with a `Link` header to the next one.
 pub fn respond<T: Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResponse {
-    let next_cursor = page.next_after.map(encode_cursor);
+    respond_with_cursor(req, page.items, page.next_after.map(encode_cursor))
+}
+
+/// Items and an already encoded next cursor, as JSON with a `Link` header.
+pub fn respond_with_cursor<T: Serialize>(
+    req: &HttpRequest,
+    items: Vec<T>,
+    next_cursor: Option<String>,
+) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {
         let mut pairs: Vec<(String, String)> =
@@ -65,7 +83,7 @@ pub fn respond<T: Serialize>(req: &HttpRequest, page: Page<T>) -> HttpResponse {
         let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
         response.insert_header((header::LINK, format!("<{}?{}>; rel=\"next\"", req.path(), query.join("&"))));
     }
-    response.json(PageBody { items: page.items, next_cursor })
+    response.json(PageBody { items, next_cursor })
 }
 
 fn url_pairs(query: &str) -> Vec<(String, String)> {
@@ -118,9 +136,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_bad_ones_are_refused() {
-        let id = Uuid::now_v7();
-        let req = page_request(Some(10), Some(&encode_cursor(id))).ok();
-        assert_eq!(req, Some(PageRequest { limit: 10, after: Some(id) }));
+        let at = chrono::DateTime::from_timestamp_micros(1_685_577_600_123_456).unwrap_or_default();
+        let after = Cursor { at, id: Uuid::now_v7() };
+        let req = page_request(Some(10), Some(&encode_cursor(after))).ok();
+        assert_eq!(req, Some(PageRequest { limit: 10, after: Some(after) }));
         assert_eq!(page_request(Some(0), None).err().map(|e| e.code()), Some("validation_failed"));
         assert_eq!(page_request(Some(201), None).err().map(|e| e.code()), Some("validation_failed"));
         assert_eq!(page_request(None, Some("%%%")).err().map(|e| e.code()), Some("invalid_cursor"));

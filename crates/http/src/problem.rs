@@ -159,6 +159,11 @@ impl ApiError {
         )
     }
 
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self

@@ -1,7 +1,10 @@
 //! Request handlers, one module per resource; each exports `configure`.
 
 pub mod auth;
+pub mod checkins;
 pub mod me;
 pub mod organizations;
+pub mod plans;
 pub mod programs;
+pub mod tracking;
 pub mod users;

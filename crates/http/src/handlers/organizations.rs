@@ -137,7 +137,7 @@ pub async fn list_organizations(
     req: HttpRequest,
     _caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<ListOrganizationsQuery>,
+    query: crate::query::QueryParams<ListOrganizationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
     let filter =

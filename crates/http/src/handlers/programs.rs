@@ -224,7 +224,7 @@ pub async fn list_programs(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<ListProgramsQuery>,
+    query: crate::query::QueryParams<ListProgramsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
     let filter = ProgramFilter { status: query.status };
@@ -380,7 +380,7 @@ pub async fn list_members(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    query: web::Query<ListMembersQuery>,
+    query: crate::query::QueryParams<ListMembersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
     let (id, role, actor) = (ProgramId::from_uuid(id.into_inner()), query.role, caller.0);
@@ -505,7 +505,7 @@ pub async fn list_mentorships(
     caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    query: web::Query<PageQuery>,
+    query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
     let (id, actor) = (ProgramId::from_uuid(id.into_inner()), caller.0);

@@ -182,7 +182,7 @@ pub async fn list_users(
     req: HttpRequest,
     caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<ListUsersQuery>,
+    query: crate::query::QueryParams<ListUsersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     caller.0.require_admin()?;
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;

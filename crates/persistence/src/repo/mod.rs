@@ -9,12 +9,31 @@
 
 pub mod audit;
 pub mod auth;
+pub mod checkins;
+pub mod idempotency;
 pub mod organizations;
+pub mod plans;
 pub mod programs;
 pub mod rows;
+pub mod tracking;
 pub mod users;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// Keyset paging in creation order: rows after `$after` by (`created_at`, `id`).
+macro_rules! after_created {
+    ($query:expr, $table:ident, $after:expr) => {
+        match $after {
+            Some(c) => $query.filter(
+                $table::created_at.gt(crate::sql_types::DbTime(c.at)).or($table::created_at
+                    .eq(crate::sql_types::DbTime(c.at))
+                    .and($table::id.gt(crate::sql_types::DbId(c.id)))),
+            ),
+            None => $query,
+        }
+    };
+}
+pub(crate) use after_created;
 use followup_domain::DomainError;
 
 use crate::error::StoreError;

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use followup_domain::commands::{NewOrganization, OrganizationChanges};
 use followup_domain::entities::Organization;
 use followup_domain::ids::OrganizationId;
-use followup_domain::paging::{Page, PageRequest};
+use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::values::OrganizationKind;
 use followup_domain::{Actor, DomainError, FieldError};
 
@@ -97,12 +97,10 @@ pub fn list(
 ) -> Result<Page<Organization>, StoreError> {
     let mut query = organizations::table
         .select(OrganizationRow::as_select())
-        .order(organizations::id.asc())
+        .order((organizations::created_at.asc(), organizations::id.asc()))
         .limit(page.fetch())
         .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(organizations::id.gt(DbId(after)));
-    }
+    query = super::after_created!(query, organizations, page.after);
     if let Some(kind) = filter.kind {
         query = query.filter(organizations::kind.eq(kind.as_str()));
     }
@@ -111,7 +109,7 @@ pub fn list(
     }
     let rows = query.load::<OrganizationRow>(conn)?;
     let items = rows.into_iter().map(OrganizationRow::into_domain).collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(items, page, |o| o.id.as_uuid()))
+    Ok(Page::from_rows(items, page, |o| Cursor { at: o.created_at, id: o.id.as_uuid() }))
 }
 
 pub fn update(

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use followup_domain::commands::{NewMembership, NewMentorship, NewProgram, ProgramChanges, ProgramFields};
 use followup_domain::entities::{Membership, Mentorship, ProgramView};
 use followup_domain::ids::{MembershipId, MentorshipId, ProgramId, UserId};
-use followup_domain::paging::{Page, PageRequest};
+use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::policy::program as policy;
 use followup_domain::values::{ProgramRole, ProgramStatus};
 use followup_domain::{Actor, DomainError, FieldError, ProgramScope};
@@ -119,15 +119,13 @@ pub fn list(
             memberships::table.on(memberships::program_id.eq(programs::id).and(memberships::user_id.eq(me))),
         )
         .select((ProgramRow::as_select(), memberships::role.nullable()))
-        .order(programs::id.asc())
+        .order((programs::created_at.asc(), programs::id.asc()))
         .limit(page.fetch())
         .into_boxed();
     if let ProgramScope::MemberOf(_) = ProgramScope::for_actor(actor) {
         query = query.filter(memberships::id.is_not_null());
     }
-    if let Some(after) = page.after {
-        query = query.filter(programs::id.gt(DbId(after)));
-    }
+    query = super::after_created!(query, programs, page.after);
     if let Some(status) = filter.status {
         query = query.filter(programs::status.eq(status.as_str()));
     }
@@ -139,7 +137,7 @@ pub fn list(
             Ok(ProgramView { program: row.into_domain()?, my_role })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Page::from_rows(items, page, |p| p.program.id.as_uuid()))
+    Ok(Page::from_rows(items, page, |p| Cursor { at: p.program.created_at, id: p.program.id.as_uuid() }))
 }
 
 pub fn update(
@@ -205,12 +203,10 @@ pub fn list_members(
         .inner_join(users::table)
         .filter(memberships::program_id.eq(DbId(program.as_uuid())))
         .select((MembershipRow::as_select(), users::display_name, users::email))
-        .order(memberships::id.asc())
+        .order((memberships::created_at.asc(), memberships::id.asc()))
         .limit(page.fetch())
         .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(memberships::id.gt(DbId(after)));
-    }
+    query = super::after_created!(query, memberships, page.after);
     if let Some(role) = role {
         query = query.filter(memberships::role.eq(role.as_str()));
     }
@@ -219,7 +215,7 @@ pub fn list_members(
         .into_iter()
         .map(|(row, name, email)| row.into_domain(name, email))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(items, page, |m| m.id.as_uuid()))
+    Ok(Page::from_rows(items, page, |m| Cursor { at: m.created_at, id: m.id.as_uuid() }))
 }
 
 pub fn add_member(
@@ -301,15 +297,13 @@ pub fn list_mentorships(
     let mut query = mentorships::table
         .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
         .select(MentorshipRow::as_select())
-        .order(mentorships::id.asc())
+        .order((mentorships::created_at.asc(), mentorships::id.asc()))
         .limit(page.fetch())
         .into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(mentorships::id.gt(DbId(after)));
-    }
+    query = super::after_created!(query, mentorships, page.after);
     let rows = query.load::<MentorshipRow>(conn)?;
     let items = rows.into_iter().map(MentorshipRow::into_domain).collect();
-    Ok(Page::from_rows(items, page, |m: &Mentorship| m.id.as_uuid()))
+    Ok(Page::from_rows(items, page, |m: &Mentorship| Cursor { at: m.created_at, id: m.id.as_uuid() }))
 }
 
 pub fn add_mentorship(

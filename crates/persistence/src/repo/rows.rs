@@ -211,3 +211,288 @@ pub struct RefreshTokenRow {
     pub expires_at: DbTime,
     pub rotated_at: Option<DbTime>,
 }
+
+// ---- plans and what tracks them ---------------------------------------------
+
+fn evidence_from(column: &str, raw: &str) -> Result<Vec<followup_domain::values::Evidence>, StoreError> {
+    serde_json::from_str(raw).map_err(|e| {
+        StoreError::Db(diesel::result::Error::DeserializationError(
+            format!("{column} is not evidence JSON: {e}").into(),
+        ))
+    })
+}
+
+pub(crate) fn evidence_json(evidence: &[followup_domain::values::Evidence]) -> Result<String, StoreError> {
+    serde_json::to_string(evidence)
+        .map_err(|e| StoreError::Db(diesel::result::Error::SerializationError(Box::new(e))))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = action_plans)]
+pub struct PlanRow {
+    pub id: DbId,
+    pub program_id: DbId,
+    pub owner_id: DbId,
+    pub title: String,
+    pub problem_statement: Option<String>,
+    pub goal: Option<String>,
+    pub target_group: Option<String>,
+    pub location: Option<String>,
+    pub starts_on: chrono::NaiveDate,
+    pub ends_on: chrono::NaiveDate,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub submitted_at: Option<DbTime>,
+    pub approved_at: Option<DbTime>,
+    pub closed_at: Option<DbTime>,
+    pub version: i64,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+impl PlanRow {
+    pub fn into_domain(self) -> Result<followup_domain::plans::Plan, StoreError> {
+        Ok(followup_domain::plans::Plan {
+            id: self.id.0.into(),
+            program_id: self.program_id.0.into(),
+            owner_id: self.owner_id.0.into(),
+            title: self.title,
+            problem_statement: self.problem_statement,
+            goal: self.goal,
+            target_group: self.target_group,
+            location: self.location,
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            status: word("action_plans.status", &self.status, followup_domain::values::PlanStatus::parse)?,
+            status_reason: self.status_reason,
+            submitted_at: self.submitted_at.map(|t| t.0),
+            approved_at: self.approved_at.map(|t| t.0),
+            closed_at: self.closed_at.map(|t| t.0),
+            version: self.version,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = activities)]
+pub struct ActivityRow {
+    pub id: DbId,
+    pub plan_id: DbId,
+    pub title: String,
+    pub description: Option<String>,
+    pub starts_on: Option<chrono::NaiveDate>,
+    pub due_on: Option<chrono::NaiveDate>,
+    pub status: String,
+    pub completed_on: Option<chrono::NaiveDate>,
+    pub position: i32,
+    pub version: i64,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+impl ActivityRow {
+    pub fn into_domain(
+        self,
+        today: chrono::NaiveDate,
+    ) -> Result<followup_domain::plans::Activity, StoreError> {
+        let status = word("activities.status", &self.status, followup_domain::values::ActivityStatus::parse)?;
+        Ok(followup_domain::plans::Activity {
+            id: self.id.0.into(),
+            plan_id: self.plan_id.0.into(),
+            title: self.title,
+            description: self.description,
+            starts_on: self.starts_on,
+            due_on: self.due_on,
+            status,
+            completed_on: self.completed_on,
+            position: self.position,
+            overdue: followup_domain::plans::Activity::is_overdue(status, self.due_on, today),
+            version: self.version,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
+
+    pub fn fields(&self) -> Result<followup_domain::plans::ActivityFields, StoreError> {
+        Ok(followup_domain::plans::ActivityFields {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            starts_on: self.starts_on,
+            due_on: self.due_on,
+            status: word("activities.status", &self.status, followup_domain::values::ActivityStatus::parse)?,
+            completed_on: self.completed_on,
+            position: self.position,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = indicators)]
+pub struct IndicatorRow {
+    pub id: DbId,
+    pub plan_id: DbId,
+    pub name: String,
+    pub unit: Option<String>,
+    pub baseline: f64,
+    pub target: f64,
+    pub direction: String,
+    pub version: i64,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+impl IndicatorRow {
+    pub fn into_domain(
+        self,
+        current_value: Option<f64>,
+    ) -> Result<followup_domain::plans::Indicator, StoreError> {
+        Ok(followup_domain::plans::Indicator {
+            id: self.id.0.into(),
+            plan_id: self.plan_id.0.into(),
+            name: self.name,
+            unit: self.unit,
+            baseline: self.baseline,
+            target: self.target,
+            direction: word(
+                "indicators.direction",
+                &self.direction,
+                followup_domain::values::Direction::parse,
+            )?,
+            current_value,
+            version: self.version,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
+
+    pub fn fields(&self) -> Result<followup_domain::plans::IndicatorFields, StoreError> {
+        Ok(followup_domain::plans::IndicatorFields {
+            name: self.name.clone(),
+            unit: self.unit.clone(),
+            baseline: self.baseline,
+            target: self.target,
+            direction: word(
+                "indicators.direction",
+                &self.direction,
+                followup_domain::values::Direction::parse,
+            )?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = measurements)]
+pub struct MeasurementRow {
+    pub id: DbId,
+    pub indicator_id: DbId,
+    pub value: f64,
+    pub measured_on: chrono::NaiveDate,
+    pub note: Option<String>,
+    pub evidence: String,
+    pub recorded_by: DbId,
+    pub created_at: DbTime,
+}
+
+impl MeasurementRow {
+    pub fn into_domain(self) -> Result<followup_domain::plans::Measurement, StoreError> {
+        Ok(followup_domain::plans::Measurement {
+            id: self.id.0.into(),
+            indicator_id: self.indicator_id.0.into(),
+            value: self.value,
+            measured_on: self.measured_on,
+            note: self.note,
+            evidence: evidence_from("measurements.evidence", &self.evidence)?,
+            recorded_by: self.recorded_by.0.into(),
+            created_at: self.created_at.0,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = check_ins)]
+pub struct CheckInRow {
+    pub id: DbId,
+    pub plan_id: DbId,
+    pub author_id: DbId,
+    pub reported_on: chrono::NaiveDate,
+    pub summary: String,
+    pub progress: String,
+    pub confidence: i32,
+    pub achievements: Option<String>,
+    pub challenges: Option<String>,
+    pub support_needed: Option<String>,
+    pub next_steps: Option<String>,
+    pub evidence: String,
+    pub review_status: String,
+    pub review_note: Option<String>,
+    pub reviewer_id: Option<DbId>,
+    pub reviewed_at: Option<DbTime>,
+    pub version: i64,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+impl CheckInRow {
+    pub fn into_domain(self) -> Result<followup_domain::plans::CheckIn, StoreError> {
+        use followup_domain::values::{Progress, ReviewStatus};
+        Ok(followup_domain::plans::CheckIn {
+            id: self.id.0.into(),
+            plan_id: self.plan_id.0.into(),
+            author_id: self.author_id.0.into(),
+            reported_on: self.reported_on,
+            summary: self.summary,
+            progress: word("check_ins.progress", &self.progress, Progress::parse)?,
+            confidence: self.confidence,
+            achievements: self.achievements,
+            challenges: self.challenges,
+            support_needed: self.support_needed,
+            next_steps: self.next_steps,
+            evidence: evidence_from("check_ins.evidence", &self.evidence)?,
+            review_status: word("check_ins.review_status", &self.review_status, ReviewStatus::parse)?,
+            review_note: self.review_note,
+            reviewer_id: self.reviewer_id.map(|r| r.0.into()),
+            reviewed_at: self.reviewed_at.map(|t| t.0),
+            version: self.version,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = comments)]
+pub struct CommentRow {
+    pub id: DbId,
+    pub plan_id: DbId,
+    pub target_type: Option<String>,
+    pub target_id: Option<DbId>,
+    pub author_id: DbId,
+    pub body: String,
+    pub visibility: String,
+    pub version: i64,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+impl CommentRow {
+    pub fn into_domain(self) -> Result<followup_domain::plans::Comment, StoreError> {
+        use followup_domain::values::{CommentTarget, Visibility};
+        let target = match (self.target_type, self.target_id) {
+            (Some(t), Some(id)) => Some((word("comments.target_type", &t, CommentTarget::parse)?, id.0)),
+            _ => None,
+        };
+        Ok(followup_domain::plans::Comment {
+            id: self.id.0.into(),
+            plan_id: self.plan_id.0.into(),
+            target,
+            author_id: self.author_id.0.into(),
+            body: self.body,
+            visibility: word("comments.visibility", &self.visibility, Visibility::parse)?,
+            version: self.version,
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        })
+    }
+}

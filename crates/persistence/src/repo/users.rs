@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use followup_domain::commands::{NewUser, UserChanges};
 use followup_domain::entities::User;
 use followup_domain::ids::{OrganizationId, SessionId, UserId};
-use followup_domain::paging::{Page, PageRequest};
+use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::values::SystemRole;
 use followup_domain::{Actor, DomainError, FieldError};
 
@@ -105,11 +105,12 @@ pub fn list(
     filter: &UserFilter,
     page: &PageRequest,
 ) -> Result<Page<User>, StoreError> {
-    let mut query =
-        users::table.select(UserRow::as_select()).order(users::id.asc()).limit(page.fetch()).into_boxed();
-    if let Some(after) = page.after {
-        query = query.filter(users::id.gt(DbId(after)));
-    }
+    let mut query = users::table
+        .select(UserRow::as_select())
+        .order((users::created_at.asc(), users::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, users, page.after);
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
     }
@@ -121,7 +122,7 @@ pub fn list(
     }
     let rows = query.load::<UserRow>(conn)?;
     let users = rows.into_iter().map(UserRow::into_domain).collect::<Result<Vec<_>, _>>()?;
-    Ok(Page::from_rows(users, page, |u| u.id.as_uuid()))
+    Ok(Page::from_rows(users, page, |u| Cursor { at: u.created_at, id: u.id.as_uuid() }))
 }
 
 /// Apply changes to an account (`If-Match` version optional). Deactivating an

@@ -1,0 +1,507 @@
+//! Check-ins and their review; comments.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use followup_domain::ids::{CheckInId, CommentId, PlanId};
+use followup_domain::plans::{CheckIn, CheckInReview, Comment, NewCheckIn, NewComment};
+use followup_domain::values::{
+    optional_text, required_text, CommentTarget, Evidence, Progress, ReviewStatus, Visibility,
+};
+use followup_domain::{DomainError, FieldError, Validator};
+use followup_persistence::repo::checkins as repo;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::conditional::{if_match, ok_versioned, updated};
+use crate::db;
+use crate::handlers::plans::created_or_existing;
+use crate::handlers::programs::PageQuery;
+use crate::json::JsonBody;
+use crate::paging::{self, PageBody};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+// ---- check-ins ----------------------------------------------------------------
+
+/// A check-in: the delegate's periodic report on the plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckInBody {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    pub author_id: Uuid,
+    #[schema(example = "2023-08-31")]
+    pub reported_on: NaiveDate,
+    #[schema(example = "Ran the first peer-support workshop with 14 social workers.")]
+    pub summary: String,
+    pub progress: Progress,
+    /// 0–10: how sure the delegate is that the plan will reach its goal.
+    #[schema(example = 7)]
+    pub confidence: i32,
+    pub achievements: Option<String>,
+    pub challenges: Option<String>,
+    #[schema(example = "Help finding a venue for the second workshop.")]
+    pub support_needed: Option<String>,
+    pub next_steps: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub review_status: ReviewStatus,
+    pub review_note: Option<String>,
+    pub reviewer_id: Option<Uuid>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CheckIn> for CheckInBody {
+    fn from(c: CheckIn) -> Self {
+        Self {
+            id: c.id.as_uuid(),
+            plan_id: c.plan_id.as_uuid(),
+            author_id: c.author_id.as_uuid(),
+            reported_on: c.reported_on,
+            summary: c.summary,
+            progress: c.progress,
+            confidence: c.confidence,
+            achievements: c.achievements,
+            challenges: c.challenges,
+            support_needed: c.support_needed,
+            next_steps: c.next_steps,
+            evidence: c.evidence,
+            review_status: c.review_status,
+            review_note: c.review_note,
+            reviewer_id: c.reviewer_id.map(|r| r.as_uuid()),
+            reviewed_at: c.reviewed_at,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCheckInBody {
+    /// Optional client-chosen id (offline creation).
+    pub id: Option<Uuid>,
+    #[schema(example = "2023-08-31")]
+    pub reported_on: NaiveDate,
+    #[schema(example = "Ran the first peer-support workshop with 14 social workers.")]
+    pub summary: String,
+    pub progress: Progress,
+    /// 0–10.
+    #[schema(example = 7)]
+    pub confidence: i32,
+    pub achievements: Option<String>,
+    pub challenges: Option<String>,
+    pub support_needed: Option<String>,
+    pub next_steps: Option<String>,
+    /// http/https links only; the server never fetches them.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+impl TryFrom<CreateCheckInBody> for NewCheckIn {
+    type Error = DomainError;
+    fn try_from(b: CreateCheckInBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let summary = v.check(required_text("summary", &b.summary, 4000));
+        if !(0..=10).contains(&b.confidence) {
+            v.push(FieldError::new("confidence", "out_of_range", "must be between 0 and 10"));
+        }
+        let mut text =
+            |field: &str, value: Option<&str>| v.check(optional_text(field, value, 4000)).flatten();
+        let achievements = text("achievements", b.achievements.as_deref());
+        let challenges = text("challenges", b.challenges.as_deref());
+        let support_needed = text("support_needed", b.support_needed.as_deref());
+        let next_steps = text("next_steps", b.next_steps.as_deref());
+        let evidence = match Evidence::parse_list(&b.evidence) {
+            Ok(e) => Some(e),
+            Err(errors) => {
+                errors.into_iter().for_each(|e| v.push(e));
+                None
+            }
+        };
+        v.finish(|| {
+            Some(NewCheckIn {
+                id: b.id.map(CheckInId::from_uuid).unwrap_or_default(),
+                reported_on: b.reported_on,
+                summary: summary?,
+                progress: b.progress,
+                confidence: b.confidence,
+                achievements,
+                challenges,
+                support_needed,
+                next_steps,
+                evidence: evidence?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// `acknowledged` or `revision_requested`.
+    pub decision: ReviewStatus,
+    /// Required with `revision_requested`.
+    #[schema(example = "Please add the attendance sheet as evidence.")]
+    pub note: Option<String>,
+}
+
+impl TryFrom<ReviewBody> for CheckInReview {
+    type Error = DomainError;
+    fn try_from(b: ReviewBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let note = v.check(optional_text("note", b.note.as_deref(), 4000)).flatten();
+        if b.decision == ReviewStatus::Pending {
+            v.push(FieldError::new(
+                "decision",
+                "invalid_value",
+                "must be acknowledged or revision_requested",
+            ));
+        }
+        if b.decision == ReviewStatus::RevisionRequested && note.is_none() {
+            v.push(FieldError::new("note", "required", "a note is required when asking for a revision"));
+        }
+        v.finish(|| Some(CheckInReview { decision: b.decision, note }))
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListCheckInsQuery {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub review_status: Option<ReviewStatus>,
+}
+
+/// A plan's check-ins, oldest first.
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Plan id"), ListCheckInsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of check-ins", body = PageBody<CheckInBody>),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans/{id}/check-ins")]
+pub async fn list_check_ins(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: crate::query::QueryParams<ListCheckInsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let (id, actor, status) = (PlanId::from_uuid(id.into_inner()), caller.0, query.review_status);
+    let result = db::read(&state, move |c| repo::list_check_ins(c, &actor, id, status, &page)).await?;
+    Ok(paging::respond(&req, result.map(CheckInBody::from)))
+}
+
+/// Post a check-in (the owner; only while the plan is active).
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Plan id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body = CreateCheckInBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Posted", body = CheckInBody, headers(("Location" = String), ("ETag" = String))),
+        (status = 200, description = "The same create sent again (client-supplied id)", body = CheckInBody),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`: the plan is not active; or `id_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`confidence`, `evidence[i].url`…)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/plans/{id}/check-ins")]
+pub async fn create_check_in(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<CreateCheckInBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = NewCheckIn::try_from(body.0)?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let result = db::write(&state, move |c| repo::create_check_in(c, &actor, id, &cmd)).await?;
+    Ok(created_or_existing(
+        result,
+        |c| format!("/api/v1/check-ins/{}", c.id),
+        |c| c.version,
+        CheckInBody::from,
+    ))
+}
+
+/// Read a check-in.
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Check-in id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The check-in", body = CheckInBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such check-in, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/check-ins/{id}")]
+pub async fn get_check_in(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, actor) = (CheckInId::from_uuid(id.into_inner()), caller.0);
+    let c = db::read(&state, move |conn| repo::get_check_in(conn, &actor, id)).await?;
+    Ok(ok_versioned(&req, c.version, &CheckInBody::from(c)))
+}
+
+/// Review a check-in (a mentor of the owner).
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Check-in id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body = ReviewBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Reviewed", body = CheckInBody, headers(("ETag" = String))),
+        (status = 403, description = "Not a mentor of the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such check-in, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`note` missing for `revision_requested`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/check-ins/{id}/review")]
+pub async fn review_check_in(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    let review = CheckInReview::try_from(body.0)?;
+    let (id, actor) = (CheckInId::from_uuid(id.into_inner()), caller.0);
+    let c = db::write(&state, move |conn| repo::review_check_in(conn, &actor, id, &review)).await?;
+    Ok(updated(c.version, &CheckInBody::from(c)))
+}
+
+// ---- comments -----------------------------------------------------------------
+
+/// A comment on a plan, or on one of its activities, indicators or check-ins.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommentBody {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    pub target_type: Option<CommentTarget>,
+    pub target_id: Option<Uuid>,
+    pub author_id: Uuid,
+    #[schema(example = "Good start. Could the youth themselves co-lead the second session?")]
+    pub body: String,
+    /// `mentors`: never shown to the delegate or observers.
+    pub visibility: Visibility,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Comment> for CommentBody {
+    fn from(c: Comment) -> Self {
+        Self {
+            id: c.id.as_uuid(),
+            plan_id: c.plan_id.as_uuid(),
+            target_type: c.target.map(|(k, _)| k),
+            target_id: c.target.map(|(_, id)| id),
+            author_id: c.author_id.as_uuid(),
+            body: c.body,
+            visibility: c.visibility,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCommentBody {
+    /// Optional client-chosen id.
+    pub id: Option<Uuid>,
+    pub body: String,
+    /// Default `shared`.
+    pub visibility: Option<Visibility>,
+    pub target_type: Option<CommentTarget>,
+    /// An activity, indicator or check-in of the same plan.
+    pub target_id: Option<Uuid>,
+}
+
+impl TryFrom<CreateCommentBody> for NewComment {
+    type Error = DomainError;
+    fn try_from(b: CreateCommentBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let body = v.check(required_text("body", &b.body, 10_000));
+        let target = match (b.target_type, b.target_id) {
+            (Some(kind), Some(id)) => Some((kind, id)),
+            (None, None) => None,
+            (Some(_), None) => {
+                v.push(FieldError::new("target_id", "required", "is required with target_type"));
+                None
+            }
+            (None, Some(_)) => {
+                v.push(FieldError::new("target_type", "required", "is required with target_id"));
+                None
+            }
+        };
+        v.finish(|| {
+            Some(NewComment {
+                id: b.id.map(CommentId::from_uuid).unwrap_or_default(),
+                body: body?,
+                visibility: b.visibility.unwrap_or(Visibility::Shared),
+                target,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchCommentBody {
+    pub body: String,
+}
+
+/// A plan's comments, oldest first. The owner and observers never receive `mentors` comments.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "Plan id"), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of comments", body = PageBody<CommentBody>),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans/{id}/comments")]
+pub async fn list_comments(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: crate::query::QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let result = db::read(&state, move |c| repo::list_comments(c, &actor, id, &page)).await?;
+    Ok(paging::respond(&req, result.map(CommentBody::from)))
+}
+
+/// Comment on a plan: its owner (`shared` only), the owner's mentors, coordinators.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "Plan id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body = CreateCommentBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Posted", body = CommentBody, headers(("Location" = String), ("ETag" = String))),
+        (status = 200, description = "The same create sent again (client-supplied id)", body = CommentBody),
+        (status = 403, description = "Not allowed to comment (or to write a `mentors` comment)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`target_id` not of this plan…)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/plans/{id}/comments")]
+pub async fn create_comment(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<CreateCommentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = NewComment::try_from(body.0)?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let result = db::write(&state, move |c| repo::create_comment(c, &actor, id, &cmd)).await?;
+    Ok(created_or_existing(
+        result,
+        |c| format!("/api/v1/comments/{}", c.id),
+        |c| c.version,
+        CommentBody::from,
+    ))
+}
+
+/// Read a comment.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "Comment id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The comment", body = CommentBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such comment, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/comments/{id}")]
+pub async fn get_comment(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, actor) = (CommentId::from_uuid(id.into_inner()), caller.0);
+    let c = db::read(&state, move |conn| repo::get_comment(conn, &actor, id)).await?;
+    Ok(ok_versioned(&req, c.version, &CommentBody::from(c)))
+}
+
+/// Edit your comment. Honours `If-Match`.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "Comment id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    request_body = PatchCommentBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed", body = CommentBody, headers(("ETag" = String))),
+        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such comment, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/comments/{id}")]
+pub async fn patch_comment(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<PatchCommentBody>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let text = required_text("body", &body.0.body, 10_000).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let (id, actor) = (CommentId::from_uuid(id.into_inner()), caller.0);
+    let c = db::write(&state, move |conn| repo::update_comment(conn, &actor, id, &text, expected)).await?;
+    Ok(updated(c.version, &CommentBody::from(c)))
+}
+
+/// Delete your comment. Honours `If-Match`.
+#[utoipa::path(
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "Comment id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such comment, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/comments/{id}")]
+pub async fn delete_comment(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let (id, actor) = (CommentId::from_uuid(id.into_inner()), caller.0);
+    db::write(&state, move |conn| repo::delete_comment(conn, &actor, id, expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

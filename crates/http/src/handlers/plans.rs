@@ -1,0 +1,592 @@
+//! Action plans: `/plans`, the workflow transitions and the history.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use followup_domain::ids::{PlanId, ProgramId, UserId};
+use followup_domain::paging::{DEFAULT_LIMIT, MAX_LIMIT};
+use followup_domain::plans::{HistoryEvent, NewPlan, Plan, PlanChanges, PlanFields, Transition};
+use followup_domain::values::{optional_text, required_text, PlanStatus};
+use followup_domain::{DomainError, FieldError, Validator};
+use followup_persistence::repo::plans::{self as repo, Created, PlanAfter, PlanFilter, PlanSort};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::conditional::{created, etag, if_match, ok_versioned, updated};
+use crate::db;
+use crate::dto::nullable;
+use crate::json::JsonBody;
+use crate::paging::{self, PageBody};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+/// 201 with `Location` for a new resource; 200 with the existing one when a
+/// create with a client-supplied id was sent again with the same content.
+pub(crate) fn created_or_existing<T, B: Serialize>(
+    result: Created<T>,
+    location: impl Fn(&T) -> String,
+    version: impl Fn(&T) -> i64,
+    body: impl Fn(T) -> B,
+) -> HttpResponse {
+    match result {
+        Created::New(t) => {
+            let (loc, v) = (location(&t), version(&t));
+            created(loc, v, &body(t))
+        }
+        Created::Existing(t) => {
+            let v = version(&t);
+            HttpResponse::Ok().insert_header(("ETag", etag(v))).json(body(t))
+        }
+    }
+}
+
+/// An action plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanBody {
+    pub id: Uuid,
+    pub program_id: Uuid,
+    /// The delegate who owns the plan.
+    pub owner_id: Uuid,
+    #[schema(example = "Peer-support training for youth workers in Kupang")]
+    pub title: String,
+    #[schema(
+        example = "Youth in conflict with the law in Kupang get little follow-up after leaving the centre."
+    )]
+    pub problem_statement: Option<String>,
+    #[schema(example = "Twenty social workers at Sentra Efata run peer-support groups by November.")]
+    pub goal: Option<String>,
+    #[schema(example = "Youth aged 15–21 and the social workers of Sentra Efata Kupang")]
+    pub target_group: Option<String>,
+    #[schema(example = "Kupang, Nusa Tenggara Timur")]
+    pub location: Option<String>,
+    #[schema(example = "2023-06-01")]
+    pub starts_on: NaiveDate,
+    #[schema(example = "2023-11-30")]
+    pub ends_on: NaiveDate,
+    pub status: PlanStatus,
+    /// The reason given with the last `request-changes` or `discontinue`.
+    pub status_reason: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Plan> for PlanBody {
+    fn from(p: Plan) -> Self {
+        Self {
+            id: p.id.as_uuid(),
+            program_id: p.program_id.as_uuid(),
+            owner_id: p.owner_id.as_uuid(),
+            title: p.title,
+            problem_statement: p.problem_statement,
+            goal: p.goal,
+            target_group: p.target_group,
+            location: p.location,
+            starts_on: p.starts_on,
+            ends_on: p.ends_on,
+            status: p.status,
+            status_reason: p.status_reason,
+            submitted_at: p.submitted_at,
+            approved_at: p.approved_at,
+            closed_at: p.closed_at,
+            version: p.version,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePlanBody {
+    /// Optional client-chosen id (offline creation); re-sending the same create is not a duplicate.
+    pub id: Option<Uuid>,
+    pub program_id: Uuid,
+    #[schema(example = "Peer-support training for youth workers in Kupang")]
+    pub title: String,
+    pub problem_statement: Option<String>,
+    pub goal: Option<String>,
+    pub target_group: Option<String>,
+    pub location: Option<String>,
+    #[schema(example = "2023-06-01")]
+    pub starts_on: NaiveDate,
+    #[schema(example = "2023-11-30")]
+    pub ends_on: NaiveDate,
+}
+
+const LONG_TEXT: usize = 4000;
+
+impl TryFrom<CreatePlanBody> for NewPlan {
+    type Error = DomainError;
+    fn try_from(b: CreatePlanBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let title = v.check(required_text("title", &b.title, 300));
+        let problem =
+            v.check(optional_text("problem_statement", b.problem_statement.as_deref(), LONG_TEXT)).flatten();
+        let goal = v.check(optional_text("goal", b.goal.as_deref(), LONG_TEXT)).flatten();
+        let target = v.check(optional_text("target_group", b.target_group.as_deref(), 1000)).flatten();
+        let location = v.check(optional_text("location", b.location.as_deref(), 300)).flatten();
+        let fields = v.finish(|| {
+            Some(PlanFields {
+                title: title?,
+                problem_statement: problem,
+                goal,
+                target_group: target,
+                location,
+                starts_on: b.starts_on,
+                ends_on: b.ends_on,
+            })
+        })?;
+        fields.check()?;
+        Ok(NewPlan {
+            id: b.id.map(PlanId::from_uuid).unwrap_or_default(),
+            program_id: ProgramId::from_uuid(b.program_id),
+            fields,
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchPlanBody {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub problem_statement: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub goal: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub target_group: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub location: Option<Option<String>>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+}
+
+impl TryFrom<PatchPlanBody> for PlanChanges {
+    type Error = DomainError;
+    fn try_from(b: PatchPlanBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let mut opt = |field: &str, value: Option<Option<String>>, max: usize| {
+            value.map(|t| v.check(optional_text(field, t.as_deref(), max)).flatten())
+        };
+        let problem_statement = opt("problem_statement", b.problem_statement, LONG_TEXT);
+        let goal = opt("goal", b.goal, LONG_TEXT);
+        let target_group = opt("target_group", b.target_group, 1000);
+        let location = opt("location", b.location, 300);
+        let title = b.title.as_deref().and_then(|t| v.check(required_text("title", t, 300)));
+        if b.title.is_some() && title.is_none() && v.is_ok() {
+            v.push(FieldError::new("title", "required", "must not be empty"));
+        }
+        v.finish(|| {
+            Some(PlanChanges {
+                title,
+                problem_statement,
+                goal,
+                target_group,
+                location,
+                starts_on: b.starts_on,
+                ends_on: b.ends_on,
+            })
+        })
+    }
+}
+
+/// A transition that needs (or takes) a reason.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    #[schema(example = "Please add an indicator for the number of youth reached.")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListPlansQuery {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page (of the same `sort`).
+    pub cursor: Option<String>,
+    pub program_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub status: Option<PlanStatus>,
+    /// `me`: only plans of delegates you mentor.
+    pub mentee_of: Option<String>,
+    /// `updated_at`, `-updated_at`, `ends_on` or `-ends_on`; default creation order.
+    pub sort: Option<String>,
+}
+
+fn plan_sort(raw: Option<&str>) -> Result<PlanSort, ApiError> {
+    Ok(match raw {
+        None | Some("") => PlanSort::Created,
+        Some("updated_at") => PlanSort::UpdatedAsc,
+        Some("-updated_at") => PlanSort::UpdatedDesc,
+        Some("ends_on") => PlanSort::EndsAsc,
+        Some("-ends_on") => PlanSort::EndsDesc,
+        Some(_) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "sort",
+                "invalid_value",
+                "must be one of: updated_at, -updated_at, ends_on, -ends_on",
+            )]))
+        }
+    })
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued for this sort.")
+}
+
+fn plan_cursor(sort: PlanSort, plan: &Plan) -> String {
+    let text = match sort {
+        PlanSort::Created => {
+            format!("c|{}|{}", plan.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), plan.id)
+        }
+        PlanSort::UpdatedAsc | PlanSort::UpdatedDesc => {
+            format!("u|{}|{}", plan.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), plan.id)
+        }
+        PlanSort::EndsAsc | PlanSort::EndsDesc => format!("e|{}|{}", plan.ends_on, plan.id),
+    };
+    URL_SAFE_NO_PAD.encode(text)
+}
+
+fn parse_plan_cursor(raw: &str) -> Result<PlanAfter, ApiError> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad_cursor())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
+    let parts: Vec<&str> = text.split('|').collect();
+    let id = |s: &str| Uuid::parse_str(s).map_err(|_| bad_cursor());
+    match parts.as_slice() {
+        ["c", at, i] => Ok(PlanAfter::Created(
+            DateTime::parse_from_rfc3339(at).map_err(|_| bad_cursor())?.with_timezone(&Utc),
+            id(i)?,
+        )),
+        ["u", at, i] => Ok(PlanAfter::Updated(
+            DateTime::parse_from_rfc3339(at).map_err(|_| bad_cursor())?.with_timezone(&Utc),
+            id(i)?,
+        )),
+        ["e", on, i] => Ok(PlanAfter::Ends(on.parse().map_err(|_| bad_cursor())?, id(i)?)),
+        _ => Err(bad_cursor()),
+    }
+}
+
+/// List the plans you may see: yours; your mentees' (drafts included); all
+/// of a programme you coordinate; all but drafts of a programme you observe;
+/// everything for admins.
+#[utoipa::path(
+    tag = "plans",
+    params(ListPlansQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of plans", body = PageBody<PlanBody>,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+        (status = 422, description = "Bad filter or sort", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans")]
+pub async fn list_plans(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: crate::query::QueryParams<ListPlansQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, None)?;
+    let sort = plan_sort(query.sort.as_deref())?;
+    let after = query.cursor.as_deref().filter(|c| !c.is_empty()).map(parse_plan_cursor).transpose()?;
+    let mentee_of_me = match query.mentee_of.as_deref() {
+        None => false,
+        Some("me") => true,
+        Some(_) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "mentee_of",
+                "invalid_value",
+                "only `me` is supported",
+            )]))
+        }
+    };
+    let filter = PlanFilter {
+        program_id: query.program_id.map(ProgramId::from_uuid),
+        owner_id: query.owner_id.map(UserId::from_uuid),
+        status: query.status,
+        mentee_of_me,
+        sort,
+    };
+    let actor = caller.0;
+    let limit = if page.limit == 0 { DEFAULT_LIMIT } else { page.limit.min(MAX_LIMIT) };
+    let (plans, more) =
+        db::read(&state, move |c| repo::list(c, &actor, &filter, limit, after.as_ref())).await?;
+    let next = if more { plans.last().map(|p| plan_cursor(sort, p)) } else { None };
+    Ok(paging::respond_with_cursor(&req, plans.into_iter().map(PlanBody::from).collect(), next))
+}
+
+/// Draft a plan. You become its owner; you must be a delegate of the programme.
+#[utoipa::path(
+    tag = "plans",
+    request_body = CreatePlanBody,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key; a retry replays the first answer")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = PlanBody, headers(("Location" = String), ("ETag" = String))),
+        (status = 200, description = "The same create sent again (client-supplied id)", body = PlanBody),
+        (status = 403, description = "A member of the programme who is not a delegate", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`id_conflict`: another plan has this id", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/plans")]
+pub async fn create_plan(
+    caller: Caller,
+    state: web::Data<AppState>,
+    body: JsonBody<CreatePlanBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = NewPlan::try_from(body.0)?;
+    let actor = caller.0;
+    let result = db::write(&state, move |c| repo::create(c, &actor, &cmd)).await?;
+    Ok(created_or_existing(result, |p| format!("/api/v1/plans/{}", p.id), |p| p.version, PlanBody::from))
+}
+
+/// Read a plan you may see.
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = Uuid, Path, description = "Plan id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The plan", body = PlanBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans/{id}")]
+pub async fn get_plan(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let plan = db::read(&state, move |c| repo::get(c, &actor, id)).await?;
+    Ok(ok_versioned(&req, plan.version, &PlanBody::from(plan)))
+}
+
+/// Edit a plan's content: the owner, in `draft` or `changes_requested`. Honours `If-Match`.
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = Uuid, Path, description = "Plan id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    request_body = PatchPlanBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed", body = PlanBody, headers(("ETag" = String))),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`: not editable in this status", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/plans/{id}")]
+pub async fn patch_plan(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<PatchPlanBody>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let changes = PlanChanges::try_from(body.0)?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let plan = db::write(&state, move |c| repo::update(c, &actor, id, &changes, expected)).await?;
+    Ok(updated(plan.version, &PlanBody::from(plan)))
+}
+
+/// Delete a draft (the owner). Reviewed plans are discontinued, not deleted.
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = Uuid, Path, description = "Plan id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`: not a draft", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/plans/{id}")]
+pub async fn delete_plan(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    db::write(&state, move |c| repo::delete(c, &actor, id, expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn run_transition(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: Uuid,
+    t: Transition,
+    reason: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = followup_domain::plans::transition_reason(t, reason.as_deref())?;
+    let (id, actor) = (PlanId::from_uuid(id), caller.0);
+    let plan = db::write(&state, move |c| repo::transition(c, &actor, id, t, reason.as_deref())).await?;
+    Ok(updated(plan.version, &PlanBody::from(plan)))
+}
+
+/// Optional body for transitions without a required reason.
+fn optional_reason(body: Option<JsonBody<ReasonBody>>) -> Option<String> {
+    body.and_then(|b| b.0.reason)
+}
+
+macro_rules! transition_endpoint {
+    ($name:ident, $path:literal, $t:expr, $doc:literal, $who:literal, $body:ty, $required:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(
+            tag = "plans",
+            params(("id" = Uuid, Path, description = "Plan id"),
+                ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+            request_body(content = $body, description = $required),
+            security(("bearer" = [])),
+            responses(
+                (status = 200, description = "The plan after the transition", body = PlanBody, headers(("ETag" = String))),
+                (status = 403, description = $who, body = Problem, content_type = "application/problem+json"),
+                (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+                (status = 409, description = "`invalid_transition`: not allowed from the current status (named in `detail`)", body = Problem, content_type = "application/problem+json"),
+                (status = 422, description = "`reason` missing where required", body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[post($path)]
+        pub async fn $name(
+            caller: Caller,
+            state: web::Data<AppState>,
+            id: web::Path<Uuid>,
+            body: Option<JsonBody<ReasonBody>>,
+        ) -> Result<HttpResponse, ApiError> {
+            run_transition(caller, state, id.into_inner(), $t, optional_reason(body)).await
+        }
+    };
+}
+
+transition_endpoint!(
+    submit_plan,
+    "/plans/{id}/submit",
+    Transition::Submit,
+    "Submit the plan for review (the owner; from `draft` or `changes_requested`).",
+    "Not the owner",
+    ReasonBody,
+    "No body needed"
+);
+transition_endpoint!(
+    approve_plan,
+    "/plans/{id}/approve",
+    Transition::Approve,
+    "Approve a submitted plan: it becomes `active` (a mentor of the owner or a coordinator).",
+    "Not a mentor of the owner nor a coordinator",
+    ReasonBody,
+    "Optional note as `reason`"
+);
+transition_endpoint!(
+    request_changes,
+    "/plans/{id}/request-changes",
+    Transition::RequestChanges,
+    "Send a submitted plan back to its owner with a reason (a mentor of the owner or a coordinator).",
+    "Not a mentor of the owner nor a coordinator",
+    ReasonBody,
+    "`reason` is required"
+);
+transition_endpoint!(
+    complete_plan,
+    "/plans/{id}/complete",
+    Transition::Complete,
+    "Mark an active plan completed (the owner, a mentor of the owner or a coordinator).",
+    "Not the owner, a mentor of the owner nor a coordinator",
+    ReasonBody,
+    "Optional note as `reason`"
+);
+transition_endpoint!(
+    discontinue_plan,
+    "/plans/{id}/discontinue",
+    Transition::Discontinue,
+    "Stop a plan under review or active, with a reason (the owner, a mentor of the owner or a coordinator).",
+    "Not the owner, a mentor of the owner nor a coordinator",
+    ReasonBody,
+    "`reason` is required"
+);
+
+/// One event of a plan's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryBody {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+    /// `plan`, `activity`, `indicator`, `measurement`, `check_in`, `comment`…
+    pub entity_type: String,
+    pub entity_id: Uuid,
+    /// `create`, `update`, `delete`, `submit`, `approve`, `request_changes`, `complete`, `discontinue`, `review`.
+    pub action: String,
+    /// The fields the change touched.
+    pub fields: Vec<String>,
+    pub reason: Option<String>,
+}
+
+impl From<HistoryEvent> for HistoryBody {
+    fn from(e: HistoryEvent) -> Self {
+        Self {
+            id: e.id,
+            occurred_at: e.occurred_at,
+            actor_id: e.actor_id.map(|a| a.as_uuid()),
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            action: e.action,
+            fields: e.fields,
+            reason: e.reason,
+        }
+    }
+}
+
+/// The plan's history (its audit events), newest first.
+#[utoipa::path(
+    tag = "plans",
+    params(("id" = Uuid, Path, description = "Plan id"), crate::handlers::programs::PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of events", body = PageBody<HistoryBody>),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans/{id}/history")]
+pub async fn plan_history(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: crate::query::QueryParams<crate::handlers::programs::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let before = page.after.map(|c| c.id);
+    let (events, more) = db::read(&state, move |c| repo::history(c, &actor, id, page.limit, before)).await?;
+    let next = if more {
+        events
+            .last()
+            .map(|e| paging::encode_cursor(followup_domain::paging::Cursor { at: e.occurred_at, id: e.id }))
+    } else {
+        None
+    };
+    Ok(paging::respond_with_cursor(&req, events.into_iter().map(HistoryBody::from).collect(), next))
+}

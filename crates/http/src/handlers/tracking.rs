@@ -1,0 +1,686 @@
+//! Activities, indicators and measurements of a plan.
+
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use followup_domain::ids::{ActivityId, IndicatorId, MeasurementId, PlanId};
+use followup_domain::plans::{
+    Activity, ActivityChanges, ActivityFields, Indicator, IndicatorChanges, IndicatorFields, Measurement,
+    NewActivity, NewIndicator, NewMeasurement,
+};
+use followup_domain::values::{optional_text, required_text, ActivityStatus, Direction, Evidence};
+use followup_domain::{DomainError, Validator};
+use followup_persistence::repo::tracking::{self as repo, ActivityFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::conditional::{if_match, ok_versioned, updated};
+use crate::db;
+use crate::dto::nullable;
+use crate::handlers::plans::created_or_existing;
+use crate::handlers::programs::PageQuery;
+use crate::json::JsonBody;
+use crate::paging::{self, PageBody};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+// ---- activities ---------------------------------------------------------------
+
+/// An activity of a plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActivityBody {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    #[schema(example = "Peer-support workshop for 20 social workers")]
+    pub title: String,
+    pub description: Option<String>,
+    #[schema(example = "2023-07-03")]
+    pub starts_on: Option<NaiveDate>,
+    #[schema(example = "2023-07-14")]
+    pub due_on: Option<NaiveDate>,
+    pub status: ActivityStatus,
+    /// Set when the status becomes `done`.
+    pub completed_on: Option<NaiveDate>,
+    /// The owner's ordering of activities.
+    pub position: i32,
+    /// Due before today in the owner's time zone, and neither done nor cancelled.
+    pub overdue: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Activity> for ActivityBody {
+    fn from(a: Activity) -> Self {
+        Self {
+            id: a.id.as_uuid(),
+            plan_id: a.plan_id.as_uuid(),
+            title: a.title,
+            description: a.description,
+            starts_on: a.starts_on,
+            due_on: a.due_on,
+            status: a.status,
+            completed_on: a.completed_on,
+            position: a.position,
+            overdue: a.overdue,
+            version: a.version,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateActivityBody {
+    /// Optional client-chosen id.
+    pub id: Option<Uuid>,
+    #[schema(example = "Peer-support workshop for 20 social workers")]
+    pub title: String,
+    pub description: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    /// Within the plan's period.
+    pub due_on: Option<NaiveDate>,
+    /// Default `planned`.
+    pub status: Option<ActivityStatus>,
+    pub completed_on: Option<NaiveDate>,
+    /// Default 0.
+    pub position: Option<i32>,
+}
+
+impl TryFrom<CreateActivityBody> for NewActivity {
+    type Error = DomainError;
+    fn try_from(b: CreateActivityBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let title = v.check(required_text("title", &b.title, 300));
+        let description = v.check(optional_text("description", b.description.as_deref(), 4000)).flatten();
+        v.finish(|| {
+            Some(NewActivity {
+                id: b.id.map(ActivityId::from_uuid).unwrap_or_default(),
+                fields: ActivityFields {
+                    title: title?,
+                    description,
+                    starts_on: b.starts_on,
+                    due_on: b.due_on,
+                    status: b.status.unwrap_or(ActivityStatus::Planned),
+                    completed_on: b.completed_on,
+                    position: b.position.unwrap_or(0),
+                },
+            })
+        })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchActivityBody {
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub starts_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub due_on: Option<Option<NaiveDate>>,
+    pub status: Option<ActivityStatus>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<NaiveDate>, nullable)]
+    pub completed_on: Option<Option<NaiveDate>>,
+    pub position: Option<i32>,
+}
+
+impl TryFrom<PatchActivityBody> for ActivityChanges {
+    type Error = DomainError;
+    fn try_from(b: PatchActivityBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let title = b.title.as_deref().map(|t| v.check(required_text("title", t, 300)));
+        let description =
+            b.description.map(|d| v.check(optional_text("description", d.as_deref(), 4000)).flatten());
+        v.finish(|| {
+            Some(ActivityChanges {
+                title: title.map(|t| t.unwrap_or_default()),
+                description,
+                starts_on: b.starts_on,
+                due_on: b.due_on,
+                status: b.status,
+                completed_on: b.completed_on,
+                position: b.position,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListActivitiesQuery {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    pub status: Option<ActivityStatus>,
+    /// `true`: only overdue activities (due before today in the owner's time zone, not done or cancelled).
+    pub overdue: Option<bool>,
+}
+
+/// A plan's activities, in creation order.
+#[utoipa::path(
+    tag = "activities",
+    params(("id" = Uuid, Path, description = "Plan id"), ListActivitiesQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of activities", body = PageBody<ActivityBody>),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans/{id}/activities")]
+pub async fn list_activities(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: crate::query::QueryParams<ListActivitiesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let filter = ActivityFilter { status: query.status, overdue: query.overdue };
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let result = db::read(&state, move |c| repo::list_activities(c, &actor, id, &filter, &page)).await?;
+    Ok(paging::respond(&req, result.map(ActivityBody::from)))
+}
+
+/// Add an activity (the owner; plan in draft, changes_requested or active).
+#[utoipa::path(
+    tag = "activities",
+    params(("id" = Uuid, Path, description = "Plan id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body = CreateActivityBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = ActivityBody, headers(("Location" = String), ("ETag" = String))),
+        (status = 200, description = "The same create sent again (client-supplied id)", body = ActivityBody),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state` or `id_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`due_on`: `outside_plan_period`…)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/plans/{id}/activities")]
+pub async fn create_activity(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<CreateActivityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = NewActivity::try_from(body.0)?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let result = db::write(&state, move |c| repo::create_activity(c, &actor, id, &cmd)).await?;
+    Ok(created_or_existing(
+        result,
+        |a| format!("/api/v1/activities/{}", a.id),
+        |a| a.version,
+        ActivityBody::from,
+    ))
+}
+
+/// Read an activity.
+#[utoipa::path(
+    tag = "activities",
+    params(("id" = Uuid, Path, description = "Activity id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The activity", body = ActivityBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such activity, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/activities/{id}")]
+pub async fn get_activity(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, actor) = (ActivityId::from_uuid(id.into_inner()), caller.0);
+    let a = db::read(&state, move |c| repo::get_activity(c, &actor, id)).await?;
+    Ok(ok_versioned(&req, a.version, &ActivityBody::from(a)))
+}
+
+/// Change an activity (the owner). `done` stamps `completed_on` with today in
+/// the owner's time zone unless given; leaving `done` clears it. Honours `If-Match`.
+#[utoipa::path(
+    tag = "activities",
+    params(("id" = Uuid, Path, description = "Activity id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    request_body = PatchActivityBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed", body = ActivityBody, headers(("ETag" = String))),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/activities/{id}")]
+pub async fn patch_activity(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<PatchActivityBody>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let changes = ActivityChanges::try_from(body.0)?;
+    let (id, actor) = (ActivityId::from_uuid(id.into_inner()), caller.0);
+    let a = db::write(&state, move |c| repo::update_activity(c, &actor, id, &changes, expected)).await?;
+    Ok(updated(a.version, &ActivityBody::from(a)))
+}
+
+/// Delete an activity (the owner). Honours `If-Match`.
+#[utoipa::path(
+    tag = "activities",
+    params(("id" = Uuid, Path, description = "Activity id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such activity, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/activities/{id}")]
+pub async fn delete_activity(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let (id, actor) = (ActivityId::from_uuid(id.into_inner()), caller.0);
+    db::write(&state, move |c| repo::delete_activity(c, &actor, id, expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- indicators ---------------------------------------------------------------
+
+/// An indicator of a plan, with its latest value and progress.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndicatorBody {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    #[schema(example = "Social workers trained in peer support")]
+    pub name: String,
+    #[schema(example = "people")]
+    pub unit: Option<String>,
+    #[schema(example = 0.0)]
+    pub baseline: f64,
+    #[schema(example = 20.0)]
+    pub target: f64,
+    pub direction: Direction,
+    /// The latest measurement's value (by `measured_on`, then recording time).
+    #[schema(example = 12.0)]
+    pub current_value: Option<f64>,
+    /// Share of the way from baseline to target, 0–1 (either direction); null without measurements.
+    #[schema(example = 0.6)]
+    pub progress: Option<f64>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Indicator> for IndicatorBody {
+    fn from(i: Indicator) -> Self {
+        let progress = i.progress();
+        Self {
+            id: i.id.as_uuid(),
+            plan_id: i.plan_id.as_uuid(),
+            name: i.name,
+            unit: i.unit,
+            baseline: i.baseline,
+            target: i.target,
+            direction: i.direction,
+            current_value: i.current_value,
+            progress,
+            version: i.version,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateIndicatorBody {
+    /// Optional client-chosen id.
+    pub id: Option<Uuid>,
+    #[schema(example = "Social workers trained in peer support")]
+    pub name: String,
+    pub unit: Option<String>,
+    pub baseline: f64,
+    /// Greater than `baseline` for `increase`, less for `decrease`.
+    pub target: f64,
+    pub direction: Direction,
+}
+
+impl TryFrom<CreateIndicatorBody> for NewIndicator {
+    type Error = DomainError;
+    fn try_from(b: CreateIndicatorBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let name = v.check(required_text("name", &b.name, 300));
+        let unit = v.check(optional_text("unit", b.unit.as_deref(), 50)).flatten();
+        let fields = v.finish(|| {
+            Some(IndicatorFields {
+                name: name?,
+                unit,
+                baseline: b.baseline,
+                target: b.target,
+                direction: b.direction,
+            })
+        })?;
+        fields.check()?;
+        Ok(NewIndicator { id: b.id.map(IndicatorId::from_uuid).unwrap_or_default(), fields })
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchIndicatorBody {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub unit: Option<Option<String>>,
+    pub baseline: Option<f64>,
+    pub target: Option<f64>,
+    pub direction: Option<Direction>,
+}
+
+impl TryFrom<PatchIndicatorBody> for IndicatorChanges {
+    type Error = DomainError;
+    fn try_from(b: PatchIndicatorBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let name = b.name.as_deref().map(|n| v.check(required_text("name", n, 300)));
+        let unit = b.unit.map(|u| v.check(optional_text("unit", u.as_deref(), 50)).flatten());
+        v.finish(|| {
+            Some(IndicatorChanges {
+                name: name.map(|n| n.unwrap_or_default()),
+                unit,
+                baseline: b.baseline,
+                target: b.target,
+                direction: b.direction,
+            })
+        })
+    }
+}
+
+/// A plan's indicators.
+#[utoipa::path(
+    tag = "indicators",
+    params(("id" = Uuid, Path, description = "Plan id"), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of indicators", body = PageBody<IndicatorBody>),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans/{id}/indicators")]
+pub async fn list_indicators(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: crate::query::QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let result = db::read(&state, move |c| repo::list_indicators(c, &actor, id, &page)).await?;
+    Ok(paging::respond(&req, result.map(IndicatorBody::from)))
+}
+
+/// Add an indicator (the owner; plan in draft, changes_requested or active).
+#[utoipa::path(
+    tag = "indicators",
+    params(("id" = Uuid, Path, description = "Plan id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body = CreateIndicatorBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = IndicatorBody, headers(("Location" = String), ("ETag" = String))),
+        (status = 200, description = "The same create sent again (client-supplied id)", body = IndicatorBody),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state` or `id_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`target`: `inconsistent_direction`…)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/plans/{id}/indicators")]
+pub async fn create_indicator(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<CreateIndicatorBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = NewIndicator::try_from(body.0)?;
+    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let result = db::write(&state, move |c| repo::create_indicator(c, &actor, id, &cmd)).await?;
+    Ok(created_or_existing(
+        result,
+        |i| format!("/api/v1/indicators/{}", i.id),
+        |i| i.version,
+        IndicatorBody::from,
+    ))
+}
+
+/// Read an indicator.
+#[utoipa::path(
+    tag = "indicators",
+    params(("id" = Uuid, Path, description = "Indicator id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The indicator", body = IndicatorBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/indicators/{id}")]
+pub async fn get_indicator(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
+    let i = db::read(&state, move |c| repo::get_indicator(c, &actor, id)).await?;
+    Ok(ok_versioned(&req, i.version, &IndicatorBody::from(i)))
+}
+
+/// Change an indicator (the owner). Honours `If-Match`.
+#[utoipa::path(
+    tag = "indicators",
+    params(("id" = Uuid, Path, description = "Indicator id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    request_body = PatchIndicatorBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Changed", body = IndicatorBody, headers(("ETag" = String))),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/indicators/{id}")]
+pub async fn patch_indicator(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<PatchIndicatorBody>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let changes = IndicatorChanges::try_from(body.0)?;
+    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
+    let i = db::write(&state, move |c| repo::update_indicator(c, &actor, id, &changes, expected)).await?;
+    Ok(updated(i.version, &IndicatorBody::from(i)))
+}
+
+/// Delete an indicator and its measurements (the owner). Honours `If-Match`.
+#[utoipa::path(
+    tag = "indicators",
+    params(("id" = Uuid, Path, description = "Indicator id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/indicators/{id}")]
+pub async fn delete_indicator(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(&req)?;
+    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
+    db::write(&state, move |c| repo::delete_indicator(c, &actor, id, expected)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+// ---- measurements ---------------------------------------------------------------
+
+/// A measurement of an indicator (append-only).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeasurementBody {
+    pub id: Uuid,
+    pub indicator_id: Uuid,
+    #[schema(example = 12.0)]
+    pub value: f64,
+    #[schema(example = "2023-08-31")]
+    pub measured_on: NaiveDate,
+    pub note: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub recorded_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Measurement> for MeasurementBody {
+    fn from(m: Measurement) -> Self {
+        Self {
+            id: m.id.as_uuid(),
+            indicator_id: m.indicator_id.as_uuid(),
+            value: m.value,
+            measured_on: m.measured_on,
+            note: m.note,
+            evidence: m.evidence,
+            recorded_by: m.recorded_by.as_uuid(),
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMeasurementBody {
+    /// Optional client-chosen id.
+    pub id: Option<Uuid>,
+    pub value: f64,
+    pub measured_on: NaiveDate,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+impl TryFrom<CreateMeasurementBody> for NewMeasurement {
+    type Error = DomainError;
+    fn try_from(b: CreateMeasurementBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        if !b.value.is_finite() {
+            v.push(followup_domain::FieldError::new("value", "not_finite", "must be a finite number"));
+        }
+        let note = v.check(optional_text("note", b.note.as_deref(), 2000)).flatten();
+        let evidence = match Evidence::parse_list(&b.evidence) {
+            Ok(e) => Some(e),
+            Err(errors) => {
+                errors.into_iter().for_each(|e| v.push(e));
+                None
+            }
+        };
+        v.finish(|| {
+            Some(NewMeasurement {
+                id: b.id.map(MeasurementId::from_uuid).unwrap_or_default(),
+                value: b.value,
+                measured_on: b.measured_on,
+                note,
+                evidence: evidence?,
+            })
+        })
+    }
+}
+
+/// An indicator's measurements, in recording order.
+#[utoipa::path(
+    tag = "indicators",
+    params(("id" = Uuid, Path, description = "Indicator id"), PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of measurements", body = PageBody<MeasurementBody>),
+        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/indicators/{id}/measurements")]
+pub async fn list_measurements(
+    req: HttpRequest,
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: crate::query::QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
+    let result = db::read(&state, move |c| repo::list_measurements(c, &actor, id, &page)).await?;
+    Ok(paging::respond(&req, result.map(MeasurementBody::from)))
+}
+
+/// Record a measurement (the owner; only while the plan is active).
+#[utoipa::path(
+    tag = "indicators",
+    params(("id" = Uuid, Path, description = "Indicator id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+    request_body = CreateMeasurementBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Recorded", body = MeasurementBody, headers(("Location" = String))),
+        (status = 200, description = "The same create sent again (client-supplied id)", body = MeasurementBody),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`: the plan is not active; or `id_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`evidence[i].url`…)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/indicators/{id}/measurements")]
+pub async fn create_measurement(
+    caller: Caller,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<CreateMeasurementBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = NewMeasurement::try_from(body.0)?;
+    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
+    let result = db::write(&state, move |c| repo::record_measurement(c, &actor, id, &cmd)).await?;
+    Ok(created_or_existing(
+        result,
+        |m| format!("/api/v1/indicators/{}/measurements", m.indicator_id),
+        |_| 1,
+        MeasurementBody::from,
+    ))
+}

@@ -1,0 +1,359 @@
+//! Check-ins (the delegate's periodic report, reviewed by a mentor) and
+//! comments (shared, or for mentors and coordinators only).
+
+use diesel::prelude::*;
+use followup_domain::ids::{CheckInId, CommentId, PlanId};
+use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::plans::{
+    policy, require_active, CheckIn, CheckInReview, Comment, NewCheckIn, NewComment,
+};
+use followup_domain::values::{CommentTarget, ReviewStatus, Visibility};
+use followup_domain::{Actor, DomainError, FieldError};
+
+use super::plans::{id_conflict, visible_plan, Created, PlanContext};
+use super::rows::{evidence_json, CheckInRow, CommentRow};
+use super::{audit, check_version, not_found};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{activities, check_ins, comments, indicators};
+use crate::sql_types::{DbId, DbTime};
+
+fn hide_as(entity: &'static str) -> impl FnOnce(StoreError) -> StoreError {
+    move |e| match e {
+        StoreError::Domain(DomainError::NotFound { .. }) => not_found(entity),
+        other => other,
+    }
+}
+
+// ---- check-ins ----------------------------------------------------------------
+
+fn load_check_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CheckInId,
+) -> Result<(CheckInRow, PlanContext), StoreError> {
+    let row = check_ins::table
+        .find(DbId(id.as_uuid()))
+        .select(CheckInRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("check-in"))?;
+    let ctx = visible_plan(conn, actor, PlanId::from_uuid(row.plan_id.0)).map_err(hide_as("check-in"))?;
+    Ok((row, ctx))
+}
+
+pub fn list_check_ins(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    review_status: Option<ReviewStatus>,
+    page: &PageRequest,
+) -> Result<Page<CheckIn>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    let mut query = check_ins::table
+        .filter(check_ins::plan_id.eq(ctx.row.id))
+        .select(CheckInRow::as_select())
+        .order((check_ins::created_at.asc(), check_ins::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, check_ins, page.after);
+    if let Some(status) = review_status {
+        query = query.filter(check_ins::review_status.eq(status.as_str()));
+    }
+    let rows = query.load::<CheckInRow>(conn)?;
+    let items = rows.into_iter().map(CheckInRow::into_domain).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page, |c| Cursor { at: c.created_at, id: c.id.as_uuid() }))
+}
+
+pub fn get_check_in(conn: &mut DbConnection, actor: &Actor, id: CheckInId) -> Result<CheckIn, StoreError> {
+    load_check_in(conn, actor, id)?.0.into_domain()
+}
+
+pub fn create_check_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    cmd: &NewCheckIn,
+) -> Result<Created<CheckIn>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    policy::require_owner(&ctx.relation)?;
+    require_active(ctx.plan.status)?;
+    let evidence = evidence_json(&cmd.evidence)?;
+    if let Some(existing) = check_ins::table
+        .find(DbId(cmd.id.as_uuid()))
+        .select(CheckInRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        let same = existing.plan_id == ctx.row.id
+            && existing.reported_on == cmd.reported_on
+            && existing.summary == cmd.summary
+            && existing.progress == cmd.progress.as_str()
+            && existing.confidence == cmd.confidence
+            && existing.achievements == cmd.achievements
+            && existing.challenges == cmd.challenges
+            && existing.support_needed == cmd.support_needed
+            && existing.next_steps == cmd.next_steps
+            && existing.evidence == evidence;
+        return if same {
+            Ok(Created::Existing(existing.into_domain()?))
+        } else {
+            Err(id_conflict("check-in"))
+        };
+    }
+    let now = DbTime(crate::now());
+    let row = CheckInRow {
+        id: DbId(cmd.id.as_uuid()),
+        plan_id: ctx.row.id,
+        author_id: DbId(actor.user_id.as_uuid()),
+        reported_on: cmd.reported_on,
+        summary: cmd.summary.clone(),
+        progress: cmd.progress.as_str().to_owned(),
+        confidence: cmd.confidence,
+        achievements: cmd.achievements.clone(),
+        challenges: cmd.challenges.clone(),
+        support_needed: cmd.support_needed.clone(),
+        next_steps: cmd.next_steps.clone(),
+        evidence,
+        review_status: ReviewStatus::Pending.as_str().to_owned(),
+        review_note: None,
+        reviewer_id: None,
+        reviewed_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(check_ins::table).values(&row).execute(conn)?;
+    audit::Event::new(Some(actor), "check_in", cmd.id.as_uuid(), "create")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(plan.as_uuid())
+        .fields(&["reported_on", "summary", "progress", "confidence", "evidence"])
+        .record(conn)?;
+    Ok(Created::New(row.into_domain()?))
+}
+
+/// A mentor of the owner acknowledges a check-in or asks for a revision.
+pub fn review_check_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CheckInId,
+    review: &CheckInReview,
+) -> Result<CheckIn, StoreError> {
+    let (row, ctx) = load_check_in(conn, actor, id)?;
+    policy::require_check_in_review(&ctx.relation)?;
+    if review.decision == ReviewStatus::Pending {
+        return Err(DomainError::invalid(
+            "decision",
+            "invalid_value",
+            "must be acknowledged or revision_requested",
+        )
+        .into());
+    }
+    let now = DbTime(crate::now());
+    diesel::update(check_ins::table.find(row.id))
+        .set((
+            check_ins::review_status.eq(review.decision.as_str()),
+            check_ins::review_note.eq(&review.note),
+            check_ins::reviewer_id.eq(Some(DbId(actor.user_id.as_uuid()))),
+            check_ins::reviewed_at.eq(Some(now)),
+            check_ins::version.eq(row.version + 1),
+            check_ins::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit::Event::new(Some(actor), "check_in", id.as_uuid(), "review")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .fields(&["review_status", "review_note"])
+        .reason(review.note.as_deref())
+        .record(conn)?;
+    get_check_in(conn, actor, id)
+}
+
+// ---- comments -----------------------------------------------------------------
+
+/// The audit entity type of a comment: `mentor_comment` for mentors-only
+/// ones, whose events the owner's history does not show.
+fn comment_entity(visibility: Visibility) -> &'static str {
+    match visibility {
+        Visibility::Shared => "comment",
+        Visibility::Mentors => "mentor_comment",
+    }
+}
+
+fn load_comment(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CommentId,
+) -> Result<(CommentRow, PlanContext), StoreError> {
+    let row = comments::table
+        .find(DbId(id.as_uuid()))
+        .select(CommentRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("comment"))?;
+    let ctx = visible_plan(conn, actor, PlanId::from_uuid(row.plan_id.0)).map_err(hide_as("comment"))?;
+    if row.visibility == Visibility::Mentors.as_str() && !policy::sees_mentor_comments(actor, &ctx.relation) {
+        return Err(not_found("comment"));
+    }
+    Ok((row, ctx))
+}
+
+pub fn list_comments(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    page: &PageRequest,
+) -> Result<Page<Comment>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    let mut query = comments::table
+        .filter(comments::plan_id.eq(ctx.row.id))
+        .select(CommentRow::as_select())
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    if !policy::sees_mentor_comments(actor, &ctx.relation) {
+        query = query.filter(comments::visibility.eq(Visibility::Shared.as_str()));
+    }
+    query = super::after_created!(query, comments, page.after);
+    let rows = query.load::<CommentRow>(conn)?;
+    let items = rows.into_iter().map(CommentRow::into_domain).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page, |c| Cursor { at: c.created_at, id: c.id.as_uuid() }))
+}
+
+pub fn get_comment(conn: &mut DbConnection, actor: &Actor, id: CommentId) -> Result<Comment, StoreError> {
+    load_comment(conn, actor, id)?.0.into_domain()
+}
+
+fn check_target(
+    conn: &mut DbConnection,
+    plan: DbId,
+    target: Option<(CommentTarget, uuid::Uuid)>,
+) -> Result<(), StoreError> {
+    let Some((kind, id)) = target else { return Ok(()) };
+    let id = DbId(id);
+    let found: i64 = match kind {
+        CommentTarget::Activity => activities::table
+            .filter(activities::id.eq(id).and(activities::plan_id.eq(plan)))
+            .count()
+            .get_result(conn)?,
+        CommentTarget::Indicator => indicators::table
+            .filter(indicators::id.eq(id).and(indicators::plan_id.eq(plan)))
+            .count()
+            .get_result(conn)?,
+        CommentTarget::CheckIn => check_ins::table
+            .filter(check_ins::id.eq(id).and(check_ins::plan_id.eq(plan)))
+            .count()
+            .get_result(conn)?,
+    };
+    if found == 0 {
+        return Err(DomainError::Invalid(vec![FieldError::new(
+            "target_id",
+            "unknown_target",
+            format!("no {kind} of this plan has this id"),
+        )])
+        .into());
+    }
+    Ok(())
+}
+
+pub fn create_comment(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    cmd: &NewComment,
+) -> Result<Created<Comment>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    policy::require_comment(&ctx.relation, cmd.visibility)?;
+    check_target(conn, ctx.row.id, cmd.target)?;
+    if let Some(existing) =
+        comments::table.find(DbId(cmd.id.as_uuid())).select(CommentRow::as_select()).first(conn).optional()?
+    {
+        let same = existing.plan_id == ctx.row.id
+            && existing.author_id.0 == actor.user_id.as_uuid()
+            && existing.body == cmd.body
+            && existing.visibility == cmd.visibility.as_str()
+            && existing.target_type.as_deref() == cmd.target.map(|(k, _)| k.as_str())
+            && existing.target_id.map(|t| t.0) == cmd.target.map(|(_, id)| id);
+        return if same {
+            Ok(Created::Existing(existing.into_domain()?))
+        } else {
+            Err(id_conflict("comment"))
+        };
+    }
+    let now = DbTime(crate::now());
+    let row = CommentRow {
+        id: DbId(cmd.id.as_uuid()),
+        plan_id: ctx.row.id,
+        target_type: cmd.target.map(|(k, _)| k.as_str().to_owned()),
+        target_id: cmd.target.map(|(_, id)| DbId(id)),
+        author_id: DbId(actor.user_id.as_uuid()),
+        body: cmd.body.clone(),
+        visibility: cmd.visibility.as_str().to_owned(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(comments::table).values(&row).execute(conn)?;
+    audit::Event::new(Some(actor), comment_entity(cmd.visibility), cmd.id.as_uuid(), "create")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(plan.as_uuid())
+        .fields(&["body", "visibility", "target_type", "target_id"])
+        .record(conn)?;
+    Ok(Created::New(row.into_domain()?))
+}
+
+fn require_author(row: &CommentRow, actor: &Actor) -> Result<(), StoreError> {
+    if row.author_id.0 == actor.user_id.as_uuid() {
+        Ok(())
+    } else {
+        Err(DomainError::Forbidden { reason: "Only its author changes or deletes a comment.".into() }.into())
+    }
+}
+
+pub fn update_comment(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CommentId,
+    body: &str,
+    if_match: Option<i64>,
+) -> Result<Comment, StoreError> {
+    let (row, ctx) = load_comment(conn, actor, id)?;
+    require_author(&row, actor)?;
+    check_version(if_match, row.version)?;
+    let n = diesel::update(
+        comments::table.filter(comments::id.eq(row.id).and(comments::version.eq(row.version))),
+    )
+    .set((
+        comments::body.eq(body),
+        comments::version.eq(row.version + 1),
+        comments::updated_at.eq(DbTime(crate::now())),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
+    }
+    let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
+    audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "update")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .fields(&["body"])
+        .record(conn)?;
+    get_comment(conn, actor, id)
+}
+
+pub fn delete_comment(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CommentId,
+    if_match: Option<i64>,
+) -> Result<(), StoreError> {
+    let (row, ctx) = load_comment(conn, actor, id)?;
+    require_author(&row, actor)?;
+    check_version(if_match, row.version)?;
+    diesel::delete(comments::table.find(row.id)).execute(conn)?;
+    let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
+    audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "delete")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .record(conn)
+}

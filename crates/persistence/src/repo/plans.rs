@@ -1,0 +1,439 @@
+//! Action plans: create, read, list, change, delete, the workflow and the
+//! history. Every read goes through [`visible_plan`] (single resources) or
+//! the same rule written in SQL ([`list`]), both from the domain's plan policy.
+
+use chrono::NaiveDate;
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use followup_domain::ids::{PlanId, ProgramId, UserId};
+use followup_domain::plans::{
+    policy, require_content_editable, require_deletable, HistoryEvent, NewPlan, Plan, PlanChanges,
+    PlanFields, PlanRelation, Transition,
+};
+use followup_domain::values::{PlanStatus, ProgramRole};
+use followup_domain::{Actor, DomainError};
+use uuid::Uuid;
+
+use super::rows::{AuditRow, PlanRow};
+use super::{audit, check_version, not_found, programs};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{action_plans, audit_events, memberships, mentorships, users};
+use crate::sql_types::{DbId, DbTime};
+
+/// A plan as seen by one actor: the row, the actor's relation to it and
+/// "today" in the owner's time zone.
+pub struct PlanContext {
+    pub row: PlanRow,
+    pub plan: Plan,
+    pub relation: PlanRelation,
+    pub today: NaiveDate,
+}
+
+/// How `actor` relates to a plan of `owner` in `program`.
+pub fn relation(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    program: ProgramId,
+    owner: UserId,
+) -> Result<PlanRelation, StoreError> {
+    let role = programs::role_of(conn, program, actor.user_id)?;
+    let mentors_owner = if role == Some(ProgramRole::Mentor) {
+        let n: i64 = mentorships::table
+            .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
+            .filter(mentorships::mentor_id.eq(DbId(actor.user_id.as_uuid())))
+            .filter(mentorships::delegate_id.eq(DbId(owner.as_uuid())))
+            .count()
+            .get_result(conn)?;
+        n > 0
+    } else {
+        false
+    };
+    Ok(PlanRelation { is_owner: actor.user_id == owner, role, mentors_owner })
+}
+
+/// Today in a user's time zone (their "today" decides what is overdue).
+pub fn today_for(conn: &mut DbConnection, user: UserId) -> Result<NaiveDate, StoreError> {
+    let tz: String = users::table.find(DbId(user.as_uuid())).select(users::time_zone).first(conn)?;
+    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Jakarta);
+    Ok(crate::now().with_timezone(&tz).date_naive())
+}
+
+/// Load a plan the actor may see; 404 otherwise (ids do not leak).
+pub fn visible_plan(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Result<PlanContext, StoreError> {
+    let row = action_plans::table
+        .find(DbId(id.as_uuid()))
+        .select(PlanRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("plan"))?;
+    let plan = row.clone().into_domain()?;
+    let relation = relation(conn, actor, plan.program_id, plan.owner_id)?;
+    policy::require_view(actor, &relation, plan.status)?;
+    let today = today_for(conn, plan.owner_id)?;
+    Ok(PlanContext { row, plan, relation, today })
+}
+
+/// What a create did: made the resource, or found the same one already there
+/// (a re-sent create with a client-supplied id).
+#[derive(Debug)]
+pub enum Created<T> {
+    New(T),
+    Existing(T),
+}
+
+fn same_fields(row: &PlanRow, program: ProgramId, owner: UserId, f: &PlanFields) -> bool {
+    row.program_id.0 == program.as_uuid()
+        && row.owner_id.0 == owner.as_uuid()
+        && row.title == f.title
+        && row.problem_statement == f.problem_statement
+        && row.goal == f.goal
+        && row.target_group == f.target_group
+        && row.location == f.location
+        && row.starts_on == f.starts_on
+        && row.ends_on == f.ends_on
+}
+
+pub(crate) fn id_conflict(entity: &str) -> StoreError {
+    StoreError::Domain(DomainError::Conflict {
+        code: "id_conflict",
+        message: format!("A different {entity} already has this id."),
+    })
+}
+
+/// Create a plan owned by the actor, who must be a delegate of the programme.
+pub fn create(conn: &mut DbConnection, actor: &Actor, cmd: &NewPlan) -> Result<Created<Plan>, StoreError> {
+    cmd.fields.check()?;
+    let role = programs::role_of(conn, cmd.program_id, actor.user_id)?;
+    followup_domain::policy::program::require_view(actor, role)?;
+    if role != Some(ProgramRole::Delegate) {
+        return Err(DomainError::Forbidden {
+            reason: "Only a delegate of the programme writes an action plan.".into(),
+        }
+        .into());
+    }
+    if let Some(existing) = action_plans::table
+        .find(DbId(cmd.id.as_uuid()))
+        .select(PlanRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        return if same_fields(&existing, cmd.program_id, actor.user_id, &cmd.fields) {
+            Ok(Created::Existing(existing.into_domain()?))
+        } else {
+            Err(id_conflict("plan"))
+        };
+    }
+    let now = DbTime(crate::now());
+    let f = &cmd.fields;
+    let row = PlanRow {
+        id: DbId(cmd.id.as_uuid()),
+        program_id: DbId(cmd.program_id.as_uuid()),
+        owner_id: DbId(actor.user_id.as_uuid()),
+        title: f.title.clone(),
+        problem_statement: f.problem_statement.clone(),
+        goal: f.goal.clone(),
+        target_group: f.target_group.clone(),
+        location: f.location.clone(),
+        starts_on: f.starts_on,
+        ends_on: f.ends_on,
+        status: PlanStatus::Draft.as_str().to_owned(),
+        status_reason: None,
+        submitted_at: None,
+        approved_at: None,
+        closed_at: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(action_plans::table).values(&row).execute(conn)?;
+    audit::Event::new(Some(actor), "plan", cmd.id.as_uuid(), "create")
+        .program(cmd.program_id.as_uuid())
+        .plan(cmd.id.as_uuid())
+        .fields(&["title", "problem_statement", "goal", "target_group", "location", "starts_on", "ends_on"])
+        .record(conn)?;
+    Ok(Created::New(row.into_domain()?))
+}
+
+pub fn get(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Result<Plan, StoreError> {
+    Ok(visible_plan(conn, actor, id)?.plan)
+}
+
+/// Sort orders of `GET /plans`; ties are broken by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlanSort {
+    /// Creation order (`created_at`, then id).
+    #[default]
+    Created,
+    UpdatedAsc,
+    UpdatedDesc,
+    EndsAsc,
+    EndsDesc,
+}
+
+/// Where the next page starts: the last row's sort key and id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanAfter {
+    Created(chrono::DateTime<chrono::Utc>, Uuid),
+    Updated(chrono::DateTime<chrono::Utc>, Uuid),
+    Ends(NaiveDate, Uuid),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanFilter {
+    pub program_id: Option<ProgramId>,
+    pub owner_id: Option<UserId>,
+    pub status: Option<PlanStatus>,
+    /// Only plans of delegates the actor mentors.
+    pub mentee_of_me: bool,
+    pub sort: PlanSort,
+}
+
+/// The plans the actor may see, filtered and sorted, one page.
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    filter: &PlanFilter,
+    limit: u32,
+    after: Option<&PlanAfter>,
+) -> Result<(Vec<Plan>, bool), StoreError> {
+    let me = DbId(actor.user_id.as_uuid());
+    let mut query = action_plans::table.select(PlanRow::as_select()).into_boxed();
+    // The plan policy, in SQL: owner, coordinator of the programme, mentor
+    // of the owner, observer (not drafts); admins see all.
+    if !actor.is_admin() {
+        let coordinated = memberships::table
+            .filter(memberships::user_id.eq(me).and(memberships::role.eq(ProgramRole::Coordinator.as_str())))
+            .select(memberships::program_id);
+        let observed = memberships::table
+            .filter(memberships::user_id.eq(me).and(memberships::role.eq(ProgramRole::Observer.as_str())))
+            .select(memberships::program_id);
+        let mentored = mentorships::table
+            .filter(mentorships::mentor_id.eq(me))
+            .filter(mentorships::program_id.eq(action_plans::program_id))
+            .filter(mentorships::delegate_id.eq(action_plans::owner_id));
+        query = query.filter(
+            action_plans::owner_id
+                .eq(me)
+                .or(action_plans::program_id.eq_any(coordinated))
+                .or(exists(mentored))
+                .or(action_plans::program_id
+                    .eq_any(observed)
+                    .and(action_plans::status.ne(PlanStatus::Draft.as_str()))),
+        );
+    }
+    if filter.mentee_of_me {
+        let mine = mentorships::table
+            .filter(mentorships::mentor_id.eq(me))
+            .filter(mentorships::program_id.eq(action_plans::program_id))
+            .filter(mentorships::delegate_id.eq(action_plans::owner_id));
+        query = query.filter(exists(mine));
+    }
+    if let Some(p) = filter.program_id {
+        query = query.filter(action_plans::program_id.eq(DbId(p.as_uuid())));
+    }
+    if let Some(o) = filter.owner_id {
+        query = query.filter(action_plans::owner_id.eq(DbId(o.as_uuid())));
+    }
+    if let Some(s) = filter.status {
+        query = query.filter(action_plans::status.eq(s.as_str()));
+    }
+    query = match (filter.sort, after) {
+        (_, None) => query,
+        (PlanSort::Created, Some(PlanAfter::Created(at, id))) => query.filter(
+            action_plans::created_at
+                .gt(DbTime(*at))
+                .or(action_plans::created_at.eq(DbTime(*at)).and(action_plans::id.gt(DbId(*id)))),
+        ),
+        (PlanSort::UpdatedAsc, Some(PlanAfter::Updated(at, id))) => query.filter(
+            action_plans::updated_at
+                .gt(DbTime(*at))
+                .or(action_plans::updated_at.eq(DbTime(*at)).and(action_plans::id.gt(DbId(*id)))),
+        ),
+        (PlanSort::UpdatedDesc, Some(PlanAfter::Updated(at, id))) => query.filter(
+            action_plans::updated_at
+                .lt(DbTime(*at))
+                .or(action_plans::updated_at.eq(DbTime(*at)).and(action_plans::id.lt(DbId(*id)))),
+        ),
+        (PlanSort::EndsAsc, Some(PlanAfter::Ends(on, id))) => query.filter(
+            action_plans::ends_on
+                .gt(*on)
+                .or(action_plans::ends_on.eq(*on).and(action_plans::id.gt(DbId(*id)))),
+        ),
+        (PlanSort::EndsDesc, Some(PlanAfter::Ends(on, id))) => query.filter(
+            action_plans::ends_on
+                .lt(*on)
+                .or(action_plans::ends_on.eq(*on).and(action_plans::id.lt(DbId(*id)))),
+        ),
+        _ => {
+            return Err(DomainError::invalid(
+                "cursor",
+                "wrong_sort",
+                "the cursor belongs to another sort order",
+            )
+            .into())
+        }
+    };
+    query = match filter.sort {
+        PlanSort::Created => query.order((action_plans::created_at.asc(), action_plans::id.asc())),
+        PlanSort::UpdatedAsc => query.order((action_plans::updated_at.asc(), action_plans::id.asc())),
+        PlanSort::UpdatedDesc => query.order((action_plans::updated_at.desc(), action_plans::id.desc())),
+        PlanSort::EndsAsc => query.order((action_plans::ends_on.asc(), action_plans::id.asc())),
+        PlanSort::EndsDesc => query.order((action_plans::ends_on.desc(), action_plans::id.desc())),
+    };
+    let rows = query.limit(i64::from(limit) + 1).load::<PlanRow>(conn)?;
+    let more = rows.len() > limit as usize;
+    let plans =
+        rows.into_iter().take(limit as usize).map(PlanRow::into_domain).collect::<Result<Vec<_>, _>>()?;
+    Ok((plans, more))
+}
+
+/// Change the plan's own fields: the owner, in draft or changes_requested.
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: PlanId,
+    changes: &PlanChanges,
+    if_match: Option<i64>,
+) -> Result<Plan, StoreError> {
+    let ctx = visible_plan(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    check_version(if_match, ctx.plan.version)?;
+    require_content_editable(ctx.plan.status)?;
+    let fields = changes.fields();
+    if fields.is_empty() {
+        return Ok(ctx.plan);
+    }
+    let next = changes.apply(&PlanFields::of(&ctx.plan))?;
+    let n = diesel::update(
+        action_plans::table
+            .filter(action_plans::id.eq(ctx.row.id).and(action_plans::version.eq(ctx.row.version))),
+    )
+    .set((
+        action_plans::title.eq(&next.title),
+        action_plans::problem_statement.eq(&next.problem_statement),
+        action_plans::goal.eq(&next.goal),
+        action_plans::target_group.eq(&next.target_group),
+        action_plans::location.eq(&next.location),
+        action_plans::starts_on.eq(next.starts_on),
+        action_plans::ends_on.eq(next.ends_on),
+        action_plans::version.eq(ctx.row.version + 1),
+        action_plans::updated_at.eq(DbTime(crate::now())),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: ctx.row.version + 1 }.into());
+    }
+    audit::Event::new(Some(actor), "plan", id.as_uuid(), "update")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(id.as_uuid())
+        .fields(&fields)
+        .record(conn)?;
+    get(conn, actor, id)
+}
+
+/// Delete a draft (the owner). Its activities, indicators… go with it.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: PlanId,
+    if_match: Option<i64>,
+) -> Result<(), StoreError> {
+    let ctx = visible_plan(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    check_version(if_match, ctx.plan.version)?;
+    require_deletable(ctx.plan.status)?;
+    diesel::delete(action_plans::table.find(ctx.row.id)).execute(conn)?;
+    audit::Event::new(Some(actor), "plan", id.as_uuid(), "delete")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(id.as_uuid())
+        .record(conn)
+}
+
+/// Move a plan through its workflow; audited with the actor and the reason.
+pub fn transition(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: PlanId,
+    t: Transition,
+    reason: Option<&str>,
+) -> Result<Plan, StoreError> {
+    let ctx = visible_plan(conn, actor, id)?;
+    policy::require_transition(&ctx.relation, t)?;
+    let to = t.target(ctx.plan.status)?;
+    let now = DbTime(crate::now());
+    let stamp = |column_is: bool| if column_is { Some(now) } else { None };
+    let n = diesel::update(
+        action_plans::table
+            .filter(action_plans::id.eq(ctx.row.id).and(action_plans::version.eq(ctx.row.version))),
+    )
+    .set((
+        action_plans::status.eq(to.as_str()),
+        action_plans::status_reason.eq(reason),
+        action_plans::submitted_at.eq(stamp(t == Transition::Submit).or(ctx.row.submitted_at)),
+        action_plans::approved_at.eq(stamp(t == Transition::Approve).or(ctx.row.approved_at)),
+        action_plans::closed_at
+            .eq(stamp(matches!(t, Transition::Complete | Transition::Discontinue)).or(ctx.row.closed_at)),
+        action_plans::version.eq(ctx.row.version + 1),
+        action_plans::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: ctx.row.version + 1 }.into());
+    }
+    audit::Event::new(Some(actor), "plan", id.as_uuid(), t.action())
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(id.as_uuid())
+        .fields(&["status"])
+        .reason(reason)
+        .record(conn)?;
+    get(conn, actor, id)
+}
+
+/// The plan's audit events, newest first.
+pub fn history(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: PlanId,
+    limit: u32,
+    before: Option<Uuid>,
+) -> Result<(Vec<HistoryEvent>, bool), StoreError> {
+    let ctx = visible_plan(conn, actor, id)?;
+    let mut query = audit_events::table
+        .filter(audit_events::plan_id.eq(ctx.row.id))
+        .select(AuditRow::as_select())
+        .order(audit_events::id.desc())
+        .limit(i64::from(limit) + 1)
+        .into_boxed();
+    if !policy::sees_mentor_comments(actor, &ctx.relation) {
+        // Events about mentors-only comments are not for the owner's eyes.
+        query = query.filter(audit_events::entity_type.ne("mentor_comment"));
+    }
+    if let Some(before) = before {
+        query = query.filter(audit_events::id.lt(DbId(before)));
+    }
+    let rows = query.load::<AuditRow>(conn)?;
+    let more = rows.len() > limit as usize;
+    let events = rows
+        .into_iter()
+        .take(limit as usize)
+        .map(|r| {
+            let fields = serde_json::from_str::<serde_json::Value>(&r.changes)
+                .ok()
+                .and_then(|v| v.get("fields").cloned())
+                .and_then(|f| serde_json::from_value::<Vec<String>>(f).ok())
+                .unwrap_or_default();
+            HistoryEvent {
+                id: r.id.0,
+                occurred_at: r.occurred_at.0,
+                actor_id: r.actor_id.map(|a| a.0.into()),
+                entity_type: r.entity_type,
+                entity_id: r.entity_id.0,
+                action: r.action,
+                fields,
+                reason: r.reason,
+            }
+        })
+        .collect();
+    Ok((events, more))
+}

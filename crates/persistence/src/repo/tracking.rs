@@ -1,0 +1,459 @@
+//! What tracks a plan: activities, indicators and their measurements. All
+//! of it has the plan's visibility; changes are the owner's, in the states
+//! the workflow allows.
+
+use diesel::prelude::*;
+use followup_domain::ids::{ActivityId, IndicatorId, PlanId};
+use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::plans::{
+    policy, require_active, require_tracking_editable, Activity, ActivityChanges, Indicator,
+    IndicatorChanges, Measurement, NewActivity, NewIndicator, NewMeasurement,
+};
+use followup_domain::values::ActivityStatus;
+use followup_domain::{Actor, DomainError};
+use uuid::Uuid;
+
+use super::plans::{id_conflict, visible_plan, Created, PlanContext};
+use super::rows::{evidence_json, ActivityRow, IndicatorRow, MeasurementRow};
+use super::{audit, check_version, not_found};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{activities, indicators, measurements};
+use crate::sql_types::{DbId, DbTime};
+
+fn plan_of<T: Into<Uuid>>(id: T) -> PlanId {
+    PlanId::from_uuid(id.into())
+}
+
+// ---- activities ---------------------------------------------------------------
+
+fn load_activity(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ActivityId,
+) -> Result<(ActivityRow, PlanContext), StoreError> {
+    let row = activities::table
+        .find(DbId(id.as_uuid()))
+        .select(ActivityRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("activity"))?;
+    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(|e| match e {
+        StoreError::Domain(DomainError::NotFound { .. }) => not_found("activity"),
+        other => other,
+    })?;
+    Ok((row, ctx))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub status: Option<ActivityStatus>,
+    pub overdue: Option<bool>,
+}
+
+pub fn list_activities(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    filter: &ActivityFilter,
+    page: &PageRequest,
+) -> Result<Page<Activity>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    let mut query = activities::table
+        .filter(activities::plan_id.eq(ctx.row.id))
+        .select(ActivityRow::as_select())
+        .order((activities::created_at.asc(), activities::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, activities, page.after);
+    if let Some(status) = filter.status {
+        query = query.filter(activities::status.eq(status.as_str()));
+    }
+    let open = [ActivityStatus::Done.as_str(), ActivityStatus::Cancelled.as_str()];
+    match filter.overdue {
+        Some(true) => {
+            query = query.filter(activities::due_on.lt(ctx.today)).filter(activities::status.ne_all(open));
+        }
+        Some(false) => {
+            query = query.filter(
+                activities::due_on
+                    .is_null()
+                    .or(activities::due_on.ge(ctx.today))
+                    .or(activities::status.eq_any(open)),
+            );
+        }
+        None => {}
+    }
+    let rows = query.load::<ActivityRow>(conn)?;
+    let items = rows.into_iter().map(|r| r.into_domain(ctx.today)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page, |a| Cursor { at: a.created_at, id: a.id.as_uuid() }))
+}
+
+pub fn get_activity(conn: &mut DbConnection, actor: &Actor, id: ActivityId) -> Result<Activity, StoreError> {
+    let (row, ctx) = load_activity(conn, actor, id)?;
+    row.into_domain(ctx.today)
+}
+
+pub fn create_activity(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    cmd: &NewActivity,
+) -> Result<Created<Activity>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    policy::require_owner(&ctx.relation)?;
+    require_tracking_editable(ctx.plan.status)?;
+    let mut fields = cmd.fields.clone();
+    if fields.status == ActivityStatus::Done && fields.completed_on.is_none() {
+        fields.completed_on = Some(ctx.today);
+    }
+    fields.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
+    if let Some(existing) = activities::table
+        .find(DbId(cmd.id.as_uuid()))
+        .select(ActivityRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        let same = existing.plan_id == ctx.row.id && existing.fields()? == fields;
+        return if same {
+            Ok(Created::Existing(existing.into_domain(ctx.today)?))
+        } else {
+            Err(id_conflict("activity"))
+        };
+    }
+    let now = DbTime(crate::now());
+    let row = ActivityRow {
+        id: DbId(cmd.id.as_uuid()),
+        plan_id: ctx.row.id,
+        title: fields.title,
+        description: fields.description,
+        starts_on: fields.starts_on,
+        due_on: fields.due_on,
+        status: fields.status.as_str().to_owned(),
+        completed_on: fields.completed_on,
+        position: fields.position,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(activities::table).values(&row).execute(conn)?;
+    audit::Event::new(Some(actor), "activity", cmd.id.as_uuid(), "create")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(plan.as_uuid())
+        .fields(&["title", "description", "starts_on", "due_on", "status", "position"])
+        .record(conn)?;
+    Ok(Created::New(row.into_domain(ctx.today)?))
+}
+
+pub fn update_activity(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ActivityId,
+    changes: &ActivityChanges,
+    if_match: Option<i64>,
+) -> Result<Activity, StoreError> {
+    let (row, ctx) = load_activity(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    check_version(if_match, row.version)?;
+    require_tracking_editable(ctx.plan.status)?;
+    let fields = changes.fields();
+    if fields.is_empty() {
+        return row.into_domain(ctx.today);
+    }
+    let next = changes.apply(&row.fields()?, ctx.today);
+    next.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
+    let n = diesel::update(
+        activities::table.filter(activities::id.eq(row.id).and(activities::version.eq(row.version))),
+    )
+    .set((
+        activities::title.eq(&next.title),
+        activities::description.eq(&next.description),
+        activities::starts_on.eq(next.starts_on),
+        activities::due_on.eq(next.due_on),
+        activities::status.eq(next.status.as_str()),
+        activities::completed_on.eq(next.completed_on),
+        activities::position.eq(next.position),
+        activities::version.eq(row.version + 1),
+        activities::updated_at.eq(DbTime(crate::now())),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
+    }
+    audit::Event::new(Some(actor), "activity", id.as_uuid(), "update")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .fields(&fields)
+        .record(conn)?;
+    get_activity(conn, actor, id)
+}
+
+pub fn delete_activity(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ActivityId,
+    if_match: Option<i64>,
+) -> Result<(), StoreError> {
+    let (row, ctx) = load_activity(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    check_version(if_match, row.version)?;
+    require_tracking_editable(ctx.plan.status)?;
+    diesel::delete(activities::table.find(row.id)).execute(conn)?;
+    audit::Event::new(Some(actor), "activity", id.as_uuid(), "delete")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .record(conn)
+}
+
+// ---- indicators ---------------------------------------------------------------
+
+fn load_indicator(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: IndicatorId,
+) -> Result<(IndicatorRow, PlanContext), StoreError> {
+    let row = indicators::table
+        .find(DbId(id.as_uuid()))
+        .select(IndicatorRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("indicator"))?;
+    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(|e| match e {
+        StoreError::Domain(DomainError::NotFound { .. }) => not_found("indicator"),
+        other => other,
+    })?;
+    Ok((row, ctx))
+}
+
+/// The latest value of each indicator: by `measured_on`, then by recording time.
+fn current_values(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<(DbId, f64)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(DbId, f64)> = measurements::table
+        .filter(measurements::indicator_id.eq_any(ids.to_vec()))
+        .order((
+            measurements::indicator_id.asc(),
+            measurements::measured_on.desc(),
+            measurements::created_at.desc(),
+            measurements::id.desc(),
+        ))
+        .select((measurements::indicator_id, measurements::value))
+        .load(conn)?;
+    let mut latest: Vec<(DbId, f64)> = Vec::new();
+    for (id, value) in rows {
+        if latest.last().is_none_or(|(last, _)| *last != id) {
+            latest.push((id, value));
+        }
+    }
+    Ok(latest)
+}
+
+fn with_values(conn: &mut DbConnection, rows: Vec<IndicatorRow>) -> Result<Vec<Indicator>, StoreError> {
+    let ids: Vec<DbId> = rows.iter().map(|r| r.id).collect();
+    let values = current_values(conn, &ids)?;
+    rows.into_iter()
+        .map(|r| {
+            let current = values.iter().find(|(id, _)| *id == r.id).map(|(_, v)| *v);
+            r.into_domain(current)
+        })
+        .collect()
+}
+
+pub fn list_indicators(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    page: &PageRequest,
+) -> Result<Page<Indicator>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    let mut query = indicators::table
+        .filter(indicators::plan_id.eq(ctx.row.id))
+        .select(IndicatorRow::as_select())
+        .order((indicators::created_at.asc(), indicators::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, indicators, page.after);
+    let rows = query.load::<IndicatorRow>(conn)?;
+    let items = with_values(conn, rows)?;
+    Ok(Page::from_rows(items, page, |i| Cursor { at: i.created_at, id: i.id.as_uuid() }))
+}
+
+pub fn get_indicator(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: IndicatorId,
+) -> Result<Indicator, StoreError> {
+    let (row, _) = load_indicator(conn, actor, id)?;
+    with_values(conn, vec![row])?.pop().ok_or_else(|| not_found("indicator"))
+}
+
+pub fn create_indicator(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    cmd: &NewIndicator,
+) -> Result<Created<Indicator>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    policy::require_owner(&ctx.relation)?;
+    require_tracking_editable(ctx.plan.status)?;
+    cmd.fields.check()?;
+    if let Some(existing) = indicators::table
+        .find(DbId(cmd.id.as_uuid()))
+        .select(IndicatorRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        let same = existing.plan_id == ctx.row.id && existing.fields()? == cmd.fields;
+        return if same {
+            Ok(Created::Existing(get_indicator(conn, actor, cmd.id)?))
+        } else {
+            Err(id_conflict("indicator"))
+        };
+    }
+    let now = DbTime(crate::now());
+    let f = &cmd.fields;
+    let row = IndicatorRow {
+        id: DbId(cmd.id.as_uuid()),
+        plan_id: ctx.row.id,
+        name: f.name.clone(),
+        unit: f.unit.clone(),
+        baseline: f.baseline,
+        target: f.target,
+        direction: f.direction.as_str().to_owned(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(indicators::table).values(&row).execute(conn)?;
+    audit::Event::new(Some(actor), "indicator", cmd.id.as_uuid(), "create")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(plan.as_uuid())
+        .fields(&["name", "unit", "baseline", "target", "direction"])
+        .record(conn)?;
+    Ok(Created::New(row.into_domain(None)?))
+}
+
+pub fn update_indicator(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: IndicatorId,
+    changes: &IndicatorChanges,
+    if_match: Option<i64>,
+) -> Result<Indicator, StoreError> {
+    let (row, ctx) = load_indicator(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    check_version(if_match, row.version)?;
+    require_tracking_editable(ctx.plan.status)?;
+    let fields = changes.fields();
+    if fields.is_empty() {
+        return get_indicator(conn, actor, id);
+    }
+    let next = changes.apply(&row.fields()?)?;
+    let n = diesel::update(
+        indicators::table.filter(indicators::id.eq(row.id).and(indicators::version.eq(row.version))),
+    )
+    .set((
+        indicators::name.eq(&next.name),
+        indicators::unit.eq(&next.unit),
+        indicators::baseline.eq(next.baseline),
+        indicators::target.eq(next.target),
+        indicators::direction.eq(next.direction.as_str()),
+        indicators::version.eq(row.version + 1),
+        indicators::updated_at.eq(DbTime(crate::now())),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
+    }
+    audit::Event::new(Some(actor), "indicator", id.as_uuid(), "update")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .fields(&fields)
+        .record(conn)?;
+    get_indicator(conn, actor, id)
+}
+
+pub fn delete_indicator(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: IndicatorId,
+    if_match: Option<i64>,
+) -> Result<(), StoreError> {
+    let (row, ctx) = load_indicator(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    check_version(if_match, row.version)?;
+    require_tracking_editable(ctx.plan.status)?;
+    diesel::delete(indicators::table.find(row.id)).execute(conn)?;
+    audit::Event::new(Some(actor), "indicator", id.as_uuid(), "delete")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .record(conn)
+}
+
+// ---- measurements (append-only) ------------------------------------------------
+
+pub fn list_measurements(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    indicator: IndicatorId,
+    page: &PageRequest,
+) -> Result<Page<Measurement>, StoreError> {
+    let (row, _) = load_indicator(conn, actor, indicator)?;
+    let mut query = measurements::table
+        .filter(measurements::indicator_id.eq(row.id))
+        .select(MeasurementRow::as_select())
+        .order((measurements::created_at.asc(), measurements::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, measurements, page.after);
+    let rows = query.load::<MeasurementRow>(conn)?;
+    let items = rows.into_iter().map(MeasurementRow::into_domain).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page, |m| Cursor { at: m.created_at, id: m.id.as_uuid() }))
+}
+
+pub fn record_measurement(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    indicator: IndicatorId,
+    cmd: &NewMeasurement,
+) -> Result<Created<Measurement>, StoreError> {
+    let (ind, ctx) = load_indicator(conn, actor, indicator)?;
+    policy::require_owner(&ctx.relation)?;
+    require_active(ctx.plan.status)?;
+    let evidence = evidence_json(&cmd.evidence)?;
+    if let Some(existing) = measurements::table
+        .find(DbId(cmd.id.as_uuid()))
+        .select(MeasurementRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        let same = existing.indicator_id == ind.id
+            && existing.value == cmd.value
+            && existing.measured_on == cmd.measured_on
+            && existing.note == cmd.note
+            && existing.evidence == evidence;
+        return if same {
+            Ok(Created::Existing(existing.into_domain()?))
+        } else {
+            Err(id_conflict("measurement"))
+        };
+    }
+    let row = MeasurementRow {
+        id: DbId(cmd.id.as_uuid()),
+        indicator_id: ind.id,
+        value: cmd.value,
+        measured_on: cmd.measured_on,
+        note: cmd.note.clone(),
+        evidence,
+        recorded_by: DbId(actor.user_id.as_uuid()),
+        created_at: DbTime(crate::now()),
+    };
+    diesel::insert_into(measurements::table).values(&row).execute(conn)?;
+    audit::Event::new(Some(actor), "measurement", cmd.id.as_uuid(), "create")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .fields(&["value", "measured_on", "note", "evidence"])
+        .record(conn)?;
+    Ok(Created::New(row.into_domain()?))
+}

@@ -1,0 +1,9 @@
+DROP INDEX check_ins_plan_created_idx;
+DROP INDEX measurements_indicator_created_idx;
+DROP INDEX activities_plan_created_idx;
+DROP INDEX action_plans_created_idx;
+DROP INDEX mentorships_program_created_idx;
+DROP INDEX memberships_program_created_idx;
+DROP INDEX programs_created_idx;
+DROP INDEX organizations_created_idx;
+DROP INDEX users_created_idx;
