@@ -17,3 +17,22 @@ backend_test!(
         assert_problem(response, 405, "method_not_allowed").await;
     }
 );
+
+backend_test!(
+    async fn every_answer_carries_the_security_headers(app) {
+        for path in ["/health/live", "/api/v1/no-such-thing", "/api/v1/me", "/api-docs/openapi.json", "/docs/"] {
+            let response = app.get(path).await;
+            let h = response.headers();
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+            let csp = h["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+            if path.starts_with("/docs") {
+                assert!(csp.contains("script-src 'self'"), "the docs page may run its own scripts only: {csp}");
+            } else {
+                assert!(csp.starts_with("default-src 'none'"), "{path}: API answers allow nothing: {csp}");
+            }
+        }
+    }
+);
