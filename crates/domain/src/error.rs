@@ -66,6 +66,17 @@ impl Validator {
         }
     }
 
+    /// Like [`Validator::check`], for checks that report several fields at once.
+    pub fn check_all<T>(&mut self, result: Result<T, Vec<FieldError>>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(errors) => {
+                self.errors.extend(errors);
+                None
+            }
+        }
+    }
+
     pub fn push(&mut self, error: FieldError) {
         self.errors.push(error);
     }

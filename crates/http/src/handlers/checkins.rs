@@ -116,13 +116,7 @@ impl TryFrom<CreateCheckInBody> for NewCheckIn {
         let challenges = text("challenges", b.challenges.as_deref());
         let support_needed = text("support_needed", b.support_needed.as_deref());
         let next_steps = text("next_steps", b.next_steps.as_deref());
-        let evidence = match Evidence::parse_list(&b.evidence) {
-            Ok(e) => Some(e),
-            Err(errors) => {
-                errors.into_iter().for_each(|e| v.push(e));
-                None
-            }
-        };
+        let evidence = v.check_all(Evidence::parse_list(&b.evidence));
         v.finish(|| {
             Some(NewCheckIn {
                 id: b.id.map(CheckInId::from_uuid).unwrap_or_default(),

@@ -608,13 +608,7 @@ impl TryFrom<CreateMeasurementBody> for NewMeasurement {
             v.push(followup_domain::FieldError::new("value", "not_finite", "must be a finite number"));
         }
         let note = v.check(optional_text("note", b.note.as_deref(), 2000)).flatten();
-        let evidence = match Evidence::parse_list(&b.evidence) {
-            Ok(e) => Some(e),
-            Err(errors) => {
-                errors.into_iter().for_each(|e| v.push(e));
-                None
-            }
-        };
+        let evidence = v.check_all(Evidence::parse_list(&b.evidence));
         v.finish(|| {
             Some(NewMeasurement {
                 id: b.id.map(MeasurementId::from_uuid).unwrap_or_default(),

@@ -12,18 +12,11 @@ use followup_domain::{Actor, DomainError, FieldError};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, CheckInRow, CommentRow};
-use super::{audit, check_version, not_found};
+use super::{audit, check_version, hide_as, not_found};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{activities, check_ins, comments, indicators};
 use crate::sql_types::{DbId, DbTime};
-
-fn hide_as(entity: &'static str) -> impl FnOnce(StoreError) -> StoreError {
-    move |e| match e {
-        StoreError::Domain(DomainError::NotFound { .. }) => not_found(entity),
-        other => other,
-    }
-}
 
 // ---- check-ins ----------------------------------------------------------------
 

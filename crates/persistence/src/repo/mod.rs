@@ -66,3 +66,12 @@ pub(crate) fn check_version(expected: Option<i64>, current: i64) -> Result<(), S
 pub(crate) fn not_found(entity: &'static str) -> StoreError {
     StoreError::Domain(DomainError::NotFound { entity })
 }
+
+/// For a resource found through its plan: when the plan is invisible to the
+/// caller, say the resource itself is not found (its id must not leak the plan).
+pub(crate) fn hide_as(entity: &'static str) -> impl FnOnce(StoreError) -> StoreError {
+    move |e| match e {
+        StoreError::Domain(DomainError::NotFound { .. }) => not_found(entity),
+        other => other,
+    }
+}

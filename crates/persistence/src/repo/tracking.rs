@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, ActivityRow, IndicatorRow, MeasurementRow};
-use super::{audit, check_version, not_found};
+use super::{audit, check_version, hide_as, not_found};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{activities, indicators, measurements};
@@ -38,10 +38,7 @@ fn load_activity(
         .first(conn)
         .optional()?
         .ok_or_else(|| not_found("activity"))?;
-    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(|e| match e {
-        StoreError::Domain(DomainError::NotFound { .. }) => not_found("activity"),
-        other => other,
-    })?;
+    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("activity"))?;
     Ok((row, ctx))
 }
 
@@ -218,10 +215,7 @@ fn load_indicator(
         .first(conn)
         .optional()?
         .ok_or_else(|| not_found("indicator"))?;
-    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(|e| match e {
-        StoreError::Domain(DomainError::NotFound { .. }) => not_found("indicator"),
-        other => other,
-    })?;
+    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("indicator"))?;
     Ok((row, ctx))
 }
 
