@@ -114,6 +114,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(plans::complete_plan)
             .service(plans::discontinue_plan)
             .service(plans::plan_history)
+            .service(sync::sync)
             .service(tracking::list_activities)
             .service(tracking::create_activity)
             .service(tracking::get_activity)

@@ -30,6 +30,7 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`; validation 
         (name = "indicators", description = "What the plan measures, and its append-only measurements"),
         (name = "check-ins", description = "The delegate's periodic reports and the mentor's review"),
         (name = "comments", description = "Comments on a plan, shared or for mentors only"),
+        (name = "sync", description = "The change feed for offline clients: everything you may see that changed since your cursor, deletions as tombstones"),
         (name = "operations", description = "Health checks and metrics, outside /api/v1"),
     )
 )]

@@ -14,3 +14,4 @@ mod plan_access;
 mod plan_conventions;
 mod plan_story;
 mod plans;
+mod sync;

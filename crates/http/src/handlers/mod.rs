@@ -6,5 +6,6 @@ pub mod me;
 pub mod organizations;
 pub mod plans;
 pub mod programs;
+pub mod sync;
 pub mod tracking;
 pub mod users;

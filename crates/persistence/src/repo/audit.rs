@@ -1,4 +1,5 @@
 //! The audit log: append-only, written in the same transaction as the change.
+//! Recording an event also appends the change to the sync sequence (`changes`).
 
 use diesel::prelude::*;
 use followup_domain::Actor;
@@ -21,6 +22,8 @@ pub struct Event<'a> {
     pub action: &'static str,
     pub fields: &'a [&'a str],
     pub reason: Option<&'a str>,
+    /// The entity's version after the change (before it, for a delete), when known.
+    pub version: Option<i64>,
 }
 
 impl<'a> Event<'a> {
@@ -40,6 +43,7 @@ impl<'a> Event<'a> {
             action,
             fields: &[],
             reason: None,
+            version: None,
         }
     }
 
@@ -55,6 +59,11 @@ impl<'a> Event<'a> {
 
     pub fn fields(mut self, fields: &'a [&'a str]) -> Self {
         self.fields = fields;
+        self
+    }
+
+    pub fn version(mut self, version: i64) -> Self {
+        self.version = Some(version);
         self
     }
 
@@ -84,7 +93,16 @@ pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreErro
         reason: event.reason.map(str::to_owned),
     };
     diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
-    Ok(())
+    // The same change, numbered for clients that sync.
+    super::changes::for_event(
+        conn,
+        event.entity_type,
+        event.entity_id,
+        event.program_id,
+        event.plan_id,
+        event.action,
+        event.version.unwrap_or(0),
+    )
 }
 
 /// A stored audit event, for tests and the history endpoint.

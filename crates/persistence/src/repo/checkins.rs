@@ -346,6 +346,7 @@ pub fn delete_comment(
     diesel::delete(comments::table.find(row.id)).execute(conn)?;
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
     audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "delete")
+        .version(row.version)
         .program(ctx.plan.program_id.as_uuid())
         .plan(ctx.plan.id.as_uuid())
         .record(conn)

@@ -9,12 +9,14 @@
 
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod checkins;
 pub mod idempotency;
 pub mod organizations;
 pub mod plans;
 pub mod programs;
 pub mod rows;
+pub mod sync;
 pub mod tracking;
 pub mod users;
 

@@ -343,6 +343,7 @@ pub fn delete(
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, ctx.plan.version)?;
     require_deletable(ctx.plan.status)?;
+    super::changes::plan_deleted(conn, ctx.plan.program_id, id.as_uuid())?;
     diesel::delete(action_plans::table.find(ctx.row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "plan", id.as_uuid(), "delete")
         .program(ctx.plan.program_id.as_uuid())
@@ -387,6 +388,9 @@ pub fn transition(
         .fields(&["status"])
         .reason(reason)
         .record(conn)?;
+    if ctx.plan.status == PlanStatus::Draft && to != PlanStatus::Draft {
+        super::changes::plan_published(conn, ctx.plan.program_id, id.as_uuid())?;
+    }
     get(conn, actor, id)
 }
 

@@ -11,6 +11,7 @@ use followup_domain::policy::program as policy;
 use followup_domain::values::{ProgramRole, ProgramStatus};
 use followup_domain::{Actor, DomainError, FieldError, ProgramScope};
 
+use super::changes::{self, Reach};
 use super::rows::{MembershipRow, MentorshipRow, ProgramRow};
 use super::{audit, check_version, not_found, on_unique, word};
 use crate::connection::DbConnection;
@@ -254,6 +255,7 @@ pub fn add_member(
         .program(cmd.program_id.as_uuid())
         .fields(&["user_id", "role"])
         .record(conn)?;
+    changes::visibility_changed(conn, cmd.program_id, cmd.user_id, Reach::Program)?;
     row.into_domain(user.0, user.1)
 }
 
@@ -266,12 +268,35 @@ pub fn remove_member(
 ) -> Result<(), StoreError> {
     managed(conn, actor, program)?;
     let (p, u) = (DbId(program.as_uuid()), DbId(user.as_uuid()));
-    let membership: Option<DbId> = memberships::table
+    let membership: Option<(DbId, i64)> = memberships::table
         .filter(memberships::program_id.eq(p).and(memberships::user_id.eq(u)))
-        .select(memberships::id)
+        .select((memberships::id, memberships::version))
         .first(conn)
         .optional()?;
-    let membership = membership.ok_or_else(|| not_found("membership"))?;
+    let (membership, version) = membership.ok_or_else(|| not_found("membership"))?;
+    // What the member and, for a delegate, their mentors could see is re-read
+    // by them; the mentorships that go with the membership are deleted for all.
+    changes::visibility_changed(conn, program, user, Reach::Program)?;
+    let doomed: Vec<(DbId, DbId, DbId, i64)> = mentorships::table
+        .filter(mentorships::program_id.eq(p))
+        .filter(mentorships::mentor_id.eq(u).or(mentorships::delegate_id.eq(u)))
+        .select((mentorships::id, mentorships::mentor_id, mentorships::delegate_id, mentorships::version))
+        .load(conn)?;
+    let mut tombstones = Vec::new();
+    for (id, mentor, delegate, version) in &doomed {
+        if *delegate == u {
+            changes::visibility_changed(
+                conn,
+                program,
+                UserId::from_uuid(mentor.0),
+                Reach::DelegatePlans(user),
+            )?;
+        }
+        let mut c = changes::program_change("mentorship", id.0, p.0, *version);
+        c.op = changes::Op::Delete;
+        tombstones.push(c);
+    }
+    changes::append(conn, tombstones)?;
     let removed_mentorships = diesel::delete(
         mentorships::table
             .filter(mentorships::program_id.eq(p))
@@ -280,6 +305,7 @@ pub fn remove_member(
     .execute(conn)?;
     diesel::delete(memberships::table.find(membership)).execute(conn)?;
     audit::Event::new(Some(actor), "membership", membership.0, "delete")
+        .version(version)
         .program(program.as_uuid())
         .fields(if removed_mentorships > 0 { &["mentorships"] } else { &[] })
         .record(conn)
@@ -340,6 +366,7 @@ pub fn add_mentorship(
         .program(cmd.program_id.as_uuid())
         .fields(&["mentor_id", "delegate_id"])
         .record(conn)?;
+    changes::visibility_changed(conn, cmd.program_id, cmd.mentor_id, Reach::DelegatePlans(cmd.delegate_id))?;
     Ok(row.into_domain())
 }
 
@@ -350,16 +377,22 @@ pub fn remove_mentorship(
     id: MentorshipId,
 ) -> Result<(), StoreError> {
     managed(conn, actor, program)?;
-    let n = diesel::delete(
-        mentorships::table
-            .filter(mentorships::id.eq(DbId(id.as_uuid())))
-            .filter(mentorships::program_id.eq(DbId(program.as_uuid()))),
-    )
-    .execute(conn)?;
-    if n == 0 {
-        return Err(not_found("mentorship"));
-    }
+    let row: MentorshipRow = mentorships::table
+        .filter(mentorships::id.eq(DbId(id.as_uuid())))
+        .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
+        .select(MentorshipRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("mentorship"))?;
+    changes::visibility_changed(
+        conn,
+        program,
+        UserId::from_uuid(row.mentor_id.0),
+        Reach::DelegatePlans(UserId::from_uuid(row.delegate_id.0)),
+    )?;
+    diesel::delete(mentorships::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "mentorship", id.as_uuid(), "delete")
+        .version(row.version)
         .program(program.as_uuid())
         .record(conn)
 }

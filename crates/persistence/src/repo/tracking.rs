@@ -197,6 +197,7 @@ pub fn delete_activity(
     require_tracking_editable(ctx.plan.status)?;
     diesel::delete(activities::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "delete")
+        .version(row.version)
         .program(ctx.plan.program_id.as_uuid())
         .plan(ctx.plan.id.as_uuid())
         .record(conn)
@@ -220,7 +221,7 @@ fn load_indicator(
 }
 
 /// The latest value of each indicator: by `measured_on`, then by recording time.
-fn current_values(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<(DbId, f64)>, StoreError> {
+pub(crate) fn current_values(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<(DbId, f64)>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -378,8 +379,10 @@ pub fn delete_indicator(
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, row.version)?;
     require_tracking_editable(ctx.plan.status)?;
+    super::changes::measurements_deleted(conn, ctx.plan.program_id, ctx.plan.id.as_uuid(), row.id.0)?;
     diesel::delete(indicators::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "delete")
+        .version(row.version)
         .program(ctx.plan.program_id.as_uuid())
         .plan(ctx.plan.id.as_uuid())
         .record(conn)

@@ -1,0 +1,188 @@
+//! `GET /sync`: the change feed for offline clients.
+
+use actix_web::{get, web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use followup_domain::FieldError;
+use followup_persistence::repo::sync::{self as repo, SyncData, SyncItem};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::checkins::{CheckInBody, CommentBody};
+use super::plans::PlanBody;
+use super::programs::{MemberBody, MentorshipBody, ProgramBody};
+use super::tracking::{ActivityBody, IndicatorBody, MeasurementBody};
+use crate::auth::Caller;
+use crate::problem::{ApiError, Problem};
+use crate::{db, AppState};
+
+/// Change rows per page by default, and at most.
+const DEFAULT_SYNC_LIMIT: i64 = 200;
+const MAX_SYNC_LIMIT: i64 = 1000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SyncQuery {
+    /// `next_cursor` of the previous sync; omit it for a first, full sync.
+    pub since: Option<String>,
+    /// How many changes to cover in this page, 1–1000 (default 200). A page
+    /// holds at most this many items, often fewer: an entity changed several
+    /// times appears once, with its current state.
+    pub limit: Option<i64>,
+}
+
+/// Upsert or tombstone.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncOp {
+    Upsert,
+    Delete,
+}
+
+/// One changed entity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncItemBody {
+    /// `program`, `membership`, `mentorship`, `plan`, `activity`, `indicator`,
+    /// `measurement`, `check_in` or `comment`.
+    #[serde(rename = "type")]
+    #[schema(example = "activity")]
+    pub entity_type: &'static str,
+    pub id: Uuid,
+    /// `upsert`: store `data`, replacing what you hold. `delete`: forget the
+    /// entity — it was deleted, or you may no longer see it.
+    pub op: SyncOp,
+    /// The entity's version (for a tombstone: the last one known when it
+    /// went, 0 if unknown).
+    pub version: i64,
+    /// For `upsert`, the entity exactly as its own GET returns it (for a
+    /// programme, `ProgramBody`; a membership, `MemberBody`; …). Absent for
+    /// `delete`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub data: Option<serde_json::Value>,
+}
+
+/// A page of the change feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncPageBody {
+    /// In the order the changes were committed (by each entity's latest change).
+    pub items: Vec<SyncItemBody>,
+    /// Pass as `since` next time. Always present: on the last page it is the
+    /// point to resume from later.
+    #[schema(example = "c3luYzoxMjM0")]
+    pub next_cursor: String,
+    /// More changes are waiting: ask again at once with `next_cursor`.
+    pub has_more: bool,
+}
+
+fn encode(seq: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("sync:{seq}"))
+}
+
+fn decode(raw: &str) -> Option<i64> {
+    let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    text.strip_prefix("sync:")?.parse::<i64>().ok().filter(|n| *n >= 0)
+}
+
+fn to_json<T: Serialize>(body: T) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(body).map_err(|e| ApiError::internal(&e))
+}
+
+fn item(item: SyncItem) -> Result<SyncItemBody, ApiError> {
+    let data = match item.data {
+        None => None,
+        Some(d) => Some(match d {
+            SyncData::Program(p) => to_json(ProgramBody::from(p))?,
+            SyncData::Membership(m) => to_json(MemberBody::from(m))?,
+            SyncData::Mentorship(m) => to_json(MentorshipBody::from(m))?,
+            SyncData::Plan(p) => to_json(PlanBody::from(p))?,
+            SyncData::Activity(a) => to_json(ActivityBody::from(a))?,
+            SyncData::Indicator(i) => to_json(IndicatorBody::from(i))?,
+            SyncData::Measurement(m) => to_json(MeasurementBody::from(m))?,
+            SyncData::CheckIn(c) => to_json(CheckInBody::from(c))?,
+            SyncData::Comment(c) => to_json(CommentBody::from(c))?,
+        }),
+    };
+    Ok(SyncItemBody {
+        entity_type: item.entity_type,
+        id: item.id,
+        op: if data.is_some() { SyncOp::Upsert } else { SyncOp::Delete },
+        version: item.version,
+        data,
+    })
+}
+
+/// Everything you may see that changed since your last sync.
+///
+/// For offline clients: keep the `next_cursor` of the last page and send it
+/// as `since` next time; without `since` the feed starts at the beginning and
+/// brings everything you may see. Programmes, memberships, mentorships, plans,
+/// activities, indicators, measurements, check-ins and comments are covered.
+///
+/// Guarantees: the cursor is a position in a change sequence numbered inside
+/// each writing transaction in commit order (not a clock), so a change that
+/// commits while you page is never skipped — it comes in this page or a later
+/// one. Deletions come as `delete` tombstones; so does everything you may no
+/// longer see (a mentorship or membership removed), and what you newly may
+/// see (a mentorship added, a draft submitted) comes as upserts. Applying
+/// every page in order leaves you with exactly what the GET endpoints return
+/// to you. Nothing you may not see is ever sent, not even as a tombstone.
+#[utoipa::path(
+    tag = "sync",
+    params(SyncQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of changes", body = SyncPageBody),
+        (status = 400, description = "`invalid_cursor`: `since` is not a cursor this API issued", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/sync")]
+pub async fn sync(
+    caller: Caller,
+    state: web::Data<AppState>,
+    query: crate::query::QueryParams<SyncQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = match query.limit {
+        None => DEFAULT_SYNC_LIMIT,
+        Some(n) if (1..=MAX_SYNC_LIMIT).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "limit",
+                "out_of_range",
+                format!("must be between 1 and {MAX_SYNC_LIMIT}"),
+            )]))
+        }
+    };
+    let since = match query.since.as_deref().filter(|s| !s.is_empty()) {
+        None => 0,
+        Some(raw) => decode(raw).ok_or_else(|| {
+            ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued.")
+        })?,
+    };
+    let actor = caller.0;
+    let page = db::read(&state, move |c| repo::page(c, &actor, since, limit)).await?;
+    let body = SyncPageBody {
+        items: page.items.into_iter().map(item).collect::<Result<_, _>>()?,
+        next_cursor: encode(page.next),
+        has_more: page.has_more,
+    };
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_foreign_ones_are_refused() {
+        for n in [0, 1, 42, i64::MAX] {
+            assert_eq!(decode(&encode(n)), Some(n));
+        }
+        for bad in ["", "x", "c3luYzo", "c3luYzotMQ", "AZOrJmDqd3OLmRGYu4EANQ", "c3luYzoxMg=="] {
+            assert_eq!(decode(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,451 @@
+//! `GET /sync`: what changed since a client's cursor, as the caller may see it now.
+//!
+//! A page is a run of the change sequence (see [`super::changes`]) after the
+//! cursor, narrowed in SQL to rows that can concern the caller (their
+//! programmes, their own plans, rows addressed to them). Each entity named in
+//! the run is then read as it is now and judged by the same policy as the
+//! single GETs:
+//! * visible now: an upsert with its current state;
+//! * gone or hidden, and a row addressed to them says so (a deletion of
+//!   something they could see when it went, or a grant they lost), and they
+//!   may hold it (it existed before their cursor): a tombstone;
+//! * otherwise nothing — the caller never learns it existed.
+//!
+//! A page costs a fixed number of queries, whatever its size.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use followup_domain::entities::{Membership, Mentorship, ProgramView};
+use followup_domain::ids::{SessionId, UserId};
+use followup_domain::plans::{
+    policy, Activity, CheckIn, Comment, Indicator, Measurement, Plan, PlanRelation,
+};
+use followup_domain::values::{PlanStatus, ProgramRole, SystemRole, Visibility};
+use followup_domain::Actor;
+use uuid::Uuid;
+
+use super::rows::{
+    ActivityRow, CheckInRow, CommentRow, IndicatorRow, MeasurementRow, MembershipRow, MentorshipRow, PlanRow,
+    ProgramRow,
+};
+use super::word;
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{
+    action_plans, activities, changes, check_ins, comments, indicators, measurements, memberships,
+    mentorships, programs, users,
+};
+use crate::sql_types::DbId;
+
+/// The current state of a synced entity.
+#[derive(Debug, Clone)]
+pub enum SyncData {
+    Program(ProgramView),
+    Membership(Membership),
+    Mentorship(Mentorship),
+    Plan(Plan),
+    Activity(Activity),
+    Indicator(Indicator),
+    Measurement(Measurement),
+    CheckIn(CheckIn),
+    Comment(Comment),
+}
+
+/// One entry of a sync page: `data` is `None` for a tombstone.
+#[derive(Debug, Clone)]
+pub struct SyncItem {
+    pub entity_type: &'static str,
+    pub id: Uuid,
+    pub version: i64,
+    pub data: Option<SyncData>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncPage {
+    pub items: Vec<SyncItem>,
+    /// The position to resume from: the last change this page covered.
+    pub next: i64,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = changes)]
+struct ChangeRead {
+    seq: i64,
+    entity_type: String,
+    entity_id: DbId,
+    audience_id: Option<DbId>,
+    version: i64,
+}
+
+/// What a user is to the programmes: their roles and their mentees. The
+/// same policy functions as the single GETs decide with it.
+pub(crate) struct Viewer {
+    actor: Actor,
+    roles: HashMap<Uuid, ProgramRole>,
+    mentees: HashSet<(Uuid, Uuid)>,
+}
+
+impl Viewer {
+    /// The viewer for the caller.
+    pub(crate) fn of_actor(conn: &mut DbConnection, actor: &Actor) -> Result<Self, StoreError> {
+        let me = DbId(actor.user_id.as_uuid());
+        let roles: Vec<(DbId, String)> = memberships::table
+            .filter(memberships::user_id.eq(me))
+            .select((memberships::program_id, memberships::role))
+            .load(conn)?;
+        let roles = roles
+            .into_iter()
+            .map(|(p, r)| Ok((p.0, word("memberships.role", &r, ProgramRole::parse)?)))
+            .collect::<Result<HashMap<_, _>, StoreError>>()?;
+        let mentees: Vec<(DbId, DbId)> = mentorships::table
+            .filter(mentorships::mentor_id.eq(me))
+            .select((mentorships::program_id, mentorships::delegate_id))
+            .load(conn)?;
+        let mentees = mentees.into_iter().map(|(p, d)| (p.0, d.0)).collect();
+        Ok(Viewer { actor: *actor, roles, mentees })
+    }
+
+    /// The viewer for any user (not the caller), as things stand in this transaction.
+    pub(crate) fn of_user(conn: &mut DbConnection, user: UserId) -> Result<Self, StoreError> {
+        let role: String = users::table.find(DbId(user.as_uuid())).select(users::system_role).first(conn)?;
+        let actor = Actor {
+            user_id: user,
+            system_role: word("users.system_role", &role, SystemRole::parse)?,
+            session_id: SessionId::from_uuid(Uuid::nil()),
+        };
+        Self::of_actor(conn, &actor)
+    }
+
+    fn sees_program(&self, program: Uuid) -> bool {
+        self.actor.is_admin() || self.roles.contains_key(&program)
+    }
+
+    fn relation(&self, program: Uuid, owner: Uuid) -> PlanRelation {
+        PlanRelation {
+            is_owner: self.actor.user_id.as_uuid() == owner,
+            role: self.roles.get(&program).copied(),
+            mentors_owner: self.mentees.contains(&(program, owner)),
+        }
+    }
+
+    fn sees_plan(&self, program: Uuid, owner: Uuid, status: PlanStatus) -> bool {
+        policy::can_view(&self.actor, &self.relation(program, owner), status)
+    }
+
+    fn sees_restricted(&self, program: Uuid, owner: Uuid) -> bool {
+        policy::sees_mentor_comments(&self.actor, &self.relation(program, owner))
+    }
+
+    /// Could this user see an entity with this scope (programme; plan owner
+    /// and status; mentors-only)?
+    pub(crate) fn sees_recorded(&self, program: Uuid, plan: Option<(Uuid, &str)>, restricted: bool) -> bool {
+        match plan.and_then(|(owner, status)| PlanStatus::parse(status).map(|s| (owner, s))) {
+            Some((owner, status)) => {
+                self.sees_plan(program, owner, status)
+                    && (!restricted || self.sees_restricted(program, owner))
+            }
+            None => self.sees_program(program),
+        }
+    }
+}
+
+/// The change rows after `since` that can concern the caller, oldest first.
+fn rows_after(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<ChangeRead>, StoreError> {
+    let me = DbId(actor.user_id.as_uuid());
+    let mut query = changes::table.filter(changes::seq.gt(since)).into_boxed();
+    if actor.is_admin() {
+        query = query.filter(changes::audience_id.is_null().or(changes::audience_id.eq(me)));
+    } else {
+        let mine = memberships::table.filter(memberships::user_id.eq(me)).select(memberships::program_id);
+        query = query.filter(changes::audience_id.eq(me).or(
+            changes::audience_id.is_null().and(changes::program_id.eq_any(mine).or(changes::owner_id.eq(me))),
+        ));
+    }
+    Ok(query.order(changes::seq.asc()).limit(limit + 1).select(ChangeRead::as_select()).load(conn)?)
+}
+
+/// What the page's rows say about one entity.
+struct Mention {
+    last_seq: i64,
+    version: i64,
+    addressed: bool,
+}
+
+/// One page of changes after `since`, at most `limit` change rows.
+pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> Result<SyncPage, StoreError> {
+    let viewer = Viewer::of_actor(conn, actor)?;
+    let mut rows = rows_after(conn, actor, since, limit)?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = rows.last().map_or(since, |r| r.seq);
+
+    let me = actor.user_id.as_uuid();
+    let mut mentions: HashMap<(&'static str, Uuid), Mention> = HashMap::new();
+    for row in &rows {
+        let Some(kind) = super::changes::SYNCED_TYPES.iter().find(|t| **t == row.entity_type) else {
+            continue;
+        };
+        let m = mentions.entry((*kind, row.entity_id.0)).or_insert(Mention {
+            last_seq: row.seq,
+            version: row.version,
+            addressed: false,
+        });
+        m.last_seq = row.seq;
+        m.version = row.version;
+        m.addressed |= row.audience_id.map(|a| a.0) == Some(me);
+    }
+
+    let ids = |kind: &str| -> Vec<DbId> {
+        mentions.keys().filter(|(k, _)| *k == kind).map(|(_, id)| DbId(*id)).collect()
+    };
+    let current = load_current(
+        conn,
+        &viewer,
+        &Wanted {
+            programs: ids("program"),
+            memberships: ids("membership"),
+            mentorships: ids("mentorship"),
+            plans: ids("plan"),
+            activities: ids("activity"),
+            indicators: ids("indicator"),
+            measurements: ids("measurement"),
+            check_ins: ids("check_in"),
+            comments: ids("comment"),
+        },
+    )?;
+
+    // A tombstone only for what the client can hold: an entity that had a
+    // change at or before its cursor. (A full sync therefore has none.)
+    let candidates: Vec<DbId> = mentions
+        .iter()
+        .filter(|(key, m)| m.addressed && !current.contains_key(key))
+        .map(|((_, id), _)| DbId(*id))
+        .collect();
+    let known: HashSet<Uuid> = if candidates.is_empty() || since == 0 {
+        HashSet::new()
+    } else {
+        let ids: Vec<DbId> = changes::table
+            .filter(changes::entity_id.eq_any(candidates))
+            .filter(changes::seq.le(since))
+            .select(changes::entity_id)
+            .distinct()
+            .load(conn)?;
+        ids.into_iter().map(|id| id.0).collect()
+    };
+
+    let mut ordered: Vec<((&'static str, Uuid), Mention)> = mentions.into_iter().collect();
+    ordered.sort_by_key(|(_, m)| m.last_seq);
+    let mut items = Vec::with_capacity(ordered.len());
+    for ((kind, id), m) in ordered {
+        match current.get(&(kind, id)) {
+            Some((version, data)) => {
+                items.push(SyncItem { entity_type: kind, id, version: *version, data: Some(data.clone()) })
+            }
+            None if m.addressed && known.contains(&id) => {
+                items.push(SyncItem { entity_type: kind, id, version: m.version, data: None })
+            }
+            None => {}
+        }
+    }
+    Ok(SyncPage { items, next, has_more })
+}
+
+struct Wanted {
+    programs: Vec<DbId>,
+    memberships: Vec<DbId>,
+    mentorships: Vec<DbId>,
+    plans: Vec<DbId>,
+    activities: Vec<DbId>,
+    indicators: Vec<DbId>,
+    measurements: Vec<DbId>,
+    check_ins: Vec<DbId>,
+    comments: Vec<DbId>,
+}
+
+type Current = HashMap<(&'static str, Uuid), (i64, SyncData)>;
+
+/// The wanted entities that exist and the caller may see now, with their versions.
+fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Result<Current, StoreError> {
+    let mut out = Current::new();
+
+    if !wanted.programs.is_empty() {
+        let rows: Vec<ProgramRow> = programs::table
+            .filter(programs::id.eq_any(wanted.programs.clone()))
+            .select(ProgramRow::as_select())
+            .load(conn)?;
+        for row in rows.into_iter().filter(|r| viewer.sees_program(r.id.0)) {
+            let my_role = viewer.roles.get(&row.id.0).copied();
+            let program = row.into_domain()?;
+            out.insert(
+                ("program", program.id.as_uuid()),
+                (program.version, SyncData::Program(ProgramView { program, my_role })),
+            );
+        }
+    }
+    if !wanted.memberships.is_empty() {
+        let rows: Vec<(MembershipRow, String, String)> = memberships::table
+            .inner_join(users::table)
+            .filter(memberships::id.eq_any(wanted.memberships.clone()))
+            .select((MembershipRow::as_select(), users::display_name, users::email))
+            .load(conn)?;
+        for (row, name, email) in rows.into_iter().filter(|(r, _, _)| viewer.sees_program(r.program_id.0)) {
+            let m = row.into_domain(name, email)?;
+            out.insert(("membership", m.id.as_uuid()), (m.version, SyncData::Membership(m)));
+        }
+    }
+    if !wanted.mentorships.is_empty() {
+        let rows: Vec<MentorshipRow> = mentorships::table
+            .filter(mentorships::id.eq_any(wanted.mentorships.clone()))
+            .select(MentorshipRow::as_select())
+            .load(conn)?;
+        for row in rows.into_iter().filter(|r| viewer.sees_program(r.program_id.0)) {
+            let m = row.into_domain();
+            out.insert(("mentorship", m.id.as_uuid()), (m.version, SyncData::Mentorship(m)));
+        }
+    }
+
+    // Plan-scoped entities: load them, then the plans they hang on.
+    let activity_rows: Vec<ActivityRow> = if wanted.activities.is_empty() {
+        Vec::new()
+    } else {
+        activities::table
+            .filter(activities::id.eq_any(wanted.activities.clone()))
+            .select(ActivityRow::as_select())
+            .load(conn)?
+    };
+    let indicator_rows: Vec<IndicatorRow> = if wanted.indicators.is_empty() {
+        Vec::new()
+    } else {
+        indicators::table
+            .filter(indicators::id.eq_any(wanted.indicators.clone()))
+            .select(IndicatorRow::as_select())
+            .load(conn)?
+    };
+    let measurement_rows: Vec<(MeasurementRow, DbId)> = if wanted.measurements.is_empty() {
+        Vec::new()
+    } else {
+        measurements::table
+            .inner_join(indicators::table)
+            .filter(measurements::id.eq_any(wanted.measurements.clone()))
+            .select((MeasurementRow::as_select(), indicators::plan_id))
+            .load(conn)?
+    };
+    let check_in_rows: Vec<CheckInRow> = if wanted.check_ins.is_empty() {
+        Vec::new()
+    } else {
+        check_ins::table
+            .filter(check_ins::id.eq_any(wanted.check_ins.clone()))
+            .select(CheckInRow::as_select())
+            .load(conn)?
+    };
+    let comment_rows: Vec<CommentRow> = if wanted.comments.is_empty() {
+        Vec::new()
+    } else {
+        comments::table
+            .filter(comments::id.eq_any(wanted.comments.clone()))
+            .select(CommentRow::as_select())
+            .load(conn)?
+    };
+
+    let mut plan_ids: HashSet<DbId> = wanted.plans.iter().copied().collect();
+    plan_ids.extend(activity_rows.iter().map(|r| r.plan_id));
+    plan_ids.extend(indicator_rows.iter().map(|r| r.plan_id));
+    plan_ids.extend(measurement_rows.iter().map(|(_, p)| *p));
+    plan_ids.extend(check_in_rows.iter().map(|r| r.plan_id));
+    plan_ids.extend(comment_rows.iter().map(|r| r.plan_id));
+    if plan_ids.is_empty() {
+        return Ok(out);
+    }
+    let plan_rows: Vec<PlanRow> = action_plans::table
+        .filter(action_plans::id.eq_any(plan_ids.into_iter().collect::<Vec<_>>()))
+        .select(PlanRow::as_select())
+        .load(conn)?;
+    // The plans the caller may see, by id.
+    let mut plans: HashMap<DbId, Plan> = HashMap::new();
+    for row in plan_rows {
+        let plan = row.into_domain()?;
+        if viewer.sees_plan(plan.program_id.as_uuid(), plan.owner_id.as_uuid(), plan.status) {
+            plans.insert(DbId(plan.id.as_uuid()), plan);
+        }
+    }
+    for plan in plans.values() {
+        if wanted.plans.contains(&DbId(plan.id.as_uuid())) {
+            out.insert(("plan", plan.id.as_uuid()), (plan.version, SyncData::Plan(plan.clone())));
+        }
+    }
+
+    if !activity_rows.is_empty() {
+        let today = todays(conn, plans.values())?;
+        for row in activity_rows {
+            let Some(plan) = plans.get(&row.plan_id) else { continue };
+            let day = today.get(&plan.owner_id.as_uuid()).copied().unwrap_or_else(fallback_today);
+            let a = row.into_domain(day)?;
+            out.insert(("activity", a.id.as_uuid()), (a.version, SyncData::Activity(a)));
+        }
+    }
+    let visible_indicators: Vec<IndicatorRow> =
+        indicator_rows.into_iter().filter(|r| plans.contains_key(&r.plan_id)).collect();
+    if !visible_indicators.is_empty() {
+        let ids: Vec<DbId> = visible_indicators.iter().map(|r| r.id).collect();
+        let values = super::tracking::current_values(conn, &ids)?;
+        for row in visible_indicators {
+            let current = values.iter().find(|(id, _)| *id == row.id).map(|(_, v)| *v);
+            let i = row.into_domain(current)?;
+            out.insert(("indicator", i.id.as_uuid()), (i.version, SyncData::Indicator(i)));
+        }
+    }
+    for (row, plan) in measurement_rows {
+        if plans.contains_key(&plan) {
+            let m = row.into_domain()?;
+            out.insert(("measurement", m.id.as_uuid()), (1, SyncData::Measurement(m)));
+        }
+    }
+    for row in check_in_rows {
+        if plans.contains_key(&row.plan_id) {
+            let c = row.into_domain()?;
+            out.insert(("check_in", c.id.as_uuid()), (c.version, SyncData::CheckIn(c)));
+        }
+    }
+    for row in comment_rows {
+        let Some(plan) = plans.get(&row.plan_id) else { continue };
+        let restricted = row.visibility == Visibility::Mentors.as_str();
+        if restricted && !viewer.sees_restricted(plan.program_id.as_uuid(), plan.owner_id.as_uuid()) {
+            continue;
+        }
+        let c = row.into_domain()?;
+        out.insert(("comment", c.id.as_uuid()), (c.version, SyncData::Comment(c)));
+    }
+    Ok(out)
+}
+
+/// Today in each plan owner's time zone (what is overdue depends on it).
+fn todays<'a>(
+    conn: &mut DbConnection,
+    plans: impl Iterator<Item = &'a Plan>,
+) -> Result<HashMap<Uuid, NaiveDate>, StoreError> {
+    let owners: HashSet<DbId> = plans.map(|p| DbId(p.owner_id.as_uuid())).collect();
+    let zones: Vec<(DbId, String)> = users::table
+        .filter(users::id.eq_any(owners.into_iter().collect::<Vec<_>>()))
+        .select((users::id, users::time_zone))
+        .load(conn)?;
+    let now = crate::now();
+    Ok(zones
+        .into_iter()
+        .map(|(id, tz)| {
+            let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Jakarta);
+            (id.0, now.with_timezone(&tz).date_naive())
+        })
+        .collect())
+}
+
+fn fallback_today() -> NaiveDate {
+    crate::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive()
+}
