@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod auth;
 pub mod checkins;
+pub mod export;
 pub mod idempotency;
 pub mod organizations;
 pub mod plans;
