@@ -184,6 +184,32 @@ pub mod policy {
         actor.is_admin() || coordinator(rel) || rel.mentors_owner
     }
 
+    /// Which plans of one whole programme an actor sees: [`can_view`] for
+    /// every plan of the programme at once, for queries that scan it (the
+    /// CSV export). The persistence layer writes it as one SQL condition:
+    /// `everything OR owner = me OR (non_drafts AND status <> draft) OR
+    /// (mentees AND the owner is my mentee)`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ProgramPlanScope {
+        pub me: UserId,
+        /// Admins and the programme's coordinators.
+        pub everything: bool,
+        /// Observers: every plan but drafts.
+        pub non_drafts: bool,
+        /// Mentors: the plans of the delegates they mentor in the programme.
+        pub mentees: bool,
+    }
+
+    /// The scope of `actor`, whose role in the programme is `role`.
+    pub fn program_scope(actor: &Actor, role: Option<ProgramRole>) -> ProgramPlanScope {
+        ProgramPlanScope {
+            me: actor.user_id,
+            everything: actor.is_admin() || role == Some(ProgramRole::Coordinator),
+            non_drafts: role == Some(ProgramRole::Observer),
+            mentees: role == Some(ProgramRole::Mentor),
+        }
+    }
+
     /// 404 unless the actor may see the plan.
     pub fn require_view(actor: &Actor, rel: &PlanRelation, status: PlanStatus) -> Result<(), DomainError> {
         if can_view(actor, rel, status) {

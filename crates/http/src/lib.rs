@@ -19,6 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub mod auth;
 pub mod conditional;
+pub mod csv;
 pub mod db;
 pub mod dto;
 pub mod handlers;
@@ -103,6 +104,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .service(programs::list_mentorships)
             .service(programs::add_mentorship)
             .service(programs::remove_mentorship)
+            .service(export::export_program)
             .service(plans::list_plans)
             .service(plans::create_plan)
             .service(plans::get_plan)

@@ -1,4 +1,4 @@
-//! The command line: `followup serve | migrate | openapi`.
+//! The command line: `followup serve | migrate | create-admin | seed-demo | openapi`.
 
 use std::process::ExitCode;
 
@@ -35,6 +35,21 @@ pub enum Command {
     /// Create an admin account, or make an existing account an active admin
     /// with a new password (its sessions are signed out).
     CreateAdmin(CreateAdminArgs),
+    /// Load the reference story (programme, organisations, people, plans in
+    /// every state) into an empty database, for a tour of the API.
+    SeedDemo(SeedDemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SeedDemoArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The password of every demo account (at least 10 characters); generated and printed when absent.
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Load the demo even into a database that holds other data.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +111,31 @@ fn run(command: Command) -> anyhow::Result<()> {
                     }
                 }
                 crate::bootstrap::AdminOutcome::AlreadyPresent => {}
+            }
+            Ok(())
+        }
+        Command::SeedDemo(args) => {
+            let db = open_database(&args.database)?;
+            match crate::demo::seed_demo(&db, args.password.as_deref(), args.force)? {
+                crate::demo::Outcome::AlreadyLoaded { program_id } => {
+                    println!(
+                        "the demo programme {} is already loaded (id {program_id}); nothing changed",
+                        crate::demo::PROGRAM_CODE
+                    );
+                }
+                crate::demo::Outcome::Seeded { program_id, accounts, password, generated } => {
+                    println!("loaded the demo programme {} (id {program_id})", crate::demo::PROGRAM_CODE);
+                    println!("accounts:");
+                    for a in &accounts {
+                        println!("  {:<12} {:<24} {}", a.role, a.name, a.email);
+                    }
+                    if generated {
+                        println!("password: {password}");
+                        println!("(every demo account has this password; it is shown only once)");
+                    } else {
+                        println!("every demo account has the password given with --password");
+                    }
+                }
             }
             Ok(())
         }

@@ -345,3 +345,106 @@ fn sigterm_lets_a_slow_upload_finish_then_exits_zero() {
     let exit = served.wait_exit(Duration::from_secs(20));
     assert!(exit.success(), "exit status after SIGTERM: {exit:?}");
 }
+
+/// Run `followup seed-demo` on `url` with extra arguments; returns (success, stdout, stderr).
+fn seed_demo(cwd: &Path, url: &str, extra: &[&str]) -> (bool, String, String) {
+    let output = followup(cwd).args(["seed-demo", "--database-url", url]).args(extra).output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// What a user of the seeded server sees: (programmes, delegates of the demo programme, plans, organisations).
+fn demo_inventory(url: &str, password: &str) -> (usize, usize, usize, usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_DATABASE_URL", url);
+    let served = Served::start(cmd);
+    let login: serde_json::Value = client()
+        .post(served.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "admin@followup.demo", "password": password }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = login["access_token"].as_str().expect("the demo admin signs in").to_owned();
+    let get = |path: &str| -> serde_json::Value {
+        client().get(served.url(path)).bearer_auth(&token).send().unwrap().json().unwrap()
+    };
+    let programs = get("/api/v1/programs?limit=200");
+    let program = programs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "ITP-2023-IDN-YOUTH")
+        .expect("the demo programme")
+        .clone();
+    let id = program["id"].as_str().unwrap();
+    let delegates = get(&format!("/api/v1/programs/{id}/members?role=delegate&limit=200"));
+    let plans = get(&format!("/api/v1/plans?program_id={id}&limit=200"));
+    let orgs = get("/api/v1/organizations?limit=200");
+    let count = |v: &serde_json::Value| v["items"].as_array().unwrap().len();
+    (count(&programs), count(&delegates), count(&plans), count(&orgs))
+}
+
+fn seed_demo_story(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let password = "demo-password-2023";
+    let (ok, stdout, stderr) = seed_demo(dir.path(), url, &["--password", password]);
+    assert!(ok, "seed-demo failed: {stderr}");
+    assert!(stdout.contains("loaded the demo programme ITP-2023-IDN-YOUTH"), "{stdout}");
+    assert!(stdout.contains("yj.hong@followup.demo"), "the mentor's account is printed: {stdout}");
+    let first = demo_inventory(url, password);
+    assert_eq!(first.0, 1, "one programme");
+    assert_eq!(first.1, 15, "15 delegates");
+    assert_eq!(first.2, 15, "one plan per delegate");
+
+    let (ok, stdout, stderr) = seed_demo(dir.path(), url, &[]);
+    assert!(ok, "a second run succeeds: {stderr}");
+    assert!(stdout.contains("already loaded") && stdout.contains("nothing changed"), "{stdout}");
+    assert!(!stdout.contains("password:"), "no new password: {stdout}");
+    assert_eq!(demo_inventory(url, password), first, "the second run changed nothing");
+}
+
+#[test]
+fn seed_demo_loads_the_story_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_demo_story(&format!("sqlite://{}", dir.path().join("demo.db").display()));
+}
+
+#[test]
+fn seed_demo_loads_the_story_once_on_postgres() {
+    let Some(db) = TestDatabase::postgres() else {
+        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
+        return;
+    };
+    seed_demo_story(&db.url);
+}
+
+#[test]
+fn seed_demo_refuses_a_database_with_other_data_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("busy.db").display());
+    for email in ["first@example.org", "second@example.org"] {
+        let output = followup(dir.path())
+            .args(["create-admin", "--email", email, "--database-url", &url])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let (ok, stdout, stderr) = seed_demo(dir.path(), &url, &[]);
+    assert!(!ok, "refused: {stdout}");
+    assert!(stderr.contains("already holds data") && stderr.contains("--force"), "{stderr}");
+
+    let (ok, stdout, stderr) = seed_demo(dir.path(), &url, &["--force"]);
+    assert!(ok, "--force loads it anyway: {stderr}");
+    let password = printed_password(&stdout);
+    assert!(!stdout.contains("admin@followup.demo"), "an admin exists: no demo admin is made: {stdout}");
+    // The demo's people sign in with the printed password.
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_DATABASE_URL", &url);
+    let served = Served::start(cmd);
+    assert_eq!(login_status(served.port, "yj.hong@followup.demo", &password), 200);
+}

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod checkins;
+pub mod export;
 pub mod me;
 pub mod organizations;
 pub mod plans;

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod changes;
 pub mod checkins;
+pub mod export;
 pub mod idempotency;
 pub mod organizations;
 pub mod plans;

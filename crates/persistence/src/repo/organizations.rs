@@ -197,3 +197,8 @@ pub fn delete(
     })?;
     audit::Event::new(Some(actor), "organization", id.as_uuid(), "delete").record(conn)
 }
+
+/// How many organisations exist.
+pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(organizations::table.count().get_result(conn)?)
+}

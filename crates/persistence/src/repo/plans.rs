@@ -55,8 +55,13 @@ pub fn relation(
 /// Today in a user's time zone (their "today" decides what is overdue).
 pub fn today_for(conn: &mut DbConnection, user: UserId) -> Result<NaiveDate, StoreError> {
     let tz: String = users::table.find(DbId(user.as_uuid())).select(users::time_zone).first(conn)?;
-    let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Jakarta);
-    Ok(crate::now().with_timezone(&tz).date_naive())
+    Ok(today_in(&tz))
+}
+
+/// Today in an IANA time zone (Asia/Jakarta when the name is unknown).
+pub fn today_in(time_zone: &str) -> NaiveDate {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta);
+    crate::now().with_timezone(&tz).date_naive()
 }
 
 /// Load a plan the actor may see; 404 otherwise (ids do not leak).

@@ -396,3 +396,19 @@ pub fn remove_mentorship(
         .program(program.as_uuid())
         .record(conn)
 }
+
+/// The id of the programme with this code, if any (no visibility check:
+/// for operator commands such as `followup seed-demo`).
+pub fn id_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<ProgramId>, StoreError> {
+    let id = programs::table
+        .filter(programs::code.eq(code))
+        .select(programs::id)
+        .first::<DbId>(conn)
+        .optional()?;
+    Ok(id.map(|id| ProgramId::from_uuid(id.0)))
+}
+
+/// How many programmes exist.
+pub fn count(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    Ok(programs::table.count().get_result(conn)?)
+}

@@ -286,3 +286,22 @@ pub fn reset_admin(conn: &mut DbConnection, id: UserId, new_hash: &str) -> Resul
     set_password(conn, None, id, new_hash, None)?;
     get(conn, id)
 }
+
+/// The first active admin (oldest account), if any.
+pub fn first_active_admin(conn: &mut DbConnection) -> Result<Option<UserId>, StoreError> {
+    let id = users::table
+        .filter(users::system_role.eq(SystemRole::Admin.as_str()).and(users::active.eq(true)))
+        .order((users::created_at.asc(), users::id.asc()))
+        .select(users::id)
+        .first::<DbId>(conn)
+        .optional()?;
+    Ok(id.map(|id| UserId::from_uuid(id.0)))
+}
+
+/// How many accounts there are, and how many of them are admins.
+pub fn count_accounts(conn: &mut DbConnection) -> Result<(i64, i64), StoreError> {
+    let all: i64 = users::table.count().get_result(conn)?;
+    let admins: i64 =
+        users::table.filter(users::system_role.eq(SystemRole::Admin.as_str())).count().get_result(conn)?;
+    Ok((all, admins))
+}

@@ -1,0 +1,323 @@
+//! The programme export (`/programs/{id}/export.csv`): the plans, or the
+//! activities, of one programme that the actor may see, read in keyset pages
+//! so that a caller can stream any number of rows in constant memory.
+//!
+//! Visibility is the plan policy for a whole programme
+//! ([`policy::program_scope`]), written as one SQL condition and applied to
+//! every page, exactly as `GET /plans` applies it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::{count_star, exists};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use followup_domain::ids::ProgramId;
+use followup_domain::plans::policy::{self, ProgramPlanScope};
+use followup_domain::plans::Activity;
+use followup_domain::values::{ActivityStatus, PlanStatus};
+use followup_domain::Actor;
+use uuid::Uuid;
+
+use super::plans::today_in;
+use super::rows::{ActivityRow, PlanRow};
+use super::{not_found, programs, word};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{
+    action_plans, activities, check_ins, indicators, mentorships, organizations, programs as programs_t,
+    users,
+};
+use crate::sql_types::{DbId, DbTime};
+
+/// The plan policy for one programme as a SQL condition on `action_plans`
+/// (usable on any query that has `action_plans` in its FROM clause).
+macro_rules! visible_in_program {
+    ($scope:expr) => {{
+        let scope: &ProgramPlanScope = $scope;
+        let me = DbId(scope.me.as_uuid());
+        let mentored = mentorships::table
+            .filter(mentorships::mentor_id.eq(me))
+            .filter(mentorships::program_id.eq(action_plans::program_id))
+            .filter(mentorships::delegate_id.eq(action_plans::owner_id));
+        scope
+            .everything
+            .into_sql::<Bool>()
+            .or(action_plans::owner_id.eq(me))
+            .or(scope.non_drafts.into_sql::<Bool>().and(action_plans::status.ne(PlanStatus::Draft.as_str())))
+            .or(scope.mentees.into_sql::<Bool>().and(exists(mentored)))
+    }};
+}
+
+/// What an export needs before its first page: the programme's code (for
+/// the file name) and which of its plans the actor sees. 404 for a
+/// programme the actor may not see.
+#[derive(Debug, Clone)]
+pub struct ExportStart {
+    pub program_id: ProgramId,
+    pub code: String,
+    pub scope: ProgramPlanScope,
+}
+
+pub fn start(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Result<ExportStart, StoreError> {
+    let role = programs::role_of(conn, program, actor.user_id)?;
+    followup_domain::policy::program::require_view(actor, role)?;
+    let code = programs_t::table
+        .find(DbId(program.as_uuid()))
+        .select(programs_t::code)
+        .first::<String>(conn)
+        .optional()?
+        .ok_or_else(|| not_found("program"))?;
+    Ok(ExportStart { program_id: program, code, scope: policy::program_scope(actor, role) })
+}
+
+/// Where the next page of plans starts: the last plan's (`created_at`, `id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanKey {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+/// One row of the plan-level export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanLine {
+    pub id: Uuid,
+    pub owner_name: String,
+    pub owner_email: String,
+    pub organization: Option<String>,
+    pub title: String,
+    pub status: PlanStatus,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub activities_total: i64,
+    pub activities_done: i64,
+    /// Overdue in the owner's time zone, as `GET /plans/{id}/activities` says.
+    pub activities_overdue: i64,
+    pub latest_check_in_on: Option<NaiveDate>,
+    /// `on_track`, `at_risk` or `off_track`.
+    pub latest_progress: Option<String>,
+    pub indicators: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PlanLine {
+    pub fn key(&self) -> PlanKey {
+        PlanKey { created_at: self.created_at, id: self.id }
+    }
+}
+
+const OPEN_EXCLUDED: [&str; 2] = ["done", "cancelled"];
+
+/// One page of the plans of the programme the actor sees, in creation order.
+pub fn plan_page(
+    conn: &mut DbConnection,
+    start: &ExportStart,
+    after: Option<PlanKey>,
+    limit: u32,
+) -> Result<Vec<PlanLine>, StoreError> {
+    let mut query = action_plans::table
+        .inner_join(users::table.left_join(organizations::table))
+        .filter(action_plans::program_id.eq(DbId(start.program_id.as_uuid())))
+        .filter(visible_in_program!(&start.scope))
+        .select((
+            PlanRow::as_select(),
+            users::display_name,
+            users::email,
+            users::time_zone,
+            organizations::name.nullable(),
+        ))
+        .order((action_plans::created_at.asc(), action_plans::id.asc()))
+        .limit(i64::from(limit))
+        .into_boxed();
+    if let Some(k) = after {
+        query = query.filter(
+            action_plans::created_at
+                .gt(DbTime(k.created_at))
+                .or(action_plans::created_at.eq(DbTime(k.created_at)).and(action_plans::id.gt(DbId(k.id)))),
+        );
+    }
+    let rows = query.load::<(PlanRow, String, String, String, Option<String>)>(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<DbId> = rows.iter().map(|(p, ..)| p.id).collect();
+
+    let totals: HashMap<Uuid, i64> = activities::table
+        .filter(activities::plan_id.eq_any(ids.clone()))
+        .group_by(activities::plan_id)
+        .select((activities::plan_id, count_star()))
+        .load::<(DbId, i64)>(conn)?
+        .into_iter()
+        .map(|(id, n)| (id.0, n))
+        .collect();
+    let done: HashMap<Uuid, i64> = activities::table
+        .filter(activities::plan_id.eq_any(ids.clone()))
+        .filter(activities::status.eq(ActivityStatus::Done.as_str()))
+        .group_by(activities::plan_id)
+        .select((activities::plan_id, count_star()))
+        .load::<(DbId, i64)>(conn)?
+        .into_iter()
+        .map(|(id, n)| (id.0, n))
+        .collect();
+    // "Today" differs per owner but is within a day of UTC's today
+    // everywhere: count open activities by due date up to the latest
+    // possible today, then keep those before each owner's today.
+    let latest_today = crate::now().date_naive() + chrono::Duration::days(1);
+    let mut open_by_due: HashMap<Uuid, Vec<(NaiveDate, i64)>> = HashMap::new();
+    for (id, due, n) in activities::table
+        .filter(activities::plan_id.eq_any(ids.clone()))
+        .filter(activities::status.ne_all(OPEN_EXCLUDED))
+        .filter(activities::due_on.lt(latest_today))
+        .group_by((activities::plan_id, activities::due_on))
+        .select((activities::plan_id, activities::due_on, count_star()))
+        .load::<(DbId, Option<NaiveDate>, i64)>(conn)?
+    {
+        if let Some(due) = due {
+            open_by_due.entry(id.0).or_default().push((due, n));
+        }
+    }
+    let indicator_counts: HashMap<Uuid, i64> = indicators::table
+        .filter(indicators::plan_id.eq_any(ids.clone()))
+        .group_by(indicators::plan_id)
+        .select((indicators::plan_id, count_star()))
+        .load::<(DbId, i64)>(conn)?
+        .into_iter()
+        .map(|(id, n)| (id.0, n))
+        .collect();
+    // The latest check-in of each plan: the newest `reported_on`, ties broken
+    // by creation (the same order as `GET /plans/{id}/check-ins` read backwards).
+    let mut latest: HashMap<Uuid, (NaiveDate, String)> = HashMap::new();
+    for (id, on, progress) in check_ins::table
+        .filter(check_ins::plan_id.eq_any(ids))
+        .select((check_ins::plan_id, check_ins::reported_on, check_ins::progress))
+        .order((
+            check_ins::plan_id.asc(),
+            check_ins::reported_on.asc(),
+            check_ins::created_at.asc(),
+            check_ins::id.asc(),
+        ))
+        .load::<(DbId, NaiveDate, String)>(conn)?
+    {
+        latest.insert(id.0, (on, progress));
+    }
+
+    let mut todays: HashMap<String, NaiveDate> = HashMap::new();
+    rows.into_iter()
+        .map(|(plan, owner_name, owner_email, time_zone, organization)| {
+            let id = plan.id.0;
+            let today = *todays.entry(time_zone).or_insert_with_key(|tz| today_in(tz));
+            let overdue = open_by_due
+                .get(&id)
+                .map(|v| v.iter().filter(|(due, _)| *due < today).map(|(_, n)| n).sum())
+                .unwrap_or(0);
+            let (latest_check_in_on, latest_progress) = match latest.remove(&id) {
+                Some((on, progress)) => (Some(on), Some(progress)),
+                None => (None, None),
+            };
+            Ok(PlanLine {
+                id,
+                owner_name,
+                owner_email,
+                organization,
+                status: word("action_plans.status", &plan.status, PlanStatus::parse)?,
+                title: plan.title,
+                starts_on: plan.starts_on,
+                ends_on: plan.ends_on,
+                activities_total: totals.get(&id).copied().unwrap_or(0),
+                activities_done: done.get(&id).copied().unwrap_or(0),
+                activities_overdue: overdue,
+                latest_check_in_on,
+                latest_progress,
+                indicators: indicator_counts.get(&id).copied().unwrap_or(0),
+                created_at: plan.created_at.0,
+                updated_at: plan.updated_at.0,
+            })
+        })
+        .collect()
+}
+
+/// Where the next page of activities starts: the plan order, then the
+/// activity order within the plan (both creation order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivityKey {
+    pub plan: PlanKey,
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+/// One row of the activity-level export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityLine {
+    pub plan_id: Uuid,
+    pub plan_title: String,
+    pub owner_name: String,
+    /// The activity, with `overdue` in the owner's time zone.
+    pub activity: Activity,
+    pub plan_created_at: DateTime<Utc>,
+}
+
+impl ActivityLine {
+    pub fn key(&self) -> ActivityKey {
+        ActivityKey {
+            plan: PlanKey { created_at: self.plan_created_at, id: self.plan_id },
+            created_at: self.activity.created_at,
+            id: self.activity.id.as_uuid(),
+        }
+    }
+}
+
+/// One page of the activities of the plans the actor sees: plans in creation
+/// order, each plan's activities in creation order (as its list shows them).
+pub fn activity_page(
+    conn: &mut DbConnection,
+    start: &ExportStart,
+    after: Option<ActivityKey>,
+    limit: u32,
+) -> Result<Vec<ActivityLine>, StoreError> {
+    let mut query = activities::table
+        .inner_join(action_plans::table.inner_join(users::table))
+        .filter(action_plans::program_id.eq(DbId(start.program_id.as_uuid())))
+        .filter(visible_in_program!(&start.scope))
+        .select((
+            ActivityRow::as_select(),
+            action_plans::title,
+            action_plans::created_at,
+            users::display_name,
+            users::time_zone,
+        ))
+        .order((
+            action_plans::created_at.asc(),
+            action_plans::id.asc(),
+            activities::created_at.asc(),
+            activities::id.asc(),
+        ))
+        .limit(i64::from(limit))
+        .into_boxed();
+    if let Some(k) = after {
+        let (pat, pid) = (DbTime(k.plan.created_at), DbId(k.plan.id));
+        query =
+            query.filter(
+                action_plans::created_at
+                    .gt(pat)
+                    .or(action_plans::created_at.eq(pat).and(action_plans::id.gt(pid)))
+                    .or(action_plans::id.eq(pid).and(activities::created_at.gt(DbTime(k.created_at)).or(
+                        activities::created_at.eq(DbTime(k.created_at)).and(activities::id.gt(DbId(k.id))),
+                    ))),
+            );
+    }
+    let rows = query.load::<(ActivityRow, String, DbTime, String, String)>(conn)?;
+    let mut todays: HashMap<String, NaiveDate> = HashMap::new();
+    rows.into_iter()
+        .map(|(row, plan_title, plan_created_at, owner_name, time_zone)| {
+            let today = *todays.entry(time_zone).or_insert_with_key(|tz| today_in(tz));
+            Ok(ActivityLine {
+                plan_id: row.plan_id.0,
+                plan_title,
+                owner_name,
+                plan_created_at: plan_created_at.0,
+                activity: row.into_domain(today)?,
+            })
+        })
+        .collect()
+}

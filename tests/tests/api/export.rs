@@ -1,0 +1,300 @@
+//! The programme export for funders (`GET /programs/{id}/export.csv`): read
+//! back with a real CSV reader, it holds exactly the plans (or activities)
+//! the caller may see through the API, neutralises spreadsheet formulas,
+//! keeps any text intact and streams every row, however many pages it takes.
+
+use std::collections::BTreeSet;
+
+use followup_tests::api::{assert_field_error, id_of, Authed};
+use followup_tests::plans::{
+    activity_body, all_ids, all_items, cast, check_in_body, comment_body, create_activity, create_indicator,
+    create_plan, day, indicator_body, owner_today, plan_body, post_check_in, post_comment, transition_ok,
+    with, Cast, Role, PROGRAM_CODE,
+};
+use followup_tests::{assert_problem, backend_test, json};
+
+const PLAN_HEADER: [&str; 17] = [
+    "program_code",
+    "plan_id",
+    "delegate_name",
+    "delegate_email",
+    "organization",
+    "plan_title",
+    "status",
+    "starts_on",
+    "ends_on",
+    "activities_total",
+    "activities_done",
+    "activities_overdue",
+    "latest_check_in_on",
+    "latest_check_in_progress",
+    "indicators",
+    "created_at",
+    "updated_at",
+];
+
+const ACTIVITY_HEADER: [&str; 10] = [
+    "program_code",
+    "plan_id",
+    "plan_title",
+    "delegate_name",
+    "activity_id",
+    "activity_title",
+    "status",
+    "due_on",
+    "completed_on",
+    "overdue",
+];
+
+/// A parsed export: the header and the records, as a user's spreadsheet would see them.
+struct Csv {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Csv {
+    fn column(&self, name: &str) -> usize {
+        self.header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"))
+    }
+
+    fn values(&self, name: &str) -> Vec<String> {
+        let i = self.column(name);
+        self.rows.iter().map(|r| r[i].clone()).collect()
+    }
+
+    /// The row whose `plan_id` (or `activity_id`) is `id`.
+    fn row(&self, key: &str, id: &str) -> &Vec<String> {
+        let i = self.column(key);
+        self.rows.iter().find(|r| r[i] == id).unwrap_or_else(|| panic!("no row with {key} {id}"))
+    }
+
+    fn cell(&self, row: &[String], name: &str) -> String {
+        row[self.column(name)].clone()
+    }
+}
+
+/// GET the export as `client`; asserts 200 and the CSV headers, parses the body strictly.
+async fn export(client: &Authed<'_>, program_id: &str, query: &str) -> (Csv, String) {
+    let response = client.get(&format!("/programs/{program_id}/export.csv{query}")).await;
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    };
+    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    let text = response.text().await.unwrap();
+    assert_eq!(status, 200, "export: {text}");
+    assert_eq!(content_type, "text/csv; charset=utf-8");
+    assert!(!text.starts_with('\u{feff}'), "no byte-order mark");
+    assert!(text.ends_with("\r\n"), "records end with CRLF");
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
+    let header_row: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<String>>())
+        .collect::<Vec<_>>();
+    (Csv { header: header_row, rows }, disposition)
+}
+
+fn set(ids: &[&String]) -> BTreeSet<String> {
+    ids.iter().map(|s| (*s).clone()).collect()
+}
+
+backend_test!(
+    async fn the_export_holds_exactly_the_plans_each_caller_may_see(app) {
+        let cast = cast(&app).await;
+        let pid = cast.program_id.clone();
+        let owner_draft = id_of(&cast.draft_plan().await);
+        let owner_active = id_of(&cast.plan_in("active").await);
+        let other_draft = id_of(&create_plan(&cast.other_delegate, &plan_body(&pid)).await);
+        let other_submitted = id_of(&create_plan(&cast.other_delegate, &plan_body(&pid)).await);
+        transition_ok(&cast.other_delegate, &other_submitted, "submit", None).await;
+        // A plan of another programme never appears.
+        create_plan(&cast.outsider, &plan_body(&cast.other_program_id)).await;
+        let secret = "Mentors only: watch the workload of this unit";
+        post_comment(&cast.mentor, &owner_active, &comment_body(secret, "mentors")).await;
+
+        let all = set(&[&owner_draft, &owner_active, &other_draft, &other_submitted]);
+        let expected: [(Role, BTreeSet<String>); 6] = [
+            (Role::Coordinator, all.clone()),
+            (Role::Admin, all),
+            (Role::Mentor, set(&[&owner_draft, &owner_active])),
+            (Role::OtherMentor, set(&[&other_draft, &other_submitted])),
+            (Role::Observer, set(&[&owner_active, &other_submitted])),
+            (Role::Owner, set(&[&owner_draft, &owner_active])),
+        ];
+        for (role, ids) in expected {
+            let client = cast.as_role(role);
+            let (csv, disposition) = export(client, &pid, "").await;
+            assert_eq!(csv.header, PLAN_HEADER, "{}: header", role.name());
+            assert_eq!(disposition, format!("attachment; filename=\"{PROGRAM_CODE}-plans.csv\""));
+            let exported: Vec<String> = csv.values("plan_id");
+            assert_eq!(exported.iter().cloned().collect::<BTreeSet<_>>(), ids, "{}: the rows", role.name());
+            assert_eq!(exported.len(), ids.len(), "{}: one row per plan", role.name());
+            // The same plans, in the same (creation) order, as the API lists.
+            let listed = all_ids(client, &format!("/plans?program_id={pid}")).await;
+            assert_eq!(exported, listed, "{}: the export agrees with GET /plans", role.name());
+            assert!(csv.values("program_code").iter().all(|c| c == PROGRAM_CODE));
+            let body = csv.rows.concat().join(",");
+            assert!(!body.contains(secret), "{}: no comment is ever exported", role.name());
+        }
+
+        // The activity level follows the same rule.
+        create_activity(&cast.owner, &owner_draft, &activity_body("Draft-plan activity", None)).await;
+        create_activity(&cast.other_delegate, &other_draft, &activity_body("Other draft activity", None)).await;
+        let (csv, disposition) = export(&cast.observer, &pid, "?level=activity").await;
+        assert_eq!(csv.header, ACTIVITY_HEADER);
+        assert_eq!(disposition, format!("attachment; filename=\"{PROGRAM_CODE}-activities.csv\""));
+        assert!(csv.rows.is_empty(), "the observer sees no activity of a draft: {:?}", csv.rows);
+        let (csv, _) = export(&cast.mentor, &pid, "?level=activity").await;
+        assert_eq!(csv.values("activity_title"), ["Draft-plan activity"], "the mentor: his mentee's only");
+
+        // Outsiders get 404, no token 401, a bad level 422 naming it.
+        let response = cast.outsider.get(&format!("/programs/{pid}/export.csv")).await;
+        assert_problem(response, 404, "not_found").await;
+        let response = app.client.get(app.url(&format!("/api/v1/programs/{pid}/export.csv"))).send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        let response = cast.coordinator.get(&format!("/programs/{pid}/export.csv?level=indicator")).await;
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_field_error(&problem, "level", None);
+    }
+);
+
+backend_test!(
+    async fn a_plan_row_sums_up_the_plan_as_the_api_shows_it(app) {
+        let cast = cast(&app).await;
+        let plan = cast.plan_in("active").await;
+        let id = id_of(&plan);
+        let overdue = create_activity(&cast.owner, &id, &activity_body("Train the first group", Some("2023-07-01"))).await;
+        let done = json!({ "title": "Translate the module", "due_on": "2023-06-15", "status": "done", "completed_on": "2023-06-14" });
+        create_activity(&cast.owner, &id, &done).await;
+        create_activity(&cast.owner, &id, &activity_body("Share the results", None)).await;
+        create_indicator(&cast.owner, &id, &indicator_body("Youth workers trained", "people", 0.0, 20.0, "increase")).await;
+        let today = owner_today();
+        post_check_in(&cast.owner, &id, &check_in_body(&day(today, -20), "First month")).await;
+        let mut late = check_in_body(&day(today, -1), "Second month");
+        late["progress"] = json!("at_risk");
+        post_check_in(&cast.owner, &id, &late).await;
+
+        let (csv, _) = export(&cast.coordinator, &cast.program_id, "").await;
+        let row = csv.row("plan_id", &id);
+        let api_overdue = all_items(&cast.coordinator, &format!("/plans/{id}/activities?overdue=true")).await;
+        assert_eq!(api_overdue.len(), 1);
+        assert_eq!(id_of(&api_overdue[0]), id_of(&overdue));
+        let fresh = cast.coordinator.get_ok(&format!("/plans/{id}")).await;
+        let expected = [
+            ("delegate_name", "Yohanes Lado".to_owned()),
+            ("delegate_email", "yohanes.lado@kemensos.go.id".to_owned()),
+            ("organization", "Sentra Efata Kupang".to_owned()),
+            ("plan_title", plan["title"].as_str().unwrap().to_owned()),
+            ("status", "active".to_owned()),
+            ("starts_on", "2023-06-01".to_owned()),
+            ("ends_on", "2023-11-30".to_owned()),
+            ("activities_total", "3".to_owned()),
+            ("activities_done", "1".to_owned()),
+            ("activities_overdue", api_overdue.len().to_string()),
+            ("latest_check_in_on", day(today, -1)),
+            ("latest_check_in_progress", "at_risk".to_owned()),
+            ("indicators", "1".to_owned()),
+        ];
+        for (column, value) in expected {
+            assert_eq!(csv.cell(row, column), value, "column {column}");
+        }
+        for column in ["created_at", "updated_at"] {
+            let cell = csv.cell(row, column);
+            let parsed = chrono::DateTime::parse_from_rfc3339(&cell).unwrap_or_else(|e| panic!("{column} {cell}: {e}"));
+            assert!(cell.ends_with('Z'), "{column} is UTC: {cell}");
+            let api = chrono::DateTime::parse_from_rfc3339(fresh[column].as_str().unwrap()).unwrap();
+            assert_eq!(parsed.timestamp(), api.timestamp(), "{column} is the plan's, to the second");
+        }
+
+        // A plan without activities, indicators or check-ins: zeros and empty cells.
+        let empty = id_of(&cast.draft_plan().await);
+        let (csv, _) = export(&cast.coordinator, &cast.program_id, "").await;
+        let row = csv.row("plan_id", &empty);
+        for (column, value) in [("activities_total", "0"), ("activities_overdue", "0"), ("indicators", "0"), ("latest_check_in_on", ""), ("latest_check_in_progress", "")] {
+            assert_eq!(csv.cell(row, column), value, "empty plan, column {column}");
+        }
+    }
+);
+
+backend_test!(
+    async fn formulas_are_neutralised_and_any_text_round_trips(app) {
+        let cast = cast(&app).await;
+        let pid = cast.program_id.clone();
+        let formulas = ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)"];
+        let plain = [
+            "Pelatihan \"dukungan sebaya\", Kupang",
+            "Baris satu\nbaris dua",
+            "사회복지 재활 지원 — Rehabilitasi sosial anak",
+            "a=b, 1+1 and -3 inside are harmless",
+        ];
+        let mut titles = Vec::new();
+        for title in formulas.iter().chain(plain.iter()) {
+            let plan = create_plan(&cast.owner, &with(&plan_body(&pid), json!({ "title": title }))).await;
+            assert_eq!(plan["title"], *title, "the API keeps the title as typed");
+            titles.push((id_of(&plan), *title));
+        }
+        let (csv, _) = export(&cast.owner, &pid, "").await;
+        for (id, title) in &titles {
+            let cell = csv.cell(csv.row("plan_id", id), "plan_title");
+            if formulas.contains(title) {
+                assert_eq!(cell, format!("'{title}"), "a formula is shown as text");
+            } else {
+                assert_eq!(cell, *title, "text round-trips unchanged");
+            }
+        }
+        // Numbers the server writes stay numbers.
+        assert!(csv.values("activities_total").iter().all(|n| n.parse::<u64>().is_ok()));
+
+        // The same on the activity level, in activity titles.
+        let plan_id = &titles[0].0;
+        for title in formulas.iter().chain(plain.iter()) {
+            create_activity(&cast.owner, plan_id, &activity_body(title, None)).await;
+        }
+        let (csv, _) = export(&cast.owner, &pid, "?level=activity").await;
+        let got = csv.values("activity_title");
+        let want: Vec<String> = formulas
+            .iter()
+            .map(|f| format!("'{f}"))
+            .chain(plain.iter().map(|p| (*p).to_owned()))
+            .collect();
+        assert_eq!(got, want);
+        assert!(csv.values("plan_title").iter().all(|t| t == "'=HYPERLINK(\"http://x\")"));
+    }
+);
+
+/// More activities than one internal page of the export (500 rows).
+const MANY: usize = 520;
+
+backend_test!(
+    async fn every_activity_arrives_in_order_across_internal_pages(app) {
+        let cast: Cast<'_> = cast(&app).await;
+        let pid = cast.program_id.clone();
+        let first = id_of(&cast.draft_plan().await);
+        let second = id_of(&cast.draft_plan().await);
+        create_activity(&cast.owner, &second, &activity_body("Evaluate with the youth", Some("2023-11-20"))).await;
+        for i in 0..MANY {
+            let due = if i % 2 == 0 { Some("2023-08-01") } else { None };
+            create_activity(&cast.owner, &first, &activity_body(&format!("Kegiatan {i:03}"), due)).await;
+        }
+        let (csv, _) = export(&cast.mentor, &pid, "?level=activity").await;
+        assert_eq!(csv.rows.len(), MANY + 1);
+
+        // Plans in creation order, each plan's activities as its list shows them.
+        let mut expected_ids = Vec::new();
+        let mut expected_overdue = Vec::new();
+        for plan in [&first, &second] {
+            for a in all_items(&cast.mentor, &format!("/plans/{plan}/activities")).await {
+                expected_ids.push(id_of(&a));
+                expected_overdue.push(a["overdue"].as_bool().unwrap().to_string());
+            }
+        }
+        assert_eq!(csv.values("activity_id"), expected_ids);
+        assert_eq!(csv.values("overdue"), expected_overdue, "overdue as the API computes it");
+        let plan_ids = csv.values("plan_id");
+        assert!(plan_ids[..MANY].iter().all(|p| *p == first) && plan_ids[MANY] == second);
+        let due = csv.values("due_on");
+        assert_eq!(due[0], "2023-08-01");
+        assert_eq!(due[1], "", "no due date: an empty cell");
+    }
+);
