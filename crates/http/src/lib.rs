@@ -22,6 +22,7 @@ pub mod conditional;
 pub mod db;
 pub mod dto;
 pub mod handlers;
+pub mod i18n;
 pub mod idempotency;
 pub mod json;
 pub mod openapi;
@@ -181,6 +182,7 @@ pub fn app(
     };
     app.default_service(web::to(routing::unmatched))
         .wrap(from_fn(idempotency::middleware))
+        .wrap(from_fn(i18n::localize))
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
         .wrap(from_fn(security_headers))
