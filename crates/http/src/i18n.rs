@@ -666,13 +666,11 @@ pub async fn localize(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let lang = negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-    let http_req = req.request().clone();
-    let res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        // An error a middleware returned: answer it here, so it is translated too.
-        Err(e) if e.as_error::<ApiError>().is_some() => ServiceResponse::from_err(e, http_req),
-        Err(e) => return Err(e),
-    };
+    // Handler and extractor errors arrive as responses carrying their error;
+    // the middlewares inside this one answer theirs the same way
+    // (`ServiceRequest::error_response`). The request is not kept here: a
+    // second reference would stop inner middlewares from changing it.
+    let res = next.call(req).await?.map_into_boxed_body();
     let Some(problem) = res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.problem_in(lang))
     else {
         return Ok(res);

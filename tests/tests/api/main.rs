@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod auth;
 mod conventions;
+mod i18n;
 mod idempotency;
 mod operations;
 mod outage;
