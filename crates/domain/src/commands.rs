@@ -137,8 +137,12 @@ impl ProgramFields {
         }
         if self.follow_up_until < self.training_ends_on {
             v.push(
-                FieldError::new("follow_up_until", "before_training_end", "must be on or after training_ends_on")
-                    .with("other", "training_ends_on"),
+                FieldError::new(
+                    "follow_up_until",
+                    "before_training_end",
+                    "must be on or after training_ends_on",
+                )
+                .with("other", "training_ends_on"),
             );
         }
         if !CADENCE_DAYS.contains(&self.check_in_cadence_days) {

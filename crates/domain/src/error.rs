@@ -27,7 +27,13 @@ pub type Param = (&'static str, String);
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code: code.into(), message: message.into(), key: None, params: Vec::new() }
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+            key: None,
+            params: Vec::new(),
+        }
     }
 
     /// Add a named parameter for the message template.

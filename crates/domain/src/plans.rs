@@ -212,9 +212,7 @@ pub mod policy {
         let staff = coordinator(rel) || rel.mentors_owner;
         match (staff, rel.is_owner, visibility) {
             (true, _, _) | (false, true, Visibility::Shared) => Ok(()),
-            (false, true, Visibility::Mentors) => {
-                Err(forbidden("forbidden.mentors_comment"))
-            }
+            (false, true, Visibility::Mentors) => Err(forbidden("forbidden.mentors_comment")),
             _ => Err(forbidden("forbidden.comment")),
         }
     }
@@ -483,7 +481,8 @@ impl ActivityFields {
         if let (Some(s), Some(d)) = (self.starts_on, self.due_on) {
             if d < s {
                 v.push(
-                    FieldError::new("due_on", "before_start", "must be on or after starts_on").with("other", "starts_on"),
+                    FieldError::new("due_on", "before_start", "must be on or after starts_on")
+                        .with("other", "starts_on"),
                 );
             }
         }
@@ -577,12 +576,17 @@ impl IndicatorFields {
                     "inconsistent_direction.increase",
                     "must be greater than baseline for an increasing indicator",
                 ),
-                Direction::Decrease => {
-                    ("inconsistent_direction.decrease", "must be less than baseline for a decreasing indicator")
-                }
+                Direction::Decrease => (
+                    "inconsistent_direction.decrease",
+                    "must be less than baseline for a decreasing indicator",
+                ),
             };
-            return Err(DomainError::Invalid(vec![FieldError::new("target", "inconsistent_direction", message)
-                .key(key)]));
+            return Err(DomainError::Invalid(vec![FieldError::new(
+                "target",
+                "inconsistent_direction",
+                message,
+            )
+            .key(key)]));
         }
         Ok(())
     }

@@ -101,7 +101,9 @@ fn bounded(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Fie
         });
     }
     if len > max {
-        return Err(FieldError::new(field, "too_long", format!("must be at most {max} characters")).with("max", max));
+        return Err(
+            FieldError::new(field, "too_long", format!("must be at most {max} characters")).with("max", max)
+        );
     }
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(FieldError::new(field, "invalid_characters", "must not contain control characters"));
@@ -132,7 +134,9 @@ impl Email {
         let invalid =
             || FieldError::new("email", "invalid_email", "must be an e-mail address like name@example.org");
         if email.len() > 254 {
-            return Err(FieldError::new("email", "too_long", "must be at most 254 characters").with("max", 254));
+            return Err(
+                FieldError::new("email", "too_long", "must be at most 254 characters").with("max", 254)
+            );
         }
         let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
         let domain_ok = !domain.is_empty()

@@ -496,12 +496,24 @@ pub static FIELDS: &[(&str, Text)] = &[
     ("invalid_value", t("has an invalid value", "nilainya tidak sah")),
     ("invalid_value.choice", t("must be one of: {allowed}", "harus salah satu dari: {allowed}")),
     ("invalid_value.reason", t("has an invalid value: {reason}", "nilainya tidak sah ({reason})")),
-    ("unknown_target", t("no {entity} of this plan has this id", "tidak ada {entity} pada rencana aksi ini dengan id tersebut")),
+    (
+        "unknown_target",
+        t(
+            "no {entity} of this plan has this id",
+            "tidak ada {entity} pada rencana aksi ini dengan id tersebut",
+        ),
+    ),
     ("unknown_organization", t("no organisation has this id", "tidak ada organisasi dengan id ini")),
     ("unknown_user", t("no account has this id", "tidak ada akun dengan id ini")),
     ("not_a_mentor", t("is not a mentor of this programme", "bukan mentor dalam program ini")),
     ("not_a_delegate", t("is not a delegate of this programme", "bukan peserta dalam program ini")),
-    ("cycle", t("would make the organisation its own ancestor", "akan menjadikan organisasi ini induk bagi dirinya sendiri")),
+    (
+        "cycle",
+        t(
+            "would make the organisation its own ancestor",
+            "akan menjadikan organisasi ini induk bagi dirinya sendiri",
+        ),
+    ),
     ("too_deep", t("the hierarchy is deeper than 64 levels", "hierarki organisasi lebih dari 64 tingkat")),
     ("wrong_sort", t("the cursor belongs to another sort order", "kursor ini milik urutan yang lain")),
 ];
@@ -671,7 +683,8 @@ pub async fn localize(
     // (`ServiceRequest::error_response`). The request is not kept here: a
     // second reference would stop inner middlewares from changing it.
     let res = next.call(req).await?.map_into_boxed_body();
-    let Some(problem) = res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.problem_in(lang))
+    let Some(problem) =
+        res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.problem_in(lang))
     else {
         return Ok(res);
     };
@@ -724,8 +737,8 @@ mod tests {
     #[test]
     fn odd_headers_never_panic_and_answer_a_language() {
         let pieces = [
-            "", ",", ";", "=", "q", "q=", "q=1", "q=0.", "q=.5", "q=1.0001", "q=0.999", "id", "in", "en", "*", "-",
-            "id-", "-id", " ", "\t", "é", "日本", "{", "%", "\u{0}",
+            "", ",", ";", "=", "q", "q=", "q=1", "q=0.", "q=.5", "q=1.0001", "q=0.999", "id", "in", "en",
+            "*", "-", "id-", "-id", " ", "\t", "é", "日本", "{", "%", "\u{0}",
         ];
         let mut count = 0;
         for a in pieces {

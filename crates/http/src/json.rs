@@ -147,8 +147,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 body.extend_from_slice(&chunk);
             }
             if body.is_empty() {
-                return Err(ApiError::bad_request("malformed_json", "The body is empty; send a JSON object.")
-                    .key("malformed_json.empty"));
+                return Err(ApiError::bad_request(
+                    "malformed_json",
+                    "The body is empty; send a JSON object.",
+                )
+                .key("malformed_json.empty"));
             }
             parse::<T>(&body).map(JsonBody)
         })

@@ -244,11 +244,14 @@ impl ApiError {
 /// fill the template; else the English text given, or in Indonesian the
 /// generic `invalid_value` wording.
 fn field_problem(f: &FieldError, lang: Locale) -> ProblemFieldError {
-    let worded = i18n::field_template(f.message_key()).and_then(|text| i18n::render(text.get(lang), lang, &f.params));
+    let worded =
+        i18n::field_template(f.message_key()).and_then(|text| i18n::render(text.get(lang), lang, &f.params));
     let message = match (worded, lang) {
         (Some(message), _) => message,
         (None, Locale::En) => f.message.clone(),
-        (None, Locale::Id) => i18n::field_template("invalid_value").map(|t| t.id.to_owned()).unwrap_or_default(),
+        (None, Locale::Id) => {
+            i18n::field_template("invalid_value").map(|t| t.id.to_owned()).unwrap_or_default()
+        }
     };
     ProblemFieldError { field: f.field.clone(), code: f.code.clone(), message }
 }
@@ -312,7 +315,8 @@ impl From<DomainError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, code, "Conflict", message)
             }
             DomainError::NotAllowed(message) => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", message.to_string()).message(message)
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", message.to_string())
+                    .message(message)
             }
             DomainError::StateConflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, "Conflict", message.to_string()).message(message)

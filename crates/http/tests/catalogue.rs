@@ -182,30 +182,40 @@ fn missing(found: &BTreeMap<(Kind, String), BTreeSet<String>>) -> Vec<String> {
 fn every_code_in_the_sources_has_both_texts() {
     let found = scan_workspace();
     let missing = missing(&found);
-    assert!(missing.is_empty(), "add these to crates/http/src/i18n.rs, in English and Indonesian:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "add these to crates/http/src/i18n.rs, in English and Indonesian:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
 fn the_scanner_finds_the_codes_in_use() {
     let found = scan_workspace();
-    let of = |kind: Kind| found.keys().filter(|(k, _)| *k == kind).map(|(_, v)| v.as_str()).collect::<BTreeSet<_>>();
-    let (problems, fields, keys, entities) = (of(Kind::Problem), of(Kind::Field), of(Kind::Key), of(Kind::Entity));
+    let of = |kind: Kind| {
+        found.keys().filter(|(k, _)| *k == kind).map(|(_, v)| v.as_str()).collect::<BTreeSet<_>>()
+    };
+    let (problems, fields, keys, entities) =
+        (of(Kind::Problem), of(Kind::Field), of(Kind::Key), of(Kind::Entity));
     // One of each constructor the handlers and the domain use.
     for code in [
-        "unsupported_media_type",  // ApiError::new in json.rs
-        "malformed_json",          // ApiError::bad_request
-        "invalid_credentials",     // ApiError::new in a handler
-        "email_taken",             // on_unique in the persistence layer
-        "last_admin",              // DomainError::Conflict { code: .. }
-        "invalid_state",           // DomainError::StateConflict { code: .. }
-        "idempotency_key_reused",  // ApiError::new in a middleware
+        "unsupported_media_type", // ApiError::new in json.rs
+        "malformed_json",         // ApiError::bad_request
+        "invalid_credentials",    // ApiError::new in a handler
+        "email_taken",            // on_unique in the persistence layer
+        "last_admin",             // DomainError::Conflict { code: .. }
+        "invalid_state",          // DomainError::StateConflict { code: .. }
+        "idempotency_key_reused", // ApiError::new in a middleware
     ] {
         assert!(problems.contains(code), "problem code {code} not found: {problems:?}");
     }
-    for code in ["too_long", "before_start", "unknown_field", "cycle", "not_a_mentor", "wrong_sort", "incorrect"] {
+    for code in
+        ["too_long", "before_start", "unknown_field", "cycle", "not_a_mentor", "wrong_sort", "incorrect"]
+    {
         assert!(fields.contains(code), "field code {code} not found: {fields:?}");
     }
-    for key in ["forbidden.owner_only", "invalid_transition.approve", "invalid_state.edit", "not_found.route"] {
+    for key in ["forbidden.owner_only", "invalid_transition.approve", "invalid_state.edit", "not_found.route"]
+    {
         assert!(keys.contains(key), "key {key} not found: {keys:?}");
     }
     for entity in ["plan", "program", "check-in", "organization"] {
@@ -273,7 +283,8 @@ fn check_text(key: &str, text: &Text, problems: &mut Vec<String>) {
     }
     // Indonesian without the commonest English words (wire words such as
     // `changes_requested` and header names stay as they are).
-    let english = ["the", "must", "is", "not", "be", "and", "or", "this", "only", "cannot", "has", "of", "with"];
+    let english =
+        ["the", "must", "is", "not", "be", "and", "or", "this", "only", "cannot", "has", "of", "with"];
     let words = text.id.split(|c: char| !c.is_alphabetic() && c != '_' && c != '-');
     if let Some(word) = words.map(str::to_lowercase).find(|w| english.contains(&w.as_str())) {
         problems.push(format!("{key}: the Indonesian text has the English word {word:?}: {:?}", text.id));

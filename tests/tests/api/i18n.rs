@@ -25,7 +25,9 @@ impl Seen {
     fn messages(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|errors| errors.iter().map(|e| e["message"].as_str().unwrap_or_default().to_owned()).collect())
+            .map(|errors| {
+                errors.iter().map(|e| e["message"].as_str().unwrap_or_default().to_owned()).collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -71,26 +73,51 @@ impl Case<'_> {
         assert_eq!(indonesian.language.as_deref(), Some("id"), "{name}: Content-Language");
         assert_eq!(indonesian.title(), self.title_id, "{name}: {}", indonesian.body);
         assert!(indonesian.detail().contains(self.detail_id), "{name}: {}", indonesian.body);
-        assert!(indonesian.vary.to_ascii_lowercase().contains("accept-language"), "{name}: Vary {}", indonesian.vary);
+        assert!(
+            indonesian.vary.to_ascii_lowercase().contains("accept-language"),
+            "{name}: Vary {}",
+            indonesian.vary
+        );
 
         for english in [&plain, &american] {
             assert_eq!(english.language.as_deref(), Some("en"), "{name}: Content-Language");
-            assert_ne!(english.title(), indonesian.title(), "{name}: the English title is not the Indonesian one");
-            assert_ne!(english.detail(), indonesian.detail(), "{name}: the English detail is not the Indonesian one");
+            assert_ne!(
+                english.title(),
+                indonesian.title(),
+                "{name}: the English title is not the Indonesian one"
+            );
+            assert_ne!(
+                english.detail(),
+                indonesian.detail(),
+                "{name}: the English detail is not the Indonesian one"
+            );
             assert_eq!(english.body, plain.body, "{name}: no header and en-US answer the same");
         }
         assert_eq!(preferred.body, indonesian.body, "{name}: `fr, id;q=0.5` picks Indonesian");
         assert_eq!(preferred.language.as_deref(), Some("id"), "{name}");
 
         for field in ["code", "type", "status"] {
-            assert_eq!(indonesian.body[field], plain.body[field], "{name}: `{field}` is the same in both languages");
+            assert_eq!(
+                indonesian.body[field], plain.body[field],
+                "{name}: `{field}` is the same in both languages"
+            );
         }
-        let fields = |s: &Seen| s.body["errors"].as_array().map(|e| e.iter().map(|e| (e["field"].clone(), e["code"].clone())).collect::<Vec<_>>());
+        let fields = |s: &Seen| {
+            s.body["errors"]
+                .as_array()
+                .map(|e| e.iter().map(|e| (e["field"].clone(), e["code"].clone())).collect::<Vec<_>>())
+        };
         assert_eq!(fields(&indonesian), fields(&plain), "{name}: field names and codes are the same");
         if let Some(phrase) = self.message_id {
             let (id, en) = (indonesian.messages(), plain.messages());
-            assert!(id.iter().any(|m| m.contains(phrase)), "{name}: an Indonesian field message says {phrase:?}: {id:?}");
-            assert!(id.iter().zip(&en).all(|(i, e)| i != e), "{name}: every message is translated: {id:?} / {en:?}");
+            assert!(
+                id.iter().any(|m| m.contains(phrase)),
+                "{name}: an Indonesian field message says {phrase:?}: {id:?}"
+            );
+            assert!(
+                id.iter().zip(&en).all(|(i, e)| i != e),
+                "{name}: every message is translated: {id:?} / {en:?}"
+            );
         }
     }
 }

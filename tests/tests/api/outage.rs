@@ -28,6 +28,14 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
     let response = app.get("/health/ready").await;
     let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
     assert_problem(response, 503, "service_unavailable").await;
+    let indonesian =
+        app.client.get(app.url("/health/ready")).header("accept-language", "id").send().await.unwrap();
+    assert_eq!(indonesian.headers()["content-language"], "id");
+    let indonesian = assert_problem(indonesian, 503, "service_unavailable").await;
+    assert_eq!(
+        indonesian["title"], "Layanan tidak tersedia",
+        "the 503 follows Accept-Language: {indonesian}"
+    );
     assert!(retry_after.is_some_and(|s| s.parse::<u64>().is_ok()), "503 carries Retry-After");
     assert!(
         started.elapsed() < Duration::from_secs(5),
