@@ -28,6 +28,13 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
     let response = app.get("/health/ready").await;
     let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
     assert_problem(response, 503, "service_unavailable").await;
+    assert!(retry_after.is_some_and(|s| s.parse::<u64>().is_ok()), "503 carries Retry-After");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the outage is reported quickly: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.get("/health/live").await.status(), 200, "the process stays up");
     let indonesian =
         app.client.get(app.url("/health/ready")).header("accept-language", "id").send().await.unwrap();
     assert_eq!(indonesian.headers()["content-language"], "id");
@@ -36,13 +43,6 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
         indonesian["title"], "Layanan tidak tersedia",
         "the 503 follows Accept-Language: {indonesian}"
     );
-    assert!(retry_after.is_some_and(|s| s.parse::<u64>().is_ok()), "503 carries Retry-After");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "the outage is reported quickly: {:?}",
-        started.elapsed()
-    );
-    assert_eq!(app.get("/health/live").await.status(), 200, "the process stays up");
 
     // Recovery: same process, no restart.
     app.db.pg_admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
