@@ -130,21 +130,27 @@ impl ProgramFields {
     pub fn check(&self) -> Result<(), DomainError> {
         let mut v = Validator::new();
         if self.training_ends_on < self.training_starts_on {
-            v.push(FieldError::new(
-                "training_ends_on",
-                "before_start",
-                "must be on or after training_starts_on",
-            ));
+            v.push(
+                FieldError::new("training_ends_on", "before_start", "must be on or after training_starts_on")
+                    .with("other", "training_starts_on"),
+            );
         }
         if self.follow_up_until < self.training_ends_on {
-            v.push(FieldError::new(
-                "follow_up_until",
-                "before_training_end",
-                "must be on or after training_ends_on",
-            ));
+            v.push(
+                FieldError::new(
+                    "follow_up_until",
+                    "before_training_end",
+                    "must be on or after training_ends_on",
+                )
+                .with("other", "training_ends_on"),
+            );
         }
         if !CADENCE_DAYS.contains(&self.check_in_cadence_days) {
-            v.push(FieldError::new("check_in_cadence_days", "out_of_range", "must be between 1 and 90"));
+            v.push(
+                FieldError::new("check_in_cadence_days", "out_of_range", "must be between 1 and 90")
+                    .with("min", CADENCE_DAYS.start())
+                    .with("max", CADENCE_DAYS.end()),
+            );
         }
         v.finish(|| Some(()))
     }

@@ -10,5 +10,5 @@ pub mod plans;
 pub mod policy;
 pub mod values;
 
-pub use error::{DomainError, FieldError, Validator};
+pub use error::{DomainError, FieldError, Message, Validator};
 pub use policy::{Actor, ProgramScope};

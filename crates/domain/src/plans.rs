@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::error::{DomainError, FieldError, Validator};
+use crate::error::{DomainError, FieldError, Message, Validator};
 use crate::ids::{ActivityId, CheckInId, CommentId, IndicatorId, MeasurementId, PlanId, ProgramId, UserId};
 use crate::policy::Actor;
 use crate::values::{
@@ -219,8 +219,9 @@ pub mod policy {
         }
     }
 
-    fn forbidden(reason: &str) -> DomainError {
-        DomainError::Forbidden { reason: reason.to_owned() }
+    /// 403, worded by the catalogue entry `key` (`forbidden.owner_only`).
+    fn forbidden(key: &'static str) -> DomainError {
+        DomainError::NotAllowed(Message::new(key))
     }
 
     /// The plan's content, activities, indicators, measurements and check-ins are the owner's alone.
@@ -228,7 +229,7 @@ pub mod policy {
         if rel.is_owner {
             Ok(())
         } else {
-            Err(forbidden("Only the plan's owner may change its content."))
+            Err(forbidden("forbidden.owner_only"))
         }
     }
 
@@ -237,10 +238,8 @@ pub mod policy {
         let staff = coordinator(rel) || rel.mentors_owner;
         match (staff, rel.is_owner, visibility) {
             (true, _, _) | (false, true, Visibility::Shared) => Ok(()),
-            (false, true, Visibility::Mentors) => {
-                Err(forbidden("A mentors-only comment can be written by mentors and coordinators only."))
-            }
-            _ => Err(forbidden("Only the owner, the owner's mentors and coordinators comment on a plan.")),
+            (false, true, Visibility::Mentors) => Err(forbidden("forbidden.mentors_comment")),
+            _ => Err(forbidden("forbidden.comment")),
         }
     }
 
@@ -249,7 +248,7 @@ pub mod policy {
         if rel.mentors_owner {
             Ok(())
         } else {
-            Err(forbidden("Only a mentor of the plan's owner reviews check-ins."))
+            Err(forbidden("forbidden.review_check_in"))
         }
     }
 
@@ -266,13 +265,9 @@ pub mod policy {
             Ok(())
         } else {
             Err(forbidden(match t {
-                Transition::Submit => "Only the plan's owner submits it.",
-                Transition::Approve | Transition::RequestChanges => {
-                    "Only a mentor of the owner or a coordinator of the programme reviews a plan."
-                }
-                Transition::Complete | Transition::Discontinue => {
-                    "Only the owner, a mentor of the owner or a coordinator closes a plan."
-                }
+                Transition::Submit => "forbidden.submit",
+                Transition::Approve | Transition::RequestChanges => "forbidden.review_plan",
+                Transition::Complete | Transition::Discontinue => "forbidden.close_plan",
             }))
         }
     }
@@ -316,22 +311,23 @@ impl Transition {
             (Transition::Complete, Active) => Completed,
             (Transition::Discontinue, Submitted | ChangesRequested | Active) => Discontinued,
             _ => {
-                return Err(DomainError::Conflict {
+                return Err(DomainError::StateConflict {
                     code: "invalid_transition",
-                    message: format!("A plan that is {from} cannot be {}.", self.past()),
+                    message: Message::new(self.refusal_key()).with("status", from),
                 })
             }
         };
         Ok(to)
     }
 
-    fn past(self) -> &'static str {
+    /// The catalogue entry saying this transition is not possible from `{status}`.
+    fn refusal_key(self) -> &'static str {
         match self {
-            Transition::Submit => "submitted",
-            Transition::Approve => "approved",
-            Transition::RequestChanges => "sent back for changes",
-            Transition::Complete => "completed",
-            Transition::Discontinue => "discontinued",
+            Transition::Submit => "invalid_transition.submit",
+            Transition::Approve => "invalid_transition.approve",
+            Transition::RequestChanges => "invalid_transition.request_changes",
+            Transition::Complete => "invalid_transition.complete",
+            Transition::Discontinue => "invalid_transition.discontinue",
         }
     }
 }
@@ -340,10 +336,7 @@ impl Transition {
 pub fn require_content_editable(status: PlanStatus) -> Result<(), DomainError> {
     match status {
         PlanStatus::Draft | PlanStatus::ChangesRequested => Ok(()),
-        other => Err(DomainError::Conflict {
-            code: "invalid_state",
-            message: format!("A plan that is {other} cannot be edited; its content is editable in draft or changes_requested."),
-        }),
+        other => Err(state_conflict("invalid_state.edit", other)),
     }
 }
 
@@ -351,10 +344,7 @@ pub fn require_content_editable(status: PlanStatus) -> Result<(), DomainError> {
 pub fn require_tracking_editable(status: PlanStatus) -> Result<(), DomainError> {
     match status {
         PlanStatus::Draft | PlanStatus::ChangesRequested | PlanStatus::Active => Ok(()),
-        other => Err(DomainError::Conflict {
-            code: "invalid_state",
-            message: format!("A plan that is {other} cannot change its activities or indicators."),
-        }),
+        other => Err(state_conflict("invalid_state.tracking", other)),
     }
 }
 
@@ -362,12 +352,7 @@ pub fn require_tracking_editable(status: PlanStatus) -> Result<(), DomainError> 
 pub fn require_active(status: PlanStatus) -> Result<(), DomainError> {
     match status {
         PlanStatus::Active => Ok(()),
-        other => Err(DomainError::Conflict {
-            code: "invalid_state",
-            message: format!(
-                "A plan that is {other} takes no measurements or check-ins; only an active plan does."
-            ),
-        }),
+        other => Err(state_conflict("invalid_state.not_active", other)),
     }
 }
 
@@ -375,13 +360,13 @@ pub fn require_active(status: PlanStatus) -> Result<(), DomainError> {
 pub fn require_deletable(status: PlanStatus) -> Result<(), DomainError> {
     match status {
         PlanStatus::Draft => Ok(()),
-        other => Err(DomainError::Conflict {
-            code: "invalid_state",
-            message: format!(
-                "A plan that is {other} cannot be deleted; only drafts can. Discontinue it instead."
-            ),
-        }),
+        other => Err(state_conflict("invalid_state.delete", other)),
     }
+}
+
+/// 409 `invalid_state`, worded by the catalogue entry `key` with the plan's `{status}`.
+fn state_conflict(key: &'static str, status: PlanStatus) -> DomainError {
+    DomainError::StateConflict { code: "invalid_state", message: Message::new(key).with("status", status) }
 }
 
 /// A reason for a transition: required where the transition needs one, 1–2000 characters.
@@ -389,7 +374,7 @@ pub fn transition_reason(t: Transition, raw: Option<&str>) -> Result<Option<Stri
     let reason =
         crate::values::optional_text("reason", raw, 2000).map_err(|e| DomainError::Invalid(vec![e]))?;
     if t.needs_reason() && reason.is_none() {
-        return Err(DomainError::invalid("reason", "required", "a reason is required for this transition"));
+        return Err(DomainError::invalid("reason", "required", "is required for this transition"));
     }
     Ok(reason)
 }
@@ -411,7 +396,12 @@ pub struct PlanFields {
 impl PlanFields {
     pub fn check(&self) -> Result<(), DomainError> {
         if self.ends_on < self.starts_on {
-            return Err(DomainError::invalid("ends_on", "before_start", "must be on or after starts_on"));
+            return Err(DomainError::Invalid(vec![FieldError::new(
+                "ends_on",
+                "before_start",
+                "must be on or after starts_on",
+            )
+            .with("other", "starts_on")]));
         }
         Ok(())
     }
@@ -505,6 +495,8 @@ impl ActivityFields {
                 "outside_plan_period",
                 format!("must be within the plan's period, {plan_starts} to {plan_ends}"),
             )
+            .with("start", plan_starts)
+            .with("end", plan_ends)
         };
         if self.starts_on.is_some_and(|d| !inside(d)) {
             v.push(outside("starts_on"));
@@ -514,7 +506,10 @@ impl ActivityFields {
         }
         if let (Some(s), Some(d)) = (self.starts_on, self.due_on) {
             if d < s {
-                v.push(FieldError::new("due_on", "before_start", "must be on or after starts_on"));
+                v.push(
+                    FieldError::new("due_on", "before_start", "must be on or after starts_on")
+                        .with("other", "starts_on"),
+                );
             }
         }
         if self.completed_on.is_some() && self.status != ActivityStatus::Done {
@@ -602,14 +597,22 @@ impl IndicatorFields {
             Direction::Decrease => self.target < self.baseline,
         };
         if !consistent {
-            return Err(DomainError::invalid(
+            let (key, message) = match self.direction {
+                Direction::Increase => (
+                    "inconsistent_direction.increase",
+                    "must be greater than baseline for an increasing indicator",
+                ),
+                Direction::Decrease => (
+                    "inconsistent_direction.decrease",
+                    "must be less than baseline for a decreasing indicator",
+                ),
+            };
+            return Err(DomainError::Invalid(vec![FieldError::new(
                 "target",
                 "inconsistent_direction",
-                match self.direction {
-                    Direction::Increase => "must be greater than baseline for an increasing indicator",
-                    Direction::Decrease => "must be less than baseline for a decreasing indicator",
-                },
-            ));
+                message,
+            )
+            .key(key)]));
         }
         Ok(())
     }
@@ -717,9 +720,9 @@ mod tests {
             (Transition::Discontinue, Draft),
         ] {
             match t.target(from) {
-                Err(DomainError::Conflict { code, message }) => {
+                Err(DomainError::StateConflict { code, message }) => {
                     assert_eq!(code, "invalid_transition");
-                    assert!(message.contains(from.as_str()), "{message}");
+                    assert_eq!(message.param("status"), Some(from.as_str()), "{message}");
                 }
                 other => panic!("{t:?} from {from:?}: {other:?}"),
             }

@@ -2,7 +2,7 @@
 //! the persistence layer applies the same rules inside its queries (through
 //! [`ProgramScope`]), so a list can never show a row a single read refuses.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, Message};
 use crate::ids::{SessionId, UserId};
 use crate::values::{ProgramRole, SystemRole};
 
@@ -26,7 +26,7 @@ impl Actor {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(DomainError::Forbidden { reason: "This action needs the admin role.".into() })
+            Err(DomainError::NotAllowed(Message::new("forbidden.admin_only")))
         }
     }
 }
@@ -71,9 +71,7 @@ pub mod program {
             return Err(DomainError::NotFound { entity: "program" });
         }
         if !can_manage(actor, role) {
-            return Err(DomainError::Forbidden {
-                reason: "Only the programme's coordinators and admins may change it.".into(),
-            });
+            return Err(DomainError::NotAllowed(Message::new("forbidden.manage_program")));
         }
         Ok(())
     }
@@ -109,7 +107,7 @@ mod tests {
         assert_eq!(program::require_manage(&member, None), Err(DomainError::NotFound { entity: "program" }));
         assert!(matches!(
             program::require_manage(&member, Some(ProgramRole::Delegate)),
-            Err(DomainError::Forbidden { .. })
+            Err(DomainError::NotAllowed(_))
         ));
     }
 }

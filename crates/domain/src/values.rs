@@ -97,11 +97,13 @@ fn bounded(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Fie
         return Err(if len == 0 {
             FieldError::new(field, "required", "must not be empty")
         } else {
-            FieldError::new(field, "too_short", format!("must be at least {min} characters"))
+            FieldError::new(field, "too_short", format!("must be at least {min} characters")).with("min", min)
         });
     }
     if len > max {
-        return Err(FieldError::new(field, "too_long", format!("must be at most {max} characters")));
+        return Err(
+            FieldError::new(field, "too_long", format!("must be at most {max} characters")).with("max", max)
+        );
     }
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(FieldError::new(field, "invalid_characters", "must not contain control characters"));
@@ -132,7 +134,9 @@ impl Email {
         let invalid =
             || FieldError::new("email", "invalid_email", "must be an e-mail address like name@example.org");
         if email.len() > 254 {
-            return Err(FieldError::new("email", "too_long", "must be at most 254 characters"));
+            return Err(
+                FieldError::new("email", "too_long", "must be at most 254 characters").with("max", 254)
+            );
         }
         let (local, domain) = email.rsplit_once('@').ok_or_else(invalid)?;
         let domain_ok = !domain.is_empty()
@@ -209,14 +213,16 @@ impl NewPassword {
                 field,
                 "too_short",
                 format!("must be at least {} characters", Self::MIN),
-            ));
+            )
+            .with("min", Self::MIN));
         }
         if len > Self::MAX {
             return Err(FieldError::new(
                 field,
                 "too_long",
                 format!("must be at most {} characters", Self::MAX),
-            ));
+            )
+            .with("max", Self::MAX));
         }
         let lowered = raw.trim().to_lowercase();
         if lowered == email.as_str() || lowered == email.as_str().split('@').next().unwrap_or_default() {
@@ -345,11 +351,10 @@ impl Evidence {
     pub fn parse_list(raw: &[Evidence]) -> Result<Vec<Evidence>, Vec<FieldError>> {
         let mut errors = Vec::new();
         if raw.len() > Self::MAX_ITEMS {
-            errors.push(FieldError::new(
-                "evidence",
-                "too_many",
-                format!("at most {} links", Self::MAX_ITEMS),
-            ));
+            errors.push(
+                FieldError::new("evidence", "too_many", format!("at most {} links", Self::MAX_ITEMS))
+                    .with("max", Self::MAX_ITEMS),
+            );
             return Err(errors);
         }
         let mut out = Vec::with_capacity(raw.len());

@@ -38,7 +38,8 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
         _ => Err(ApiError::bad_request(
             "invalid_if_match",
             "If-Match takes exactly one ETag, e.g. If-Match: \"3\".",
-        )),
+        )
+        .key("invalid_if_match.single")),
     }
 }
 

@@ -107,6 +107,7 @@ fn invalid_key() -> ApiError {
         "invalid_idempotency_key",
         format!("Idempotency-Key must be one value of 1 to {MAX_KEY_LEN} visible ASCII characters."),
     )
+    .arg("max", MAX_KEY_LEN)
 }
 
 /// The request fingerprint: SHA-256 (lower-case hex) over the method, the path
@@ -132,12 +133,7 @@ fn caller(req: &ServiceRequest, state: &AppState) -> Option<UserId> {
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
-        "Payload too large",
-        format!("The body exceeds the limit of {JSON_BODY_LIMIT} bytes."),
-    )
+    crate::json::too_large()
 }
 
 /// Read the whole body, bounded by [`JSON_BODY_LIMIT`].

@@ -22,13 +22,37 @@ use crate::JSON_BODY_LIMIT;
 #[derive(Debug)]
 pub struct JsonBody<T>(pub T);
 
-fn too_large() -> ApiError {
+pub(crate) fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
         "Payload too large",
         format!("The body exceeds the limit of {JSON_BODY_LIMIT} bytes."),
     )
+    .arg("limit", JSON_BODY_LIMIT)
+}
+
+/// 400 `malformed_json`, naming the line and column where parsing stopped.
+pub(crate) fn malformed(e: &serde_json::Error) -> ApiError {
+    ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
+        .key("malformed_json.at")
+        .arg("line", e.line())
+        .arg("column", e.column())
+}
+
+/// A field error for a value the parser refused (`message` is the parser's
+/// English text): an unknown enum word lists the allowed words, anything else
+/// keeps the parser's explanation as `{reason}`.
+pub(crate) fn value_error(field: String, message: &str) -> FieldError {
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        if let Some((_, expected)) = rest.split_once(", expected ") {
+            let allowed = expected.trim_start_matches("one of ").replace('`', "").replace(" or ", ", ");
+            return FieldError::new(field, "invalid_value", message)
+                .key("invalid_value.choice")
+                .with("allowed", allowed);
+        }
+    }
+    FieldError::new(field, "invalid_value", message).key("invalid_value.reason").with("reason", message)
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -70,7 +94,7 @@ fn field_error(path: &str, inner: &serde_json::Error) -> FieldError {
         return FieldError::new(join(path, name), "required", "is required");
     }
     let field = if path == "." { String::new() } else { path.to_owned() };
-    FieldError::new(field, "invalid_value", message)
+    value_error(field, &message)
 }
 
 /// Deserialize bytes as `T`, mapping errors to problem+json.
@@ -81,11 +105,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = e.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => ApiError::validation(vec![field_error(&path, &inner)]),
-            _ => ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {inner}")),
+            _ => malformed(&inner),
         }
     })?;
-    de.end()
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}")))?;
+    de.end().map_err(|e| malformed(&e))?;
     Ok(value)
 }
 
@@ -127,7 +150,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 return Err(ApiError::bad_request(
                     "malformed_json",
                     "The body is empty; send a JSON object.",
-                ));
+                )
+                .key("malformed_json.empty"));
             }
             parse::<T>(&body).map(JsonBody)
         })

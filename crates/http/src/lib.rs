@@ -23,6 +23,7 @@ pub mod csv;
 pub mod db;
 pub mod dto;
 pub mod handlers;
+pub mod i18n;
 pub mod idempotency;
 pub mod json;
 pub mod openapi;
@@ -184,6 +185,7 @@ pub fn app(
     };
     app.default_service(web::to(routing::unmatched))
         .wrap(from_fn(idempotency::middleware))
+        .wrap(from_fn(i18n::localize))
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
         .wrap(from_fn(security_headers))

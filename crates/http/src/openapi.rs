@@ -14,7 +14,11 @@ use crate::problem::{Problem, ProblemFieldError};
         title = "Followup API",
         description = "Tracks post-training action plans: delegates carry out the plan they drafted during an \
 international training programme, and mentors help, direct and monitor it until the follow-up period ends.\n\n\
-Errors are RFC 9457 `application/problem+json` with a stable `code`; validation errors list `errors[]` per field.",
+Errors are RFC 9457 `application/problem+json` with a stable `code`; validation errors list `errors[]` per field.\n\n\
+Language: the `title`, `detail` and field `message`s of a problem follow the `Accept-Language` request header, \
+`id` (Indonesian; also `id-ID` and `in`) or `en` (English, the default), weighed by q-value as in RFC 9110. \
+Problem answers carry `Content-Language` and `Vary: Accept-Language`; `code`, `type` and `status` are the same in \
+every language, so clients switch on those. Successful answers do not depend on the header.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     components(schemas(Problem, ProblemFieldError)),

@@ -52,7 +52,9 @@ pub fn page_request(limit: Option<i64>, cursor: Option<&str>) -> Result<PageRequ
                 "limit",
                 "out_of_range",
                 format!("must be between 1 and {MAX_LIMIT}"),
-            )]))
+            )
+            .with("min", 1)
+            .with("max", MAX_LIMIT)]))
         }
     };
     let after = match cursor.filter(|c| !c.is_empty()) {

@@ -9,16 +9,27 @@
 //! * Anything unexpected becomes [`ApiError::internal`]: the cause is logged
 //!   with the request's span and the client sees an opaque 500 with the same
 //!   body shape and nothing of the internals.
+//!
+//! Language: `title`, `detail` and field `message`s come from the catalogue in
+//! [`crate::i18n`], in the language [`crate::i18n::localize`] negotiated. An
+//! error names a catalogue key (its code, or `code.variant` through
+//! [`ApiError::key`]) and the parameters the template needs
+//! ([`ApiError::arg`]). The English texts the constructors take are the
+//! fallback for a code the catalogue does not know yet (a test fails then).
 
 use std::fmt;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use followup_domain::{DomainError, FieldError};
+use followup_domain::error::Param;
+use followup_domain::values::Locale;
+use followup_domain::{DomainError, FieldError, Message};
 use followup_persistence::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::i18n;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -70,7 +81,9 @@ pub struct ErrorParts {
     code: &'static str,
     title: &'static str,
     detail: String,
-    errors: Vec<ProblemFieldError>,
+    key: Option<&'static str>,
+    args: Vec<Param>,
+    errors: Vec<FieldError>,
     retry_after: Option<u64>,
     allow: Option<String>,
     challenge: bool,
@@ -88,6 +101,8 @@ impl ApiError {
             code,
             title,
             detail: detail.into(),
+            key: None,
+            args: Vec::new(),
             errors: Vec::new(),
             retry_after: None,
             allow: None,
@@ -116,7 +131,8 @@ impl ApiError {
             "method_not_allowed",
             "Method not allowed",
             format!("This resource supports: {allow}."),
-        );
+        )
+        .arg("allow", allow);
         e.allow = Some(allow.to_owned());
         e
     }
@@ -128,11 +144,12 @@ impl ApiError {
             "validation_failed",
             "Validation failed",
             format!("The request has {n} invalid field{}.", if n == 1 { "" } else { "s" }),
-        );
-        e.errors = errors
-            .into_iter()
-            .map(|f| ProblemFieldError { field: f.field, code: f.code, message: f.message })
-            .collect();
+        )
+        .arg("count", n);
+        if n == 1 {
+            e.key = Some("validation_failed.one");
+        }
+        e.errors = errors;
         e
     }
 
@@ -164,6 +181,25 @@ impl ApiError {
         self
     }
 
+    /// Word the detail from catalogue entry `key` (`code.variant`) rather than from the code.
+    pub fn key(mut self, key: &'static str) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// A named value for the detail template (`{status}`).
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    /// Word the detail from a domain [`Message`].
+    fn message(mut self, message: Message) -> Self {
+        self.key = Some(message.key);
+        self.args.extend(message.params);
+        self
+    }
+
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self
@@ -173,16 +209,51 @@ impl ApiError {
         self.code
     }
 
+    /// The problem in English.
     pub fn problem(&self) -> Problem {
+        self.problem_in(Locale::En)
+    }
+
+    /// The problem in `lang`, worded by the catalogue.
+    pub fn problem_in(&self, lang: Locale) -> Problem {
         Problem {
             problem_type: format!("/problems/{}", self.code),
-            title: self.title.to_owned(),
+            title: i18n::title(self.code, lang).unwrap_or(self.title).to_owned(),
             status: self.status.as_u16(),
-            detail: self.detail.clone(),
+            detail: self.detail_in(lang),
             code: self.code.to_owned(),
-            errors: self.errors.clone(),
+            errors: self.errors.iter().map(|f| field_problem(f, lang)).collect(),
         }
     }
+
+    /// The catalogue's wording of the key (or of the code, for an Indonesian
+    /// answer to an error built without one); else the constructor's text.
+    fn detail_in(&self, lang: Locale) -> String {
+        let key = match (self.key, lang) {
+            (Some(key), _) => key,
+            (None, Locale::Id) => self.code,
+            (None, Locale::En) => return self.detail.clone(),
+        };
+        i18n::detail_template(key)
+            .and_then(|text| i18n::render(text.get(lang), lang, &self.args))
+            .unwrap_or_else(|| self.detail.clone())
+    }
+}
+
+/// A field error worded by the catalogue: from its key when the parameters
+/// fill the template; else the English text given, or in Indonesian the
+/// generic `invalid_value` wording.
+fn field_problem(f: &FieldError, lang: Locale) -> ProblemFieldError {
+    let worded =
+        i18n::field_template(f.message_key()).and_then(|text| i18n::render(text.get(lang), lang, &f.params));
+    let message = match (worded, lang) {
+        (Some(message), _) => message,
+        (None, Locale::En) => f.message.clone(),
+        (None, Locale::Id) => {
+            i18n::field_template("invalid_value").map(|t| t.id.to_owned()).unwrap_or_default()
+        }
+    };
+    ProblemFieldError { field: f.field.clone(), code: f.code.clone(), message }
 }
 
 impl std::ops::Deref for ApiError {
@@ -234,6 +305,8 @@ impl From<DomainError> for ApiError {
         match e {
             DomainError::NotFound { entity } => {
                 ApiError::not_found(format!("No {entity} with that id is visible to you."))
+                    .key("not_found.entity")
+                    .arg("entity", entity)
             }
             DomainError::Forbidden { reason } => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", reason)
@@ -241,13 +314,21 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, "Conflict", message)
             }
+            DomainError::NotAllowed(message) => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", message.to_string())
+                    .message(message)
+            }
+            DomainError::StateConflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, "Conflict", message.to_string()).message(message)
+            }
             DomainError::Invalid(errors) => ApiError::validation(errors),
             DomainError::PreconditionFailed { current } => ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition_failed",
                 "Precondition failed",
                 format!("The resource has changed; its current version is {current}."),
-            ),
+            )
+            .arg("version", current),
         }
     }
 }
@@ -282,13 +363,17 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
             "payload_too_large",
             "Payload too large",
             format!("The body is {length} bytes; the limit is {limit} bytes."),
-        ),
+        )
+        .key("payload_too_large.known")
+        .arg("length", length)
+        .arg("limit", limit),
         J::Overflow { limit } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
             "Payload too large",
             format!("The body exceeds the limit of {limit} bytes."),
-        ),
+        )
+        .arg("limit", limit),
         J::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -296,13 +381,11 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
             "Send the body as application/json.",
         ),
         J::Deserialize(e) if e.is_data() => {
-            let mut api = ApiError::validation(vec![FieldError::new("", "invalid_value", e.to_string())]);
-            api.detail = format!("The body does not match the expected shape: {e}");
-            api
+            ApiError::validation(vec![crate::json::value_error(String::new(), &e.to_string())])
+                .with_detail(format!("The body does not match the expected shape: {e}"))
+                .key("validation_failed.shape")
         }
-        J::Deserialize(e) => {
-            ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
-        }
+        J::Deserialize(e) => crate::json::malformed(e),
         other => ApiError::bad_request("bad_body", format!("The body could not be read: {other}")),
     };
     api.into()
@@ -310,7 +393,7 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
 
 /// `web::PathConfig` error handler.
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::not_found(format!("No such resource: {err}")).into()
+    ApiError::not_found(format!("No such resource: {err}")).key("not_found.path").into()
 }
 
 /// `web::QueryConfig` error handler.

@@ -28,12 +28,15 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         let message = e.into_inner().to_string();
-        let (field, code) = match message.strip_prefix("missing field `") {
-            Some(rest) => (rest.split('`').next().unwrap_or_default().to_owned(), "required"),
-            None => (if field == "." { String::new() } else { field }, "invalid_value"),
+        let error = match message.strip_prefix("missing field `") {
+            Some(rest) => {
+                FieldError::new(rest.split('`').next().unwrap_or_default(), "required", "is required")
+            }
+            None => crate::json::value_error(if field == "." { String::new() } else { field }, &message),
         };
-        ApiError::validation(vec![FieldError::new(field, code, message)])
+        ApiError::validation(vec![error])
             .with_detail("A query parameter is invalid.")
+            .key("validation_failed.query")
     })
 }
 

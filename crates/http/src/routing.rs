@@ -62,7 +62,10 @@ impl RouteTable {
 pub async fn unmatched(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     match state.routes.allowed(req.path()) {
         Some(allow) => Err(ApiError::method_not_allowed(&allow)),
-        None => Err(ApiError::not_found(format!("No route for {} {}.", req.method(), req.path()))),
+        None => Err(ApiError::not_found(format!("No route for {} {}.", req.method(), req.path()))
+            .key("not_found.route")
+            .arg("method", req.method())
+            .arg("path", req.path())),
     }
 }
 

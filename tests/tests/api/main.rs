@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod conventions;
 mod export;
+mod i18n;
 mod idempotency;
 mod operations;
 mod outage;

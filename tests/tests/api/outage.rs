@@ -35,6 +35,14 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
         started.elapsed()
     );
     assert_eq!(app.get("/health/live").await.status(), 200, "the process stays up");
+    let indonesian =
+        app.client.get(app.url("/health/ready")).header("accept-language", "id").send().await.unwrap();
+    assert_eq!(indonesian.headers()["content-language"], "id");
+    let indonesian = assert_problem(indonesian, 503, "service_unavailable").await;
+    assert_eq!(
+        indonesian["title"], "Layanan tidak tersedia",
+        "the 503 follows Accept-Language: {indonesian}"
+    );
 
     // Recovery: same process, no restart.
     app.db.pg_admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));

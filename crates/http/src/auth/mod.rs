@@ -50,17 +50,19 @@ impl FromRequest for Caller {
             let state = state.ok_or_else(|| ApiError::internal(&"application state missing"))?;
             let token = token.ok_or_else(|| {
                 ApiError::unauthorized("Send an access token: Authorization: Bearer <token>.")
+                    .key("unauthorized.missing_token")
             })?;
-            let claims = state
-                .auth
-                .keys
-                .check(&token)
-                .ok_or_else(|| ApiError::unauthorized("The access token is not valid."))?;
+            let claims = state.auth.keys.check(&token).ok_or_else(|| {
+                ApiError::unauthorized("The access token is not valid.").key("unauthorized.invalid_token")
+            })?;
             let (user_id, session_id) = (UserId::from_uuid(claims.sub), SessionId::from_uuid(claims.sid));
             let db = state.db.clone();
             let role = web::block(move || db.read(|conn| repo::auth::principal(conn, user_id, session_id)))
                 .await??;
-            let role = role.ok_or_else(|| ApiError::unauthorized("The session has ended; sign in again."))?;
+            let role = role.ok_or_else(|| {
+                ApiError::unauthorized("The session has ended; sign in again.")
+                    .key("unauthorized.session_ended")
+            })?;
             Ok(Caller(Actor { user_id, system_role: role, session_id }))
         })
     }

@@ -106,6 +106,7 @@ pub async fn login(
             "Too many attempts",
             format!("Too many failed sign-ins. Try again in {wait} seconds."),
         )
+        .arg("wait", wait)
         .with_retry_after(wait));
     }
     let lookup = email.clone();

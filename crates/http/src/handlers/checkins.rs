@@ -108,7 +108,11 @@ impl TryFrom<CreateCheckInBody> for NewCheckIn {
         let mut v = Validator::new();
         let summary = v.check(required_text("summary", &b.summary, 4000));
         if !(0..=10).contains(&b.confidence) {
-            v.push(FieldError::new("confidence", "out_of_range", "must be between 0 and 10"));
+            v.push(
+                FieldError::new("confidence", "out_of_range", "must be between 0 and 10")
+                    .with("min", 0)
+                    .with("max", 10),
+            );
         }
         let mut text =
             |field: &str, value: Option<&str>| v.check(optional_text(field, value, 4000)).flatten();
@@ -150,11 +154,15 @@ impl TryFrom<ReviewBody> for CheckInReview {
         let mut v = Validator::new();
         let note = v.check(optional_text("note", b.note.as_deref(), 4000)).flatten();
         if b.decision == ReviewStatus::Pending {
-            v.push(FieldError::new(
-                "decision",
-                "invalid_value",
-                "must be acknowledged or revision_requested",
-            ));
+            v.push(
+                FieldError::new(
+                    "decision",
+                    "invalid_value",
+                    "must be one of: acknowledged, revision_requested",
+                )
+                .key("invalid_value.choice")
+                .with("allowed", "acknowledged, revision_requested"),
+            );
         }
         if b.decision == ReviewStatus::RevisionRequested && note.is_none() {
             v.push(FieldError::new("note", "required", "a note is required when asking for a revision"));

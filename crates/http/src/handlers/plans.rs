@@ -237,13 +237,16 @@ fn plan_sort(raw: Option<&str>) -> Result<PlanSort, ApiError> {
                 "sort",
                 "invalid_value",
                 "must be one of: updated_at, -updated_at, ends_on, -ends_on",
-            )]))
+            )
+            .key("invalid_value.choice")
+            .with("allowed", "updated_at, -updated_at, ends_on, -ends_on")]))
         }
     })
 }
 
 fn bad_cursor() -> ApiError {
     ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued for this sort.")
+        .key("invalid_cursor.sort")
 }
 
 fn plan_cursor(sort: PlanSort, plan: &Plan) -> String {
@@ -308,8 +311,10 @@ pub async fn list_plans(
             return Err(ApiError::validation(vec![FieldError::new(
                 "mentee_of",
                 "invalid_value",
-                "only `me` is supported",
-            )]))
+                "must be one of: me",
+            )
+            .key("invalid_value.choice")
+            .with("allowed", "me")]))
         }
     };
     let filter = PlanFilter {

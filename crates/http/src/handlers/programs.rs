@@ -111,7 +111,7 @@ pub struct CreateProgramBody {
 
 fn partners(v: &mut Validator, raw: &[String]) -> Option<Vec<String>> {
     if raw.len() > 50 {
-        v.push(FieldError::new("partners", "too_many", "at most 50 partners"));
+        v.push(FieldError::new("partners", "too_many", "at most 50 partners").with("max", 50));
         return None;
     }
     let mut out = Vec::with_capacity(raw.len());

@@ -8,7 +8,7 @@ use followup_domain::plans::{
     policy, require_active, CheckIn, CheckInReview, Comment, NewCheckIn, NewComment,
 };
 use followup_domain::values::{CommentTarget, ReviewStatus, Visibility};
-use followup_domain::{Actor, DomainError, FieldError};
+use followup_domain::{Actor, DomainError, FieldError, Message};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, CheckInRow, CommentRow};
@@ -135,11 +135,13 @@ pub fn review_check_in(
     let (row, ctx) = load_check_in(conn, actor, id)?;
     policy::require_check_in_review(&ctx.relation)?;
     if review.decision == ReviewStatus::Pending {
-        return Err(DomainError::invalid(
+        return Err(DomainError::Invalid(vec![FieldError::new(
             "decision",
             "invalid_value",
-            "must be acknowledged or revision_requested",
+            "must be one of: acknowledged, revision_requested",
         )
+        .key("invalid_value.choice")
+        .with("allowed", "acknowledged, revision_requested")])
         .into());
     }
     let now = DbTime(crate::now());
@@ -243,7 +245,8 @@ fn check_target(
             "target_id",
             "unknown_target",
             format!("no {kind} of this plan has this id"),
-        )])
+        )
+        .with("entity", kind)])
         .into());
     }
     Ok(())
@@ -299,7 +302,7 @@ fn require_author(row: &CommentRow, actor: &Actor) -> Result<(), StoreError> {
     if row.author_id.0 == actor.user_id.as_uuid() {
         Ok(())
     } else {
-        Err(DomainError::Forbidden { reason: "Only its author changes or deletes a comment.".into() }.into())
+        Err(DomainError::NotAllowed(Message::new("forbidden.comment_author")).into())
     }
 }
 

@@ -8,7 +8,7 @@ use followup_domain::entities::Organization;
 use followup_domain::ids::OrganizationId;
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::values::OrganizationKind;
-use followup_domain::{Actor, DomainError, FieldError};
+use followup_domain::{Actor, DomainError, FieldError, Message};
 
 use super::rows::OrganizationRow;
 use super::{audit, check_version, not_found, on_unique};
@@ -178,11 +178,11 @@ pub fn delete(
     let children: i64 =
         organizations::table.filter(organizations::parent_id.eq(key)).count().get_result(conn)?;
     if people > 0 || children > 0 {
-        return Err(DomainError::Conflict {
+        return Err(DomainError::StateConflict {
             code: "still_referenced",
-            message: format!(
-                "The organisation is still referenced by {people} account(s) and {children} child organisation(s)."
-            ),
+            message: Message::new("still_referenced.counts")
+                .with("people", people)
+                .with("children", children),
         }
         .into());
     }

@@ -11,7 +11,7 @@ use followup_domain::plans::{
     PlanFields, PlanRelation, Transition,
 };
 use followup_domain::values::{PlanStatus, ProgramRole};
-use followup_domain::{Actor, DomainError};
+use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
 
 use super::rows::{AuditRow, PlanRow};
@@ -99,10 +99,10 @@ fn same_fields(row: &PlanRow, program: ProgramId, owner: UserId, f: &PlanFields)
         && row.ends_on == f.ends_on
 }
 
-pub(crate) fn id_conflict(entity: &str) -> StoreError {
-    StoreError::Domain(DomainError::Conflict {
+pub(crate) fn id_conflict(entity: &'static str) -> StoreError {
+    StoreError::Domain(DomainError::StateConflict {
         code: "id_conflict",
-        message: format!("A different {entity} already has this id."),
+        message: Message::new("id_conflict").with("entity", entity),
     })
 }
 
@@ -112,10 +112,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, cmd: &NewPlan) -> Result<C
     let role = programs::role_of(conn, cmd.program_id, actor.user_id)?;
     followup_domain::policy::program::require_view(actor, role)?;
     if role != Some(ProgramRole::Delegate) {
-        return Err(DomainError::Forbidden {
-            reason: "Only a delegate of the programme writes an action plan.".into(),
-        }
-        .into());
+        return Err(DomainError::NotAllowed(Message::new("forbidden.write_plan")).into());
     }
     if let Some(existing) = action_plans::table
         .find(DbId(cmd.id.as_uuid()))
