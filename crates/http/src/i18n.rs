@@ -463,6 +463,8 @@ pub static FIELDS: &[(&str, Text)] = &[
     ("before_start", t("must be on or after {other}", "tidak boleh lebih awal dari {other}")),
     ("before_training_end", t("must be on or after {other}", "tidak boleh lebih awal dari {other}")),
     ("out_of_range", t("must be between {min} and {max}", "harus di antara {min} dan {max}")),
+    ("empty", t("must not be empty", "tidak boleh kosong")),
+    ("missing", t("is missing", "tidak ada")),
     (
         "outside_plan_period",
         t(
