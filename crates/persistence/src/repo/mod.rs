@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod checkins;
 pub mod idempotency;
+pub mod monitoring;
 pub mod organizations;
 pub mod plans;
 pub mod programs;
