@@ -30,6 +30,7 @@ Errors are RFC 9457 `application/problem+json` with a stable `code`; validation 
         (name = "indicators", description = "What the plan measures, and its append-only measurements"),
         (name = "check-ins", description = "The delegate's periodic reports and the mentor's review"),
         (name = "comments", description = "Comments on a plan, shared or for mentors only"),
+        (name = "monitoring", description = "What mentors, coordinators and observers watch: the programme dashboard, the delegates table and the mentor overview. Today is always a person's own date in their IANA time zone; an activity is overdue when it is neither done nor cancelled and due before its plan owner's today; a delegate is silent when their latest check-in (or, with none, the end of training) is more than the programme's check-in cadence in days before their today; an indicator is behind schedule when its progress from baseline toward target is below the share of its plan period elapsed."),
         (name = "operations", description = "Health checks and metrics, outside /api/v1"),
     )
 )]

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod checkins;
 pub mod me;
+pub mod monitoring;
 pub mod organizations;
 pub mod plans;
 pub mod programs;
