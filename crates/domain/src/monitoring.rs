@@ -183,8 +183,10 @@ impl PlanFacts {
     /// Indicators behind schedule at the owner's `today`.
     pub fn indicators_behind(&self, today: NaiveDate) -> i64 {
         let elapsed = elapsed_share(self.starts_on, self.ends_on, today);
-        self.indicators.iter().filter(|i| is_behind_schedule(i.baseline, i.target, i.current, elapsed)).count()
-            as i64
+        self.indicators
+            .iter()
+            .filter(|i| is_behind_schedule(i.baseline, i.target, i.current, elapsed))
+            .count() as i64
     }
 }
 
@@ -257,7 +259,10 @@ pub fn figures(delegates: &[DelegateFacts], plans: &[PlanFacts]) -> (Vec<Delegat
         activities_total: 0,
         activities_done: 0,
         activities_overdue: 0,
-        latest_progress: Progress::ALL.iter().map(|p| ProgressShare { progress: *p, plans: 0, share: 0.0 }).collect(),
+        latest_progress: Progress::ALL
+            .iter()
+            .map(|p| ProgressShare { progress: *p, plans: 0, share: 0.0 })
+            .collect(),
         active_plans_without_check_in: 0,
         silent_delegate_ids: Vec::new(),
         indicators_total: 0,
@@ -281,7 +286,9 @@ pub fn figures(delegates: &[DelegateFacts], plans: &[PlanFacts]) -> (Vec<Delegat
                 dashboard.indicators_behind += p.indicators_behind(d.today);
                 match p.latest_check_in {
                     Some(c) => {
-                        if let Some(s) = dashboard.latest_progress.iter_mut().find(|s| s.progress == c.progress) {
+                        if let Some(s) =
+                            dashboard.latest_progress.iter_mut().find(|s| s.progress == c.progress)
+                        {
                             s.plans += 1;
                         }
                     }
@@ -431,10 +438,7 @@ fn progress_rank(p: Option<Progress>) -> u8 {
 }
 
 fn tie_break(a: &DelegateRow, b: &DelegateRow) -> Ordering {
-    a.program_code
-        .cmp(&b.program_code)
-        .then(a.user_id.cmp(&b.user_id))
-        .then(a.program_id.cmp(&b.program_id))
+    a.program_code.cmp(&b.program_code).then(a.user_id.cmp(&b.user_id)).then(a.program_id.cmp(&b.program_id))
 }
 
 /// "Most in need of attention first": silent first, then more overdue

@@ -99,7 +99,15 @@ fn days(n: usize) -> Duration {
     Duration::days(i64::try_from(n).unwrap_or(0))
 }
 
-fn user(id: Uuid, email: String, name: String, tz: &str, org: Option<Uuid>, hash: &str, now: DbTime) -> UserRow {
+fn user(
+    id: Uuid,
+    email: String,
+    name: String,
+    tz: &str,
+    org: Option<Uuid>,
+    hash: &str,
+    now: DbTime,
+) -> UserRow {
     UserRow {
         id: DbId(id),
         email,
@@ -300,8 +308,10 @@ fn seed(conn: &mut DbConnection, spec: &BulkSpec) -> Result<Seeded, StoreError> 
     insert_batches!(conn, indicators::table, inds);
     insert_batches!(conn, measurements::table, meas);
 
-    let reporting: Vec<&PlanRow> =
-        plans.iter().filter(|p| matches!(p.status.as_str(), "active" | "completed" | "discontinued")).collect();
+    let reporting: Vec<&PlanRow> = plans
+        .iter()
+        .filter(|p| matches!(p.status.as_str(), "active" | "completed" | "discontinued"))
+        .collect();
     let mut checks = Vec::with_capacity(spec.check_ins);
     if !reporting.is_empty() {
         for k in 0..spec.check_ins {

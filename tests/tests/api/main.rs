@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod conventions;
 mod idempotency;
+mod monitoring;
 mod operations;
 mod outage;
 mod people;

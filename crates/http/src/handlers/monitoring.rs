@@ -132,7 +132,8 @@ impl DashboardBody {
             plans,
             share: if d.active_plans > 0 { plans as f64 / d.active_plans as f64 } else { 0.0 },
         };
-        let progress = |p: Progress| share(d.latest_progress.iter().find(|s| s.progress == p).map_or(0, |s| s.plans));
+        let progress =
+            |p: Progress| share(d.latest_progress.iter().find(|s| s.progress == p).map_or(0, |s| s.plans));
         Self {
             program_id: program_id.as_uuid(),
             delegates: d.delegates,
@@ -284,7 +285,8 @@ fn decode_offset(tag: &str, raw: Option<&str>) -> Result<usize, ApiError> {
     let Some(raw) = raw.filter(|c| !c.is_empty()) else {
         return Ok(0);
     };
-    let text = URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad_cursor)?;
+    let text =
+        URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad_cursor)?;
     let (t, offset) = text.rsplit_once('|').ok_or_else(bad_cursor)?;
     if t != tag {
         return Err(bad_cursor());
@@ -293,13 +295,7 @@ fn decode_offset(tag: &str, raw: Option<&str>) -> Result<usize, ApiError> {
 }
 
 /// One page of already ordered rows, from `offset`.
-fn page_of(
-    req: &HttpRequest,
-    rows: Vec<DelegateRow>,
-    tag: &str,
-    offset: usize,
-    limit: u32,
-) -> HttpResponse {
+fn page_of(req: &HttpRequest, rows: Vec<DelegateRow>, tag: &str, offset: usize, limit: u32) -> HttpResponse {
     let limit = limit as usize;
     let more = rows.len() > offset.saturating_add(limit);
     let items: Vec<DelegateRowBody> =

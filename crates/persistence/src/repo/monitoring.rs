@@ -82,12 +82,14 @@ macro_rules! in_scope {
         action_plans::program_id
             .eq($p.program)
             .or($p.any_program.into_sql::<diesel::sql_types::Bool>())
-            .and($p.everyone.into_sql::<diesel::sql_types::Bool>().or(exists(
-                mentorships::table
-                    .filter(mentorships::mentor_id.eq($p.mentor))
-                    .filter(mentorships::program_id.eq(action_plans::program_id))
-                    .filter(mentorships::delegate_id.eq(action_plans::owner_id)),
-            )))
+            .and(
+                $p.everyone.into_sql::<diesel::sql_types::Bool>().or(exists(
+                    mentorships::table
+                        .filter(mentorships::mentor_id.eq($p.mentor))
+                        .filter(mentorships::program_id.eq(action_plans::program_id))
+                        .filter(mentorships::delegate_id.eq(action_plans::owner_id)),
+                )),
+            )
             .and(action_plans::status.ne($p.hidden_status))
     };
 }
@@ -99,18 +101,8 @@ macro_rules! plan_ids {
     };
 }
 
-type DelegateTuple = (
-    DbId,
-    String,
-    NaiveDate,
-    i32,
-    DbId,
-    String,
-    String,
-    Option<DbId>,
-    Option<String>,
-    Option<String>,
-);
+type DelegateTuple =
+    (DbId, String, NaiveDate, i32, DbId, String, String, Option<DbId>, Option<String>, Option<String>);
 
 /// The delegates in scope with their programme's dates and cadence (one query).
 fn delegates(
@@ -236,7 +228,8 @@ fn facts(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateFacts>, V
             today,
         ));
     }
-    let index: HashMap<Uuid, usize> = plans.iter().enumerate().map(|(i, (p, _))| (p.id.as_uuid(), i)).collect();
+    let index: HashMap<Uuid, usize> =
+        plans.iter().enumerate().map(|(i, (p, _))| (p.id.as_uuid(), i)).collect();
 
     // Activities: counts by plan and status.
     let by_status: Vec<(DbId, String, i64)> = activities::table
@@ -327,7 +320,13 @@ fn facts(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateFacts>, V
                 .filter(later_c.field(check_ins::plan_id).eq(check_ins::plan_id))
                 .filter(later_c.field(check_ins::reported_on).gt(check_ins::reported_on)),
         )))
-        .select((check_ins::plan_id, check_ins::reported_on, check_ins::created_at, check_ins::id, check_ins::progress))
+        .select((
+            check_ins::plan_id,
+            check_ins::reported_on,
+            check_ins::created_at,
+            check_ins::id,
+            check_ins::progress,
+        ))
         .load(conn)?;
     for (plan, reported_on, created_at, id, progress) in latest {
         if let Some((p, _)) = at(&mut plans, &index, plan) {
