@@ -10,6 +10,7 @@
 //! upserts of `repo::idempotency` do.
 
 use chrono::{Duration, NaiveDate};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use uuid::Uuid;
 
@@ -129,6 +130,11 @@ fn user(
 /// Create the programme and everything under it, in one transaction.
 pub fn seed_program(conn: &mut DbConnection, spec: &BulkSpec) -> Result<Seeded, StoreError> {
     conn.transaction(|conn| seed(conn, spec))
+}
+
+/// Refresh the planner statistics after a bulk load (`ANALYZE`, on both backends).
+pub fn analyze(conn: &mut DbConnection) -> Result<(), StoreError> {
+    Ok(conn.batch_execute("ANALYZE")?)
 }
 
 fn seed(conn: &mut DbConnection, spec: &BulkSpec) -> Result<Seeded, StoreError> {

@@ -150,6 +150,9 @@ fn seed_bench(args: &SeedBenchArgs) -> anyhow::Result<()> {
     };
     let started = std::time::Instant::now();
     let seeded = db.write(|c| followup_persistence::bulk::seed_program(c, &spec))?;
+    // Fresh planner statistics, as autovacuum (PostgreSQL) or a routine
+    // ANALYZE (SQLite) would leave them on a database of this size.
+    db.write(followup_persistence::bulk::analyze)?;
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "seeded");
     let out = serde_json::json!({
         "program_id": seeded.program_id,

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::{count_star, exists, not};
+use diesel::dsl::{count_star, exists};
 use diesel::prelude::*;
 use followup_domain::ids::{PlanId, ProgramId, UserId};
 use followup_domain::monitoring::{
@@ -177,7 +177,7 @@ fn delegates(
         .collect())
 }
 
-/// Everything in scope, as delegate facts and plan facts: eleven queries at
+/// Everything in scope, as delegate facts and plan facts: eight queries at
 /// most, whatever the number of delegates, plans and check-ins.
 fn facts(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateFacts>, Vec<PlanFacts>), StoreError> {
     let now = crate::now();
@@ -281,47 +281,54 @@ fn facts(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateFacts>, V
         }
     }
 
-    // Indicators and the latest measurement of each (ties on the date: the
-    // last recorded, as the indicator's current value everywhere else).
-    let indicator_rows: Vec<(DbId, DbId, f64, f64)> = indicators::table
-        .filter(indicators::plan_id.eq_any(plan_ids!(sp)))
-        .select((indicators::id, indicators::plan_id, indicators::baseline, indicators::target))
-        .load(conn)?;
+    // Indicators with their current value: the latest measurement (by
+    // date, then recording time and id, as everywhere else), found per
+    // indicator through the (indicator, date, time, id) index.
     let later_m = diesel::alias!(measurements as later_m);
-    let measurement_rows: Vec<(DbId, f64, DbTime, DbId)> = measurements::table
-        .inner_join(indicators::table)
+    let latest_measurement = later_m
+        .filter(later_m.field(measurements::indicator_id).eq(indicators::id))
+        .order((
+            later_m.field(measurements::measured_on).desc(),
+            later_m.field(measurements::created_at).desc(),
+            later_m.field(measurements::id).desc(),
+        ))
+        .select(later_m.field(measurements::id))
+        .limit(1)
+        .single_value();
+    let indicator_rows: Vec<(DbId, f64, f64, Option<f64>)> = indicators::table
+        .left_join(measurements::table.on(measurements::id.nullable().eq(latest_measurement)))
         .filter(indicators::plan_id.eq_any(plan_ids!(sp)))
-        .filter(not(exists(
-            later_m
-                .filter(later_m.field(measurements::indicator_id).eq(measurements::indicator_id))
-                .filter(later_m.field(measurements::measured_on).gt(measurements::measured_on)),
-        )))
-        .select((measurements::indicator_id, measurements::value, measurements::created_at, measurements::id))
+        .select((
+            indicators::plan_id,
+            indicators::baseline,
+            indicators::target,
+            measurements::value.nullable(),
+        ))
         .load(conn)?;
-    let mut current: HashMap<Uuid, (f64, DbTime, DbId)> = HashMap::new();
-    for (indicator, value, created_at, id) in measurement_rows {
-        let entry = current.entry(indicator.0).or_insert((value, created_at, id));
-        if (created_at, id) > (entry.1, entry.2) {
-            *entry = (value, created_at, id);
-        }
-    }
-    for (id, plan, baseline, target) in indicator_rows {
+    for (plan, baseline, target, current) in indicator_rows {
         if let Some((p, _)) = at(&mut plans, &index, plan) {
-            p.indicators.push(IndicatorFacts { baseline, target, current: current.get(&id.0).map(|c| c.0) });
+            p.indicators.push(IndicatorFacts { baseline, target, current });
         }
     }
 
-    // The latest check-in of each plan (ties on the date: created_at, then id).
+    // The latest check-in of each plan: latest `reported_on`, ties by
+    // `created_at`, then id; one index probe per plan.
     let later_c = diesel::alias!(check_ins as later_c);
-    let latest: Vec<(DbId, NaiveDate, DbTime, DbId, String)> = check_ins::table
-        .filter(check_ins::plan_id.eq_any(plan_ids!(sp)))
-        .filter(not(exists(
-            later_c
-                .filter(later_c.field(check_ins::plan_id).eq(check_ins::plan_id))
-                .filter(later_c.field(check_ins::reported_on).gt(check_ins::reported_on)),
-        )))
+    let latest_check_in = later_c
+        .filter(later_c.field(check_ins::plan_id).eq(action_plans::id))
+        .order((
+            later_c.field(check_ins::reported_on).desc(),
+            later_c.field(check_ins::created_at).desc(),
+            later_c.field(check_ins::id).desc(),
+        ))
+        .select(later_c.field(check_ins::id))
+        .limit(1)
+        .single_value();
+    let latest: Vec<(DbId, NaiveDate, DbTime, DbId, String)> = action_plans::table
+        .inner_join(check_ins::table.on(check_ins::id.nullable().eq(latest_check_in)))
+        .filter(in_scope!(sp))
         .select((
-            check_ins::plan_id,
+            action_plans::id,
             check_ins::reported_on,
             check_ins::created_at,
             check_ins::id,
@@ -330,15 +337,12 @@ fn facts(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateFacts>, V
         .load(conn)?;
     for (plan, reported_on, created_at, id, progress) in latest {
         if let Some((p, _)) = at(&mut plans, &index, plan) {
-            let candidate = LatestCheckIn {
+            p.latest_check_in = Some(LatestCheckIn {
                 reported_on,
                 created_at: created_at.0,
                 id: id.0,
                 progress: word("check_ins.progress", &progress, Progress::parse)?,
-            };
-            if p.latest_check_in.is_none_or(|c| candidate.key() > c.key()) {
-                p.latest_check_in = Some(candidate);
-            }
+            });
         }
     }
     // Check-ins awaiting review.
