@@ -272,11 +272,13 @@ fn normalised(mut v: Value) -> Value {
 
 // ---- building the world through the API ---------------------------------------
 
+/// An indicator to create: baseline, target and its measurements as (value, measured_on).
+type IndicatorSpec = (f64, f64, Vec<(f64, NaiveDate)>);
+
 struct PlanSpec {
     status: &'static str,
     activities: Vec<(&'static str, NaiveDate)>,
-    /// (baseline, target, measurements as (value, measured_on))
-    indicators: Vec<(f64, f64, Vec<(f64, NaiveDate)>)>,
+    indicators: Vec<IndicatorSpec>,
     check_ins: Vec<(NaiveDate, &'static str, &'static str)>,
 }
 
