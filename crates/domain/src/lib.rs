@@ -5,6 +5,7 @@ pub mod commands;
 pub mod entities;
 pub mod error;
 pub mod ids;
+pub mod monitoring;
 pub mod paging;
 pub mod plans;
 pub mod policy;

@@ -78,12 +78,7 @@ pub struct Indicator {
 impl Indicator {
     /// Share of the way from baseline to target, 0–1, for either direction.
     pub fn progress(&self) -> Option<f64> {
-        let current = self.current_value?;
-        let span = self.target - self.baseline;
-        if span == 0.0 {
-            return None;
-        }
-        Some(((current - self.baseline) / span).clamp(0.0, 1.0))
+        crate::monitoring::indicator_progress(self.baseline, self.target, self.current_value?)
     }
 }
 

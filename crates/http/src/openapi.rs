@@ -34,6 +34,7 @@ every language, so clients switch on those. Successful answers do not depend on 
         (name = "indicators", description = "What the plan measures, and its append-only measurements"),
         (name = "check-ins", description = "The delegate's periodic reports and the mentor's review"),
         (name = "comments", description = "Comments on a plan, shared or for mentors only"),
+        (name = "monitoring", description = "What mentors, coordinators and observers watch: the programme dashboard, the delegates table and the mentor overview. Today is always a person's own date in their IANA time zone; an activity is overdue when it is neither done nor cancelled and due before its plan owner's today; a delegate is silent when their latest check-in (or, with none, the end of training) is more than the programme's check-in cadence in days before their today; an indicator is behind schedule when its progress from baseline toward target is below the share of its plan period elapsed."),
         (name = "sync", description = "The change feed for offline clients: everything you may see that changed since your cursor, deletions as tombstones"),
         (name = "operations", description = "Health checks and metrics, outside /api/v1"),
     )

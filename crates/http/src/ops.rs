@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::{Encoder, IntGaugeVec, Opts, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntGaugeVec, Opts, TextEncoder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -59,7 +59,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 /// Prometheus metrics in the text exposition format: `followup_http_requests_total`
 /// and `followup_http_requests_duration_seconds` by route pattern, method and
 /// status; `followup_db_pool_connections` and `followup_db_pool_idle_connections`
-/// and `followup_db_pool_max_connections` by pool.
+/// and `followup_db_pool_max_connections` by pool; `followup_db_queries_total`,
+/// the statements the pooled database connections have started.
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4"))
@@ -75,12 +76,13 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         .body(body))
 }
 
-/// Reads the pool gauges at scrape time.
+/// Reads the pool gauges and the database statement counter at scrape time.
 pub struct PoolCollector {
     db: followup_persistence::Database,
     connections: IntGaugeVec,
     idle: IntGaugeVec,
     max: IntGaugeVec,
+    queries: IntCounter,
 }
 
 impl PoolCollector {
@@ -93,13 +95,21 @@ impl PoolCollector {
             connections: gauge("connections", "Open connections in the pool")?,
             idle: gauge("idle_connections", "Idle connections in the pool")?,
             max: gauge("max_connections", "Maximum size of the pool")?,
+            queries: IntCounter::with_opts(
+                Opts::new("queries_total", "Statements started on pooled database connections")
+                    .namespace("followup")
+                    .subsystem("db"),
+            )?,
         })
     }
 }
 
 impl Collector for PoolCollector {
     fn desc(&self) -> Vec<&Desc> {
-        [&self.connections, &self.idle, &self.max].into_iter().flat_map(|g| g.desc()).collect()
+        let mut descs: Vec<&Desc> =
+            [&self.connections, &self.idle, &self.max].into_iter().flat_map(|g| g.desc()).collect();
+        descs.extend(self.queries.desc());
+        descs
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
@@ -108,6 +118,13 @@ impl Collector for PoolCollector {
             self.idle.with_label_values(&[state.name]).set(i64::from(state.idle));
             self.max.with_label_values(&[state.name]).set(i64::from(state.max_size));
         }
-        [&self.connections, &self.idle, &self.max].into_iter().flat_map(|g| g.collect()).collect()
+        let (total, seen) = (self.db.queries_total(), self.queries.get());
+        if total > seen {
+            self.queries.inc_by(total - seen);
+        }
+        let mut families: Vec<MetricFamily> =
+            [&self.connections, &self.idle, &self.max].into_iter().flat_map(|g| g.collect()).collect();
+        families.extend(self.queries.collect());
+        families
     }
 }

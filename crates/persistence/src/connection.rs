@@ -13,9 +13,11 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -156,10 +158,32 @@ pub struct ConnectError(String);
 struct Manager {
     url: DatabaseUrl,
     read_only: bool,
+    queries: Arc<AtomicU64>,
+}
+
+/// Counts every statement a pooled connection starts, into the counter its
+/// [`Database`] shares between all its connections. A server process holds
+/// one `Database`, so this is the process-wide count; keeping it per
+/// `Database` lets several servers in one process (the black-box tests)
+/// count apart.
+struct QueryCounter(Arc<AtomicU64>);
+
+impl Instrumentation for QueryCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Manager {
     fn open(&self) -> Result<DbConnection, ConnectError> {
+        let mut conn = self.open_uncounted()?;
+        conn.set_instrumentation(QueryCounter(self.queries.clone()));
+        Ok(conn)
+    }
+
+    fn open_uncounted(&self) -> Result<DbConnection, ConnectError> {
         match &self.url {
             DatabaseUrl::Postgres { url, redacted } => {
                 PgConnection::establish(url).map(DbConnection::Postgres).map_err(|e| {
@@ -265,6 +289,7 @@ pub struct Database {
     url: DatabaseUrl,
     read: Pool<Manager>,
     write: Pool<Manager>,
+    queries: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for Database {
@@ -277,7 +302,8 @@ impl Database {
     /// Connect once (so a bad URL fails now, with the driver's reason), then
     /// build the pools.
     pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, ConfigError> {
-        let writer = Manager { url: url.clone(), read_only: false };
+        let queries = Arc::new(AtomicU64::new(0));
+        let writer = Manager { url: url.clone(), read_only: false, queries: queries.clone() };
         let first = writer.connect().map_err(|e| ConfigError::Connect(e.0))?;
         let build = |manager: Manager, max: u32| {
             Pool::builder()
@@ -294,12 +320,12 @@ impl Database {
                 (pool.clone(), pool)
             }
             Backend::Sqlite => {
-                let reader = Manager { url: url.clone(), read_only: true };
+                let reader = Manager { url: url.clone(), read_only: true, queries: queries.clone() };
                 (build(reader, options.max_connections), build(writer, 1))
             }
         };
         drop(first);
-        Ok(Database { url: url.clone(), read, write })
+        Ok(Database { url: url.clone(), read, write, queries })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -357,6 +383,12 @@ impl Database {
             Err(StoreError::Unavailable(_)) => attempt(),
             other => other,
         }
+    }
+
+    /// Statements the pooled connections have started so far (the
+    /// `followup_db_queries_total` counter on `/metrics`).
+    pub fn queries_total(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// Pool gauges for `/metrics`.

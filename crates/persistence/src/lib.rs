@@ -2,6 +2,7 @@
 //! and the repository implementations, over SQLite and PostgreSQL through one
 //! `MultiConnection`.
 
+pub mod bulk;
 pub mod connection;
 pub mod error;
 pub mod migrations;

@@ -1,4 +1,4 @@
-//! The command line: `followup serve | migrate | create-admin | seed-demo | openapi`.
+//! The command line: `followup serve | migrate | create-admin | seed-demo | seed-bench | openapi`.
 
 use std::process::ExitCode;
 
@@ -38,6 +38,11 @@ pub enum Command {
     /// Load the reference story (programme, organisations, people, plans in
     /// every state) into an empty database, for a tour of the API.
     SeedDemo(SeedDemoArgs),
+    /// Load a synthetic programme for benchmarks and load tests: N delegates
+    /// mentored by one mentor, a coordinator, plans, activities, indicators,
+    /// measurements and check-ins. Prints the programme id and the mentor's
+    /// and coordinator's credentials as JSON.
+    SeedBench(SeedBenchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +55,27 @@ pub struct SeedDemoArgs {
     /// Load the demo even into a database that holds other data.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SeedBenchArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Programme code (default `BENCH-<unix time>`); also makes the e-mails unique.
+    #[arg(long)]
+    pub code: Option<String>,
+    #[arg(long, default_value_t = 1000)]
+    pub delegates: usize,
+    #[arg(long, default_value_t = 5000)]
+    pub plans: usize,
+    #[arg(long, default_value_t = 50_000)]
+    pub activities: usize,
+    #[arg(long, default_value_t = 100_000)]
+    pub check_ins: usize,
+    #[arg(long, default_value_t = 2)]
+    pub indicators_per_plan: usize,
+    #[arg(long, default_value_t = 2)]
+    pub measurements_per_indicator: usize,
 }
 
 #[derive(Debug, clap::Args)]
@@ -139,11 +165,44 @@ fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::SeedBench(args) => seed_bench(&args),
         Command::Serve(config) => actix_web::rt::System::new().block_on(async move {
             let app = Application::build(&config)?;
             app.run_until_signalled().await
         }),
     }
+}
+
+fn seed_bench(args: &SeedBenchArgs) -> anyhow::Result<()> {
+    let db = open_database(&args.database)?;
+    let password = followup_http::auth::passwords::generate();
+    let hash = followup_http::auth::passwords::hash(&password).map_err(anyhow::Error::msg)?;
+    let code = args.code.clone().unwrap_or_else(|| format!("BENCH-{}", chrono::Utc::now().timestamp()));
+    let spec = followup_persistence::bulk::BulkSpec {
+        code,
+        delegates: args.delegates,
+        plans: args.plans,
+        activities: args.activities,
+        check_ins: args.check_ins,
+        indicators_per_plan: args.indicators_per_plan,
+        measurements_per_indicator: args.measurements_per_indicator,
+        password_hash: hash,
+    };
+    let started = std::time::Instant::now();
+    let seeded = db.write(|c| followup_persistence::bulk::seed_program(c, &spec))?;
+    // Fresh planner statistics, as autovacuum (PostgreSQL) or a routine
+    // ANALYZE (SQLite) would leave them on a database of this size.
+    db.write(followup_persistence::bulk::analyze)?;
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "seeded");
+    let out = serde_json::json!({
+        "program_id": seeded.program_id,
+        "code": spec.code,
+        "delegates": seeded.delegate_ids.len(),
+        "mentor": { "email": seeded.mentor_email, "password": password },
+        "coordinator": { "email": seeded.coordinator_email, "password": password },
+    });
+    println!("{out}");
+    Ok(())
 }
 
 /// The OpenAPI document as pretty JSON, exactly as `followup openapi` prints it.

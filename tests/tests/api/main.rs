@@ -9,6 +9,7 @@ mod conventions;
 mod export;
 mod i18n;
 mod idempotency;
+mod monitoring;
 mod operations;
 mod outage;
 mod people;

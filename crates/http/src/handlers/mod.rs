@@ -4,6 +4,7 @@ pub mod auth;
 pub mod checkins;
 pub mod export;
 pub mod me;
+pub mod monitoring;
 pub mod organizations;
 pub mod plans;
 pub mod programs;

@@ -13,6 +13,7 @@ pub mod changes;
 pub mod checkins;
 pub mod export;
 pub mod idempotency;
+pub mod monitoring;
 pub mod organizations;
 pub mod plans;
 pub mod programs;

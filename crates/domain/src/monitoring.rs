@@ -1,0 +1,663 @@
+//! Monitoring: the rules behind the mentor's and coordinator's views (who is
+//! silent, what is overdue, which indicators lag) and the figures built from
+//! them. Everything here is pure: the persistence layer fetches compact facts
+//! with a constant number of queries and hands them to [`figures`].
+//!
+//! Definitions (the OpenAPI descriptions repeat them):
+//! * *today* of a person is the calendar date in their IANA time zone
+//!   ([`today_in`]); a plan's today is its owner's.
+//! * an activity is *overdue* when it is neither `done` nor `cancelled` and
+//!   its `due_on` is before the plan's today ([`is_overdue`]).
+//! * a delegate is *silent* when the `reported_on` of their latest check-in
+//!   in the programme (or, with none, the programme's `training_ends_on`) is
+//!   more than `check_in_cadence_days` days before their today ([`is_silent`]).
+//! * the *elapsed share* of a plan is (today − `starts_on`) / (`ends_on` −
+//!   `starts_on`), clamped to [0, 1] ([`elapsed_share`]).
+//! * an indicator is *behind schedule* when its progress from baseline toward
+//!   target (current value = latest measurement, or the baseline without one)
+//!   is below the plan's elapsed share ([`is_behind_schedule`]).
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::ids::{PlanId, ProgramId, UserId};
+use crate::plans::Activity;
+use crate::policy::Actor;
+use crate::values::{ActivityStatus, PlanStatus, ProgramRole, Progress};
+
+// ---- the rules --------------------------------------------------------------------
+
+/// Today's date in an IANA time zone; an unknown zone counts as Asia/Jakarta
+/// (the default zone of new accounts).
+pub fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta);
+    now.with_timezone(&tz).date_naive()
+}
+
+/// Neither done nor cancelled, and due before `today` (the plan owner's).
+pub fn is_overdue(status: ActivityStatus, due_on: Option<NaiveDate>, today: NaiveDate) -> bool {
+    Activity::is_overdue(status, due_on, today)
+}
+
+/// The latest check-in's date (or, with none, the end of training) is more
+/// than `cadence_days` days before `today` (the delegate's).
+pub fn is_silent(
+    last_reported_on: Option<NaiveDate>,
+    training_ends_on: NaiveDate,
+    cadence_days: i32,
+    today: NaiveDate,
+) -> bool {
+    let since = last_reported_on.unwrap_or(training_ends_on);
+    (today - since).num_days() > i64::from(cadence_days)
+}
+
+/// The share of the plan period elapsed at `today`, in [0, 1]. A plan that
+/// starts and ends on the same day is 0 before that day and 1 from it on.
+pub fn elapsed_share(starts_on: NaiveDate, ends_on: NaiveDate, today: NaiveDate) -> f64 {
+    let total = (ends_on - starts_on).num_days();
+    if total <= 0 {
+        return if today >= ends_on { 1.0 } else { 0.0 };
+    }
+    let elapsed = (today - starts_on).num_days();
+    (elapsed as f64 / total as f64).clamp(0.0, 1.0)
+}
+
+/// Progress from `baseline` toward `target`, in [0, 1], whichever way the
+/// target lies (an indicator that should decrease has a target below its
+/// baseline). `None` when target equals baseline (nothing to progress).
+pub fn indicator_progress(baseline: f64, target: f64, current: f64) -> Option<f64> {
+    let span = target - baseline;
+    if span == 0.0 {
+        return None;
+    }
+    Some(((current - baseline) / span).clamp(0.0, 1.0))
+}
+
+/// Progress (current value = latest measurement or the baseline) below the
+/// elapsed share of the plan period. An indicator whose target equals its
+/// baseline is never behind.
+pub fn is_behind_schedule(baseline: f64, target: f64, current: Option<f64>, elapsed: f64) -> bool {
+    indicator_progress(baseline, target, current.unwrap_or(baseline)).is_some_and(|p| p < elapsed)
+}
+
+/// Whole days from `then` to `today`.
+pub fn days_since(then: NaiveDate, today: NaiveDate) -> i64 {
+    (today - then).num_days()
+}
+
+// ---- who sees what ----------------------------------------------------------------
+
+/// The part of a programme a monitoring view covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramView {
+    /// Only the delegates this user mentors in the programme.
+    pub mentees_of: Option<UserId>,
+    /// Leave draft plans out (observers never see drafts).
+    pub hide_drafts: bool,
+}
+
+/// Coordinators, observers and admins see the whole programme (observers
+/// without drafts), a mentor his mentees; a delegate may see the programme but
+/// not its aggregates (403); anyone else gets 404.
+pub fn program_view(actor: &Actor, role: Option<ProgramRole>) -> Result<ProgramView, DomainError> {
+    crate::policy::program::require_view(actor, role)?;
+    if actor.is_admin() {
+        return Ok(ProgramView { mentees_of: None, hide_drafts: false });
+    }
+    match role {
+        Some(ProgramRole::Coordinator) => Ok(ProgramView { mentees_of: None, hide_drafts: false }),
+        Some(ProgramRole::Observer) => Ok(ProgramView { mentees_of: None, hide_drafts: true }),
+        Some(ProgramRole::Mentor) => Ok(ProgramView { mentees_of: Some(actor.user_id), hide_drafts: false }),
+        _ => Err(DomainError::Forbidden {
+            reason: "The programme's aggregates are for its coordinators, mentors and observers.".into(),
+        }),
+    }
+}
+
+// ---- facts in, figures out --------------------------------------------------------
+
+/// A delegate of a programme, with what the figures need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DelegateFacts {
+    pub program_id: ProgramId,
+    pub program_code: String,
+    pub training_ends_on: NaiveDate,
+    pub check_in_cadence_days: i32,
+    pub user_id: UserId,
+    pub display_name: String,
+    pub organization: Option<(Uuid, String)>,
+    pub region: Option<String>,
+    /// Today in the delegate's time zone.
+    pub today: NaiveDate,
+}
+
+/// A plan's latest check-in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatestCheckIn {
+    pub reported_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+    pub progress: Progress,
+}
+
+impl LatestCheckIn {
+    /// Later `reported_on` wins; ties by `created_at`, then id.
+    pub fn key(&self) -> (NaiveDate, DateTime<Utc>, Uuid) {
+        (self.reported_on, self.created_at, self.id)
+    }
+}
+
+/// An indicator: baseline, target and its current value (latest measurement).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IndicatorFacts {
+    pub baseline: f64,
+    pub target: f64,
+    pub current: Option<f64>,
+}
+
+/// A plan with its tracked data, already reduced by the queries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanFacts {
+    pub id: PlanId,
+    pub program_id: ProgramId,
+    pub owner_id: UserId,
+    pub status: PlanStatus,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    pub activities_total: i64,
+    pub activities_done: i64,
+    /// Overdue activities, by [`is_overdue`] with the owner's today.
+    pub activities_overdue: i64,
+    pub indicators: Vec<IndicatorFacts>,
+    pub latest_check_in: Option<LatestCheckIn>,
+    /// Check-ins whose review is `pending`.
+    pub pending_reviews: i64,
+}
+
+impl PlanFacts {
+    /// Indicators behind schedule at the owner's `today`.
+    pub fn indicators_behind(&self, today: NaiveDate) -> i64 {
+        let elapsed = elapsed_share(self.starts_on, self.ends_on, today);
+        self.indicators
+            .iter()
+            .filter(|i| is_behind_schedule(i.baseline, i.target, i.current, elapsed))
+            .count() as i64
+    }
+}
+
+/// One row of the delegates table / the mentor overview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DelegateRow {
+    pub program_id: ProgramId,
+    pub program_code: String,
+    pub user_id: UserId,
+    pub display_name: String,
+    pub organization: Option<(Uuid, String)>,
+    pub region: Option<String>,
+    /// The current plan: the most recently created one that is not discontinued.
+    pub plan: Option<(PlanId, PlanStatus)>,
+    /// Done activities of the current plan over all its activities, 0–100; `None` without activities.
+    pub activities_done_percent: Option<f64>,
+    pub overdue_activities: i64,
+    pub days_since_last_check_in: Option<i64>,
+    pub indicators_behind: i64,
+    pub latest_progress: Option<Progress>,
+    pub open_reviews: i64,
+    pub silent: bool,
+}
+
+/// Counts and share of the active plans whose latest check-in says one progress word.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProgressShare {
+    pub progress: Progress,
+    pub plans: i64,
+    /// `plans` over the number of active plans; 0 when there is none.
+    pub share: f64,
+}
+
+/// The programme dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    pub delegates: i64,
+    pub plans_by_status: Vec<(PlanStatus, i64)>,
+    pub active_plans: i64,
+    pub activities_total: i64,
+    pub activities_done: i64,
+    pub activities_overdue: i64,
+    pub latest_progress: Vec<ProgressShare>,
+    pub active_plans_without_check_in: i64,
+    pub silent_delegate_ids: Vec<UserId>,
+    pub indicators_total: i64,
+    pub indicators_behind: i64,
+    pub check_ins_awaiting_review: i64,
+}
+
+fn current_plan<'a>(plans: &[&'a PlanFacts]) -> Option<&'a PlanFacts> {
+    plans
+        .iter()
+        .filter(|p| p.status != PlanStatus::Discontinued)
+        .max_by_key(|p| (p.created_at, p.id.as_uuid()))
+        .copied()
+}
+
+/// One row per delegate (in the given order) and the programme dashboard,
+/// from the facts of the delegates and of their (visible) plans.
+pub fn figures(delegates: &[DelegateFacts], plans: &[PlanFacts]) -> (Vec<DelegateRow>, Dashboard) {
+    let mut by_delegate: HashMap<(ProgramId, UserId), Vec<&PlanFacts>> = HashMap::new();
+    for plan in plans {
+        by_delegate.entry((plan.program_id, plan.owner_id)).or_default().push(plan);
+    }
+    let mut dashboard = Dashboard {
+        delegates: delegates.len() as i64,
+        plans_by_status: PlanStatus::ALL.iter().map(|s| (*s, 0)).collect(),
+        active_plans: 0,
+        activities_total: 0,
+        activities_done: 0,
+        activities_overdue: 0,
+        latest_progress: Progress::ALL
+            .iter()
+            .map(|p| ProgressShare { progress: *p, plans: 0, share: 0.0 })
+            .collect(),
+        active_plans_without_check_in: 0,
+        silent_delegate_ids: Vec::new(),
+        indicators_total: 0,
+        indicators_behind: 0,
+        check_ins_awaiting_review: 0,
+    };
+    let mut rows = Vec::with_capacity(delegates.len());
+    for d in delegates {
+        let mine = by_delegate.get(&(d.program_id, d.user_id)).map(Vec::as_slice).unwrap_or_default();
+        for p in mine {
+            if let Some((_, n)) = dashboard.plans_by_status.iter_mut().find(|(s, _)| *s == p.status) {
+                *n += 1;
+            }
+            dashboard.check_ins_awaiting_review += p.pending_reviews;
+            if p.status == PlanStatus::Active {
+                dashboard.active_plans += 1;
+                dashboard.activities_total += p.activities_total;
+                dashboard.activities_done += p.activities_done;
+                dashboard.activities_overdue += p.activities_overdue;
+                dashboard.indicators_total += p.indicators.len() as i64;
+                dashboard.indicators_behind += p.indicators_behind(d.today);
+                match p.latest_check_in {
+                    Some(c) => {
+                        if let Some(s) =
+                            dashboard.latest_progress.iter_mut().find(|s| s.progress == c.progress)
+                        {
+                            s.plans += 1;
+                        }
+                    }
+                    None => dashboard.active_plans_without_check_in += 1,
+                }
+            }
+        }
+        let latest = mine.iter().filter_map(|p| p.latest_check_in).max_by_key(LatestCheckIn::key);
+        let silent =
+            is_silent(latest.map(|c| c.reported_on), d.training_ends_on, d.check_in_cadence_days, d.today);
+        if silent {
+            dashboard.silent_delegate_ids.push(d.user_id);
+        }
+        let current = current_plan(mine);
+        rows.push(DelegateRow {
+            program_id: d.program_id,
+            program_code: d.program_code.clone(),
+            user_id: d.user_id,
+            display_name: d.display_name.clone(),
+            organization: d.organization.clone(),
+            region: d.region.clone(),
+            plan: current.map(|p| (p.id, p.status)),
+            activities_done_percent: current
+                .filter(|p| p.activities_total > 0)
+                .map(|p| p.activities_done as f64 * 100.0 / p.activities_total as f64),
+            overdue_activities: current.map_or(0, |p| p.activities_overdue),
+            days_since_last_check_in: latest.map(|c| days_since(c.reported_on, d.today)),
+            indicators_behind: current.map_or(0, |p| p.indicators_behind(d.today)),
+            latest_progress: current.and_then(|p| p.latest_check_in).map(|c| c.progress),
+            open_reviews: mine.iter().map(|p| p.pending_reviews).sum(),
+            silent,
+        });
+    }
+    for s in &mut dashboard.latest_progress {
+        if dashboard.active_plans > 0 {
+            s.share = s.plans as f64 / dashboard.active_plans as f64;
+        }
+    }
+    (rows, dashboard)
+}
+
+// ---- ordering ---------------------------------------------------------------------
+
+/// Columns of the delegates table one may sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    Organization,
+    Region,
+    PlanStatus,
+    DonePercent,
+    Overdue,
+    DaysSinceCheckIn,
+    IndicatorsBehind,
+    Progress,
+    OpenReviews,
+    Silent,
+}
+
+impl SortKey {
+    pub const ALL: [(SortKey, &'static str); 11] = [
+        (SortKey::Name, "name"),
+        (SortKey::Organization, "organization"),
+        (SortKey::Region, "region"),
+        (SortKey::PlanStatus, "plan_status"),
+        (SortKey::DonePercent, "done_percent"),
+        (SortKey::Overdue, "overdue"),
+        (SortKey::DaysSinceCheckIn, "days_since_check_in"),
+        (SortKey::IndicatorsBehind, "indicators_behind"),
+        (SortKey::Progress, "progress"),
+        (SortKey::OpenReviews, "open_reviews"),
+        (SortKey::Silent, "silent"),
+    ];
+
+    pub fn word(self) -> &'static str {
+        SortKey::ALL.iter().find(|(k, _)| *k == self).map_or("name", |(_, w)| w)
+    }
+}
+
+/// A sort of the delegates table: a column and a direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DelegateSort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Default for DelegateSort {
+    fn default() -> Self {
+        Self { key: SortKey::Name, descending: false }
+    }
+}
+
+impl DelegateSort {
+    /// `name`, `-name`, `overdue`, `-overdue`, … (see [`SortKey::ALL`]).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (descending, word) = match raw.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, raw),
+        };
+        SortKey::ALL.iter().find(|(_, w)| *w == word).map(|(key, _)| Self { key: *key, descending })
+    }
+
+    pub fn word(self) -> String {
+        format!("{}{}", if self.descending { "-" } else { "" }, self.key.word())
+    }
+
+    /// The words accepted by [`DelegateSort::parse`], for error messages.
+    pub fn words() -> String {
+        SortKey::ALL.iter().map(|(_, w)| format!("{w}, -{w}")).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Order by the column (a missing value counts as the lowest), then by
+    /// name, programme code and ids so the order is total and stable.
+    pub fn compare(self, a: &DelegateRow, b: &DelegateRow) -> Ordering {
+        let column = match self.key {
+            SortKey::Name => Ordering::Equal,
+            SortKey::Organization => {
+                a.organization.as_ref().map(|o| &o.1).cmp(&b.organization.as_ref().map(|o| &o.1))
+            }
+            SortKey::Region => a.region.cmp(&b.region),
+            SortKey::PlanStatus => a.plan.map(|p| p.1.as_str()).cmp(&b.plan.map(|p| p.1.as_str())),
+            SortKey::DonePercent => {
+                a.activities_done_percent.partial_cmp(&b.activities_done_percent).unwrap_or(Ordering::Equal)
+            }
+            SortKey::Overdue => a.overdue_activities.cmp(&b.overdue_activities),
+            SortKey::DaysSinceCheckIn => a.days_since_last_check_in.cmp(&b.days_since_last_check_in),
+            SortKey::IndicatorsBehind => a.indicators_behind.cmp(&b.indicators_behind),
+            SortKey::Progress => progress_rank(a.latest_progress).cmp(&progress_rank(b.latest_progress)),
+            SortKey::OpenReviews => a.open_reviews.cmp(&b.open_reviews),
+            SortKey::Silent => a.silent.cmp(&b.silent),
+        };
+        let column = if self.descending { column.reverse() } else { column };
+        let by_name = a.display_name.cmp(&b.display_name);
+        let by_name = if self.descending && self.key == SortKey::Name { by_name.reverse() } else { by_name };
+        column.then(by_name).then_with(|| tie_break(a, b))
+    }
+}
+
+/// on_track < at_risk < off_track; no check-in is the lowest.
+fn progress_rank(p: Option<Progress>) -> u8 {
+    match p {
+        None => 0,
+        Some(Progress::OnTrack) => 1,
+        Some(Progress::AtRisk) => 2,
+        Some(Progress::OffTrack) => 3,
+    }
+}
+
+fn tie_break(a: &DelegateRow, b: &DelegateRow) -> Ordering {
+    a.program_code.cmp(&b.program_code).then(a.user_id.cmp(&b.user_id)).then(a.program_id.cmp(&b.program_id))
+}
+
+/// "Most in need of attention first": silent first, then more overdue
+/// activities, more open reviews, more days since the last check-in (never
+/// checked in counts as the most), more indicators behind schedule, then by
+/// name, programme code and ids.
+pub fn attention_order(a: &DelegateRow, b: &DelegateRow) -> Ordering {
+    let days = |r: &DelegateRow| r.days_since_last_check_in.map_or(i64::MAX, |d| d);
+    b.silent
+        .cmp(&a.silent)
+        .then(b.overdue_activities.cmp(&a.overdue_activities))
+        .then(b.open_reviews.cmp(&a.open_reviews))
+        .then(days(b).cmp(&days(a)))
+        .then(b.indicators_behind.cmp(&a.indicators_behind))
+        .then(a.display_name.cmp(&b.display_name))
+        .then_with(|| tie_break(a, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::SessionId;
+    use crate::values::SystemRole;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn today_flips_at_local_midnight() {
+        // Midnight is 15:00 UTC in Jayapura (WIT, +9), 16:00 UTC in Makassar
+        // (WITA, +8) and 17:00 UTC in Jakarta (WIB, +7).
+        let before_wit = at("2024-03-10T14:59:59Z");
+        let wit_midnight = at("2024-03-10T15:00:00Z");
+        assert_eq!(today_in("Asia/Jayapura", before_wit), date("2024-03-10"));
+        assert_eq!(today_in("Asia/Jayapura", wit_midnight), date("2024-03-11"));
+        assert_eq!(today_in("Asia/Makassar", wit_midnight), date("2024-03-10"));
+        assert_eq!(today_in("Asia/Makassar", at("2024-03-10T16:00:00Z")), date("2024-03-11"));
+        assert_eq!(today_in("Asia/Jakarta", at("2024-03-10T16:59:59Z")), date("2024-03-10"));
+        assert_eq!(today_in("Asia/Jakarta", at("2024-03-10T17:00:00Z")), date("2024-03-11"));
+        assert_eq!(today_in("Not/AZone", at("2024-03-10T17:00:00Z")), date("2024-03-11"));
+    }
+
+    #[test]
+    fn overdue_depends_on_the_owners_midnight() {
+        // At 15:30 UTC it is already the 11th in Jayapura, still the 10th in Jakarta.
+        let now = at("2024-03-10T15:30:00Z");
+        let due = Some(date("2024-03-10"));
+        assert!(is_overdue(ActivityStatus::Planned, due, today_in("Asia/Jayapura", now)));
+        assert!(!is_overdue(ActivityStatus::Planned, due, today_in("Asia/Jakarta", now)));
+        assert!(!is_overdue(ActivityStatus::Planned, due, today_in("Asia/Makassar", now)));
+        let later = today_in("Asia/Jakarta", at("2024-03-10T17:00:00Z"));
+        for status in ActivityStatus::ALL {
+            let expected = !matches!(status, ActivityStatus::Done | ActivityStatus::Cancelled);
+            assert_eq!(is_overdue(*status, due, later), expected, "{status}");
+        }
+        assert!(!is_overdue(ActivityStatus::Planned, None, later));
+    }
+
+    #[test]
+    fn silence_counts_from_the_last_check_in_or_the_end_of_training() {
+        let ends = date("2024-01-31");
+        assert!(!is_silent(Some(date("2024-03-01")), ends, 14, date("2024-03-15")));
+        assert!(is_silent(Some(date("2024-03-01")), ends, 14, date("2024-03-16")));
+        assert!(!is_silent(None, ends, 14, date("2024-02-14")));
+        assert!(is_silent(None, ends, 14, date("2024-02-15")));
+        // Midnight edge: the same instant is another day in Jayapura than in Jakarta.
+        let now = at("2024-03-15T15:00:00Z");
+        assert!(is_silent(Some(date("2024-03-01")), ends, 14, today_in("Asia/Jayapura", now)));
+        assert!(!is_silent(Some(date("2024-03-01")), ends, 14, today_in("Asia/Jakarta", now)));
+    }
+
+    #[test]
+    fn elapsed_share_is_clamped() {
+        let (s, e) = (date("2024-01-01"), date("2024-01-11"));
+        assert_eq!(elapsed_share(s, e, date("2023-12-01")), 0.0);
+        assert_eq!(elapsed_share(s, e, s), 0.0);
+        assert_eq!(elapsed_share(s, e, date("2024-01-06")), 0.5);
+        assert_eq!(elapsed_share(s, e, e), 1.0);
+        assert_eq!(elapsed_share(s, e, date("2025-01-01")), 1.0);
+        assert_eq!(elapsed_share(s, s, date("2023-12-31")), 0.0);
+        assert_eq!(elapsed_share(s, s, s), 1.0);
+    }
+
+    #[test]
+    fn behind_schedule_follows_direction() {
+        // Increase 10 -> 30, half the period gone.
+        assert!(is_behind_schedule(10.0, 30.0, Some(19.0), 0.5));
+        assert!(!is_behind_schedule(10.0, 30.0, Some(20.0), 0.5));
+        // Without a measurement the baseline counts: behind as soon as time passes.
+        assert!(is_behind_schedule(10.0, 30.0, None, 0.1));
+        assert!(!is_behind_schedule(10.0, 30.0, None, 0.0));
+        // Decrease 40 -> 20.
+        assert!(!is_behind_schedule(40.0, 20.0, Some(25.0), 0.5));
+        assert!(is_behind_schedule(40.0, 20.0, Some(35.0), 0.5));
+        // Moving the wrong way counts as no progress.
+        assert_eq!(indicator_progress(40.0, 20.0, 50.0), Some(0.0));
+        // Target equal to baseline: never behind.
+        assert!(!is_behind_schedule(5.0, 5.0, None, 1.0));
+    }
+
+    fn actor(role: SystemRole) -> Actor {
+        Actor { user_id: UserId::new(), system_role: role, session_id: SessionId::new() }
+    }
+
+    #[test]
+    fn who_sees_the_aggregates() {
+        let member = actor(SystemRole::Member);
+        let admin = actor(SystemRole::Admin);
+        assert_eq!(program_view(&member, None), Err(DomainError::NotFound { entity: "program" }));
+        assert!(matches!(
+            program_view(&member, Some(ProgramRole::Delegate)),
+            Err(DomainError::Forbidden { .. })
+        ));
+        assert_eq!(
+            program_view(&member, Some(ProgramRole::Mentor)),
+            Ok(ProgramView { mentees_of: Some(member.user_id), hide_drafts: false })
+        );
+        assert_eq!(
+            program_view(&member, Some(ProgramRole::Observer)),
+            Ok(ProgramView { mentees_of: None, hide_drafts: true })
+        );
+        assert_eq!(
+            program_view(&member, Some(ProgramRole::Coordinator)),
+            Ok(ProgramView { mentees_of: None, hide_drafts: false })
+        );
+        assert_eq!(program_view(&admin, None), Ok(ProgramView { mentees_of: None, hide_drafts: false }));
+    }
+
+    fn delegate(name: &str, today: NaiveDate) -> DelegateFacts {
+        DelegateFacts {
+            program_id: ProgramId::from_uuid(Uuid::nil()),
+            program_code: "P".into(),
+            training_ends_on: date("2024-01-31"),
+            check_in_cadence_days: 14,
+            user_id: UserId::new(),
+            display_name: name.into(),
+            organization: None,
+            region: None,
+            today,
+        }
+    }
+
+    fn plan(owner: &DelegateFacts, status: PlanStatus, created: &str) -> PlanFacts {
+        PlanFacts {
+            id: PlanId::new(),
+            program_id: owner.program_id,
+            owner_id: owner.user_id,
+            status,
+            starts_on: date("2024-01-01"),
+            ends_on: date("2024-12-31"),
+            created_at: at(created),
+            activities_total: 4,
+            activities_done: 1,
+            activities_overdue: 2,
+            indicators: vec![IndicatorFacts { baseline: 0.0, target: 10.0, current: None }],
+            latest_check_in: None,
+            pending_reviews: 1,
+        }
+    }
+
+    #[test]
+    fn figures_per_delegate_and_for_the_programme() {
+        let today = date("2024-03-01");
+        let a = delegate("Ani", today);
+        let b = delegate("Budi", today);
+        let old = plan(&a, PlanStatus::Completed, "2024-01-01T00:00:00Z");
+        let mut current = plan(&a, PlanStatus::Active, "2024-02-01T00:00:00Z");
+        current.latest_check_in = Some(LatestCheckIn {
+            reported_on: date("2024-02-25"),
+            created_at: at("2024-02-25T01:00:00Z"),
+            id: Uuid::now_v7(),
+            progress: Progress::AtRisk,
+        });
+        let dropped = plan(&a, PlanStatus::Discontinued, "2024-02-15T00:00:00Z");
+        let (rows, dash) = figures(&[a.clone(), b.clone()], &[old, current.clone(), dropped]);
+        let row = rows.first().cloned().unwrap_or_else(|| panic!("no row"));
+        assert_eq!(row.plan, Some((current.id, PlanStatus::Active)));
+        assert_eq!(row.activities_done_percent, Some(25.0));
+        assert_eq!(row.overdue_activities, 2);
+        assert_eq!(row.days_since_last_check_in, Some(5));
+        assert_eq!(row.indicators_behind, 1);
+        assert_eq!(row.latest_progress, Some(Progress::AtRisk));
+        assert_eq!(row.open_reviews, 3);
+        assert!(!row.silent);
+        let other = rows.get(1).cloned().unwrap_or_else(|| panic!("no row"));
+        assert_eq!(other.plan, None);
+        assert_eq!(other.activities_done_percent, None);
+        assert!(other.silent);
+        assert_eq!(dash.silent_delegate_ids, vec![b.user_id]);
+        assert_eq!(dash.active_plans, 1);
+        assert_eq!(dash.activities_total, 4);
+        assert_eq!(dash.activities_overdue, 2);
+        assert_eq!(dash.check_ins_awaiting_review, 3);
+        assert_eq!(dash.active_plans_without_check_in, 0);
+        let at_risk = dash.latest_progress.iter().find(|s| s.progress == Progress::AtRisk).map(|s| s.share);
+        assert_eq!(at_risk, Some(1.0));
+        let completed = dash.plans_by_status.iter().find(|(s, _)| *s == PlanStatus::Completed).map(|x| x.1);
+        assert_eq!(completed, Some(1));
+        assert_eq!(dash.plans_by_status.len(), PlanStatus::ALL.len());
+
+        let mut sorted = rows.clone();
+        sorted.sort_by(|x, y| DelegateSort { key: SortKey::Overdue, descending: true }.compare(x, y));
+        assert_eq!(sorted.first().map(|r| r.user_id), Some(a.user_id));
+        sorted.sort_by(attention_order);
+        assert_eq!(sorted.first().map(|r| r.user_id), Some(b.user_id));
+    }
+
+    #[test]
+    fn sort_words_round_trip() {
+        for (key, word) in SortKey::ALL {
+            assert_eq!(DelegateSort::parse(word), Some(DelegateSort { key, descending: false }));
+            let desc = DelegateSort { key, descending: true };
+            assert_eq!(DelegateSort::parse(&desc.word()), Some(desc));
+        }
+        assert_eq!(DelegateSort::parse("shoe_size"), None);
+    }
+}
