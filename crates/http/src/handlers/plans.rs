@@ -221,8 +221,10 @@ pub struct ListPlansQuery {
     pub owner_id: Option<Uuid>,
     pub status: Option<PlanStatus>,
     /// `me`: only plans of delegates you mentor.
+    #[param(pattern = "^me$")]
     pub mentee_of: Option<String>,
     /// `updated_at`, `-updated_at`, `ends_on` or `-ends_on`; default creation order.
+    #[param(pattern = "^(-?(updated_at|ends_on))?$")]
     pub sort: Option<String>,
 }
 
