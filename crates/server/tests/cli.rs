@@ -553,7 +553,8 @@ fn all_pages(served: &Served, token: &str, path: &str) -> Vec<serde_json::Value>
             request = request.query(&[("cursor", c)]);
         }
         let page: serde_json::Value = request.send().unwrap().json().unwrap();
-        items.extend(page["items"].as_array().unwrap_or_else(|| panic!("GET {path}: {page}")).iter().cloned());
+        items
+            .extend(page["items"].as_array().unwrap_or_else(|| panic!("GET {path}: {page}")).iter().cloned());
         match page["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => return items,
@@ -566,7 +567,8 @@ fn full_sync(served: &Served, token: &str) -> Vec<serde_json::Value> {
     let mut items = Vec::new();
     let mut since: Option<String> = None;
     loop {
-        let mut request = client().get(served.url("/api/v1/sync")).bearer_auth(token).query(&[("limit", "1000")]);
+        let mut request =
+            client().get(served.url("/api/v1/sync")).bearer_auth(token).query(&[("limit", "1000")]);
         if let Some(s) = &since {
             request = request.query(&[("since", s)]);
         }
@@ -667,13 +669,21 @@ fn writes_survive_kill_9(url: &str) {
     let cut_off: Vec<bool> = writers.into_iter().map(|w| w.join().unwrap()).collect();
     assert!(cut_off.iter().all(|c| *c), "every writer was still writing when the server was killed");
     let ledger = std::mem::take(&mut *ledger.lock().unwrap());
-    assert!(ledger.other_answers.is_empty(), "every answer before the kill was 2xx: {:?}", ledger.other_answers);
+    assert!(
+        ledger.other_answers.is_empty(),
+        "every answer before the kill was 2xx: {:?}",
+        ledger.other_answers
+    );
     drop(served);
 
     let served = serve_on(dir.path(), url);
     let delegate = token(served.port, &email, CRASH_PASSWORD);
     for (id, answered) in &ledger.acknowledged {
-        let response = client().get(served.url(&format!("/api/v1/activities/{id}"))).bearer_auth(&delegate).send().unwrap();
+        let response = client()
+            .get(served.url(&format!("/api/v1/activities/{id}")))
+            .bearer_auth(&delegate)
+            .send()
+            .unwrap();
         assert_eq!(response.status(), 200, "activity {id} was answered 2xx before the kill and is lost");
         let stored: serde_json::Value = response.json().unwrap();
         assert_eq!(&stored, answered, "activity {id} is stored as the 2xx answer showed it");
@@ -755,7 +765,11 @@ fn sigterm_under_concurrent_writes_answers_every_request_it_took() {
     }
     assert!(exit.success(), "exit status after SIGTERM under load: {exit:?}\n{}", served.log());
     let ledger = std::mem::take(&mut *ledger.lock().unwrap());
-    assert!(ledger.other_answers.is_empty(), "every answer, during the drain too, was 2xx: {:?}", ledger.other_answers);
+    assert!(
+        ledger.other_answers.is_empty(),
+        "every answer, during the drain too, was 2xx: {:?}",
+        ledger.other_answers
+    );
     let after = ledger.answered_at.iter().filter(|t| **t > signalled).count();
     assert!(after > 0, "some requests were in flight when SIGTERM arrived and were answered after it");
 
