@@ -8,7 +8,8 @@
 //! request without a valid bearer token passes through untouched and the
 //! handler answers 401 as usual.
 //!
-//! How one keyed request goes:
+//! How one keyed request goes (with a valid bearer token; without one the
+//! key is not looked at):
 //! 1. The key must be 1–255 visible ASCII characters (400
 //!    `invalid_idempotency_key`). The body is read (413 `payload_too_large`
 //!    over [`crate::JSON_BODY_LIMIT`]) and put back for the handler. The
@@ -167,14 +168,18 @@ pub async fn middleware(
     if req.method() != Method::POST || !applies_to(req.path()) {
         return pass(req, next).await;
     }
-    let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
-    let Some(value) = values.next() else { return pass(req, next).await };
-    let key = match (validate_key(value), values.next()) {
-        (Ok(key), None) => key.to_owned(),
-        _ => return Ok(req.error_response(invalid_key())),
-    };
+    if !req.headers().contains_key(IDEMPOTENCY_KEY) {
+        return pass(req, next).await;
+    }
+    // The caller first: without a valid token the handler answers 401,
+    // whatever the key looks like.
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else { return pass(req, next).await };
     let Some(user_id) = caller(&req, &state) else { return pass(req, next).await };
+    let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
+    let key = match (values.next().map(validate_key), values.next()) {
+        (Some(Ok(key)), None) => key.to_owned(),
+        _ => return Ok(req.error_response(invalid_key())),
+    };
 
     let body = match read_body(&mut req).await {
         Ok(body) => body,

@@ -1,7 +1,8 @@
 //! The OpenAPI 3.1 document: metadata, the security scheme, shared schemas,
 //! and the problem+json responses listed on every operation.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, Parameter};
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -53,12 +54,28 @@ impl Modify for SecurityAddon {
     }
 }
 
-/// Final touches applied to the collected document: the version, and a
-/// problem+json response for every 4XX/5XX an operation does not list itself.
+/// A header or query parameter is a string or absent, never JSON `null`:
+/// an optional one (`Option<T>`) keeps its type without the `null` that
+/// utoipa adds, so clients and generators do not send the text `null`.
+fn not_nullable(param: &mut RefOr<Parameter>) {
+    let RefOr::T(param) = param else { return };
+    let Some(RefOr::T(Schema::Object(object))) = param.schema.as_mut() else { return };
+    if let SchemaType::Array(types) = &object.schema_type {
+        let kept: Vec<Type> = types.iter().filter(|t| **t != Type::Null).cloned().collect();
+        if let [single] = kept.as_slice() {
+            object.schema_type = SchemaType::Type(single.clone());
+        }
+    }
+}
+
+/// Final touches applied to the collected document: the version, optional
+/// parameters without `null`, and a problem+json response for every 4XX/5XX
+/// an operation does not list itself.
 pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let problem = || ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build();
     let add_defaults = |op: &mut Operation| {
+        op.parameters.iter_mut().flatten().for_each(not_nullable);
         for (range, description) in
             [("4XX", "Client error (problem+json)"), ("5XX", "Server error (problem+json)")]
         {

@@ -167,6 +167,16 @@ backend_test!(
             .await
             .expect("request failed");
         assert_problem(anonymous, 401, "unauthorized").await;
+        // Nor is the key looked at: a malformed one is still the handler's 401.
+        let malformed = app
+            .client
+            .post(app.url("/api/v1/organizations"))
+            .header(KEY, "two words")
+            .json(&org("Sentra Anonymous"))
+            .send()
+            .await
+            .expect("request failed");
+        assert_problem(malformed, 401, "unauthorized").await;
 
         // Login is not keyed: each call signs in afresh.
         let login_body = json!({ "email": followup_tests::ADMIN_EMAIL, "password": followup_tests::ADMIN_PASSWORD });

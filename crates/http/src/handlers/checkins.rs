@@ -175,6 +175,7 @@ impl TryFrom<ReviewBody> for CheckInReview {
 #[into_params(parameter_in = Query)]
 pub struct ListCheckInsQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -209,7 +210,8 @@ pub async fn list_check_ins(
 #[utoipa::path(
     tag = "check-ins",
     params(("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
     request_body = CreateCheckInBody,
     security(("bearer" = [])),
     responses(
@@ -266,7 +268,8 @@ pub async fn get_check_in(
 #[utoipa::path(
     tag = "check-ins",
     params(("id" = Uuid, Path, description = "Check-in id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
     request_body = ReviewBody,
     security(("bearer" = [])),
     responses(
@@ -400,7 +403,8 @@ pub async fn list_comments(
 #[utoipa::path(
     tag = "comments",
     params(("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
     request_body = CreateCommentBody,
     security(("bearer" = [])),
     responses(
@@ -456,7 +460,8 @@ pub async fn get_comment(
 #[utoipa::path(
     tag = "comments",
     params(("id" = Uuid, Path, description = "Comment id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     request_body = PatchCommentBody,
     security(("bearer" = [])),
     responses(
@@ -486,7 +491,8 @@ pub async fn patch_comment(
 #[utoipa::path(
     tag = "comments",
     params(("id" = Uuid, Path, description = "Comment id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),

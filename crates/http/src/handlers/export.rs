@@ -35,6 +35,7 @@ pub enum ExportLevel {
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `plan` (default): one row per plan; `activity`: one row per activity.
+    #[param(inline)]
     pub level: Option<ExportLevel>,
 }
 

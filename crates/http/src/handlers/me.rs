@@ -69,7 +69,8 @@ pub async fn get_me(
 #[utoipa::path(
     tag = "me",
     request_body = PatchMeBody,
-    params(("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+    params(("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your changed account", body = UserBody, headers(("ETag" = String))),

@@ -117,6 +117,7 @@ impl TryFrom<PatchOrganizationBody> for OrganizationChanges {
 #[into_params(parameter_in = Query)]
 pub struct ListOrganizationsQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -198,7 +199,8 @@ pub async fn get_organization(
 #[utoipa::path(
     tag = "organizations",
     params(("id" = Uuid, Path, description = "Organisation id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     request_body = PatchOrganizationBody,
     security(("bearer" = [])),
     responses(
@@ -232,7 +234,8 @@ pub async fn patch_organization(
 #[utoipa::path(
     tag = "organizations",
     params(("id" = Uuid, Path, description = "Organisation id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),

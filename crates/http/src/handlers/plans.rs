@@ -213,6 +213,7 @@ pub struct ReasonBody {
 #[into_params(parameter_in = Query)]
 pub struct ListPlansQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (of the same `sort`).
     pub cursor: Option<String>,
@@ -220,8 +221,10 @@ pub struct ListPlansQuery {
     pub owner_id: Option<Uuid>,
     pub status: Option<PlanStatus>,
     /// `me`: only plans of delegates you mentor.
+    #[param(pattern = "^me$")]
     pub mentee_of: Option<String>,
     /// `updated_at`, `-updated_at`, `ends_on` or `-ends_on`; default creation order.
+    #[param(pattern = "^(-?(updated_at|ends_on))?$")]
     pub sort: Option<String>,
 }
 
@@ -336,7 +339,8 @@ pub async fn list_plans(
 #[utoipa::path(
     tag = "plans",
     request_body = CreatePlanBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key; a retry replays the first answer")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key; a retry replays the first answer",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created", body = PlanBody, headers(("Location" = String), ("ETag" = String))),
@@ -386,7 +390,8 @@ pub async fn get_plan(
 #[utoipa::path(
     tag = "plans",
     params(("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     request_body = PatchPlanBody,
     security(("bearer" = [])),
     responses(
@@ -417,7 +422,8 @@ pub async fn patch_plan(
 #[utoipa::path(
     tag = "plans",
     params(("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -464,7 +470,8 @@ macro_rules! transition_endpoint {
         #[utoipa::path(
             tag = "plans",
             params(("id" = Uuid, Path, description = "Plan id"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+                ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
             request_body(content = $body, description = $required),
             security(("bearer" = [])),
             responses(

@@ -205,6 +205,7 @@ impl TryFrom<PatchProgramBody> for ProgramChanges {
 #[into_params(parameter_in = Query)]
 pub struct ListProgramsQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -287,7 +288,8 @@ pub async fn get_program(
 #[utoipa::path(
     tag = "programs",
     params(("id" = Uuid, Path, description = "Programme id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     request_body = PatchProgramBody,
     security(("bearer" = [])),
     responses(
@@ -358,6 +360,7 @@ pub struct AddMemberBody {
 #[into_params(parameter_in = Query)]
 pub struct ListMembersQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -484,6 +487,7 @@ pub struct AddMentorshipBody {
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -29,6 +29,7 @@ pub struct SyncQuery {
     /// How many changes to cover in this page, 1–1000 (default 200). A page
     /// holds at most this many items, often fewer: an entity changed several
     /// times appears once, with its current state.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

@@ -157,6 +157,7 @@ impl TryFrom<PatchActivityBody> for ActivityChanges {
 #[into_params(parameter_in = Query)]
 pub struct ListActivitiesQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -194,7 +195,8 @@ pub async fn list_activities(
 #[utoipa::path(
     tag = "activities",
     params(("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
     request_body = CreateActivityBody,
     security(("bearer" = [])),
     responses(
@@ -252,7 +254,8 @@ pub async fn get_activity(
 #[utoipa::path(
     tag = "activities",
     params(("id" = Uuid, Path, description = "Activity id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     request_body = PatchActivityBody,
     security(("bearer" = [])),
     responses(
@@ -283,7 +286,8 @@ pub async fn patch_activity(
 #[utoipa::path(
     tag = "activities",
     params(("id" = Uuid, Path, description = "Activity id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -445,7 +449,8 @@ pub async fn list_indicators(
 #[utoipa::path(
     tag = "indicators",
     params(("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
     request_body = CreateIndicatorBody,
     security(("bearer" = [])),
     responses(
@@ -502,7 +507,8 @@ pub async fn get_indicator(
 #[utoipa::path(
     tag = "indicators",
     params(("id" = Uuid, Path, description = "Indicator id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     request_body = PatchIndicatorBody,
     security(("bearer" = [])),
     responses(
@@ -533,7 +539,8 @@ pub async fn patch_indicator(
 #[utoipa::path(
     tag = "indicators",
     params(("id" = Uuid, Path, description = "Indicator id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -649,7 +656,8 @@ pub async fn list_measurements(
 #[utoipa::path(
     tag = "indicators",
     params(("id" = Uuid, Path, description = "Indicator id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
     request_body = CreateMeasurementBody,
     security(("bearer" = [])),
     responses(

@@ -157,6 +157,7 @@ impl TryFrom<PatchUserBody> for UserChanges {
 #[into_params(parameter_in = Query)]
 pub struct ListUsersQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -280,7 +281,8 @@ pub async fn get_user(
 #[utoipa::path(
     tag = "users",
     params(("id" = Uuid, Path, description = "Account id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale")),
+        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
+            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
     request_body = PatchUserBody,
     security(("bearer" = [])),
     responses(
