@@ -11,6 +11,7 @@ mod i18n;
 mod idempotency;
 mod operations;
 mod outage;
+mod owasp;
 mod people;
 mod plan_access;
 mod plan_conventions;
