@@ -55,9 +55,11 @@ backend_test!(
         let plans = all_items(&cast.owner, "/plans").await;
         assert_eq!(plans.len(), 1, "five copies made {} plans", plans.len());
 
+        // Results are recorded on an active plan.
+        let active = cast.plan_in("active").await;
         let indicator = create_indicator(
             &cast.owner,
-            &id_of(&plans[0]),
+            &id_of(&active),
             &indicator_body("Youth workers trained", "persons", 0.0, 20.0, "increase"),
         )
         .await;

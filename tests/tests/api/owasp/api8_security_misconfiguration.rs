@@ -227,10 +227,18 @@ backend_test!(
             let status = response.status().as_u16();
             check(format!("GET {path}"), status, &response.text().await.unwrap());
         }
-        for (name, value) in [("if-match", "\"' OR 1=1\""), ("if-none-match", "W/\"\u{7f}\""), ("idempotency-key", "\u{7f}"), ("accept-language", ";;;q=2")] {
-            let response = owner.request(Method::PATCH, &format!("/plans/{plan}")).header(name, value).json(&json!({ "title": "x" })).send().await.unwrap();
+        let headers: [(&str, &[u8]); 5] = [
+            ("if-match", b"\"' OR 1=1\""),
+            ("if-none-match", b"W/\"\xff\xfe\""),
+            ("idempotency-key", b"\xff\xfe"),
+            ("accept-language", b";;;q=2"),
+            ("authorization", b"Bearer \xff"),
+        ];
+        for (name, value) in headers {
+            let value = reqwest::header::HeaderValue::from_bytes(value).unwrap();
+            let response = owner.request(Method::PATCH, &format!("/plans/{plan}")).header(name, value.clone()).json(&json!({ "title": "x" })).send().await.unwrap();
             let status = response.status().as_u16();
-            check(format!("PATCH with {name}: {value}"), status, &response.text().await.unwrap());
+            check(format!("PATCH with {name}: {value:?}"), status, &response.text().await.unwrap());
         }
         assert!(checked > 200, "only {checked} error answers were checked");
         assert!(failures.is_empty(), "{} error bodies:\n  {}", failures.len(), failures.join("\n  "));
