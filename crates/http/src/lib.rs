@@ -219,8 +219,9 @@ pub fn app(
     };
     app.default_service(web::to(routing::unmatched))
         .wrap(from_fn(idempotency::middleware))
-        .wrap(from_fn(i18n::localize))
         .wrap(Condition::new(!shared.cors_origins.is_empty(), cors(&shared.cors_origins)))
+        .wrap(from_fn(cors_refusal))
+        .wrap(from_fn(i18n::localize))
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
         .wrap(from_fn(security_headers))
@@ -253,6 +254,27 @@ async fn security_headers(
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     Ok(res)
+}
+
+/// A preflight CORS refuses (origin, method or header not allowed) answers
+/// 403 problem+json like every other refusal, without any CORS header.
+async fn cors_refusal(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    if res.response().error().and_then(|e| e.as_error::<actix_cors::CorsError>()).is_none() {
+        return Ok(res);
+    }
+    let error = ApiError::new(
+        actix_web::http::StatusCode::FORBIDDEN,
+        "forbidden",
+        "Forbidden",
+        "This origin, method or header may not be used from a browser.",
+    )
+    .key("forbidden.cors");
+    let (req, _) = res.into_parts();
+    Ok(ServiceResponse::from_err(error, req))
 }
 
 /// Echo the request id that tracing-actix-web assigned, so a client can quote
