@@ -113,7 +113,9 @@ fn cors_origins(raw: &[String]) -> anyhow::Result<Vec<String>> {
         let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
         let valid = rest.is_some_and(|host| {
             !host.is_empty()
-                && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
         });
         if !valid {
             anyhow::bail!(
@@ -170,7 +172,8 @@ mod tests {
 
     #[test]
     fn cors_origins_are_exact_origins() {
-        let ok = cors_origins(&["".into(), " https://app.example.org ".into(), "http://localhost:5173".into()]);
+        let ok =
+            cors_origins(&["".into(), " https://app.example.org ".into(), "http://localhost:5173".into()]);
         assert_eq!(
             ok.ok(),
             Some(vec!["https://app.example.org".to_owned(), "http://localhost:5173".to_owned()])

@@ -7,8 +7,8 @@
 
 use followup_tests::api::id_of;
 use followup_tests::plans::{
-    activity_body, cast, check_in_body, comment_body, create_activity, create_indicator, indicator_body,
-    measurement_body, owner_today, day, post_check_in, post_comment, record_measurement, send, Cast, Role,
+    activity_body, cast, check_in_body, comment_body, create_activity, create_indicator, day, indicator_body,
+    measurement_body, owner_today, post_check_in, post_comment, record_measurement, send, Cast, Role,
 };
 use followup_tests::{backend_test, json, Value};
 use reqwest::Method;
@@ -29,9 +29,12 @@ struct Furnished {
 async fn furnish(cast: &Cast<'_>) -> Furnished {
     let plan = cast.plan_in("active").await;
     let plan_id = id_of(&plan);
-    let activity =
-        create_activity(&cast.owner, &plan_id, &activity_body("Adapt the module for Kupang", Some("2023-07-15")))
-            .await;
+    let activity = create_activity(
+        &cast.owner,
+        &plan_id,
+        &activity_body("Adapt the module for Kupang", Some("2023-07-15")),
+    )
+    .await;
     let indicator = create_indicator(
         &cast.owner,
         &plan_id,
@@ -117,7 +120,11 @@ impl Furnished {
             (Method::POST, format!("/plans/{plan}/discontinue"), Some(json!({ "reason": "Taken over" }))),
             (Method::POST, format!("/plans/{plan}/activities"), Some(activity_body("Planted", None))),
             (Method::POST, format!("/plans/{plan}/comments"), Some(comment_body("Planted", "shared"))),
-            (Method::POST, format!("/indicators/{indicator}/measurements"), Some(measurement_body(99.0, "2023-07-01"))),
+            (
+                Method::POST,
+                format!("/indicators/{indicator}/measurements"),
+                Some(measurement_body(99.0, "2023-07-01")),
+            ),
             (
                 Method::POST,
                 format!("/check-ins/{check_in}/review"),

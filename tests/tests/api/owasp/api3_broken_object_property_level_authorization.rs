@@ -10,8 +10,8 @@ use followup_tests::api::{
 };
 use followup_tests::plans::{
     activity_body, cast, check_in_body, comment_body, create_activity, create_indicator, day, indicator_body,
-    measurement_body, owner_today, plan_body, post_check_in, post_comment, record_measurement, send, with, Cast,
-    Role,
+    measurement_body, owner_today, plan_body, post_check_in, post_comment, record_measurement, send, with,
+    Cast, Role,
 };
 use followup_tests::{assert_problem, backend_test, json, Value, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::Method;
@@ -44,12 +44,15 @@ async fn story(cast: &Cast<'_>) -> (Vec<String>, String) {
         &indicator_body("Youth workers trained", "persons", 0.0, 20.0, "increase"),
     )
     .await;
-    record_measurement(&cast.owner, &id_of(&indicator), &measurement_body(4.0, &day(owner_today(), -2))).await;
+    record_measurement(&cast.owner, &id_of(&indicator), &measurement_body(4.0, &day(owner_today(), -2)))
+        .await;
     let check_in =
         post_check_in(&cast.owner, &plan, &check_in_body(&day(owner_today(), 0), "First circle held")).await;
     let check_in = id_of(&check_in);
     expect_json(
-        cast.mentor.post(&format!("/check-ins/{check_in}/review"), &json!({ "decision": "acknowledged" })).await,
+        cast.mentor
+            .post(&format!("/check-ins/{check_in}/review"), &json!({ "decision": "acknowledged" }))
+            .await,
         200,
     )
     .await;
@@ -169,7 +172,10 @@ async fn mass_assignment(client: &Authed<'_>, method: Method, path: &str, body: 
     let response = client.request(method.clone(), path).json(body).send().await.unwrap();
     let status = response.status().as_u16();
     if status != 422 {
-        panic!("{method} {path} with `{field}`: expected 422, got {status}: {}", response.text().await.unwrap());
+        panic!(
+            "{method} {path} with `{field}`: expected 422, got {status}: {}",
+            response.text().await.unwrap()
+        );
     }
     let problem = assert_problem(response, 422, "validation_failed").await;
     assert_field_error(&problem, field, Some("unknown_field"));

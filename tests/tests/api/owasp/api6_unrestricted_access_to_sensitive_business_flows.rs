@@ -6,8 +6,8 @@
 
 use followup_tests::api::{create_user, id_of, login_response};
 use followup_tests::plans::{
-    all_items, cast, create_indicator, day, indicator_body, measurement_body, owner_today, plan_body, post_with_key,
-    Answer,
+    all_items, cast, create_indicator, day, indicator_body, measurement_body, owner_today, plan_body,
+    post_with_key, Answer,
 };
 use followup_tests::{assert_problem, backend_test, ADMIN_EMAIL, ADMIN_PASSWORD};
 

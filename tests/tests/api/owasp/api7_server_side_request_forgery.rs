@@ -76,7 +76,11 @@ backend_test!(
 
 async fn expect_review(cast: &followup_tests::plans::Cast<'_>, check_in: &str) {
     let review = json!({ "decision": "acknowledged" });
-    followup_tests::api::expect_json(cast.mentor.post(&format!("/check-ins/{check_in}/review"), &review).await, 200).await;
+    followup_tests::api::expect_json(
+        cast.mentor.post(&format!("/check-ins/{check_in}/review"), &review).await,
+        200,
+    )
+    .await;
 }
 
 backend_test!(

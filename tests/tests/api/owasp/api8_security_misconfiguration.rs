@@ -152,8 +152,19 @@ backend_test!(
 );
 
 /// Words that would betray the server's insides in an error body.
-const INTERNALS: [&str; 11] =
-    ["diesel", "src/", ".rs:", "panicked", "backtrace", "SELECT", "sqlite", "postgres", "r2d2", "tokio", "actix"];
+const INTERNALS: [&str; 11] = [
+    "diesel",
+    "src/",
+    ".rs:",
+    "panicked",
+    "backtrace",
+    "SELECT",
+    "sqlite",
+    "postgres",
+    "r2d2",
+    "tokio",
+    "actix",
+];
 
 backend_test!(
     async fn error_bodies_never_show_internals(app) {

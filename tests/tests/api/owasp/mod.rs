@@ -32,6 +32,7 @@ macro_rules! configured_test {
     };
 }
 
+mod api10_unsafe_consumption_of_apis;
 mod api1_broken_object_level_authorization;
 mod api2_broken_authentication;
 mod api3_broken_object_property_level_authorization;
@@ -41,7 +42,6 @@ mod api6_unrestricted_access_to_sensitive_business_flows;
 mod api7_server_side_request_forgery;
 mod api8_security_misconfiguration;
 mod api9_improper_inventory_management;
-mod api10_unsafe_consumption_of_apis;
 
 pub async fn spawn(
     backend: Backend,
