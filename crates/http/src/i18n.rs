@@ -312,6 +312,13 @@ pub static DETAILS: &[(&str, Text)] = &[
             "If-Match hanya menerima satu ETag, misalnya If-Match: \"3\".",
         ),
     ),
+    (
+        "forbidden.cors",
+        t(
+            "This origin, method or header may not be used from a browser.",
+            "Origin, metode, atau header ini tidak boleh dipakai dari peramban.",
+        ),
+    ),
     ("forbidden.admin_only", t("This action needs the admin role.", "Tindakan ini memerlukan peran admin.")),
     (
         "forbidden.manage_program",

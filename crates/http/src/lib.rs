@@ -7,7 +7,7 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpMessage};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use followup_persistence::Database;
@@ -52,6 +52,8 @@ pub struct Shared {
     pub state: web::Data<AppState>,
     pub http_metrics: PrometheusMetrics,
     pub docs_enabled: bool,
+    /// Exact origins that get CORS headers; empty: no CORS at all.
+    pub cors_origins: Vec<String>,
 }
 
 impl Shared {
@@ -71,8 +73,40 @@ impl Shared {
             state: web::Data::new(AppState { db, registry, routes, auth }),
             http_metrics,
             docs_enabled,
+            cors_origins: Vec::new(),
         })
     }
+
+    /// Allow these exact origins to call the API from a browser.
+    pub fn with_cors_origins(mut self, origins: Vec<String>) -> Self {
+        self.cors_origins = origins;
+        self
+    }
+}
+
+/// CORS for the allowed origins only: other origins get no
+/// `Access-Control-Allow-Origin` (never `*`), so browsers keep them out.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::{header, Method};
+    let cors = origins.iter().fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin));
+    cors.allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+            header::ACCEPT_LANGUAGE,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotency-replayed"),
+        ])
+        .max_age(600)
 }
 
 /// The route table, shared by the server and the document generator.
@@ -188,6 +222,8 @@ pub fn app(
     };
     app.default_service(web::to(routing::unmatched))
         .wrap(from_fn(idempotency::middleware))
+        .wrap(Condition::new(!shared.cors_origins.is_empty(), cors(&shared.cors_origins)))
+        .wrap(from_fn(cors_refusal))
         .wrap(from_fn(i18n::localize))
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
@@ -221,6 +257,27 @@ async fn security_headers(
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     Ok(res)
+}
+
+/// A preflight CORS refuses (origin, method or header not allowed) answers
+/// 403 problem+json like every other refusal, without any CORS header.
+async fn cors_refusal(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    if res.response().error().and_then(|e| e.as_error::<actix_cors::CorsError>()).is_none() {
+        return Ok(res);
+    }
+    let error = ApiError::new(
+        actix_web::http::StatusCode::FORBIDDEN,
+        "forbidden",
+        "Forbidden",
+        "This origin, method or header may not be used from a browser.",
+    )
+    .key("forbidden.cors");
+    let (req, _) = res.into_parts();
+    Ok(ServiceResponse::from_err(error, req))
 }
 
 /// Echo the request id that tracing-actix-web assigned, so a client can quote

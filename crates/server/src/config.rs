@@ -66,6 +66,16 @@ pub struct ServeConfig {
     #[arg(long, env = "FOLLOWUP_DOCS", default_value_t = true, action = clap::ArgAction::Set)]
     pub docs: bool,
 
+    /// Browser origins allowed to call the API cross-origin, comma-separated
+    /// exact origins (`https://app.example.org`). Empty: no CORS headers at all.
+    #[arg(long, env = "FOLLOWUP_CORS_ORIGINS", value_delimiter = ',', default_value = "")]
+    pub cors_origins: Vec<String>,
+
+    /// Seconds a client gets to send a request's headers, and to close the
+    /// connection after the response, before it is cut off.
+    #[arg(long, env = "FOLLOWUP_CLIENT_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub client_timeout: u64,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 }
@@ -112,6 +122,8 @@ impl ServeConfig {
             workers: Some(2),
             shutdown_timeout: 10,
             docs: true,
+            cors_origins: Vec::new(),
+            client_timeout: 5,
             auth: AuthArgs {
                 jwt_secret: None,
                 access_token_ttl: 900,

@@ -1,6 +1,7 @@
 //! Wiring: open the database, migrate, bind, build the HTTP server.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::HttpServer;
@@ -51,10 +52,17 @@ impl Application {
             }
             crate::bootstrap::AdminOutcome::AlreadyPresent => {}
         }
+        let origins = cors_origins(&config.cors_origins)?;
         let shared = followup_http::Shared::new(db.clone(), auth, config.docs)
-            .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?
+            .with_cors_origins(origins);
+        let client_timeout = Duration::from_secs(config.client_timeout);
         let mut server = HttpServer::new(move || followup_http::app(&shared))
             .shutdown_timeout(config.shutdown_timeout)
+            // A client that trickles its request head, or keeps a finished
+            // connection half-open, holds a connection slot: cut it off.
+            .client_request_timeout(client_timeout)
+            .client_disconnect_timeout(client_timeout)
             // Signals are handled by `run_until_stopped` (SIGINT and SIGTERM
             // both stop gracefully; actix's default treats SIGINT as a hard stop).
             .disable_signals();
@@ -98,6 +106,27 @@ impl Application {
     }
 }
 
+/// The allowed CORS origins: exact `scheme://host[:port]` values, blanks dropped.
+fn cors_origins(raw: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut origins = Vec::new();
+    for origin in raw.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+        let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        let valid = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        });
+        if !valid {
+            anyhow::bail!(
+                "FOLLOWUP_CORS_ORIGINS: {origin:?} is not an origin such as https://app.example.org (no path, no wildcard)"
+            );
+        }
+        origins.push(origin.to_owned());
+    }
+    Ok(origins)
+}
+
 fn auth_state(
     db: &Database,
     args: &crate::config::AuthArgs,
@@ -134,5 +163,23 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cors_origins;
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        let ok =
+            cors_origins(&["".into(), " https://app.example.org ".into(), "http://localhost:5173".into()]);
+        assert_eq!(
+            ok.ok(),
+            Some(vec!["https://app.example.org".to_owned(), "http://localhost:5173".to_owned()])
+        );
+        for bad in ["*", "app.example.org", "https://app.example.org/", "https://*.example.org", "ftp://x"] {
+            assert!(cors_origins(&[bad.into()]).is_err(), "{bad}");
+        }
     }
 }

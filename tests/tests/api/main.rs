@@ -12,6 +12,7 @@ mod idempotency;
 mod monitoring;
 mod operations;
 mod outage;
+mod owasp;
 mod people;
 mod plan_access;
 mod plan_conventions;

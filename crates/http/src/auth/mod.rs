@@ -69,11 +69,21 @@ impl FromRequest for Caller {
 }
 
 /// The client's address for throttling: the peer, or the first
-/// `X-Forwarded-For` hop when running behind a trusted proxy.
+/// `Forwarded`/`X-Forwarded-For` hop when running behind a trusted proxy.
+/// A forwarded value that is not an IP address is ignored (the peer counts),
+/// so junk in the header can neither pick a fresh throttling bucket at will
+/// nor grow the throttle's keys beyond an address.
 pub fn client_address(req: &HttpRequest, trust_proxy: bool) -> String {
     if trust_proxy {
-        if let Some(forwarded) = req.connection_info().realip_remote_addr() {
-            return forwarded.to_owned();
+        let info = req.connection_info();
+        let forwarded = info.realip_remote_addr().and_then(|raw| {
+            let raw = raw.trim();
+            raw.parse::<std::net::IpAddr>()
+                .ok()
+                .or_else(|| raw.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        });
+        if let Some(ip) = forwarded {
+            return ip.to_string();
         }
     }
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())

@@ -186,4 +186,18 @@ mod tests {
             assert_eq!(decode(bad), None, "{bad}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 3000, failure_persistence: None, ..Default::default() })]
+
+        #[test]
+        fn any_cursor_decodes_to_a_sequence_or_nothing(raw in "\\PC{0,40}|[A-Za-z0-9_-]{0,40}", n in 0..i64::MAX) {
+            if let Some(seq) = decode(&raw) {
+                proptest::prop_assert!(seq >= 0);
+            }
+            proptest::prop_assert_eq!(decode(&encode(n)), Some(n));
+            let text = URL_SAFE_NO_PAD.encode(format!("sync:{raw}"));
+            proptest::prop_assert!(decode(&text).is_none_or(|seq| seq >= 0));
+        }
+    }
 }
