@@ -166,12 +166,34 @@ struct Manager {
 /// one `Database`, so this is the process-wide count; keeping it per
 /// `Database` lets several servers in one process (the black-box tests)
 /// count apart.
-struct QueryCounter(Arc<AtomicU64>);
+///
+/// It also times each statement: every one is logged at `debug` on the
+/// target `followup::sql` (`FOLLOWUP_LOG=followup::sql=debug`), and one
+/// slower than [`SLOW_STATEMENT`] at `warn`, with its SQL (bind values are
+/// never logged).
+struct QueryCounter(Arc<AtomicU64>, Option<std::time::Instant>);
+
+/// A statement slower than this is logged as a warning.
+const SLOW_STATEMENT: Duration = Duration::from_millis(500);
 
 impl Instrumentation for QueryCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                self.0.fetch_add(1, Ordering::Relaxed);
+                self.1 = Some(std::time::Instant::now());
+            }
+            InstrumentationEvent::FinishQuery { query, .. } => {
+                let Some(started) = self.1.take() else { return };
+                let elapsed = started.elapsed();
+                let ms = elapsed.as_secs_f64() * 1000.0;
+                if elapsed >= SLOW_STATEMENT {
+                    tracing::warn!(target: "followup::sql", ms, sql = %query, "slow statement");
+                } else {
+                    tracing::debug!(target: "followup::sql", ms, sql = %query, "statement");
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -179,7 +201,7 @@ impl Instrumentation for QueryCounter {
 impl Manager {
     fn open(&self) -> Result<DbConnection, ConnectError> {
         let mut conn = self.open_uncounted()?;
-        conn.set_instrumentation(QueryCounter(self.queries.clone()));
+        conn.set_instrumentation(QueryCounter(self.queries.clone(), None));
         Ok(conn)
     }
 

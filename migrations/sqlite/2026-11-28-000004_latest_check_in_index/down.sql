@@ -1,0 +1,1 @@
+DROP INDEX check_ins_plan_latest_idx;
