@@ -252,6 +252,7 @@ impl From<DelegateRow> for DelegateRowBody {
 #[into_params(parameter_in = Query)]
 pub struct DelegatesQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page (of the same `sort`).
     pub cursor: Option<String>,
@@ -260,7 +261,10 @@ pub struct DelegatesQuery {
     /// `days_since_check_in`, `indicators_behind`, `progress` (on_track <
     /// at_risk < off_track), `open_reviews`, `silent` (false < true). A missing
     /// value sorts lowest; ties by display name, then ids.
-    #[param(example = "-overdue")]
+    #[param(
+        example = "-overdue",
+        pattern = "^(-?(name|organization|region|plan_status|done_percent|overdue|days_since_check_in|indicators_behind|progress|open_reviews|silent))?$"
+    )]
     pub sort: Option<String>,
 }
 
@@ -268,6 +272,7 @@ pub struct DelegatesQuery {
 #[into_params(parameter_in = Query)]
 pub struct OverviewQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
