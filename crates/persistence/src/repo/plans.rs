@@ -60,8 +60,7 @@ pub fn today_for(conn: &mut DbConnection, user: UserId) -> Result<NaiveDate, Sto
 
 /// Today in an IANA time zone (Asia/Jakarta when the name is unknown).
 pub fn today_in(time_zone: &str) -> NaiveDate {
-    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta);
-    crate::now().with_timezone(&tz).date_naive()
+    followup_domain::monitoring::today_in(time_zone, crate::now())
 }
 
 /// Load a plan the actor may see; 404 otherwise (ids do not leak).

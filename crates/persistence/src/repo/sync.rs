@@ -386,7 +386,8 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
         let today = todays(conn, plans.values())?;
         for row in activity_rows {
             let Some(plan) = plans.get(&row.plan_id) else { continue };
-            let day = today.get(&plan.owner_id.as_uuid()).copied().unwrap_or_else(fallback_today);
+            let day =
+                today.get(&plan.owner_id.as_uuid()).copied().unwrap_or_else(|| super::plans::today_in(""));
             let a = row.into_domain(day)?;
             out.insert(("activity", a.id.as_uuid()), (a.version, SyncData::Activity(a)));
         }
@@ -436,16 +437,5 @@ fn todays<'a>(
         .filter(users::id.eq_any(owners.into_iter().collect::<Vec<_>>()))
         .select((users::id, users::time_zone))
         .load(conn)?;
-    let now = crate::now();
-    Ok(zones
-        .into_iter()
-        .map(|(id, tz)| {
-            let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::Asia::Jakarta);
-            (id.0, now.with_timezone(&tz).date_naive())
-        })
-        .collect())
-}
-
-fn fallback_today() -> NaiveDate {
-    crate::now().with_timezone(&chrono_tz::Asia::Jakarta).date_naive()
+    Ok(zones.into_iter().map(|(id, tz)| (id.0, super::plans::today_in(&tz))).collect())
 }
