@@ -4,9 +4,10 @@
 //! `postgres://…` or `postgresql://…`) by [`DatabaseUrl::parse`]; we never let
 //! diesel guess, because a failed guess hides the driver's real reason.
 //!
-//! SQLite gets two pools: a single-connection write pool (one writer is ~2.5x
-//! faster than several writers fighting over the lock with busy-retry sleeps)
-//! and a read pool of `query_only` connections. PostgreSQL gets one pool that
+//! SQLite gets a read pool of `query_only` connections and a single write
+//! connection (one writer is ~2.5x faster than several writers fighting over
+//! the lock with busy-retry sleeps) that commits concurrent units of work in
+//! groups ([`crate::writer`]). PostgreSQL gets one pool that
 //! serves both. `test_on_check_out` is off (it costs a round trip per
 //! checkout); a connection that fails with a connection-level error is marked
 //! broken and dropped by the pool when it is returned instead.
@@ -24,6 +25,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{PgConnection, SqliteConnection};
 
 use crate::error::StoreError;
+use crate::writer::Writer;
 
 /// One connection type over both backends; all query code is written against it.
 #[derive(diesel::MultiConnection)]
@@ -218,9 +220,11 @@ impl Manager {
             DatabaseUrl::Sqlite { path } => {
                 let mut conn = open_sqlite(path)?;
                 // busy_timeout first: the pragmas after it may already need the lock.
+                // temp_store: the savepoint journals of group commits (and
+                // any temporary b-tree) stay in memory instead of temp files.
                 let pragmas = format!(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA synchronous = FULL; PRAGMA query_only = {};",
+                     PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA query_only = {};",
                     if self.read_only { "ON" } else { "OFF" }
                 );
                 conn.batch_execute(&pragmas).map_err(|e| {
@@ -310,8 +314,17 @@ pub struct PoolState {
 pub struct Database {
     url: DatabaseUrl,
     read: Pool<Manager>,
-    write: Pool<Manager>,
+    write: Writes,
     queries: Arc<AtomicU64>,
+}
+
+/// Where units of work that write run.
+#[derive(Clone)]
+enum Writes {
+    /// PostgreSQL: the same pool as reads, one transaction per unit.
+    Pool(Pool<Manager>),
+    /// SQLite: the single writer, committing in groups.
+    Group(Arc<Writer>),
 }
 
 impl fmt::Debug for Database {
@@ -339,11 +352,12 @@ impl Database {
         let (read, write) = match url.backend() {
             Backend::Postgres => {
                 let pool = build(writer, options.max_connections);
-                (pool.clone(), pool)
+                (pool.clone(), Writes::Pool(pool))
             }
             Backend::Sqlite => {
                 let reader = Manager { url: url.clone(), read_only: true, queries: queries.clone() };
-                (build(reader, options.max_connections), build(writer, 1))
+                let single = Writer::new(move || writer.open().map_err(|e| e.0));
+                (build(reader, options.max_connections), Writes::Group(Arc::new(single)))
             }
         };
         drop(first);
@@ -385,16 +399,20 @@ impl Database {
         Self::run(&self.read, f)
     }
 
-    /// Run a unit of work that writes, inside one transaction on the write
-    /// connection: all of it commits or none of it does.
+    /// Run a unit of work that writes, inside one transaction (on SQLite, a
+    /// savepoint of a group commit): all of it commits or none of it does,
+    /// and it has committed when this returns `Ok`.
     pub fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
     {
-        // On SQLite all writes of this process share one connection, so a
-        // deferred transaction that reads before it writes cannot lose a race
-        // to another writer of ours; other processes wait on busy_timeout.
-        Self::run(&self.write, |conn| conn.transaction(f))
+        match &self.write {
+            Writes::Pool(pool) => Self::run(pool, |conn| conn.transaction(f)),
+            // All writes of this process share one connection, so a unit that
+            // reads before it writes cannot lose a race to another writer of
+            // ours; other processes wait on busy_timeout.
+            Writes::Group(writer) => writer.write(f),
+        }
     }
 
     /// One round trip on a fresh or pooled connection; a connection that has
@@ -424,16 +442,28 @@ impl Database {
                 idle: state.idle_connections,
             }
         };
-        match self.backend() {
-            Backend::Postgres => vec![describe("main", &self.write)],
-            Backend::Sqlite => vec![describe("read", &self.read), describe("write", &self.write)],
+        match &self.write {
+            Writes::Pool(pool) => vec![describe("main", pool)],
+            Writes::Group(writer) => {
+                let open = u32::from(writer.is_connected());
+                let single = PoolState { name: "write", max_size: 1, connections: open, idle: open };
+                vec![describe("read", &self.read), single]
+            }
         }
     }
 
     /// Run the embedded migrations for this backend; returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<String>, ConfigError> {
         let fail = |reason: String| ConfigError::Migrate { database: self.url.to_string(), reason };
-        let mut managed = Self::checkout(&self.write).map_err(|e| fail(e.to_string()))?;
-        crate::migrations::run_pending(&mut managed.conn).map_err(fail)
+        match &self.write {
+            Writes::Pool(pool) => {
+                let mut managed = Self::checkout(pool).map_err(|e| fail(e.to_string()))?;
+                crate::migrations::run_pending(&mut managed.conn).map_err(fail)
+            }
+            Writes::Group(writer) => writer
+                .exclusive(crate::migrations::run_pending)
+                .map_err(|e| fail(e.to_string()))?
+                .map_err(fail),
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod migrations;
 pub mod repo;
 pub mod schema;
 pub mod sql_types;
+mod writer;
 
 pub use connection::{Backend, ConfigError, Database, DatabaseUrl, DbConnection, PoolOptions, PoolState};
 pub use error::StoreError;

@@ -65,7 +65,11 @@ impl Application {
             .client_disconnect_timeout(client_timeout)
             // Signals are handled by `run_until_stopped` (SIGINT and SIGTERM
             // both stop gracefully; actix's default treats SIGINT as a hard stop).
-            .disable_signals();
+            .disable_signals()
+            // Blocking threads run the database work: more of them than
+            // pooled connections would only wait for a connection, each with
+            // its own stack and allocator caches.
+            .worker_max_blocking_threads(config.database.db_pool_size.max(4) as usize);
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }

@@ -38,17 +38,25 @@ pub fn relation(
     owner: UserId,
 ) -> Result<PlanRelation, StoreError> {
     let role = programs::role_of(conn, program, actor.user_id)?;
-    let mentors_owner = if role == Some(ProgramRole::Mentor) {
-        let n: i64 = mentorships::table
-            .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
-            .filter(mentorships::mentor_id.eq(DbId(actor.user_id.as_uuid())))
-            .filter(mentorships::delegate_id.eq(DbId(owner.as_uuid())))
-            .count()
-            .get_result(conn)?;
-        n > 0
-    } else {
-        false
-    };
+    relation_with_role(conn, actor, role, program, owner)
+}
+
+/// [`relation`] when the actor's role in the programme is already known.
+fn relation_with_role(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    role: Option<ProgramRole>,
+    program: ProgramId,
+    owner: UserId,
+) -> Result<PlanRelation, StoreError> {
+    let mentors_owner = role == Some(ProgramRole::Mentor)
+        && diesel::select(exists(
+            mentorships::table
+                .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
+                .filter(mentorships::mentor_id.eq(DbId(actor.user_id.as_uuid())))
+                .filter(mentorships::delegate_id.eq(DbId(owner.as_uuid()))),
+        ))
+        .get_result::<bool>(conn)?;
     Ok(PlanRelation { is_owner: actor.user_id == owner, role, mentors_owner })
 }
 
@@ -64,18 +72,27 @@ pub fn today_in(time_zone: &str) -> NaiveDate {
 }
 
 /// Load a plan the actor may see; 404 otherwise (ids do not leak).
+///
+/// One statement reads the plan, its owner's time zone and the actor's role
+/// in its programme; a mentor's mentorship of the owner takes a second one.
 pub fn visible_plan(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Result<PlanContext, StoreError> {
-    let row = action_plans::table
-        .find(DbId(id.as_uuid()))
-        .select(PlanRow::as_select())
-        .first(conn)
+    let me = DbId(actor.user_id.as_uuid());
+    let (row, time_zone, role) = action_plans::table
+        .inner_join(users::table)
+        .left_join(
+            memberships::table
+                .on(memberships::program_id.eq(action_plans::program_id).and(memberships::user_id.eq(me))),
+        )
+        .filter(action_plans::id.eq(DbId(id.as_uuid())))
+        .select((PlanRow::as_select(), users::time_zone, memberships::role.nullable()))
+        .first::<(PlanRow, String, Option<String>)>(conn)
         .optional()?
         .ok_or_else(|| not_found("plan"))?;
     let plan = row.clone().into_domain()?;
-    let relation = relation(conn, actor, plan.program_id, plan.owner_id)?;
+    let role = role.map(|r| super::word("memberships.role", &r, ProgramRole::parse)).transpose()?;
+    let relation = relation_with_role(conn, actor, role, plan.program_id, plan.owner_id)?;
     policy::require_view(actor, &relation, plan.status)?;
-    let today = today_for(conn, plan.owner_id)?;
-    Ok(PlanContext { row, plan, relation, today })
+    Ok(PlanContext { row, plan, relation, today: today_in(&time_zone) })
 }
 
 /// What a create did: made the resource, or found the same one already there
