@@ -72,6 +72,12 @@ async fn assert_token_refused(app: &TestApp, token: &str, what: &str) {
         .to_owned();
     assert!(challenge.starts_with("Bearer"), "{what}: WWW-Authenticate is {challenge:?}");
     assert_problem(response, 401, "unauthorized").await;
+    // Most routes check the session together with their own database work
+    // (`Bearer`), not in the extractor: a read and a write there too.
+    let authed = Authed::new(app, token);
+    assert_401(authed.get("/plans").await, &format!("{what}: GET /plans")).await;
+    let renamed = json!({ "display_name": "Written with a dead session" });
+    assert_401(authed.patch("/me", &renamed).await, &format!("{what}: PATCH /me")).await;
 }
 
 backend_test!(
@@ -273,7 +279,8 @@ backend_test!(
         assert_token_refused(&app, &leaving.access_token, "access token after logout").await;
         assert_401(refresh_response(&app, &leaving.refresh_token).await, "refresh token after logout").await;
 
-        expect_json(me(&app, &kept.access_token).await, 200).await;
+        let still = expect_json(me(&app, &kept.access_token).await, 200).await;
+        assert_ne!(still["display_name"], "Written with a dead session", "the refused PATCH wrote nothing");
         refresh(&app, &kept.refresh_token).await;
     }
 );

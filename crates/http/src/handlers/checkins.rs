@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Bearer;
 use crate::conditional::{if_match, ok_versioned, updated};
-use crate::db;
+
 use crate::handlers::plans::created_or_existing;
 use crate::handlers::programs::PageQuery;
 use crate::json::JsonBody;
@@ -195,14 +195,15 @@ pub struct ListCheckInsQuery {
 #[get("/plans/{id}/check-ins")]
 pub async fn list_check_ins(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<ListCheckInsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, actor, status) = (PlanId::from_uuid(id.into_inner()), caller.0, query.review_status);
-    let result = db::read(&state, move |c| repo::list_check_ins(c, &actor, id, status, &page)).await?;
+    let (id, status) = (PlanId::from_uuid(id.into_inner()), query.review_status);
+    let result =
+        caller.read(&state, move |c, actor| repo::list_check_ins(c, actor, id, status, &page)).await?;
     Ok(paging::respond(&req, result.map(CheckInBody::from)))
 }
 
@@ -225,14 +226,14 @@ pub async fn list_check_ins(
 )]
 #[post("/plans/{id}/check-ins")]
 pub async fn create_check_in(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateCheckInBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewCheckIn::try_from(body.0)?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let result = db::write(&state, move |c| repo::create_check_in(c, &actor, id, &cmd)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let result = caller.write(&state, move |c, actor| repo::create_check_in(c, actor, id, &cmd)).await?;
     Ok(created_or_existing(
         result,
         |c| format!("/api/v1/check-ins/{}", c.id),
@@ -255,12 +256,12 @@ pub async fn create_check_in(
 #[get("/check-ins/{id}")]
 pub async fn get_check_in(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, actor) = (CheckInId::from_uuid(id.into_inner()), caller.0);
-    let c = db::read(&state, move |conn| repo::get_check_in(conn, &actor, id)).await?;
+    let id = CheckInId::from_uuid(id.into_inner());
+    let c = caller.read(&state, move |c, actor| repo::get_check_in(c, actor, id)).await?;
     Ok(ok_versioned(&req, c.version, &CheckInBody::from(c)))
 }
 
@@ -281,14 +282,14 @@ pub async fn get_check_in(
 )]
 #[post("/check-ins/{id}/review")]
 pub async fn review_check_in(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
     let review = CheckInReview::try_from(body.0)?;
-    let (id, actor) = (CheckInId::from_uuid(id.into_inner()), caller.0);
-    let c = db::write(&state, move |conn| repo::review_check_in(conn, &actor, id, &review)).await?;
+    let id = CheckInId::from_uuid(id.into_inner());
+    let c = caller.write(&state, move |c, actor| repo::review_check_in(c, actor, id, &review)).await?;
     Ok(updated(c.version, &CheckInBody::from(c)))
 }
 
@@ -388,14 +389,14 @@ pub struct PatchCommentBody {
 #[get("/plans/{id}/comments")]
 pub async fn list_comments(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let result = db::read(&state, move |c| repo::list_comments(c, &actor, id, &page)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let result = caller.read(&state, move |c, actor| repo::list_comments(c, actor, id, &page)).await?;
     Ok(paging::respond(&req, result.map(CommentBody::from)))
 }
 
@@ -417,14 +418,14 @@ pub async fn list_comments(
 )]
 #[post("/plans/{id}/comments")]
 pub async fn create_comment(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateCommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewComment::try_from(body.0)?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let result = db::write(&state, move |c| repo::create_comment(c, &actor, id, &cmd)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let result = caller.write(&state, move |c, actor| repo::create_comment(c, actor, id, &cmd)).await?;
     Ok(created_or_existing(
         result,
         |c| format!("/api/v1/comments/{}", c.id),
@@ -447,12 +448,12 @@ pub async fn create_comment(
 #[get("/comments/{id}")]
 pub async fn get_comment(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, actor) = (CommentId::from_uuid(id.into_inner()), caller.0);
-    let c = db::read(&state, move |conn| repo::get_comment(conn, &actor, id)).await?;
+    let id = CommentId::from_uuid(id.into_inner());
+    let c = caller.read(&state, move |c, actor| repo::get_comment(c, actor, id)).await?;
     Ok(ok_versioned(&req, c.version, &CommentBody::from(c)))
 }
 
@@ -475,15 +476,15 @@ pub async fn get_comment(
 #[patch("/comments/{id}")]
 pub async fn patch_comment(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchCommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let text = required_text("body", &body.0.body, 10_000).map_err(|e| DomainError::Invalid(vec![e]))?;
-    let (id, actor) = (CommentId::from_uuid(id.into_inner()), caller.0);
-    let c = db::write(&state, move |conn| repo::update_comment(conn, &actor, id, &text, expected)).await?;
+    let id = CommentId::from_uuid(id.into_inner());
+    let c = caller.write(&state, move |c, actor| repo::update_comment(c, actor, id, &text, expected)).await?;
     Ok(updated(c.version, &CommentBody::from(c)))
 }
 
@@ -504,12 +505,12 @@ pub async fn patch_comment(
 #[delete("/comments/{id}")]
 pub async fn delete_comment(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
-    let (id, actor) = (CommentId::from_uuid(id.into_inner()), caller.0);
-    db::write(&state, move |conn| repo::delete_comment(conn, &actor, id, expected)).await?;
+    let id = CommentId::from_uuid(id.into_inner());
+    caller.write(&state, move |c, actor| repo::delete_comment(c, actor, id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Bearer;
 use crate::csv::{write_row, Cell};
 use crate::db;
 use crate::problem::{ApiError, Problem};
@@ -237,24 +237,25 @@ fn file_name(code: &str, level: ExportLevel) -> String {
 )]
 #[get("/programs/{id}/export.csv")]
 pub async fn export_program(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let level = query.level.unwrap_or_default();
-    let (program, actor) = (ProgramId::from_uuid(id.into_inner()), caller.0);
+    let program = ProgramId::from_uuid(id.into_inner());
     // The visibility check and the first page come before the status line,
     // so that their failures are ordinary problem+json answers.
-    let (start, first) = db::read(&state, move |c| {
-        let start = repo::start(c, &actor, program)?;
-        let first = match level {
-            ExportLevel::Plan => Page::Plans(repo::plan_page(c, &start, None, PAGE_ROWS)?),
-            ExportLevel::Activity => Page::Activities(repo::activity_page(c, &start, None, PAGE_ROWS)?),
-        };
-        Ok((start, first))
-    })
-    .await?;
+    let (start, first) = caller
+        .read(&state, move |c, actor| {
+            let start = repo::start(c, actor, program)?;
+            let first = match level {
+                ExportLevel::Plan => Page::Plans(repo::plan_page(c, &start, None, PAGE_ROWS)?),
+                ExportLevel::Activity => Page::Activities(repo::activity_page(c, &start, None, PAGE_ROWS)?),
+            };
+            Ok((start, first))
+        })
+        .await?;
 
     let mut text = String::new();
     header(

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::{passwords, Caller};
+use crate::auth::{passwords, Bearer, Caller};
 use crate::conditional::{if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::nullable;
@@ -81,7 +81,7 @@ pub async fn get_me(
 #[patch("/me")]
 pub async fn patch_me(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     body: JsonBody<PatchMeBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -97,9 +97,9 @@ pub async fn patch_me(
         b.time_zone.as_deref(),
     );
     let changes = v.finish(|| Some(changes))?;
-    let actor = caller.0;
-    let user =
-        db::write(&state, move |c| users::update(c, &actor, actor.user_id, &changes, expected)).await?;
+    let user = caller
+        .write(&state, move |c, actor| users::update(c, actor, actor.user_id, &changes, expected))
+        .await?;
     Ok(updated(user.version, &UserBody::from(user)))
 }
 

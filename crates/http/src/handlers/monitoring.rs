@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Caller;
-use crate::db;
+use crate::auth::Bearer;
+
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
@@ -326,13 +326,12 @@ fn page_of(req: &HttpRequest, rows: Vec<DelegateRow>, tag: &str, offset: usize, 
 )]
 #[get("/programs/{id}/dashboard")]
 pub async fn dashboard(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ProgramId::from_uuid(id.into_inner());
-    let actor = caller.0;
-    let (_, dashboard) = db::read(&state, move |c| repo::program_figures(c, &actor, id)).await?;
+    let (_, dashboard) = caller.read(&state, move |c, actor| repo::program_figures(c, actor, id)).await?;
     Ok(HttpResponse::Ok().json(DashboardBody::new(id, dashboard)))
 }
 
@@ -357,7 +356,7 @@ pub async fn dashboard(
 #[get("/programs/{id}/delegates")]
 pub async fn delegates(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<DelegatesQuery>,
@@ -376,8 +375,7 @@ pub async fn delegates(
     let tag = format!("d|{}", sort.word());
     let offset = decode_offset(&tag, query.cursor.as_deref())?;
     let id = ProgramId::from_uuid(id.into_inner());
-    let actor = caller.0;
-    let (mut rows, _) = db::read(&state, move |c| repo::program_figures(c, &actor, id)).await?;
+    let (mut rows, _) = caller.read(&state, move |c, actor| repo::program_figures(c, actor, id)).await?;
     rows.sort_by(|a, b| sort.compare(a, b));
     Ok(page_of(&req, rows, &tag, offset, page.limit))
 }
@@ -402,14 +400,13 @@ pub async fn delegates(
 #[get("/mentor/overview")]
 pub async fn mentor_overview(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<OverviewQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, None)?;
     let offset = decode_offset("o", query.cursor.as_deref())?;
-    let actor = caller.0;
-    let mut rows = db::read(&state, move |c| repo::mentor_overview(c, &actor)).await?;
+    let mut rows = caller.read(&state, move |c, actor| repo::mentor_overview(c, actor)).await?;
     rows.sort_by(attention_order);
     Ok(page_of(&req, rows, "o", offset, page.limit))
 }

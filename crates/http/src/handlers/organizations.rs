@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::{Bearer, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::nullable;
@@ -136,14 +136,14 @@ pub struct ListOrganizationsQuery {
 #[get("/organizations")]
 pub async fn list_organizations(
     req: HttpRequest,
-    _caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<ListOrganizationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
     let filter =
         OrganizationFilter { kind: query.kind, parent_id: query.parent_id.map(OrganizationId::from_uuid) };
-    let result = db::read(&state, move |c| repo::list(c, &filter, &page)).await?;
+    let result = caller.read(&state, move |c, _| repo::list(c, &filter, &page)).await?;
     Ok(paging::respond(&req, result.map(OrganizationBody::from)))
 }
 
@@ -186,12 +186,12 @@ pub async fn create_organization(
 #[get("/organizations/{id}")]
 pub async fn get_organization(
     req: HttpRequest,
-    _caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = OrganizationId::from_uuid(id.into_inner());
-    let org = db::read(&state, move |c| repo::get(c, id)).await?;
+    let org = caller.read(&state, move |c, _| repo::get(c, id)).await?;
     Ok(ok_versioned(&req, org.version, &OrganizationBody::from(org)))
 }
 

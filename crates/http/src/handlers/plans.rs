@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Bearer;
 use crate::conditional::{created, etag, if_match, ok_versioned, updated};
-use crate::db;
+
 use crate::dto::nullable;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -300,7 +300,7 @@ fn parse_plan_cursor(raw: &str) -> Result<PlanAfter, ApiError> {
 #[get("/plans")]
 pub async fn list_plans(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<ListPlansQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -327,10 +327,9 @@ pub async fn list_plans(
         mentee_of_me,
         sort,
     };
-    let actor = caller.0;
     let limit = if page.limit == 0 { DEFAULT_LIMIT } else { page.limit.min(MAX_LIMIT) };
     let (plans, more) =
-        db::read(&state, move |c| repo::list(c, &actor, &filter, limit, after.as_ref())).await?;
+        caller.read(&state, move |c, actor| repo::list(c, actor, &filter, limit, after.as_ref())).await?;
     let next = if more { plans.last().map(|p| plan_cursor(sort, p)) } else { None };
     Ok(paging::respond_with_cursor(&req, plans.into_iter().map(PlanBody::from).collect(), next))
 }
@@ -353,13 +352,12 @@ pub async fn list_plans(
 )]
 #[post("/plans")]
 pub async fn create_plan(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     body: JsonBody<CreatePlanBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewPlan::try_from(body.0)?;
-    let actor = caller.0;
-    let result = db::write(&state, move |c| repo::create(c, &actor, &cmd)).await?;
+    let result = caller.write(&state, move |c, actor| repo::create(c, actor, &cmd)).await?;
     Ok(created_or_existing(result, |p| format!("/api/v1/plans/{}", p.id), |p| p.version, PlanBody::from))
 }
 
@@ -377,12 +375,12 @@ pub async fn create_plan(
 #[get("/plans/{id}")]
 pub async fn get_plan(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let plan = db::read(&state, move |c| repo::get(c, &actor, id)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let plan = caller.read(&state, move |c, actor| repo::get(c, actor, id)).await?;
     Ok(ok_versioned(&req, plan.version, &PlanBody::from(plan)))
 }
 
@@ -406,15 +404,15 @@ pub async fn get_plan(
 #[patch("/plans/{id}")]
 pub async fn patch_plan(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchPlanBody>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let changes = PlanChanges::try_from(body.0)?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let plan = db::write(&state, move |c| repo::update(c, &actor, id, &changes, expected)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let plan = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, expected)).await?;
     Ok(updated(plan.version, &PlanBody::from(plan)))
 }
 
@@ -436,26 +434,27 @@ pub async fn patch_plan(
 #[delete("/plans/{id}")]
 pub async fn delete_plan(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    db::write(&state, move |c| repo::delete(c, &actor, id, expected)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    caller.write(&state, move |c, actor| repo::delete(c, actor, id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 async fn run_transition(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: Uuid,
     t: Transition,
     reason: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = followup_domain::plans::transition_reason(t, reason.as_deref())?;
-    let (id, actor) = (PlanId::from_uuid(id), caller.0);
-    let plan = db::write(&state, move |c| repo::transition(c, &actor, id, t, reason.as_deref())).await?;
+    let id = PlanId::from_uuid(id);
+    let plan =
+        caller.write(&state, move |c, actor| repo::transition(c, actor, id, t, reason.as_deref())).await?;
     Ok(updated(plan.version, &PlanBody::from(plan)))
 }
 
@@ -484,7 +483,7 @@ macro_rules! transition_endpoint {
         )]
         #[post($path)]
         pub async fn $name(
-            caller: Caller,
+            caller: Bearer,
             state: web::Data<AppState>,
             id: web::Path<Uuid>,
             body: Option<JsonBody<ReasonBody>>,
@@ -584,15 +583,16 @@ impl From<HistoryEvent> for HistoryBody {
 #[get("/plans/{id}/history")]
 pub async fn plan_history(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<crate::handlers::programs::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
+    let id = PlanId::from_uuid(id.into_inner());
     let before = page.after.map(|c| c.id);
-    let (events, more) = db::read(&state, move |c| repo::history(c, &actor, id, page.limit, before)).await?;
+    let (events, more) =
+        caller.read(&state, move |c, actor| repo::history(c, actor, id, page.limit, before)).await?;
     let next = if more {
         events
             .last()

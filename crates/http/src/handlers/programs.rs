@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::{Bearer, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::nullable;
@@ -223,14 +223,13 @@ pub struct ListProgramsQuery {
 #[get("/programs")]
 pub async fn list_programs(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<ListProgramsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
     let filter = ProgramFilter { status: query.status };
-    let actor = caller.0;
-    let result = db::read(&state, move |c| repo::list(c, &actor, &filter, &page)).await?;
+    let result = caller.read(&state, move |c, actor| repo::list(c, actor, &filter, &page)).await?;
     Ok(paging::respond(&req, result.map(ProgramBody::from)))
 }
 
@@ -274,13 +273,12 @@ pub async fn create_program(
 #[get("/programs/{id}")]
 pub async fn get_program(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ProgramId::from_uuid(id.into_inner());
-    let actor = caller.0;
-    let view = db::read(&state, move |c| repo::get(c, &actor, id)).await?;
+    let view = caller.read(&state, move |c, actor| repo::get(c, actor, id)).await?;
     Ok(ok_versioned(&req, view.program.version, &ProgramBody::from(view)))
 }
 
@@ -304,7 +302,7 @@ pub async fn get_program(
 #[patch("/programs/{id}")]
 pub async fn patch_program(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchProgramBody>,
@@ -312,8 +310,7 @@ pub async fn patch_program(
     let expected = if_match(&req)?;
     let changes = ProgramChanges::try_from(body.0)?;
     let id = ProgramId::from_uuid(id.into_inner());
-    let actor = caller.0;
-    let view = db::write(&state, move |c| repo::update(c, &actor, id, &changes, expected)).await?;
+    let view = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, expected)).await?;
     Ok(updated(view.program.version, &ProgramBody::from(view)))
 }
 
@@ -380,14 +377,14 @@ pub struct ListMembersQuery {
 #[get("/programs/{id}/members")]
 pub async fn list_members(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<ListMembersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, role, actor) = (ProgramId::from_uuid(id.into_inner()), query.role, caller.0);
-    let result = db::read(&state, move |c| repo::list_members(c, &actor, id, role, &page)).await?;
+    let (id, role) = (ProgramId::from_uuid(id.into_inner()), query.role);
+    let result = caller.read(&state, move |c, actor| repo::list_members(c, actor, id, role, &page)).await?;
     Ok(paging::respond(&req, result.map(MemberBody::from)))
 }
 
@@ -407,7 +404,7 @@ pub async fn list_members(
 )]
 #[post("/programs/{id}/members")]
 pub async fn add_member(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<AddMemberBody>,
@@ -417,8 +414,7 @@ pub async fn add_member(
         user_id: UserId::from_uuid(body.0.user_id),
         role: body.0.role,
     };
-    let actor = caller.0;
-    let member = db::write(&state, move |c| repo::add_member(c, &actor, &cmd)).await?;
+    let member = caller.write(&state, move |c, actor| repo::add_member(c, actor, &cmd)).await?;
     let location = format!("/api/v1/programs/{}/members/{}", member.program_id, member.user_id);
     Ok(created(location, member.version, &MemberBody::from(member)))
 }
@@ -436,13 +432,13 @@ pub async fn add_member(
 )]
 #[delete("/programs/{id}/members/{user_id}")]
 pub async fn remove_member(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (program, user) = path.into_inner();
-    let (program, user, actor) = (ProgramId::from_uuid(program), UserId::from_uuid(user), caller.0);
-    db::write(&state, move |c| repo::remove_member(c, &actor, program, user)).await?;
+    let (program, user) = (ProgramId::from_uuid(program), UserId::from_uuid(user));
+    caller.write(&state, move |c, actor| repo::remove_member(c, actor, program, user)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -506,14 +502,14 @@ pub struct PageQuery {
 #[get("/programs/{id}/mentorships")]
 pub async fn list_mentorships(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, actor) = (ProgramId::from_uuid(id.into_inner()), caller.0);
-    let result = db::read(&state, move |c| repo::list_mentorships(c, &actor, id, &page)).await?;
+    let id = ProgramId::from_uuid(id.into_inner());
+    let result = caller.read(&state, move |c, actor| repo::list_mentorships(c, actor, id, &page)).await?;
     Ok(paging::respond(&req, result.map(MentorshipBody::from)))
 }
 
@@ -533,7 +529,7 @@ pub async fn list_mentorships(
 )]
 #[post("/programs/{id}/mentorships")]
 pub async fn add_mentorship(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<AddMentorshipBody>,
@@ -545,8 +541,7 @@ pub async fn add_mentorship(
         mentor_id: UserId::from_uuid(b.mentor_id),
         delegate_id: UserId::from_uuid(b.delegate_id),
     };
-    let actor = caller.0;
-    let m = db::write(&state, move |c| repo::add_mentorship(c, &actor, &cmd)).await?;
+    let m = caller.write(&state, move |c, actor| repo::add_mentorship(c, actor, &cmd)).await?;
     let location = format!("/api/v1/programs/{}/mentorships/{}", m.program_id, m.id);
     Ok(created(location, m.version, &MentorshipBody::from(m)))
 }
@@ -564,13 +559,12 @@ pub async fn add_mentorship(
 )]
 #[delete("/programs/{id}/mentorships/{mentorship_id}")]
 pub async fn remove_mentorship(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (program, mentorship) = path.into_inner();
-    let (program, mentorship, actor) =
-        (ProgramId::from_uuid(program), MentorshipId::from_uuid(mentorship), caller.0);
-    db::write(&state, move |c| repo::remove_mentorship(c, &actor, program, mentorship)).await?;
+    let (program, mentorship) = (ProgramId::from_uuid(program), MentorshipId::from_uuid(mentorship));
+    caller.write(&state, move |c, actor| repo::remove_mentorship(c, actor, program, mentorship)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -13,9 +13,9 @@ use super::checkins::{CheckInBody, CommentBody};
 use super::plans::PlanBody;
 use super::programs::{MemberBody, MentorshipBody, ProgramBody};
 use super::tracking::{ActivityBody, IndicatorBody, MeasurementBody};
-use crate::auth::Caller;
+use crate::auth::Bearer;
 use crate::problem::{ApiError, Problem};
-use crate::{db, AppState};
+use crate::AppState;
 
 /// Change rows per page by default, and at most.
 const DEFAULT_SYNC_LIMIT: i64 = 200;
@@ -142,7 +142,7 @@ fn item(item: SyncItem) -> Result<SyncItemBody, ApiError> {
 )]
 #[get("/sync")]
 pub async fn sync(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<SyncQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -163,8 +163,7 @@ pub async fn sync(
             ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued.")
         })?,
     };
-    let actor = caller.0;
-    let page = db::read(&state, move |c| repo::page(c, &actor, since, limit)).await?;
+    let page = caller.read(&state, move |c, actor| repo::page(c, actor, since, limit)).await?;
     let body = SyncPageBody {
         items: page.items.into_iter().map(item).collect::<Result<_, _>>()?,
         next_cursor: encode(page.next),

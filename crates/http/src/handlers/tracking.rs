@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::Caller;
+use crate::auth::Bearer;
 use crate::conditional::{if_match, ok_versioned, updated};
-use crate::db;
+
 use crate::dto::nullable;
 use crate::handlers::plans::created_or_existing;
 use crate::handlers::programs::PageQuery;
@@ -179,15 +179,16 @@ pub struct ListActivitiesQuery {
 #[get("/plans/{id}/activities")]
 pub async fn list_activities(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<ListActivitiesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
     let filter = ActivityFilter { status: query.status, overdue: query.overdue };
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let result = db::read(&state, move |c| repo::list_activities(c, &actor, id, &filter, &page)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let result =
+        caller.read(&state, move |c, actor| repo::list_activities(c, actor, id, &filter, &page)).await?;
     Ok(paging::respond(&req, result.map(ActivityBody::from)))
 }
 
@@ -210,14 +211,14 @@ pub async fn list_activities(
 )]
 #[post("/plans/{id}/activities")]
 pub async fn create_activity(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateActivityBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewActivity::try_from(body.0)?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let result = db::write(&state, move |c| repo::create_activity(c, &actor, id, &cmd)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let result = caller.write(&state, move |c, actor| repo::create_activity(c, actor, id, &cmd)).await?;
     Ok(created_or_existing(
         result,
         |a| format!("/api/v1/activities/{}", a.id),
@@ -240,12 +241,12 @@ pub async fn create_activity(
 #[get("/activities/{id}")]
 pub async fn get_activity(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, actor) = (ActivityId::from_uuid(id.into_inner()), caller.0);
-    let a = db::read(&state, move |c| repo::get_activity(c, &actor, id)).await?;
+    let id = ActivityId::from_uuid(id.into_inner());
+    let a = caller.read(&state, move |c, actor| repo::get_activity(c, actor, id)).await?;
     Ok(ok_versioned(&req, a.version, &ActivityBody::from(a)))
 }
 
@@ -270,15 +271,16 @@ pub async fn get_activity(
 #[patch("/activities/{id}")]
 pub async fn patch_activity(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchActivityBody>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let changes = ActivityChanges::try_from(body.0)?;
-    let (id, actor) = (ActivityId::from_uuid(id.into_inner()), caller.0);
-    let a = db::write(&state, move |c| repo::update_activity(c, &actor, id, &changes, expected)).await?;
+    let id = ActivityId::from_uuid(id.into_inner());
+    let a =
+        caller.write(&state, move |c, actor| repo::update_activity(c, actor, id, &changes, expected)).await?;
     Ok(updated(a.version, &ActivityBody::from(a)))
 }
 
@@ -300,13 +302,13 @@ pub async fn patch_activity(
 #[delete("/activities/{id}")]
 pub async fn delete_activity(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
-    let (id, actor) = (ActivityId::from_uuid(id.into_inner()), caller.0);
-    db::write(&state, move |c| repo::delete_activity(c, &actor, id, expected)).await?;
+    let id = ActivityId::from_uuid(id.into_inner());
+    caller.write(&state, move |c, actor| repo::delete_activity(c, actor, id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -434,14 +436,14 @@ impl TryFrom<PatchIndicatorBody> for IndicatorChanges {
 #[get("/plans/{id}/indicators")]
 pub async fn list_indicators(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let result = db::read(&state, move |c| repo::list_indicators(c, &actor, id, &page)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let result = caller.read(&state, move |c, actor| repo::list_indicators(c, actor, id, &page)).await?;
     Ok(paging::respond(&req, result.map(IndicatorBody::from)))
 }
 
@@ -464,14 +466,14 @@ pub async fn list_indicators(
 )]
 #[post("/plans/{id}/indicators")]
 pub async fn create_indicator(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateIndicatorBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewIndicator::try_from(body.0)?;
-    let (id, actor) = (PlanId::from_uuid(id.into_inner()), caller.0);
-    let result = db::write(&state, move |c| repo::create_indicator(c, &actor, id, &cmd)).await?;
+    let id = PlanId::from_uuid(id.into_inner());
+    let result = caller.write(&state, move |c, actor| repo::create_indicator(c, actor, id, &cmd)).await?;
     Ok(created_or_existing(
         result,
         |i| format!("/api/v1/indicators/{}", i.id),
@@ -494,12 +496,12 @@ pub async fn create_indicator(
 #[get("/indicators/{id}")]
 pub async fn get_indicator(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
-    let i = db::read(&state, move |c| repo::get_indicator(c, &actor, id)).await?;
+    let id = IndicatorId::from_uuid(id.into_inner());
+    let i = caller.read(&state, move |c, actor| repo::get_indicator(c, actor, id)).await?;
     Ok(ok_versioned(&req, i.version, &IndicatorBody::from(i)))
 }
 
@@ -523,15 +525,17 @@ pub async fn get_indicator(
 #[patch("/indicators/{id}")]
 pub async fn patch_indicator(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchIndicatorBody>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let changes = IndicatorChanges::try_from(body.0)?;
-    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
-    let i = db::write(&state, move |c| repo::update_indicator(c, &actor, id, &changes, expected)).await?;
+    let id = IndicatorId::from_uuid(id.into_inner());
+    let i = caller
+        .write(&state, move |c, actor| repo::update_indicator(c, actor, id, &changes, expected))
+        .await?;
     Ok(updated(i.version, &IndicatorBody::from(i)))
 }
 
@@ -553,13 +557,13 @@ pub async fn patch_indicator(
 #[delete("/indicators/{id}")]
 pub async fn delete_indicator(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
-    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
-    db::write(&state, move |c| repo::delete_indicator(c, &actor, id, expected)).await?;
+    let id = IndicatorId::from_uuid(id.into_inner());
+    caller.write(&state, move |c, actor| repo::delete_indicator(c, actor, id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -641,14 +645,14 @@ impl TryFrom<CreateMeasurementBody> for NewMeasurement {
 #[get("/indicators/{id}/measurements")]
 pub async fn list_measurements(
     req: HttpRequest,
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
-    let result = db::read(&state, move |c| repo::list_measurements(c, &actor, id, &page)).await?;
+    let id = IndicatorId::from_uuid(id.into_inner());
+    let result = caller.read(&state, move |c, actor| repo::list_measurements(c, actor, id, &page)).await?;
     Ok(paging::respond(&req, result.map(MeasurementBody::from)))
 }
 
@@ -671,14 +675,14 @@ pub async fn list_measurements(
 )]
 #[post("/indicators/{id}/measurements")]
 pub async fn create_measurement(
-    caller: Caller,
+    caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateMeasurementBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewMeasurement::try_from(body.0)?;
-    let (id, actor) = (IndicatorId::from_uuid(id.into_inner()), caller.0);
-    let result = db::write(&state, move |c| repo::record_measurement(c, &actor, id, &cmd)).await?;
+    let id = IndicatorId::from_uuid(id.into_inner());
+    let result = caller.write(&state, move |c, actor| repo::record_measurement(c, actor, id, &cmd)).await?;
     Ok(created_or_existing(
         result,
         |m| format!("/api/v1/indicators/{}/measurements", m.indicator_id),
