@@ -406,7 +406,7 @@ pub async fn mentor_overview(
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, None)?;
     let offset = decode_offset("o", query.cursor.as_deref())?;
-    let mut rows = caller.read(&state, move |c, actor| repo::mentor_overview(c, actor)).await?;
+    let mut rows = caller.read(&state, repo::mentor_overview).await?;
     rows.sort_by(attention_order);
     Ok(page_of(&req, rows, "o", offset, page.limit))
 }
