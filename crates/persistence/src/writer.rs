@@ -29,6 +29,7 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel::connection::{Connection, TransactionManager};
 
@@ -37,6 +38,9 @@ use crate::error::StoreError;
 
 /// The most units of work one group commits.
 const MAX_GROUP: usize = 64;
+
+/// How often the WAL is checkpointed and truncated (see [`Writer::commit`]).
+const TRUNCATE_EVERY: Duration = Duration::from_secs(1);
 
 type Tm = <DbConnection as Connection>::TransactionManager;
 
@@ -71,6 +75,7 @@ impl Group {
 struct State {
     conn: Option<DbConnection>,
     open: Option<(Arc<Group>, usize)>,
+    truncated: Instant,
 }
 
 /// The writer: one connection, opened on first use and reopened after a loss.
@@ -86,7 +91,7 @@ pub(crate) struct Writer {
 impl Writer {
     pub(crate) fn new(open: impl Fn() -> Result<DbConnection, String> + Send + Sync + 'static) -> Self {
         Self {
-            state: Mutex::new(State { conn: None, open: None }),
+            state: Mutex::new(State { conn: None, open: None, truncated: Instant::now() }),
             waiting: AtomicUsize::new(0),
             connected: AtomicBool::new(false),
             open: Box::new(open),
@@ -230,6 +235,27 @@ impl Writer {
             self.close(state);
         }
         group.finish(outcome);
+        if state.truncated.elapsed() >= TRUNCATE_EVERY {
+            state.truncated = Instant::now();
+            self.truncate_wal(state);
+        }
+    }
+
+    /// Copy the WAL into the database and empty it. SQLite's automatic
+    /// checkpoints never wait for readers, so under a steady stream of reads
+    /// and writes the WAL is never reset and grows without end (1.1 GB in
+    /// three minutes of the soak benchmark). A `TRUNCATE` checkpoint waits
+    /// (busy_timeout) for the readers of older snapshots, which are short,
+    /// while new writes wait on our lock. Failure is harmless: the next one
+    /// tries again.
+    fn truncate_wal(&self, state: &mut State) {
+        if let Some(conn) = state.conn.as_mut() {
+            if let Err(e) =
+                diesel::connection::SimpleConnection::batch_execute(conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+            {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
     }
 
     /// Roll the open group back by closing the connection, and tell its units.

@@ -60,12 +60,6 @@ fn relation_with_role(
     Ok(PlanRelation { is_owner: actor.user_id == owner, role, mentors_owner })
 }
 
-/// Today in a user's time zone (their "today" decides what is overdue).
-pub fn today_for(conn: &mut DbConnection, user: UserId) -> Result<NaiveDate, StoreError> {
-    let tz: String = users::table.find(DbId(user.as_uuid())).select(users::time_zone).first(conn)?;
-    Ok(today_in(&tz))
-}
-
 /// Today in an IANA time zone (Asia/Jakarta when the name is unknown).
 pub fn today_in(time_zone: &str) -> NaiveDate {
     followup_domain::monitoring::today_in(time_zone, crate::now())
