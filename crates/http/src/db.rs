@@ -1,6 +1,7 @@
 //! Run a unit of work off the actix worker threads (`web::block`), on a read
 //! connection or inside one write transaction.
 
+use std::future::Future;
 use std::sync::OnceLock;
 
 use actix_web::web;
@@ -28,6 +29,13 @@ where
     Ok(web::block(move || db.write(work)).await??)
 }
 
+/// One slot per core, for work that should not run more often than that at once.
+fn per_core(cell: &'static OnceLock<Semaphore>) -> &'static Semaphore {
+    cell.get_or_init(|| {
+        Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+    })
+}
+
 /// Run CPU-heavy work (password hashing) on the blocking pool, at most one
 /// job per core at a time across the process: each argon2 hash holds 19 MiB,
 /// so a burst of sign-ins queues here instead of multiplying the heap (and
@@ -38,9 +46,17 @@ where
     F: FnOnce() -> T + Send + 'static,
 {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    let slots = SLOTS.get_or_init(|| {
-        Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
-    });
-    let _slot = slots.acquire().await.map_err(|e| ApiError::internal(&e))?;
+    let _slot = per_core(&SLOTS).acquire().await.map_err(|e| ApiError::internal(&e))?;
     Ok(web::block(work).await?)
+}
+
+/// Run a read that holds a whole programme in memory (the monitoring tables
+/// compute every plan's figures before sorting), at most one per core at a
+/// time across the process: a burst of them waits here instead of
+/// multiplying the heap, which is what bounded the server's memory under 16
+/// concurrent dashboards of a 10,000-plan programme.
+pub async fn whole_programme<T>(work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    let _slot = per_core(&SLOTS).acquire().await.map_err(|e| ApiError::internal(&e))?;
+    work.await
 }

@@ -21,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::Bearer;
+use crate::db;
 
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -331,7 +332,8 @@ pub async fn dashboard(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ProgramId::from_uuid(id.into_inner());
-    let (_, dashboard) = caller.read(&state, move |c, actor| repo::program_figures(c, actor, id)).await?;
+    let (_, dashboard) =
+        db::whole_programme(caller.read(&state, move |c, actor| repo::program_figures(c, actor, id))).await?;
     Ok(HttpResponse::Ok().json(DashboardBody::new(id, dashboard)))
 }
 
@@ -375,7 +377,8 @@ pub async fn delegates(
     let tag = format!("d|{}", sort.word());
     let offset = decode_offset(&tag, query.cursor.as_deref())?;
     let id = ProgramId::from_uuid(id.into_inner());
-    let (mut rows, _) = caller.read(&state, move |c, actor| repo::program_figures(c, actor, id)).await?;
+    let (mut rows, _) =
+        db::whole_programme(caller.read(&state, move |c, actor| repo::program_figures(c, actor, id))).await?;
     rows.sort_by(|a, b| sort.compare(a, b));
     Ok(page_of(&req, rows, &tag, offset, page.limit))
 }
@@ -406,7 +409,7 @@ pub async fn mentor_overview(
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, None)?;
     let offset = decode_offset("o", query.cursor.as_deref())?;
-    let mut rows = caller.read(&state, repo::mentor_overview).await?;
+    let mut rows = db::whole_programme(caller.read(&state, repo::mentor_overview)).await?;
     rows.sort_by(attention_order);
     Ok(page_of(&req, rows, "o", offset, page.limit))
 }
