@@ -390,7 +390,11 @@ impl Database {
         let mut managed = Self::checkout(pool)?;
         let result = f(&mut managed.conn);
         if let Err(StoreError::Db(e)) = &result {
-            if is_connection_loss(e) {
+            // Not every failure on a dead connection says so: diesel's
+            // PostgreSQL type lookup answers "Failed to find a type oid" when
+            // the server has gone. After any other database error, one
+            // round trip tells whether the connection still works.
+            if is_connection_loss(e) || managed.conn.batch_execute("SELECT 1").is_err() {
                 managed.broken = true;
                 return Err(StoreError::Unavailable(e.to_string()));
             }
