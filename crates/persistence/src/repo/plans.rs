@@ -31,17 +31,6 @@ pub struct PlanContext {
 }
 
 /// How `actor` relates to a plan of `owner` in `program`.
-pub fn relation(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    program: ProgramId,
-    owner: UserId,
-) -> Result<PlanRelation, StoreError> {
-    let role = programs::role_of(conn, program, actor.user_id)?;
-    relation_with_role(conn, actor, role, program, owner)
-}
-
-/// [`relation`] when the actor's role in the programme is already known.
 fn relation_with_role(
     conn: &mut DbConnection,
     actor: &Actor,
