@@ -14,39 +14,51 @@
 //!    `invalid_idempotency_key`). The body is read (413 `payload_too_large`
 //!    over [`crate::JSON_BODY_LIMIT`]) and put back for the handler. The
 //!    request is fingerprinted as SHA-256 over method, path with query, and
-//!    body bytes.
-//! 2. In its own short write transaction the request *claims* the key: a row
-//!    with no response yet, kept for 24 hours
-//!    ([`followup_persistence::repo::idempotency::claim`]).
-//! 3. If the key is already there: used for another request → 422
+//!    body bytes. The middleware hands the handler a [`KeySlot`] (request
+//!    extensions) and runs it.
+//! 2. The handler's unit of work takes the key *in the same transaction as
+//!    its own writes* ([`unit`], through `Bearer::respond` or
+//!    [`IdempotencyKey::respond`]): it claims the key
+//!    ([`followup_persistence::repo::idempotency::claim`]), does its work,
+//!    makes its response and stores it on the key's row (kept 24 hours).
+//!    They commit together or not at all, so there is no moment at which the
+//!    work is stored without its response, whatever crashes when: a retry
+//!    either replays the response or runs a request that never happened.
+//!    This is one write instead of three (claim, work, response), which is
+//!    what a keyed POST costs on SQLite's single writer.
+//! 3. If the unit finds the key already there, it does nothing and the
+//!    middleware answers instead: used for another request → 422
 //!    `idempotency_key_reused`; completed → the stored status, headers
 //!    (`Content-Type`, `Location`, `ETag`, `Cache-Control`) and body are
 //!    replayed with `Idempotency-Replayed: true`; still running → wait for it
 //!    (polling every 50 ms, up to 10 s) and replay, or answer 409
-//!    `request_in_progress` with `Retry-After: 1`.
-//! 4. The claimed request runs; its response is stored on the row in another
-//!    short transaction and returned. A 5xx (and a 401, which says nothing
-//!    about the request itself) is not stored: the claim is deleted so that a
-//!    retry runs afresh.
+//!    `request_in_progress` with `Retry-After: 1`. On PostgreSQL a
+//!    concurrent twin's claim waits on the first one's row lock until it
+//!    commits and then sees it completed.
+//! 4. A refusal (4xx other than 401) that the handler answered before its
+//!    unit of work, or that rolled its unit back, is stored in a short write
+//!    of its own, so a retry replays it as well. A 5xx or a 401 says nothing
+//!    about the request itself and is not stored: a retry runs afresh.
 //!
-//! **Transactions and crashes.** The claim, the handler's own unit of work and
-//! the stored response are three separate transactions, so they are not
-//! atomic together. If the process dies after the handler's transaction
-//! committed but before the response was stored, the claim stays "in
-//! progress": retries wait and then get 409 until the claim is 60 s old, when
-//! it counts as abandoned and the next retry takes it over and runs the
-//! request *again*. That re-run is safe for creates that carry a
-//! client-supplied `id` (the API answers a re-sent create with the same id and
-//! content with 200 and the existing resource); a create without an `id` may
-//! then create a second resource. Clients that need exactly-once creates
-//! should send both a key and an `id`.
+//! Replays still run the handler up to its unit of work (body validation,
+//! reads, no writes): a retry of a refused request is refused the same way
+//! and then answered from the stored refusal.
 //!
-//! The claimed request runs in a task of its own, so a client that hangs up
+//! A handler that writes through [`crate::auth::Bearer::write`] (one that
+//! makes its response only after its unit of work) claims the key inside its
+//! unit and the middleware stores the response in a second write. If the
+//! process dies between the two, the claim stays "in progress": retries wait
+//! and then get 409 until the claim is 60 s old, when it counts as abandoned
+//! and the next retry runs the request *again*. Every keyed route uses the
+//! one-unit path today; this is the fallback for a new one that does not.
+//!
+//! The handler runs in a task of its own, so a client that hangs up
 //! mid-request does not cancel it: the response is still stored and the
-//! client's retry replays it. Expired rows count as absent; about one claim in
-//! a hundred also deletes every expired row.
+//! client's retry replays it. Expired rows count as absent; about one keyed
+//! request in a hundred also deletes every expired row.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{self, BoxBody, MessageBody};
@@ -55,11 +67,11 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
-use actix_web::{HttpMessage, HttpResponse};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
 use followup_domain::ids::UserId;
-use followup_domain::DomainError;
 use followup_persistence::repo::idempotency::{self as repo, Claim, KeyState, KeyedRequest, StoredResponse};
-use followup_persistence::StoreError;
+use followup_persistence::{DbConnection, StoreError};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
@@ -160,6 +172,212 @@ async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, ApiError> {
     Ok(body.freeze())
 }
 
+/// A keyed request's key, handed by the middleware to the handler (request
+/// extensions) and taken by the handler's unit of work.
+#[derive(Debug)]
+pub struct KeySlot {
+    keyed: KeyedRequest,
+    state: Mutex<SlotState>,
+}
+
+/// What the handler's unit of work did with the key.
+#[derive(Debug, Clone)]
+enum SlotState {
+    /// No unit of work took it (the handler answered before one, or the unit
+    /// was rolled back).
+    Untouched,
+    /// The key was already there: the middleware answers from it.
+    Held(KeyState),
+    /// Claimed together with the handler's work; the response is still to
+    /// be stored (the [`crate::auth::Bearer::write`] fallback).
+    Claimed(DateTime<Utc>),
+    /// Claimed, and the response stored, together with the handler's work.
+    Stored,
+}
+
+impl KeySlot {
+    fn get(&self) -> SlotState {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn set(&self, state: SlotState) {
+        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = state;
+    }
+}
+
+/// The request's [`KeySlot`], if it is a keyed POST of a signed-in caller:
+/// for handlers that take a [`crate::auth::Caller`] (a `Bearer` carries its
+/// own).
+#[derive(Debug, Clone, Default)]
+pub struct IdempotencyKey(pub(crate) Option<Arc<KeySlot>>);
+
+impl IdempotencyKey {
+    pub(crate) fn of(req: &HttpRequest) -> Self {
+        Self(req.extensions().get::<Arc<KeySlot>>().cloned())
+    }
+
+    /// Run `work` in one write transaction and make its response with
+    /// `respond`; with a key, the key is claimed and the response stored in
+    /// the same transaction (see the module documentation).
+    pub async fn respond<T, W, R>(
+        self,
+        state: &AppState,
+        work: W,
+        respond: R,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        T: Send + 'static,
+        W: FnOnce(&mut DbConnection) -> Result<T, StoreError> + Send + 'static,
+        R: FnOnce(T) -> HttpResponse + Send + 'static,
+    {
+        let slot = self.0.clone();
+        let outcome = crate::db::write(state, move |c| unit(c, slot.as_deref(), work, respond)).await?;
+        self.settle(outcome)
+    }
+
+    /// Record what the unit did with the key and make the handler's answer.
+    pub(crate) fn settle(&self, outcome: InUnit) -> Result<HttpResponse, ApiError> {
+        match outcome {
+            InUnit::Replied { reply, stored } => {
+                if let (Some(slot), true) = (&self.0, stored) {
+                    slot.set(SlotState::Stored);
+                }
+                Ok(reply.into_response())
+            }
+            InUnit::Held(seen) => {
+                if let Some(slot) = &self.0 {
+                    slot.set(SlotState::Held(seen));
+                }
+                // The middleware answers from the key instead.
+                Err(in_progress())
+            }
+        }
+    }
+
+    /// Inside a unit of work that makes its response afterwards: claim the
+    /// key (if any) before `work`. `Err(seen)` when it is already there.
+    pub(crate) fn claim_in_unit(&self, conn: &mut DbConnection) -> Result<Result<(), KeyState>, StoreError> {
+        let Some(slot) = &self.0 else { return Ok(Ok(())) };
+        Ok(match repo::claim(conn, &slot.keyed, KEY_LIFETIME, ABANDON_AFTER)? {
+            Claim::Claimed { claimed_at } => {
+                // Recorded now; a rolled-back unit resets it in `after_write`.
+                slot.set(SlotState::Claimed(claimed_at));
+                Ok(())
+            }
+            Claim::Held(seen) => Err(seen),
+        })
+    }
+
+    /// After a unit that used [`Self::claim_in_unit`]: forget a claim that
+    /// was rolled back, remember a key found taken.
+    pub(crate) fn after_write<T>(&self, result: &Result<Result<T, KeyState>, ApiError>) {
+        let Some(slot) = &self.0 else { return };
+        match result {
+            Ok(Ok(_)) => {}
+            Ok(Err(seen)) => slot.set(SlotState::Held(seen.clone())),
+            Err(_) => slot.set(SlotState::Untouched),
+        }
+    }
+}
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Self::of(req)))
+    }
+}
+
+/// A response made inside a unit of work, in a form that may leave it.
+#[derive(Debug)]
+pub struct Reply {
+    status: StatusCode,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+}
+
+impl Reply {
+    fn new(response: HttpResponse) -> Result<Self, StoreError> {
+        let status = response.status();
+        let headers = response.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
+        let body = response
+            .into_body()
+            .try_into_bytes()
+            .map_err(|_| StoreError::Unavailable("a keyed response must have a complete body".into()))?;
+        Ok(Self { status, headers, body })
+    }
+
+    fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        for header in self.headers {
+            response.append_header(header);
+        }
+        response.body(self.body)
+    }
+
+    /// What is kept for replays: every response but a 5xx or a 401.
+    fn to_store(&self) -> Option<StoredResponse> {
+        if !storable(self.status) {
+            return None;
+        }
+        let mut headers = header::HeaderMap::new();
+        for (name, value) in &self.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        Some(StoredResponse {
+            status: self.status.as_u16(),
+            headers: stored_headers(&headers),
+            body: String::from_utf8(self.body.to_vec()).ok()?,
+        })
+    }
+}
+
+/// What a keyed unit of work did.
+#[derive(Debug)]
+pub enum InUnit {
+    /// It ran; `stored` when its response was stored under the key.
+    Replied { reply: Reply, stored: bool },
+    /// The key was already there; nothing ran.
+    Held(KeyState),
+}
+
+/// Whether a response is kept for replays: a 5xx or a 401 says nothing about
+/// the request itself, and a retry should run afresh.
+fn storable(status: StatusCode) -> bool {
+    !(status.is_server_error() || status == StatusCode::UNAUTHORIZED)
+}
+
+/// One keyed unit of work, inside the caller's write transaction: claim the
+/// key, run `work`, make the response and store it. Without a key, just the
+/// work and the response. A failing `work` rolls the claim back with it.
+pub(crate) fn unit<T>(
+    conn: &mut DbConnection,
+    slot: Option<&KeySlot>,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    respond: impl FnOnce(T) -> HttpResponse,
+) -> Result<InUnit, StoreError> {
+    let Some(slot) = slot else {
+        let reply = Reply::new(respond(work(conn)?))?;
+        return Ok(InUnit::Replied { reply, stored: false });
+    };
+    let claimed_at = match repo::claim(conn, &slot.keyed, KEY_LIFETIME, ABANDON_AFTER)? {
+        Claim::Claimed { claimed_at } => claimed_at,
+        Claim::Held(seen) => return Ok(InUnit::Held(seen)),
+    };
+    let reply = Reply::new(respond(work(conn)?))?;
+    match reply.to_store() {
+        Some(stored) => {
+            repo::complete(conn, &slot.keyed, claimed_at, &stored)?;
+            Ok(InUnit::Replied { reply, stored: true })
+        }
+        None => {
+            repo::release(conn, &slot.keyed, claimed_at)?;
+            Ok(InUnit::Replied { reply, stored: false })
+        }
+    }
+}
+
 /// The middleware (`from_fn`).
 pub async fn middleware(
     mut req: ServiceRequest,
@@ -189,18 +407,18 @@ pub async fn middleware(
     let path = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
     let hash = request_hash(&method, &path, &body);
     req.set_payload(Payload::from(body));
-    let keyed = KeyedRequest { user_id, key, method, path, hash };
-
-    let claimed_at = match acquire(&state, &keyed).await {
-        Ok(Acquired::Claimed(at)) => at,
-        Ok(Acquired::Replay(stored)) => return Ok(req.into_response(replay(&stored))),
-        Ok(Acquired::PassThrough) => return pass(req, next).await,
-        Err(e) => return Ok(req.error_response(e)),
-    };
-    // Run the claimed request in a task of its own: if the client hangs up,
-    // this future is dropped, but the request still finishes and its
-    // response is stored for the retry.
-    let task = run_claimed(req, next, state, keyed, claimed_at).instrument(tracing::Span::current());
+    let slot = Arc::new(KeySlot {
+        keyed: KeyedRequest { user_id, key, method, path, hash },
+        state: Mutex::new(SlotState::Untouched),
+    });
+    req.extensions_mut().insert(slot.clone());
+    if rand::random_ratio(1, PURGE_ONE_IN) {
+        purge_expired(&state);
+    }
+    // Run the request in a task of its own: if the client hangs up, this
+    // future is dropped, but the request still finishes and its response is
+    // stored for the retry.
+    let task = run_keyed(req, next, state, slot).instrument(tracing::Span::current());
     match actix_web::rt::spawn(task).await {
         Ok(result) => result,
         Err(e) => Err(ApiError::internal(&e).into()),
@@ -214,40 +432,115 @@ async fn pass(
     next.call(req).await.map(ServiceResponse::map_into_boxed_body)
 }
 
-enum Acquired {
-    Claimed(chrono::DateTime<chrono::Utc>),
-    Replay(StoredResponse),
-    /// The key cannot be stored for this caller (e.g. the token names no
-    /// user): let the handler answer.
-    PassThrough,
+/// Run the handler, then answer according to what its unit of work did with
+/// the key.
+async fn run_keyed(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+    state: web::Data<AppState>,
+    slot: Arc<KeySlot>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let result = next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    match slot.get() {
+        SlotState::Stored => result,
+        SlotState::Held(seen) => {
+            let handled = result?;
+            let answer = answer_held(&state, &slot.keyed, seen).await;
+            Ok(handled.into_response(answer.unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))))
+        }
+        SlotState::Claimed(claimed_at) => match result {
+            Ok(response) => Ok(store_claimed(&state, &slot.keyed, claimed_at, response).await),
+            Err(e) => {
+                release(&state, &slot.keyed, claimed_at).await;
+                Err(e)
+            }
+        },
+        SlotState::Untouched => {
+            let response = match result {
+                Ok(response) if storable(response.status()) => response,
+                other => return other,
+            };
+            if response.status().is_success() {
+                tracing::warn!(
+                    path = %slot.keyed.path,
+                    "a keyed request succeeded without its handler taking the key; stored afterwards"
+                );
+            }
+            record(&state, &slot.keyed, response).await
+        }
+    }
 }
 
-/// Claim the key, or wait for the request holding it and replay its response.
-async fn acquire(state: &AppState, keyed: &KeyedRequest) -> Result<Acquired, ApiError> {
+/// Store the response of a request that was refused before (or by rolling
+/// back) its unit of work, claiming the key and completing it in one short
+/// write. If the key turns out to be taken meanwhile, answer from it.
+async fn record(
+    state: &AppState,
+    keyed: &KeyedRequest,
+    response: ServiceResponse<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let (http_req, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let Ok(bytes) = body::to_bytes(body).await else {
+        let error = ApiError::internal(&"the response body could not be read");
+        return Ok(ServiceResponse::from_err(error, http_req));
+    };
+    let reply = Reply {
+        status: head.status(),
+        headers: head.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect(),
+        body: bytes.clone(),
+    };
+    let respond = |r: HttpResponse| Ok(ServiceResponse::new(http_req.clone(), r));
+    let Some(stored) = reply.to_store() else {
+        return respond(head.set_body(bytes).map_into_boxed_body());
+    };
+    let db = state.db.clone();
+    let request = keyed.clone();
+    let outcome = web::block(move || {
+        db.write(|c| match repo::claim(c, &request, KEY_LIFETIME, ABANDON_AFTER)? {
+            Claim::Claimed { claimed_at } => repo::complete(c, &request, claimed_at, &stored).map(|_| None),
+            Claim::Held(seen) => Ok(Some(seen)),
+        })
+    })
+    .await;
+    match outcome {
+        Ok(Ok(None)) => respond(head.set_body(bytes).map_into_boxed_body()),
+        Ok(Ok(Some(seen))) => {
+            let answer = answer_held(state, keyed, seen).await;
+            respond(answer.unwrap_or_else(|e| actix_web::ResponseError::error_response(&e)))
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "could not store a refused keyed request");
+            respond(head.set_body(bytes).map_into_boxed_body())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not store a refused keyed request");
+            respond(head.set_body(bytes).map_into_boxed_body())
+        }
+    }
+}
+
+/// Answer a request whose key another request holds or used: replay, refuse,
+/// or wait for the holder (up to [`WAIT_FOR_FIRST`]).
+async fn answer_held(
+    state: &AppState,
+    keyed: &KeyedRequest,
+    mut seen: KeyState,
+) -> Result<HttpResponse, ApiError> {
     let deadline = Instant::now() + WAIT_FOR_FIRST;
     loop {
-        let db = state.db.clone();
-        let request = keyed.clone();
-        let claimed =
-            web::block(move || db.write(|c| repo::claim(c, &request, KEY_LIFETIME, ABANDON_AFTER))).await?;
-        let mut seen = match claimed {
-            Ok(Claim::Claimed { claimed_at }) => return Ok(Acquired::Claimed(claimed_at)),
-            Ok(Claim::Held(seen)) => seen,
-            Err(StoreError::Domain(DomainError::NotFound { .. })) => return Ok(Acquired::PassThrough),
-            Err(e) => return Err(e.into()),
-        };
-        loop {
-            match seen {
-                KeyState::Completed(stored) => return Ok(Acquired::Replay(stored)),
-                KeyState::Mismatch => return Err(reused()),
-                KeyState::Free => break,
-                KeyState::InProgress if Instant::now() >= deadline => return Err(in_progress()),
-                KeyState::InProgress => {
-                    actix_web::rt::time::sleep(POLL_EVERY).await;
-                    let db = state.db.clone();
-                    let request = keyed.clone();
-                    seen = web::block(move || db.read(|c| repo::peek(c, &request, ABANDON_AFTER))).await??;
-                }
+        match seen {
+            KeyState::Completed(stored) => return Ok(replay(&stored)),
+            KeyState::Mismatch => return Err(reused()),
+            // The holder gave up (or its claim is abandoned): this request did
+            // not run; its retry will.
+            KeyState::Free => return Err(in_progress()),
+            KeyState::InProgress if Instant::now() >= deadline => return Err(in_progress()),
+            KeyState::InProgress => {
+                actix_web::rt::time::sleep(POLL_EVERY).await;
+                let db = state.db.clone();
+                let request = keyed.clone();
+                seen = web::block(move || db.read(|c| repo::peek(c, &request, ABANDON_AFTER))).await??;
             }
         }
     }
@@ -262,7 +555,7 @@ fn reused() -> ApiError {
     )
 }
 
-fn in_progress() -> ApiError {
+pub(crate) fn in_progress() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         "request_in_progress",
@@ -296,39 +589,26 @@ fn stored_headers(headers: &header::HeaderMap) -> Option<String> {
     serde_json::to_string(&kept).ok()
 }
 
-/// Run the request that holds the claim; store its response, or give the
-/// claim up when a retry might do better.
-async fn run_claimed(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-    state: web::Data<AppState>,
-    keyed: KeyedRequest,
-    claimed_at: chrono::DateTime<chrono::Utc>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if rand::random_ratio(1, PURGE_ONE_IN) {
-        purge_expired(&state);
-    }
-    let response = match next.call(req).await {
-        Ok(response) => response,
-        Err(e) => {
-            release(&state, &keyed, claimed_at).await;
-            return Err(e);
-        }
-    };
+/// Store the response of a request whose unit of work claimed the key, or
+/// give the claim up when a retry might do better.
+async fn store_claimed(
+    state: &AppState,
+    keyed: &KeyedRequest,
+    claimed_at: DateTime<Utc>,
+    response: ServiceResponse<BoxBody>,
+) -> ServiceResponse<BoxBody> {
     let status = response.status();
-    if status.is_server_error() || status == StatusCode::UNAUTHORIZED {
-        release(&state, &keyed, claimed_at).await;
-        return Ok(response.map_into_boxed_body());
+    if !storable(status) {
+        release(state, keyed, claimed_at).await;
+        return response.map_into_boxed_body();
     }
     let (http_req, response) = response.into_parts();
     let (head, body) = response.into_parts();
     let bytes = match body::to_bytes(body).await {
         Ok(bytes) => bytes,
         Err(e) => {
-            release(&state, &keyed, claimed_at).await;
-            let cause: Box<dyn std::error::Error> = e.into();
-            let error = ApiError::internal(&cause);
-            return Ok(ServiceResponse::from_err(error, http_req));
+            release(state, keyed, claimed_at).await;
+            return ServiceResponse::from_err(ApiError::internal(&e), http_req);
         }
     };
     match std::str::from_utf8(&bytes) {
@@ -353,14 +633,14 @@ async fn run_claimed(
         }
         Err(_) => {
             tracing::warn!("response body is not UTF-8; not stored for idempotent replay");
-            release(&state, &keyed, claimed_at).await;
+            release(state, keyed, claimed_at).await;
         }
     }
-    Ok(ServiceResponse::new(http_req, head.set_body(bytes).map_into_boxed_body()))
+    ServiceResponse::new(http_req, head.set_body(bytes).map_into_boxed_body())
 }
 
 /// Give a claim up; failures are logged (the claim is then abandoned later).
-async fn release(state: &AppState, keyed: &KeyedRequest, claimed_at: chrono::DateTime<chrono::Utc>) {
+async fn release(state: &AppState, keyed: &KeyedRequest, claimed_at: DateTime<Utc>) {
     let db = state.db.clone();
     let request = keyed.clone();
     match web::block(move || db.write(|c| repo::release(c, &request, claimed_at))).await {

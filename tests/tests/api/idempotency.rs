@@ -1,8 +1,15 @@
 //! `Idempotency-Key` on POST: a retry with the same key and body replays the
-//! first response; the same key with another body is a 422; keys are per user.
+//! first response; the same key with another body is a 422; keys are per user;
+//! the work, the key and the stored answer go together.
 
-use followup_tests::api::{admin, expect_json, item_strings, login, Authed, USER_PASSWORD};
+use followup_tests::api::{
+    admin, expect_json, id_of, item_strings, login, new_member, Authed, USER_PASSWORD,
+};
+use followup_tests::plans::{
+    all_ids, cast, check_in_body, day, history, owner_today, post_with_key, transition_body, Answer,
+};
 use followup_tests::{assert_problem, backend_test, json, Value};
+use futures_util::future::join_all;
 use reqwest::{Method, Response};
 
 const KEY: &str = "idempotency-key";
@@ -194,5 +201,75 @@ backend_test!(
             tokens.push(expect_json(response, 200).await["refresh_token"].clone());
         }
         assert_ne!(tokens[0], tokens[1], "login is never replayed");
+    }
+);
+
+backend_test!(
+    async fn eight_concurrent_check_ins_with_one_key_store_one(app) {
+        let cast = cast(&app).await;
+        let plan_id = id_of(&cast.plan_in("active").await);
+        let path = format!("/plans/{plan_id}/check-ins");
+        let body = check_in_body(&day(owner_today(), 0), "Sent eight times on a slow network");
+        let responses =
+            join_all((0..8).map(|_| post_with_key(&cast.owner, &path, "kupang-check-in-1", &body))).await;
+        let mut replays = 0;
+        let mut answers = Vec::new();
+        for response in responses {
+            replays += usize::from(response.headers().get(REPLAYED).is_some());
+            answers.push(Answer::of(response).await);
+        }
+        assert_eq!(answers[0].status, 201, "{:?}", answers[0]);
+        assert!(answers.iter().all(|a| *a == answers[0]), "every answer is the first one: {answers:?}");
+        assert_eq!(replays, 7, "all but one are replays");
+        let stored = all_ids(&cast.owner, &path).await;
+        assert_eq!(stored, vec![id_of(&answers[0].body)], "one check-in stored");
+    }
+);
+
+backend_test!(
+    async fn a_retried_transition_replays_its_answer_and_a_refusal_stays_refused(app) {
+        let cast = cast(&app).await;
+        let plan_id = id_of(&cast.plan_in("draft").await);
+        let submit = format!("/plans/{plan_id}/submit");
+        let first = Answer::of(post_with_key(&cast.owner, &submit, "submit-1", &transition_body(None)).await).await;
+        assert_eq!(first.status, 200, "{first:?}");
+        assert_eq!(first.body["status"], "submitted");
+        // Without the key a second submit is refused (409); with it, the
+        // first answer comes back and nothing happens twice.
+        let retry = post_with_key(&cast.owner, &submit, "submit-1", &transition_body(None)).await;
+        assert!(retry.headers().get(REPLAYED).is_some(), "marked as a replay");
+        assert_eq!(Answer::of(retry).await, first);
+        let events = history(&cast.admin, &plan_id).await;
+        let submits = events.iter().filter(|e| e["action"] == "submit").count();
+        assert_eq!(submits, 1, "one submission in the history: {events:?}");
+
+        // A refusal decided inside the unit of work (the owner may not
+        // approve) is stored too: it stays the answer to that key after the
+        // mentor has approved the plan.
+        let approve = format!("/plans/{plan_id}/approve");
+        let refused = post_with_key(&cast.owner, &approve, "approve-1", &transition_body(None)).await;
+        let refused = assert_problem(refused, 403, "forbidden").await;
+        expect_json(cast.mentor.post(&approve, &transition_body(None)).await, 200).await;
+        let again = post_with_key(&cast.owner, &approve, "approve-1", &transition_body(None)).await;
+        assert!(again.headers().get(REPLAYED).is_some(), "marked as a replay");
+        assert_eq!(assert_problem(again, 403, "forbidden").await, refused);
+    }
+);
+
+backend_test!(
+    async fn a_retried_password_change_replays_204_after_the_password_changed(app) {
+        let admin = admin(&app).await;
+        let (_, client) = new_member(&app, &admin.token, "ratna.keyed@followup.local", "Ratna").await;
+        let body = json!({ "current_password": USER_PASSWORD, "new_password": "jalan-el-tari-kupang-2024" });
+        let send = || client.request(Method::POST, "/me/password").header(KEY, "password-1").json(&body).send();
+        let first = send().await.expect("request failed");
+        assert_eq!(first.status(), 204);
+        // The retry's current password is no longer right: without the key
+        // this would be a 422; with it, the first answer.
+        let retry = send().await.expect("request failed");
+        assert_eq!(retry.status(), 204, "replayed, not refused");
+        assert!(retry.headers().get(REPLAYED).is_some(), "marked as a replay");
+        // The new password is the one that works.
+        login(&app, "ratna.keyed@followup.local", "jalan-el-tari-kupang-2024").await;
     }
 );

@@ -9,11 +9,12 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use followup_domain::ids::{SessionId, UserId};
 use followup_domain::Actor;
 use followup_persistence::{repo, DbConnection, StoreError};
 
+use crate::idempotency::{self, IdempotencyKey};
 use crate::problem::ApiError;
 use crate::AppState;
 
@@ -80,15 +81,20 @@ impl FromRequest for Caller {
 
 /// A request's valid access token whose session is checked together with the
 /// handler's own database work, in the same blocking call and on the same
-/// connection: [`Bearer::read`] and [`Bearer::write`] first check, as
-/// [`Caller`] does, that the session is live and its user active (401
-/// otherwise), then run the work as that caller. One thread hand-off and one
-/// pool checkout per request instead of two. Handlers that need the caller's
-/// role before their database work take a [`Caller`] instead.
-#[derive(Debug, Clone, Copy)]
+/// connection: [`Bearer::read`], [`Bearer::write`] and [`Bearer::respond`]
+/// first check, as [`Caller`] does, that the session is live and its user
+/// active (401 otherwise), then run the work as that caller. One thread
+/// hand-off and one pool checkout per request instead of two. Handlers that
+/// need the caller's role before their database work take a [`Caller`]
+/// instead.
+///
+/// On a POST with an `Idempotency-Key` it also carries the key, which its
+/// write takes in the same transaction (see [`crate::idempotency`]).
+#[derive(Debug, Clone)]
 pub struct Bearer {
     user_id: UserId,
     session_id: SessionId,
+    key: IdempotencyKey,
 }
 
 impl FromRequest for Bearer {
@@ -96,34 +102,103 @@ impl FromRequest for Bearer {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(token_claims(req).map(|(_, user_id, session_id)| Bearer { user_id, session_id }))
+        std::future::ready(token_claims(req).map(|(_, user_id, session_id)| Bearer {
+            user_id,
+            session_id,
+            key: IdempotencyKey::of(req),
+        }))
     }
 }
 
+/// Where a unit of work runs.
+#[derive(Clone, Copy)]
+enum Mode {
+    Read,
+    Write,
+}
+
 impl Bearer {
+    /// Check the session, then run `work` as the caller: `None` when the
+    /// session has ended.
+    async fn run<T, F>(&self, state: &AppState, mode: Mode, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (user_id, session_id) = (self.user_id, self.session_id);
+        let work = move |c: &mut DbConnection| as_caller(c, user_id, session_id, work);
+        let found = match mode {
+            Mode::Read => crate::db::read(state, work).await?,
+            Mode::Write => crate::db::write(state, work).await?,
+        };
+        found.ok_or_else(session_ended)
+    }
+
     /// Check the session, then run read-only `work` as the caller.
     pub async fn read<T, F>(self, state: &AppState, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError> + Send + 'static,
     {
-        let Bearer { user_id, session_id } = self;
-        crate::db::read(state, move |c| as_caller(c, user_id, session_id, work))
-            .await?
-            .ok_or_else(session_ended)
+        self.run(state, Mode::Read, work).await
+    }
+
+    /// Run read-only `work` that checks the session itself, in the same
+    /// statement as its own read: it gets the token's user and session and
+    /// answers `None` when the session is not live (401 then).
+    pub async fn read_in_session<T, F>(self, state: &AppState, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, UserId, SessionId) -> Result<Option<T>, StoreError> + Send + 'static,
+    {
+        let (user_id, session_id) = (self.user_id, self.session_id);
+        crate::db::read(state, move |c| work(c, user_id, session_id)).await?.ok_or_else(session_ended)
     }
 
     /// Check the session, then run `work` as the caller in one write
-    /// transaction (nothing is written when the session has ended).
+    /// transaction (nothing is written when the session has ended). A keyed
+    /// POST's key is claimed in the same transaction and its response stored
+    /// afterwards; [`Bearer::respond`] stores it in the same transaction too.
     pub async fn write<T, F>(self, state: &AppState, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError> + Send + 'static,
     {
-        let Bearer { user_id, session_id } = self;
-        crate::db::write(state, move |c| as_caller(c, user_id, session_id, work))
-            .await?
-            .ok_or_else(session_ended)
+        let key = self.key.clone();
+        let claim = key.clone();
+        let result = self
+            .run(state, Mode::Write, move |c, actor| match claim.claim_in_unit(c)? {
+                Ok(()) => work(c, actor).map(Ok),
+                Err(seen) => Ok(Err(seen)),
+            })
+            .await;
+        key.after_write(&result);
+        // A key found taken: the middleware answers from it.
+        result?.map_err(|_| idempotency::in_progress())
+    }
+
+    /// Check the session, then run `work` as the caller and make its
+    /// response with `respond`, in one write transaction; with an
+    /// `Idempotency-Key`, the key is claimed and the response stored in that
+    /// transaction as well.
+    pub async fn respond<T, W, R>(
+        self,
+        state: &AppState,
+        work: W,
+        respond: R,
+    ) -> Result<HttpResponse, ApiError>
+    where
+        T: Send + 'static,
+        W: FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError> + Send + 'static,
+        R: FnOnce(T) -> HttpResponse + Send + 'static,
+    {
+        let slot = self.key.0.clone();
+        let outcome = self
+            .run(state, Mode::Write, move |c, actor| {
+                idempotency::unit(c, slot.as_deref(), |c| work(c, actor), respond)
+            })
+            .await?;
+        self.key.settle(outcome)
     }
 }
 

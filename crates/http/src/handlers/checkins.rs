@@ -233,13 +233,20 @@ pub async fn create_check_in(
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewCheckIn::try_from(body.0)?;
     let id = PlanId::from_uuid(id.into_inner());
-    let result = caller.write(&state, move |c, actor| repo::create_check_in(c, actor, id, &cmd)).await?;
-    Ok(created_or_existing(
-        result,
-        |c| format!("/api/v1/check-ins/{}", c.id),
-        |c| c.version,
-        CheckInBody::from,
-    ))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::create_check_in(c, actor, id, &cmd),
+            |result| {
+                created_or_existing(
+                    result,
+                    |c| format!("/api/v1/check-ins/{}", c.id),
+                    |c| c.version,
+                    CheckInBody::from,
+                )
+            },
+        )
+        .await
 }
 
 /// Read a check-in.
@@ -289,8 +296,13 @@ pub async fn review_check_in(
 ) -> Result<HttpResponse, ApiError> {
     let review = CheckInReview::try_from(body.0)?;
     let id = CheckInId::from_uuid(id.into_inner());
-    let c = caller.write(&state, move |c, actor| repo::review_check_in(c, actor, id, &review)).await?;
-    Ok(updated(c.version, &CheckInBody::from(c)))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::review_check_in(c, actor, id, &review),
+            |c| updated(c.version, &CheckInBody::from(c)),
+        )
+        .await
 }
 
 // ---- comments -----------------------------------------------------------------
@@ -425,13 +437,20 @@ pub async fn create_comment(
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewComment::try_from(body.0)?;
     let id = PlanId::from_uuid(id.into_inner());
-    let result = caller.write(&state, move |c, actor| repo::create_comment(c, actor, id, &cmd)).await?;
-    Ok(created_or_existing(
-        result,
-        |c| format!("/api/v1/comments/{}", c.id),
-        |c| c.version,
-        CommentBody::from,
-    ))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::create_comment(c, actor, id, &cmd),
+            |result| {
+                created_or_existing(
+                    result,
+                    |c| format!("/api/v1/comments/{}", c.id),
+                    |c| c.version,
+                    CommentBody::from,
+                )
+            },
+        )
+        .await
 }
 
 /// Read a comment.

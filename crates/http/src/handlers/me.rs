@@ -14,6 +14,7 @@ use crate::conditional::{if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::nullable;
 use crate::handlers::users::{user_changes, UserBody};
+use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
@@ -117,6 +118,7 @@ pub async fn patch_me(
 #[post("/me/password")]
 pub async fn change_password(
     caller: Caller,
+    key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<ChangePasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -135,9 +137,10 @@ pub async fn change_password(
     let new = v.finish(|| new)?;
     let hash = db::cpu(move || passwords::hash(new.expose())).await?.map_err(|e| ApiError::internal(&e))?;
     let actor = caller.0;
-    db::write(&state, move |c| {
-        users::set_password(c, Some(&actor), actor.user_id, &hash, Some(actor.session_id))
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    key.respond(
+        &state,
+        move |c| users::set_password(c, Some(&actor), actor.user_id, &hash, Some(actor.session_id)),
+        |()| HttpResponse::NoContent().finish(),
+    )
+    .await
 }

@@ -16,6 +16,7 @@ use crate::auth::{Bearer, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::nullable;
+use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -162,14 +163,19 @@ pub async fn list_organizations(
 #[post("/organizations")]
 pub async fn create_organization(
     caller: Caller,
+    key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<CreateOrganizationBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.0.require_admin()?;
     let cmd = NewOrganization::try_from(body.0)?;
     let actor = caller.0;
-    let org = db::write(&state, move |c| repo::create(c, &actor, &cmd)).await?;
-    Ok(created(format!("/api/v1/organizations/{}", org.id), org.version, &OrganizationBody::from(org)))
+    key.respond(
+        &state,
+        move |c| repo::create(c, &actor, &cmd),
+        |org| created(format!("/api/v1/organizations/{}", org.id), org.version, &OrganizationBody::from(org)),
+    )
+    .await
 }
 
 /// Read an organisation.

@@ -357,8 +357,20 @@ pub async fn create_plan(
     body: JsonBody<CreatePlanBody>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewPlan::try_from(body.0)?;
-    let result = caller.write(&state, move |c, actor| repo::create(c, actor, &cmd)).await?;
-    Ok(created_or_existing(result, |p| format!("/api/v1/plans/{}", p.id), |p| p.version, PlanBody::from))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::create(c, actor, &cmd),
+            |result| {
+                created_or_existing(
+                    result,
+                    |p| format!("/api/v1/plans/{}", p.id),
+                    |p| p.version,
+                    PlanBody::from,
+                )
+            },
+        )
+        .await
 }
 
 /// Read a plan you may see.
@@ -380,7 +392,9 @@ pub async fn get_plan(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = PlanId::from_uuid(id.into_inner());
-    let plan = caller.read(&state, move |c, actor| repo::get(c, actor, id)).await?;
+    let plan = caller
+        .read_in_session(&state, move |c, user, session| repo::get_in_session(c, user, session, id))
+        .await?;
     Ok(ok_versioned(&req, plan.version, &PlanBody::from(plan)))
 }
 
@@ -453,9 +467,13 @@ async fn run_transition(
 ) -> Result<HttpResponse, ApiError> {
     let reason = followup_domain::plans::transition_reason(t, reason.as_deref())?;
     let id = PlanId::from_uuid(id);
-    let plan =
-        caller.write(&state, move |c, actor| repo::transition(c, actor, id, t, reason.as_deref())).await?;
-    Ok(updated(plan.version, &PlanBody::from(plan)))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::transition(c, actor, id, t, reason.as_deref()),
+            |plan| updated(plan.version, &PlanBody::from(plan)),
+        )
+        .await
 }
 
 /// Optional body for transitions without a required reason.

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::auth::{Bearer, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
-use crate::db;
 use crate::dto::nullable;
+use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -248,15 +248,22 @@ pub async fn list_programs(
 #[post("/programs")]
 pub async fn create_program(
     caller: Caller,
+    key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<CreateProgramBody>,
 ) -> Result<HttpResponse, ApiError> {
     caller.0.require_admin()?;
     let cmd = NewProgram::try_from(body.0)?;
     let actor = caller.0;
-    let view = db::write(&state, move |c| repo::create(c, &actor, &cmd)).await?;
-    let (id, version) = (view.program.id, view.program.version);
-    Ok(created(format!("/api/v1/programs/{id}"), version, &ProgramBody::from(view)))
+    key.respond(
+        &state,
+        move |c| repo::create(c, &actor, &cmd),
+        |view| {
+            let (id, version) = (view.program.id, view.program.version);
+            created(format!("/api/v1/programs/{id}"), version, &ProgramBody::from(view))
+        },
+    )
+    .await
 }
 
 /// Read a programme you belong to (admins: any). Others get 404.
@@ -414,9 +421,16 @@ pub async fn add_member(
         user_id: UserId::from_uuid(body.0.user_id),
         role: body.0.role,
     };
-    let member = caller.write(&state, move |c, actor| repo::add_member(c, actor, &cmd)).await?;
-    let location = format!("/api/v1/programs/{}/members/{}", member.program_id, member.user_id);
-    Ok(created(location, member.version, &MemberBody::from(member)))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::add_member(c, actor, &cmd),
+            |member| {
+                let location = format!("/api/v1/programs/{}/members/{}", member.program_id, member.user_id);
+                created(location, member.version, &MemberBody::from(member))
+            },
+        )
+        .await
 }
 
 /// Remove a member (coordinators, admins); their mentorships in this programme go too.
@@ -541,9 +555,16 @@ pub async fn add_mentorship(
         mentor_id: UserId::from_uuid(b.mentor_id),
         delegate_id: UserId::from_uuid(b.delegate_id),
     };
-    let m = caller.write(&state, move |c, actor| repo::add_mentorship(c, actor, &cmd)).await?;
-    let location = format!("/api/v1/programs/{}/mentorships/{}", m.program_id, m.id);
-    Ok(created(location, m.version, &MentorshipBody::from(m)))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::add_mentorship(c, actor, &cmd),
+            |m| {
+                let location = format!("/api/v1/programs/{}/mentorships/{}", m.program_id, m.id);
+                created(location, m.version, &MentorshipBody::from(m))
+            },
+        )
+        .await
 }
 
 /// End a mentorship (coordinators, admins).

@@ -218,13 +218,20 @@ pub async fn create_activity(
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewActivity::try_from(body.0)?;
     let id = PlanId::from_uuid(id.into_inner());
-    let result = caller.write(&state, move |c, actor| repo::create_activity(c, actor, id, &cmd)).await?;
-    Ok(created_or_existing(
-        result,
-        |a| format!("/api/v1/activities/{}", a.id),
-        |a| a.version,
-        ActivityBody::from,
-    ))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::create_activity(c, actor, id, &cmd),
+            |result| {
+                created_or_existing(
+                    result,
+                    |a| format!("/api/v1/activities/{}", a.id),
+                    |a| a.version,
+                    ActivityBody::from,
+                )
+            },
+        )
+        .await
 }
 
 /// Read an activity.
@@ -473,13 +480,20 @@ pub async fn create_indicator(
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewIndicator::try_from(body.0)?;
     let id = PlanId::from_uuid(id.into_inner());
-    let result = caller.write(&state, move |c, actor| repo::create_indicator(c, actor, id, &cmd)).await?;
-    Ok(created_or_existing(
-        result,
-        |i| format!("/api/v1/indicators/{}", i.id),
-        |i| i.version,
-        IndicatorBody::from,
-    ))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::create_indicator(c, actor, id, &cmd),
+            |result| {
+                created_or_existing(
+                    result,
+                    |i| format!("/api/v1/indicators/{}", i.id),
+                    |i| i.version,
+                    IndicatorBody::from,
+                )
+            },
+        )
+        .await
 }
 
 /// Read an indicator.
@@ -682,11 +696,18 @@ pub async fn create_measurement(
 ) -> Result<HttpResponse, ApiError> {
     let cmd = NewMeasurement::try_from(body.0)?;
     let id = IndicatorId::from_uuid(id.into_inner());
-    let result = caller.write(&state, move |c, actor| repo::record_measurement(c, actor, id, &cmd)).await?;
-    Ok(created_or_existing(
-        result,
-        |m| format!("/api/v1/indicators/{}/measurements", m.indicator_id),
-        |_| 1,
-        MeasurementBody::from,
-    ))
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::record_measurement(c, actor, id, &cmd),
+            |result| {
+                created_or_existing(
+                    result,
+                    |m| format!("/api/v1/indicators/{}/measurements", m.indicator_id),
+                    |_| 1,
+                    MeasurementBody::from,
+                )
+            },
+        )
+        .await
 }

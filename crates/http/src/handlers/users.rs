@@ -18,6 +18,7 @@ use crate::auth::{passwords, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::nullable;
+use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -212,6 +213,7 @@ pub async fn list_users(
 #[post("/users")]
 pub async fn create_user(
     caller: Caller,
+    key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<CreateUserBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -245,11 +247,18 @@ pub async fn create_user(
     let hash =
         db::cpu(move || passwords::hash(secret.expose())).await?.map_err(|e| ApiError::internal(&e))?;
     let actor = caller.0;
-    let user = db::write(&state, move |c| users::create(c, Some(&actor), &cmd, &hash)).await?;
-    let version = user.version;
-    let location = format!("/api/v1/users/{}", user.id);
-    let body = CreatedUserBody { user: user.into(), initial_password: generated.then_some(raw_password) };
-    Ok(created(location, version, &body))
+    key.respond(
+        &state,
+        move |c| users::create(c, Some(&actor), &cmd, &hash),
+        move |user| {
+            let version = user.version;
+            let location = format!("/api/v1/users/{}", user.id);
+            let body =
+                CreatedUserBody { user: user.into(), initial_password: generated.then_some(raw_password) };
+            created(location, version, &body)
+        },
+    )
+    .await
 }
 
 /// Read an account (admin).

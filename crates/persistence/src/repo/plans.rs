@@ -5,12 +5,12 @@
 use chrono::NaiveDate;
 use diesel::dsl::exists;
 use diesel::prelude::*;
-use followup_domain::ids::{PlanId, ProgramId, UserId};
+use followup_domain::ids::{PlanId, ProgramId, SessionId, UserId};
 use followup_domain::plans::{
     policy, require_content_editable, require_deletable, HistoryEvent, NewPlan, Plan, PlanChanges,
     PlanFields, PlanRelation, Transition,
 };
-use followup_domain::values::{PlanStatus, ProgramRole};
+use followup_domain::values::{PlanStatus, ProgramRole, SystemRole};
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use super::rows::{AuditRow, PlanRow};
 use super::{audit, check_version, not_found, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{action_plans, audit_events, memberships, mentorships, users};
+use crate::schema::{action_plans, audit_events, memberships, mentorships, sessions, users};
 use crate::sql_types::{DbId, DbTime};
 
 /// A plan as seen by one actor: the row, the actor's relation to it and
@@ -30,52 +30,115 @@ pub struct PlanContext {
     pub today: NaiveDate,
 }
 
-/// How `actor` relates to a plan of `owner` in `program`.
-fn relation_with_role(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    role: Option<ProgramRole>,
-    program: ProgramId,
-    owner: UserId,
-) -> Result<PlanRelation, StoreError> {
-    let mentors_owner = role == Some(ProgramRole::Mentor)
-        && diesel::select(exists(
-            mentorships::table
-                .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
-                .filter(mentorships::mentor_id.eq(DbId(actor.user_id.as_uuid())))
-                .filter(mentorships::delegate_id.eq(DbId(owner.as_uuid()))),
-        ))
-        .get_result::<bool>(conn)?;
-    Ok(PlanRelation { is_owner: actor.user_id == owner, role, mentors_owner })
-}
-
 /// Today in an IANA time zone (Asia/Jakarta when the name is unknown).
 pub fn today_in(time_zone: &str) -> NaiveDate {
     followup_domain::monitoring::today_in(time_zone, crate::now())
 }
 
-/// Load a plan the actor may see; 404 otherwise (ids do not leak).
-///
-/// One statement reads the plan, its owner's time zone and the actor's role
-/// in its programme; a mentor's mentorship of the owner takes a second one.
-pub fn visible_plan(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Result<PlanContext, StoreError> {
-    let me = DbId(actor.user_id.as_uuid());
-    let (row, time_zone, role) = action_plans::table
-        .inner_join(users::table)
-        .left_join(
-            memberships::table
-                .on(memberships::program_id.eq(action_plans::program_id).and(memberships::user_id.eq(me))),
-        )
-        .filter(action_plans::id.eq(DbId(id.as_uuid())))
-        .select((PlanRow::as_select(), users::time_zone, memberships::role.nullable()))
-        .first::<(PlanRow, String, Option<String>)>(conn)
-        .optional()?
-        .ok_or_else(|| not_found("plan"))?;
+/// A plan row with what judging it needs: the owner's time zone, the
+/// reader's role in the programme and whether the reader mentors the owner
+/// there (a mentorship id).
+type Judged = (PlanRow, String, Option<String>, Option<DbId>);
+
+/// The plan `id` joined with its owner, the reader's membership and the
+/// reader's mentorship of the owner: the one statement both plan reads share.
+macro_rules! plan_with_relation {
+    ($me:expr, $id:expr) => {
+        action_plans::table
+            .inner_join(users::table)
+            .left_join(
+                memberships::table.on(memberships::program_id
+                    .eq(action_plans::program_id)
+                    .and(memberships::user_id.eq($me))),
+            )
+            .left_join(
+                mentorships::table.on(mentorships::program_id
+                    .eq(action_plans::program_id)
+                    .and(mentorships::mentor_id.eq($me))
+                    .and(mentorships::delegate_id.eq(action_plans::owner_id))),
+            )
+            .filter(action_plans::id.eq(DbId($id.as_uuid())))
+    };
+}
+
+/// The reader's relation to a plan read with [`plan_with_relation`], and
+/// the policy's verdict on it.
+fn judge(actor: &Actor, (row, time_zone, role, mentorship): Judged) -> Result<PlanContext, StoreError> {
     let plan = row.clone().into_domain()?;
     let role = role.map(|r| super::word("memberships.role", &r, ProgramRole::parse)).transpose()?;
-    let relation = relation_with_role(conn, actor, role, plan.program_id, plan.owner_id)?;
+    let relation = PlanRelation {
+        is_owner: actor.user_id == plan.owner_id,
+        role,
+        mentors_owner: role == Some(ProgramRole::Mentor) && mentorship.is_some(),
+    };
     policy::require_view(actor, &relation, plan.status)?;
     Ok(PlanContext { row, plan, relation, today: today_in(&time_zone) })
+}
+
+/// Load a plan the actor may see; 404 otherwise (ids do not leak).
+///
+/// One statement reads the plan, its owner's time zone, the actor's role in
+/// its programme and whether the actor mentors its owner.
+pub fn visible_plan(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Result<PlanContext, StoreError> {
+    let me = DbId(actor.user_id.as_uuid());
+    let found = plan_with_relation!(me, id)
+        .select((
+            PlanRow::as_select(),
+            users::time_zone,
+            memberships::role.nullable(),
+            mentorships::id.nullable(),
+        ))
+        .first::<Judged>(conn)
+        .optional()?
+        .ok_or_else(|| not_found("plan"))?;
+    judge(actor, found)
+}
+
+/// A plan as its reader sees it, for the reader behind an access token: the
+/// session check ([`super::auth::principal`]) and [`visible_plan`] in one
+/// statement, the single-plan GET being the API's most frequent request.
+/// `Ok(None)` when the session has ended (or its user is deactivated);
+/// 404 when the plan is not there or not visible.
+pub fn get_in_session(
+    conn: &mut DbConnection,
+    user_id: UserId,
+    session_id: SessionId,
+    id: PlanId,
+) -> Result<Option<Plan>, StoreError> {
+    let me = DbId(user_id.as_uuid());
+    let reader = diesel::alias!(users as reader);
+    let found = plan_with_relation!(me, id)
+        .inner_join(
+            sessions::table.on(sessions::id
+                .eq(DbId(session_id.as_uuid()))
+                .and(sessions::user_id.eq(me))
+                .and(sessions::revoked_at.is_null())
+                .and(sessions::expires_at.gt(DbTime(crate::now())))),
+        )
+        .inner_join(
+            reader
+                .on(reader.field(users::id).eq(sessions::user_id).and(reader.field(users::active).eq(true))),
+        )
+        .select((
+            PlanRow::as_select(),
+            users::time_zone,
+            memberships::role.nullable(),
+            mentorships::id.nullable(),
+            reader.field(users::system_role),
+        ))
+        .first::<(PlanRow, String, Option<String>, Option<DbId>, String)>(conn)
+        .optional()?;
+    let Some((row, time_zone, role, mentorship, system_role)) = found else {
+        // No row: the session has ended, or there is no such plan. Which
+        // one decides between 401 and 404.
+        return match super::auth::principal(conn, user_id, session_id)? {
+            None => Ok(None),
+            Some(_) => Err(not_found("plan")),
+        };
+    };
+    let system_role = super::word("users.system_role", &system_role, SystemRole::parse)?;
+    let actor = Actor { user_id, system_role, session_id };
+    judge(&actor, (row, time_zone, role, mentorship)).map(|context| Some(context.plan))
 }
 
 /// What a create did: made the resource, or found the same one already there
