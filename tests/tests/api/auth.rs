@@ -7,6 +7,7 @@ use followup_tests::api::{
     admin, api_url, assert_field_error, create_user, expect_empty, expect_json, id_of, jwt_claims, login,
     login_response, refresh, refresh_response, Authed, Tokens,
 };
+use followup_tests::plans::cast;
 use followup_tests::{
     assert_problem, backend_test, json, Backend, TestApp, Value, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
@@ -78,6 +79,9 @@ async fn assert_token_refused(app: &TestApp, token: &str, what: &str) {
     assert_401(authed.get("/plans").await, &format!("{what}: GET /plans")).await;
     let renamed = json!({ "display_name": "Written with a dead session" });
     assert_401(authed.patch("/me", &renamed).await, &format!("{what}: PATCH /me")).await;
+    // The single-plan GET checks the session in its own statement.
+    let anywhere = format!("/plans/{}", uuid::Uuid::new_v4());
+    assert_401(authed.get(&anywhere).await, &format!("{what}: GET /plans/{{id}}")).await;
 }
 
 backend_test!(
@@ -409,5 +413,19 @@ configured_test!(
         }
         let response = login_response(&app, ADMIN_EMAIL, "guessing-the-password").await;
         assert_problem(response, 401, "invalid_credentials").await;
+    }
+);
+
+backend_test!(
+    async fn a_plan_read_after_logout_is_401_not_the_plan(app) {
+        let cast = cast(&app).await;
+        let path = format!("/plans/{}", id_of(&cast.plan_in("submitted").await));
+        expect_json(cast.owner.get(&path).await, 200).await;
+        let response = cast.owner.request(reqwest::Method::POST, "/auth/logout").send().await.unwrap();
+        expect_empty(response, 204).await;
+        let refused = assert_401(cast.owner.get(&path).await, "the owner's own plan after logout").await;
+        assert!(refused.get("title").is_some() && refused.get("goal").is_none(), "nothing of the plan: {refused}");
+        // The mentor's session is untouched: the plan is still there for him.
+        expect_json(cast.mentor.get(&path).await, 200).await;
     }
 );
