@@ -2,6 +2,24 @@
 //! and the repository implementations, over SQLite and PostgreSQL through one
 //! `MultiConnection`.
 
+/// Run `$body` with `$c` bound to `$conn`'s concrete connection (SQLite or
+/// PostgreSQL), for the statements on the hot paths.
+///
+/// Diesel's multi-connection hands each statement to the backend wrapped so
+/// that it has no static query id: every execution then walks the query to
+/// write its SQL text (the prepared-statement cache's key) and to decide
+/// whether it may be cached. On the single-plan GET that was a quarter of
+/// the CPU. On the concrete connection the statement is found by its Rust
+/// type instead. The body is compiled once per backend.
+macro_rules! native {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::connection::DbConnection::Postgres($c) => $body,
+            $crate::connection::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
 pub mod bulk;
 pub mod connection;
 pub mod error;

@@ -92,7 +92,7 @@ pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreErro
         changes,
         reason: event.reason.map(str::to_owned),
     };
-    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+    native!(conn, c => diesel::insert_into(audit_events::table).values(&row).execute(c))?;
     // The same change, numbered for clients that sync.
     super::changes::for_event(
         conn,

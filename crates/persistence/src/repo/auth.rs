@@ -181,15 +181,14 @@ pub fn principal(
     session_id: SessionId,
 ) -> Result<Option<SystemRole>, StoreError> {
     let now = DbTime(crate::now());
-    let role = sessions::table
+    let query = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(DbId(session_id.as_uuid())))
         .filter(sessions::user_id.eq(DbId(user_id.as_uuid())))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .filter(users::active.eq(true))
-        .select(users::system_role)
-        .first::<String>(conn)
-        .optional()?;
+        .select(users::system_role);
+    let role = native!(conn, c => query.first::<String>(c).optional())?;
     role.map(|r| word("users.system_role", &r, SystemRole::parse)).transpose()
 }

@@ -89,6 +89,7 @@ pub struct Change {
 
 #[derive(Insertable)]
 #[diesel(table_name = changes)]
+#[diesel(treat_none_as_default_value = false)]
 struct ChangeRow {
     seq: i64,
     entity_type: &'static str,
@@ -193,10 +194,10 @@ pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreEr
         return Ok(());
     }
     let n = i64::try_from(batch.len()).unwrap_or(i64::MAX);
-    let last: i64 = diesel::update(sync_counter::table.find(1))
+    let last: i64 = native!(conn, c => diesel::update(sync_counter::table.find(1))
         .set(sync_counter::value.eq(sync_counter::value + n))
         .returning(sync_counter::value)
-        .get_result(conn)?;
+        .get_result(c))?;
     let now = DbTime(crate::now());
     let rows: Vec<ChangeRow> = batch
         .into_iter()
@@ -216,12 +217,14 @@ pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreEr
             changed_at: now,
         })
         .collect();
-    // Multi-row inserts need the concrete connection.
+    // Multi-row inserts need the concrete connection. One row (most
+    // writes) is a statement of a fixed shape, prepared once.
+    if let [row] = rows.as_slice() {
+        native!(conn, c => diesel::insert_into(changes::table).values(row).execute(c))?;
+        return Ok(());
+    }
     for chunk in rows.chunks(500) {
-        match conn {
-            DbConnection::Postgres(c) => diesel::insert_into(changes::table).values(chunk).execute(c)?,
-            DbConnection::Sqlite(c) => diesel::insert_into(changes::table).values(chunk).execute(c)?,
-        };
+        native!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
     }
     Ok(())
 }
@@ -274,10 +277,10 @@ pub fn for_event(
 }
 
 fn plan_scope(conn: &mut DbConnection, plan: Uuid) -> Result<PlanScope, StoreError> {
-    let (owner, status): (DbId, String) = action_plans::table
+    let (owner, status): (DbId, String) = native!(conn, c => action_plans::table
         .find(DbId(plan))
         .select((action_plans::owner_id, action_plans::status))
-        .first(conn)?;
+        .first(c))?;
     Ok(PlanScope { id: plan, owner: owner.0, status })
 }
 

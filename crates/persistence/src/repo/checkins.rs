@@ -72,12 +72,10 @@ pub fn create_check_in(
     policy::require_owner(&ctx.relation)?;
     require_active(ctx.plan.status)?;
     let evidence = evidence_json(&cmd.evidence)?;
-    if let Some(existing) = check_ins::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(CheckInRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    let id = DbId(cmd.id.as_uuid());
+    let existing: Option<CheckInRow> =
+        native!(conn, c => check_ins::table.find(id).select(CheckInRow::as_select()).first(c).optional())?;
+    if let Some(existing) = existing {
         let same = existing.plan_id == ctx.row.id
             && existing.reported_on == cmd.reported_on
             && existing.summary == cmd.summary
@@ -116,7 +114,7 @@ pub fn create_check_in(
         created_at: now,
         updated_at: now,
     };
-    diesel::insert_into(check_ins::table).values(&row).execute(conn)?;
+    native!(conn, c => diesel::insert_into(check_ins::table).values(&row).execute(c))?;
     audit::Event::new(Some(actor), "check_in", cmd.id.as_uuid(), "create")
         .program(ctx.plan.program_id.as_uuid())
         .plan(plan.as_uuid())

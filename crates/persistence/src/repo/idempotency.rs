@@ -28,6 +28,7 @@ use crate::sql_types::{DbId, DbTime};
 /// A stored row.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = idempotency_keys)]
+#[diesel(treat_none_as_default_value = false)]
 struct IdempotencyRow {
     user_id: DbId,
     idempotency_key: String,
@@ -102,7 +103,7 @@ fn key_filter(request: &KeyedRequest) -> KeyFilter {
 }
 
 fn find(conn: &mut DbConnection, request: &KeyedRequest) -> Result<Option<IdempotencyRow>, StoreError> {
-    Ok(key_filter(request).select(IdempotencyRow::as_select()).first(conn).optional()?)
+    Ok(native!(conn, c => key_filter(request).select(IdempotencyRow::as_select()).first(c).optional())?)
 }
 
 fn state_of(
@@ -178,14 +179,7 @@ pub fn claim(
     };
     // The one dialect match: a conflicting insert must not raise (PostgreSQL
     // would abort the transaction), it must simply insert nothing.
-    let inserted = match conn {
-        DbConnection::Postgres(c) => {
-            diesel::insert_into(idempotency_keys::table).values(&row).on_conflict_do_nothing().execute(c)
-        }
-        DbConnection::Sqlite(c) => {
-            diesel::insert_into(idempotency_keys::table).values(&row).on_conflict_do_nothing().execute(c)
-        }
-    };
+    let inserted = native!(conn, c => diesel::insert_into(idempotency_keys::table).values(&row).on_conflict_do_nothing().execute(c));
     let inserted = match inserted {
         Ok(n) => n,
         // The token names no user (the caller's own check will refuse it).
@@ -215,17 +209,17 @@ pub fn complete(
     claimed_at: DateTime<Utc>,
     response: &StoredResponse,
 ) -> Result<bool, StoreError> {
-    let updated = diesel::update(
+    let updated = native!(conn, c => diesel::update(
         key_filter(request)
             .filter(idempotency_keys::created_at.eq(DbTime(claimed_at)))
             .filter(idempotency_keys::response_status.is_null()),
     )
     .set((
         idempotency_keys::response_status.eq(Some(i32::from(response.status))),
-        idempotency_keys::response_headers.eq(response.headers.clone()),
-        idempotency_keys::response_body.eq(Some(response.body.clone())),
+        idempotency_keys::response_headers.eq(response.headers.as_deref()),
+        idempotency_keys::response_body.eq(Some(response.body.as_str())),
     ))
-    .execute(conn)?;
+    .execute(c))?;
     Ok(updated == 1)
 }
 

@@ -81,16 +81,11 @@ fn judge(actor: &Actor, (row, time_zone, role, mentorship): Judged) -> Result<Pl
 /// its programme and whether the actor mentors its owner.
 pub fn visible_plan(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Result<PlanContext, StoreError> {
     let me = DbId(actor.user_id.as_uuid());
-    let found = plan_with_relation!(me, id)
-        .select((
-            PlanRow::as_select(),
-            users::time_zone,
-            memberships::role.nullable(),
-            mentorships::id.nullable(),
-        ))
-        .first::<Judged>(conn)
-        .optional()?
-        .ok_or_else(|| not_found("plan"))?;
+    let found = native!(conn, c => plan_with_relation!(me, id)
+        .select((PlanRow::as_select(), users::time_zone, memberships::role.nullable(), mentorships::id.nullable()))
+        .first::<Judged>(c)
+        .optional())?
+    .ok_or_else(|| not_found("plan"))?;
     judge(actor, found)
 }
 
@@ -107,17 +102,17 @@ pub fn get_in_session(
 ) -> Result<Option<Plan>, StoreError> {
     let me = DbId(user_id.as_uuid());
     let reader = diesel::alias!(users as reader);
-    let found = plan_with_relation!(me, id)
+    let now = DbTime(crate::now());
+    let found = native!(conn, c => plan_with_relation!(me, id)
         .inner_join(
             sessions::table.on(sessions::id
                 .eq(DbId(session_id.as_uuid()))
                 .and(sessions::user_id.eq(me))
                 .and(sessions::revoked_at.is_null())
-                .and(sessions::expires_at.gt(DbTime(crate::now())))),
+                .and(sessions::expires_at.gt(now))),
         )
         .inner_join(
-            reader
-                .on(reader.field(users::id).eq(sessions::user_id).and(reader.field(users::active).eq(true))),
+            reader.on(reader.field(users::id).eq(sessions::user_id).and(reader.field(users::active).eq(true))),
         )
         .select((
             PlanRow::as_select(),
@@ -126,8 +121,8 @@ pub fn get_in_session(
             mentorships::id.nullable(),
             reader.field(users::system_role),
         ))
-        .first::<(PlanRow, String, Option<String>, Option<DbId>, String)>(conn)
-        .optional()?;
+        .first::<(PlanRow, String, Option<String>, Option<DbId>, String)>(c)
+        .optional())?;
     let Some((row, time_zone, role, mentorship, system_role)) = found else {
         // No row: the session has ended, or there is no such plan. Which
         // one decides between 401 and 404.

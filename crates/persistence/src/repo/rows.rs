@@ -11,6 +11,7 @@ use crate::sql_types::{DbId, DbTime};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct UserRow {
     pub id: DbId,
     pub email: String,
@@ -49,6 +50,7 @@ impl UserRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = organizations)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct OrganizationRow {
     pub id: DbId,
     pub name: String,
@@ -77,6 +79,7 @@ impl OrganizationRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = programs)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct ProgramRow {
     pub id: DbId,
     pub code: String,
@@ -124,6 +127,7 @@ impl ProgramRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = memberships)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct MembershipRow {
     pub id: DbId,
     pub program_id: DbId,
@@ -151,6 +155,7 @@ impl MembershipRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = mentorships)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct MentorshipRow {
     pub id: DbId,
     pub program_id: DbId,
@@ -176,6 +181,7 @@ impl MentorshipRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub id: DbId,
     pub occurred_at: DbTime,
@@ -191,6 +197,7 @@ pub struct AuditRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct SessionRow {
     pub id: DbId,
     pub user_id: DbId,
@@ -203,6 +210,7 @@ pub struct SessionRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refresh_tokens)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct RefreshTokenRow {
     pub id: DbId,
     pub session_id: DbId,
@@ -229,6 +237,7 @@ pub(crate) fn evidence_json(evidence: &[followup_domain::values::Evidence]) -> R
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = action_plans)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct PlanRow {
     pub id: DbId,
     pub program_id: DbId,
@@ -277,6 +286,7 @@ impl PlanRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = activities)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct ActivityRow {
     pub id: DbId,
     pub plan_id: DbId,
@@ -330,6 +340,7 @@ impl ActivityRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = indicators)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct IndicatorRow {
     pub id: DbId,
     pub plan_id: DbId,
@@ -384,6 +395,7 @@ impl IndicatorRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = measurements)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct MeasurementRow {
     pub id: DbId,
     pub indicator_id: DbId,
@@ -412,6 +424,7 @@ impl MeasurementRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = check_ins)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct CheckInRow {
     pub id: DbId,
     pub plan_id: DbId,
@@ -463,6 +476,7 @@ impl CheckInRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = comments)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct CommentRow {
     pub id: DbId,
     pub plan_id: DbId,
