@@ -44,13 +44,10 @@
 //! reads, no writes): a retry of a refused request is refused the same way
 //! and then answered from the stored refusal.
 //!
-//! A handler that writes through [`crate::auth::Bearer::write`] (one that
-//! makes its response only after its unit of work) claims the key inside its
-//! unit and the middleware stores the response in a second write. If the
-//! process dies between the two, the claim stays "in progress": retries wait
-//! and then get 409 until the claim is 60 s old, when it counts as abandoned
-//! and the next retry runs the request *again*. Every keyed route uses the
-//! one-unit path today; this is the fallback for a new one that does not.
+//! Every keyed route makes its response inside its unit of work
+//! (`crates/http/tests/keyed_posts.rs` checks that each POST handler does). A
+//! handler that answered 2xx without taking its key would have its answer
+//! stored afterwards, in a write of its own, with a warning in the log.
 //!
 //! The handler runs in a task of its own, so a client that hangs up
 //! mid-request does not cancel it: the response is still stored and the
@@ -68,7 +65,6 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
 use followup_domain::ids::UserId;
 use followup_persistence::repo::idempotency::{self as repo, Claim, KeyState, KeyedRequest, StoredResponse};
 use followup_persistence::{DbConnection, StoreError};
@@ -188,9 +184,6 @@ enum SlotState {
     Untouched,
     /// The key was already there: the middleware answers from it.
     Held(KeyState),
-    /// Claimed together with the handler's work; the response is still to
-    /// be stored (the [`crate::auth::Bearer::write`] fallback).
-    Claimed(DateTime<Utc>),
     /// Claimed, and the response stored, together with the handler's work.
     Stored,
 }
@@ -207,7 +200,7 @@ impl KeySlot {
 
 /// The request's [`KeySlot`], if it is a keyed POST of a signed-in caller:
 /// for handlers that take a [`crate::auth::Caller`] (a `Bearer` carries its
-/// own).
+/// own, for [`crate::auth::Bearer::respond`]).
 #[derive(Debug, Clone, Default)]
 pub struct IdempotencyKey(pub(crate) Option<Arc<KeySlot>>);
 
@@ -253,31 +246,6 @@ impl IdempotencyKey {
             }
         }
     }
-
-    /// Inside a unit of work that makes its response afterwards: claim the
-    /// key (if any) before `work`. `Err(seen)` when it is already there.
-    pub(crate) fn claim_in_unit(&self, conn: &mut DbConnection) -> Result<Result<(), KeyState>, StoreError> {
-        let Some(slot) = &self.0 else { return Ok(Ok(())) };
-        Ok(match repo::claim(conn, &slot.keyed, KEY_LIFETIME, ABANDON_AFTER)? {
-            Claim::Claimed { claimed_at } => {
-                // Recorded now; a rolled-back unit resets it in `after_write`.
-                slot.set(SlotState::Claimed(claimed_at));
-                Ok(())
-            }
-            Claim::Held(seen) => Err(seen),
-        })
-    }
-
-    /// After a unit that used [`Self::claim_in_unit`]: forget a claim that
-    /// was rolled back, remember a key found taken.
-    pub(crate) fn after_write<T>(&self, result: &Result<Result<T, KeyState>, ApiError>) {
-        let Some(slot) = &self.0 else { return };
-        match result {
-            Ok(Ok(_)) => {}
-            Ok(Err(seen)) => slot.set(SlotState::Held(seen.clone())),
-            Err(_) => slot.set(SlotState::Untouched),
-        }
-    }
 }
 
 impl FromRequest for IdempotencyKey {
@@ -301,10 +269,9 @@ impl Reply {
     fn new(response: HttpResponse) -> Result<Self, StoreError> {
         let status = response.status();
         let headers = response.headers().iter().map(|(n, v)| (n.clone(), v.clone())).collect();
-        let body = response
-            .into_body()
-            .try_into_bytes()
-            .map_err(|_| StoreError::Unavailable("a keyed response must have a complete body".into()))?;
+        let body = response.into_body().try_into_bytes().map_err(|_| {
+            StoreError::internal("a response made in a unit of work must have a complete body")
+        })?;
         Ok(Self { status, headers, body })
     }
 
@@ -448,13 +415,6 @@ async fn run_keyed(
             let answer = answer_held(&state, &slot.keyed, seen).await;
             Ok(handled.into_response(answer.unwrap_or_else(|e| actix_web::ResponseError::error_response(&e))))
         }
-        SlotState::Claimed(claimed_at) => match result {
-            Ok(response) => Ok(store_claimed(&state, &slot.keyed, claimed_at, response).await),
-            Err(e) => {
-                release(&state, &slot.keyed, claimed_at).await;
-                Err(e)
-            }
-        },
         SlotState::Untouched => {
             let response = match result {
                 Ok(response) if storable(response.status()) => response,
@@ -587,67 +547,6 @@ fn stored_headers(headers: &header::HeaderMap) -> Option<String> {
         .filter_map(|name| Some((name.as_str(), headers.get(name)?.to_str().ok()?)))
         .collect();
     serde_json::to_string(&kept).ok()
-}
-
-/// Store the response of a request whose unit of work claimed the key, or
-/// give the claim up when a retry might do better.
-async fn store_claimed(
-    state: &AppState,
-    keyed: &KeyedRequest,
-    claimed_at: DateTime<Utc>,
-    response: ServiceResponse<BoxBody>,
-) -> ServiceResponse<BoxBody> {
-    let status = response.status();
-    if !storable(status) {
-        release(state, keyed, claimed_at).await;
-        return response.map_into_boxed_body();
-    }
-    let (http_req, response) = response.into_parts();
-    let (head, body) = response.into_parts();
-    let bytes = match body::to_bytes(body).await {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            release(state, keyed, claimed_at).await;
-            return ServiceResponse::from_err(ApiError::internal(&e), http_req);
-        }
-    };
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => {
-            let stored = StoredResponse {
-                status: status.as_u16(),
-                headers: stored_headers(head.headers()),
-                body: text.to_owned(),
-            };
-            let db = state.db.clone();
-            let request = keyed.clone();
-            // On failure the response is still the truth for this client; the
-            // claim is abandoned in a minute and a retry then runs again.
-            match web::block(move || db.write(|c| repo::complete(c, &request, claimed_at, &stored))).await {
-                Ok(Ok(true)) => {}
-                Ok(Ok(false)) => {
-                    tracing::warn!("idempotency claim was taken over before the response was stored")
-                }
-                Ok(Err(e)) => tracing::warn!(error = %e, "could not store the idempotent response"),
-                Err(e) => tracing::warn!(error = %e, "could not store the idempotent response"),
-            }
-        }
-        Err(_) => {
-            tracing::warn!("response body is not UTF-8; not stored for idempotent replay");
-            release(state, keyed, claimed_at).await;
-        }
-    }
-    ServiceResponse::new(http_req, head.set_body(bytes).map_into_boxed_body())
-}
-
-/// Give a claim up; failures are logged (the claim is then abandoned later).
-async fn release(state: &AppState, keyed: &KeyedRequest, claimed_at: DateTime<Utc>) {
-    let db = state.db.clone();
-    let request = keyed.clone();
-    match web::block(move || db.write(|c| repo::release(c, &request, claimed_at))).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "could not release an idempotency claim"),
-        Err(e) => tracing::warn!(error = %e, "could not release an idempotency claim"),
-    }
 }
 
 /// Delete expired keys in the background.

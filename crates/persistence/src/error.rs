@@ -18,3 +18,11 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] diesel::result::Error),
 }
+
+impl StoreError {
+    /// A fault of the work itself, not of the database (answered as an
+    /// opaque 500, like [`StoreError::Db`]).
+    pub fn internal(message: impl Into<String>) -> Self {
+        StoreError::Db(diesel::result::Error::SerializationError(message.into().into()))
+    }
+}

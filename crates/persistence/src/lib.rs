@@ -21,6 +21,7 @@ macro_rules! native {
 }
 
 pub mod bulk;
+mod cached;
 pub mod connection;
 pub mod error;
 pub mod migrations;

@@ -156,25 +156,15 @@ impl Bearer {
     }
 
     /// Check the session, then run `work` as the caller in one write
-    /// transaction (nothing is written when the session has ended). A keyed
-    /// POST's key is claimed in the same transaction and its response stored
-    /// afterwards; [`Bearer::respond`] stores it in the same transaction too.
+    /// transaction (nothing is written when the session has ended). For
+    /// PATCH and DELETE; a POST uses [`Bearer::respond`], which takes its
+    /// `Idempotency-Key` in the same transaction.
     pub async fn write<T, F>(self, state: &AppState, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError> + Send + 'static,
     {
-        let key = self.key.clone();
-        let claim = key.clone();
-        let result = self
-            .run(state, Mode::Write, move |c, actor| match claim.claim_in_unit(c)? {
-                Ok(()) => work(c, actor).map(Ok),
-                Err(seen) => Ok(Err(seen)),
-            })
-            .await;
-        key.after_write(&result);
-        // A key found taken: the middleware answers from it.
-        result?.map_err(|_| idempotency::in_progress())
+        self.run(state, Mode::Write, work).await
     }
 
     /// Check the session, then run `work` as the caller and make its

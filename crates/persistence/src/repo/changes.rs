@@ -34,7 +34,7 @@ use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
     action_plans, activities, changes, check_ins, comments, indicators, measurements, memberships,
-    mentorships, sync_counter, users,
+    mentorships, users,
 };
 use crate::sql_types::{DbId, DbTime};
 
@@ -194,10 +194,7 @@ pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreEr
         return Ok(());
     }
     let n = i64::try_from(batch.len()).unwrap_or(i64::MAX);
-    let last: i64 = native!(conn, c => diesel::update(sync_counter::table.find(1))
-        .set(sync_counter::value.eq(sync_counter::value + n))
-        .returning(sync_counter::value)
-        .get_result(c))?;
+    let last: i64 = native!(conn, c => crate::cached::BumpSyncCounter(n).get_result(c))?;
     let now = DbTime(crate::now());
     let rows: Vec<ChangeRow> = batch
         .into_iter()

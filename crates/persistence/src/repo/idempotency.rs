@@ -209,17 +209,15 @@ pub fn complete(
     claimed_at: DateTime<Utc>,
     response: &StoredResponse,
 ) -> Result<bool, StoreError> {
-    let updated = native!(conn, c => diesel::update(
-        key_filter(request)
-            .filter(idempotency_keys::created_at.eq(DbTime(claimed_at)))
-            .filter(idempotency_keys::response_status.is_null()),
-    )
-    .set((
-        idempotency_keys::response_status.eq(Some(i32::from(response.status))),
-        idempotency_keys::response_headers.eq(response.headers.as_deref()),
-        idempotency_keys::response_body.eq(Some(response.body.as_str())),
-    ))
-    .execute(c))?;
+    let statement = crate::cached::CompleteKey {
+        status: i32::from(response.status),
+        headers: response.headers.as_deref(),
+        body: &response.body,
+        user_id: DbId(request.user_id.as_uuid()),
+        key: &request.key,
+        claimed_at: DbTime(claimed_at),
+    };
+    let updated = native!(conn, c => statement.clone().execute(c))?;
     Ok(updated == 1)
 }
 
