@@ -118,8 +118,8 @@ enum Mode {
 }
 
 impl Bearer {
-    /// Check the session, then run `work` as the caller: `None` when the
-    /// session has ended.
+    /// Check the session, then run `work` as the caller (401 when the
+    /// session has ended).
     async fn run<T, F>(&self, state: &AppState, mode: Mode, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
