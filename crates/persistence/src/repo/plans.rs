@@ -35,17 +35,12 @@ pub fn today_in(time_zone: &str) -> NaiveDate {
     followup_domain::monitoring::today_in(time_zone, crate::now())
 }
 
-/// A plan row with what judging it needs: the owner's time zone, the
-/// reader's role in the programme and whether the reader mentors the owner
-/// there (a mentorship id).
-type Judged = (PlanRow, String, Option<String>, Option<DbId>);
-
-/// The plan `id` joined with its owner, the reader's membership and the
-/// reader's mentorship of the owner: the one statement both plan reads share.
+/// The plan `id` (from `$plans`: the plans table, or it joined with more)
+/// joined with the reader's membership and the reader's mentorship of the
+/// owner: the statement both plan reads share.
 macro_rules! plan_with_relation {
-    ($me:expr, $id:expr) => {
-        action_plans::table
-            .inner_join(users::table)
+    ($plans:expr, $me:expr, $id:expr) => {
+        $plans
             .left_join(
                 memberships::table.on(memberships::program_id
                     .eq(action_plans::program_id)
@@ -61,9 +56,15 @@ macro_rules! plan_with_relation {
     };
 }
 
-/// The reader's relation to a plan read with [`plan_with_relation`], and
-/// the policy's verdict on it.
-fn judge(actor: &Actor, (row, time_zone, role, mentorship): Judged) -> Result<PlanContext, StoreError> {
+/// The reader's relation to a plan read with [`plan_with_relation`] (its
+/// role in the programme, a mentorship of the owner), and the policy's
+/// verdict on it.
+fn judge(
+    actor: &Actor,
+    row: &PlanRow,
+    role: Option<String>,
+    mentorship: Option<DbId>,
+) -> Result<(Plan, PlanRelation), StoreError> {
     let plan = row.clone().into_domain()?;
     let role = role.map(|r| super::word("memberships.role", &r, ProgramRole::parse)).transpose()?;
     let relation = PlanRelation {
@@ -72,7 +73,7 @@ fn judge(actor: &Actor, (row, time_zone, role, mentorship): Judged) -> Result<Pl
         mentors_owner: role == Some(ProgramRole::Mentor) && mentorship.is_some(),
     };
     policy::require_view(actor, &relation, plan.status)?;
-    Ok(PlanContext { row, plan, relation, today: today_in(&time_zone) })
+    Ok((plan, relation))
 }
 
 /// Load a plan the actor may see; 404 otherwise (ids do not leak).
@@ -81,12 +82,13 @@ fn judge(actor: &Actor, (row, time_zone, role, mentorship): Judged) -> Result<Pl
 /// its programme and whether the actor mentors its owner.
 pub fn visible_plan(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Result<PlanContext, StoreError> {
     let me = DbId(actor.user_id.as_uuid());
-    let found = native!(conn, c => plan_with_relation!(me, id)
+    let found = native!(conn, c => plan_with_relation!(action_plans::table.inner_join(users::table), me, id)
         .select((PlanRow::as_select(), users::time_zone, memberships::role.nullable(), mentorships::id.nullable()))
-        .first::<Judged>(c)
-        .optional())?
-    .ok_or_else(|| not_found("plan"))?;
-    judge(actor, found)
+        .first::<(PlanRow, String, Option<String>, Option<DbId>)>(c)
+        .optional())?;
+    let (row, time_zone, role, mentorship) = found.ok_or_else(|| not_found("plan"))?;
+    let (plan, relation) = judge(actor, &row, role, mentorship)?;
+    Ok(PlanContext { row, plan, relation, today: today_in(&time_zone) })
 }
 
 /// A plan as its reader sees it, for the reader behind an access token: the
@@ -103,7 +105,7 @@ pub fn get_in_session(
     let me = DbId(user_id.as_uuid());
     let reader = diesel::alias!(users as reader);
     let now = DbTime(crate::now());
-    let found = native!(conn, c => plan_with_relation!(me, id)
+    let found = native!(conn, c => plan_with_relation!(action_plans::table, me, id)
         .inner_join(
             sessions::table.on(sessions::id
                 .eq(DbId(session_id.as_uuid()))
@@ -116,14 +118,13 @@ pub fn get_in_session(
         )
         .select((
             PlanRow::as_select(),
-            users::time_zone,
             memberships::role.nullable(),
             mentorships::id.nullable(),
             reader.field(users::system_role),
         ))
-        .first::<(PlanRow, String, Option<String>, Option<DbId>, String)>(c)
+        .first::<(PlanRow, Option<String>, Option<DbId>, String)>(c)
         .optional())?;
-    let Some((row, time_zone, role, mentorship, system_role)) = found else {
+    let Some((row, role, mentorship, system_role)) = found else {
         // No row: the session has ended, or there is no such plan. Which
         // one decides between 401 and 404.
         return match super::auth::principal(conn, user_id, session_id)? {
@@ -133,7 +134,7 @@ pub fn get_in_session(
     };
     let system_role = super::word("users.system_role", &system_role, SystemRole::parse)?;
     let actor = Actor { user_id, system_role, session_id };
-    judge(&actor, (row, time_zone, role, mentorship)).map(|context| Some(context.plan))
+    judge(&actor, &row, role, mentorship).map(|(plan, _)| Some(plan))
 }
 
 /// What a create did: made the resource, or found the same one already there
