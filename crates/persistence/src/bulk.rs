@@ -78,10 +78,7 @@ pub struct Seeded {
 macro_rules! insert_batches {
     ($conn:expr, $table:path, $rows:expr) => {{
         for chunk in $rows.chunks(BATCH) {
-            match &mut *$conn {
-                DbConnection::Postgres(c) => diesel::insert_into($table).values(chunk).execute(c),
-                DbConnection::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
-            }?;
+            native!(&mut *$conn, c => diesel::insert_into($table).values(chunk).execute(c))?;
         }
     }};
 }

@@ -41,7 +41,7 @@ impl<Conn> RunQueryDsl<Conn> for BumpSyncCounter {}
 
 /// Store the response on a claimed idempotency key: the row of
 /// (`user_id`, `key`) claimed at `claimed_at` and not completed yet.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct CompleteKey<'a> {
     pub status: i32,
     pub headers: Option<&'a str>,

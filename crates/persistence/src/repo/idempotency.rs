@@ -217,7 +217,7 @@ pub fn complete(
         key: &request.key,
         claimed_at: DbTime(claimed_at),
     };
-    let updated = native!(conn, c => statement.clone().execute(c))?;
+    let updated = native!(conn, c => statement.execute(c))?;
     Ok(updated == 1)
 }
 
