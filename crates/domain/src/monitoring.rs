@@ -237,97 +237,173 @@ pub struct Dashboard {
     pub check_ins_awaiting_review: i64,
 }
 
-fn current_plan<'a>(plans: &[&'a PlanFacts]) -> Option<&'a PlanFacts> {
-    plans
-        .iter()
-        .filter(|p| p.status != PlanStatus::Discontinued)
-        .max_by_key(|p| (p.created_at, p.id.as_uuid()))
-        .copied()
+/// The current plan of a delegate while the plans are folded in: the most
+/// recently created one that is not discontinued, with its figures.
+#[derive(Debug, Clone, Copy)]
+struct CurrentPlan {
+    key: (DateTime<Utc>, Uuid),
+    id: PlanId,
+    status: PlanStatus,
+    activities_done_percent: Option<f64>,
+    overdue_activities: i64,
+    indicators_behind: i64,
+    latest_progress: Option<Progress>,
+}
+
+/// What one delegate's row needs of all their plans.
+#[derive(Debug, Clone, Copy, Default)]
+struct DelegateTally {
+    current: Option<CurrentPlan>,
+    latest: Option<LatestCheckIn>,
+    open_reviews: i64,
+}
+
+/// The figures of [`figures`], built one plan at a time: [`Figures::add`]
+/// every plan (in any order), then [`Figures::finish`]. It keeps one small
+/// tally per delegate and the dashboard's sums, never the plans, so a
+/// programme's figures take memory in proportion to its delegates however
+/// many plans they have.
+#[derive(Debug)]
+pub struct Figures<'a> {
+    delegates: &'a [DelegateFacts],
+    index: HashMap<(ProgramId, UserId), usize>,
+    tallies: Vec<DelegateTally>,
+    dashboard: Dashboard,
+}
+
+impl<'a> Figures<'a> {
+    pub fn new(delegates: &'a [DelegateFacts]) -> Self {
+        Self {
+            delegates,
+            index: delegates.iter().enumerate().map(|(i, d)| ((d.program_id, d.user_id), i)).collect(),
+            tallies: vec![DelegateTally::default(); delegates.len()],
+            dashboard: Dashboard {
+                delegates: delegates.len() as i64,
+                plans_by_status: PlanStatus::ALL.iter().map(|s| (*s, 0)).collect(),
+                active_plans: 0,
+                activities_total: 0,
+                activities_done: 0,
+                activities_overdue: 0,
+                latest_progress: Progress::ALL
+                    .iter()
+                    .map(|p| ProgressShare { progress: *p, plans: 0, share: 0.0 })
+                    .collect(),
+                active_plans_without_check_in: 0,
+                silent_delegate_ids: Vec::new(),
+                indicators_total: 0,
+                indicators_behind: 0,
+                check_ins_awaiting_review: 0,
+            },
+        }
+    }
+
+    /// Today of the plan's owner, when the owner is one of the delegates.
+    pub fn today_of(&self, program: ProgramId, owner: UserId) -> Option<NaiveDate> {
+        let i = self.index.get(&(program, owner)).copied()?;
+        self.delegates.get(i).map(|d| d.today)
+    }
+
+    /// Count one plan. A plan whose owner is not one of the delegates (no
+    /// longer a delegate of the programme) counts nowhere.
+    pub fn add(&mut self, p: &PlanFacts) {
+        let Some(i) = self.index.get(&(p.program_id, p.owner_id)).copied() else {
+            return;
+        };
+        let (Some(d), Some(tally)) = (self.delegates.get(i), self.tallies.get_mut(i)) else {
+            return;
+        };
+        let dashboard = &mut self.dashboard;
+        if let Some((_, n)) = dashboard.plans_by_status.iter_mut().find(|(s, _)| *s == p.status) {
+            *n += 1;
+        }
+        dashboard.check_ins_awaiting_review += p.pending_reviews;
+        let behind = p.indicators_behind(d.today);
+        if p.status == PlanStatus::Active {
+            dashboard.active_plans += 1;
+            dashboard.activities_total += p.activities_total;
+            dashboard.activities_done += p.activities_done;
+            dashboard.activities_overdue += p.activities_overdue;
+            dashboard.indicators_total += p.indicators.len() as i64;
+            dashboard.indicators_behind += behind;
+            match p.latest_check_in {
+                Some(c) => {
+                    if let Some(s) = dashboard.latest_progress.iter_mut().find(|s| s.progress == c.progress) {
+                        s.plans += 1;
+                    }
+                }
+                None => dashboard.active_plans_without_check_in += 1,
+            }
+        }
+        if let Some(c) = p.latest_check_in {
+            if tally.latest.is_none_or(|l| c.key() > l.key()) {
+                tally.latest = Some(c);
+            }
+        }
+        tally.open_reviews += p.pending_reviews;
+        let key = (p.created_at, p.id.as_uuid());
+        if p.status != PlanStatus::Discontinued && tally.current.is_none_or(|c| key > c.key) {
+            tally.current = Some(CurrentPlan {
+                key,
+                id: p.id,
+                status: p.status,
+                activities_done_percent: (p.activities_total > 0)
+                    .then(|| p.activities_done as f64 * 100.0 / p.activities_total as f64),
+                overdue_activities: p.activities_overdue,
+                indicators_behind: behind,
+                latest_progress: p.latest_check_in.map(|c| c.progress),
+            });
+        }
+    }
+
+    /// One row per delegate (in the delegates' order) and the dashboard.
+    pub fn finish(self) -> (Vec<DelegateRow>, Dashboard) {
+        let mut dashboard = self.dashboard;
+        let mut rows = Vec::with_capacity(self.delegates.len());
+        for (d, tally) in self.delegates.iter().zip(self.tallies) {
+            let silent = is_silent(
+                tally.latest.map(|c| c.reported_on),
+                d.training_ends_on,
+                d.check_in_cadence_days,
+                d.today,
+            );
+            if silent {
+                dashboard.silent_delegate_ids.push(d.user_id);
+            }
+            let current = tally.current;
+            rows.push(DelegateRow {
+                program_id: d.program_id,
+                program_code: d.program_code.clone(),
+                user_id: d.user_id,
+                display_name: d.display_name.clone(),
+                organization: d.organization.clone(),
+                region: d.region.clone(),
+                plan: current.map(|p| (p.id, p.status)),
+                activities_done_percent: current.and_then(|p| p.activities_done_percent),
+                overdue_activities: current.map_or(0, |p| p.overdue_activities),
+                days_since_last_check_in: tally.latest.map(|c| days_since(c.reported_on, d.today)),
+                indicators_behind: current.map_or(0, |p| p.indicators_behind),
+                latest_progress: current.and_then(|p| p.latest_progress),
+                open_reviews: tally.open_reviews,
+                silent,
+            });
+        }
+        for s in &mut dashboard.latest_progress {
+            if dashboard.active_plans > 0 {
+                s.share = s.plans as f64 / dashboard.active_plans as f64;
+            }
+        }
+        (rows, dashboard)
+    }
 }
 
 /// One row per delegate (in the given order) and the programme dashboard,
 /// from the facts of the delegates and of their (visible) plans.
 pub fn figures(delegates: &[DelegateFacts], plans: &[PlanFacts]) -> (Vec<DelegateRow>, Dashboard) {
-    let mut by_delegate: HashMap<(ProgramId, UserId), Vec<&PlanFacts>> = HashMap::new();
+    let mut figures = Figures::new(delegates);
     for plan in plans {
-        by_delegate.entry((plan.program_id, plan.owner_id)).or_default().push(plan);
+        figures.add(plan);
     }
-    let mut dashboard = Dashboard {
-        delegates: delegates.len() as i64,
-        plans_by_status: PlanStatus::ALL.iter().map(|s| (*s, 0)).collect(),
-        active_plans: 0,
-        activities_total: 0,
-        activities_done: 0,
-        activities_overdue: 0,
-        latest_progress: Progress::ALL
-            .iter()
-            .map(|p| ProgressShare { progress: *p, plans: 0, share: 0.0 })
-            .collect(),
-        active_plans_without_check_in: 0,
-        silent_delegate_ids: Vec::new(),
-        indicators_total: 0,
-        indicators_behind: 0,
-        check_ins_awaiting_review: 0,
-    };
-    let mut rows = Vec::with_capacity(delegates.len());
-    for d in delegates {
-        let mine = by_delegate.get(&(d.program_id, d.user_id)).map(Vec::as_slice).unwrap_or_default();
-        for p in mine {
-            if let Some((_, n)) = dashboard.plans_by_status.iter_mut().find(|(s, _)| *s == p.status) {
-                *n += 1;
-            }
-            dashboard.check_ins_awaiting_review += p.pending_reviews;
-            if p.status == PlanStatus::Active {
-                dashboard.active_plans += 1;
-                dashboard.activities_total += p.activities_total;
-                dashboard.activities_done += p.activities_done;
-                dashboard.activities_overdue += p.activities_overdue;
-                dashboard.indicators_total += p.indicators.len() as i64;
-                dashboard.indicators_behind += p.indicators_behind(d.today);
-                match p.latest_check_in {
-                    Some(c) => {
-                        if let Some(s) =
-                            dashboard.latest_progress.iter_mut().find(|s| s.progress == c.progress)
-                        {
-                            s.plans += 1;
-                        }
-                    }
-                    None => dashboard.active_plans_without_check_in += 1,
-                }
-            }
-        }
-        let latest = mine.iter().filter_map(|p| p.latest_check_in).max_by_key(LatestCheckIn::key);
-        let silent =
-            is_silent(latest.map(|c| c.reported_on), d.training_ends_on, d.check_in_cadence_days, d.today);
-        if silent {
-            dashboard.silent_delegate_ids.push(d.user_id);
-        }
-        let current = current_plan(mine);
-        rows.push(DelegateRow {
-            program_id: d.program_id,
-            program_code: d.program_code.clone(),
-            user_id: d.user_id,
-            display_name: d.display_name.clone(),
-            organization: d.organization.clone(),
-            region: d.region.clone(),
-            plan: current.map(|p| (p.id, p.status)),
-            activities_done_percent: current
-                .filter(|p| p.activities_total > 0)
-                .map(|p| p.activities_done as f64 * 100.0 / p.activities_total as f64),
-            overdue_activities: current.map_or(0, |p| p.activities_overdue),
-            days_since_last_check_in: latest.map(|c| days_since(c.reported_on, d.today)),
-            indicators_behind: current.map_or(0, |p| p.indicators_behind(d.today)),
-            latest_progress: current.and_then(|p| p.latest_check_in).map(|c| c.progress),
-            open_reviews: mine.iter().map(|p| p.pending_reviews).sum(),
-            silent,
-        });
-    }
-    for s in &mut dashboard.latest_progress {
-        if dashboard.active_plans > 0 {
-            s.share = s.plans as f64 / dashboard.active_plans as f64;
-        }
-    }
-    (rows, dashboard)
+    figures.finish()
 }
 
 // ---- ordering ---------------------------------------------------------------------
@@ -649,6 +725,54 @@ mod tests {
         assert_eq!(sorted.first().map(|r| r.user_id), Some(a.user_id));
         sorted.sort_by(attention_order);
         assert_eq!(sorted.first().map(|r| r.user_id), Some(b.user_id));
+    }
+
+    #[test]
+    fn figures_do_not_depend_on_the_order_plans_arrive_in() {
+        let today = date("2024-03-01");
+        let a = delegate("Ani", today);
+        let b = delegate("Budi", today);
+        let mut plans = vec![
+            plan(&a, PlanStatus::Completed, "2024-01-01T00:00:00Z"),
+            plan(&a, PlanStatus::Active, "2024-02-01T00:00:00Z"),
+            plan(&a, PlanStatus::Discontinued, "2024-02-15T00:00:00Z"),
+            plan(&b, PlanStatus::Draft, "2024-02-20T00:00:00Z"),
+            plan(&b, PlanStatus::Active, "2024-01-20T00:00:00Z"),
+        ];
+        let reports = [
+            ("2024-02-10", Progress::OnTrack),
+            ("2024-02-25", Progress::AtRisk),
+            ("2024-02-28", Progress::OffTrack),
+        ];
+        for (p, (reported, progress)) in plans.iter_mut().zip(reports) {
+            p.latest_check_in = Some(LatestCheckIn {
+                reported_on: date(reported),
+                created_at: at("2024-02-28T01:00:00Z"),
+                id: Uuid::now_v7(),
+                progress,
+            });
+        }
+        // A plan of someone who is no longer a delegate counts nowhere.
+        let gone = delegate("Gone", today);
+        plans.push(plan(&gone, PlanStatus::Active, "2024-02-01T00:00:00Z"));
+        let delegates = [a, b];
+        let forward = figures(&delegates, &plans);
+        plans.reverse();
+        assert_eq!(figures(&delegates, &plans), forward);
+        plans.rotate_left(2);
+        assert_eq!(figures(&delegates, &plans), forward);
+        let (rows, dash) = forward;
+        assert_eq!(dash.active_plans, 2);
+        assert_eq!(dash.plans_by_status.iter().map(|(_, n)| n).sum::<i64>(), 5);
+        // Ani's current plan is the active one (the discontinued one is newer);
+        // her latest check-in is the discontinued plan's, the latest of all.
+        let ani = rows.first().cloned().unwrap_or_else(|| panic!("no row"));
+        assert_eq!(ani.latest_progress, Some(Progress::AtRisk));
+        assert_eq!(ani.days_since_last_check_in, Some(2));
+        assert_eq!(ani.open_reviews, 3);
+        // Budi's current plan is the newer draft.
+        let budi = rows.get(1).cloned().unwrap_or_else(|| panic!("no row"));
+        assert_eq!(budi.plan.map(|p| p.1), Some(PlanStatus::Draft));
     }
 
     #[test]

@@ -210,12 +210,20 @@ impl Manager {
     fn open_uncounted(&self) -> Result<DbConnection, ConnectError> {
         match &self.url {
             DatabaseUrl::Postgres { url, redacted } => {
-                PgConnection::establish(url).map(DbConnection::Postgres).map_err(|e| {
+                let mut conn = PgConnection::establish(url).map_err(|e| {
                     ConnectError(format!(
                         "cannot connect to PostgreSQL at {redacted}: {}",
                         connect_reason(&e)
                     ))
-                })
+                })?;
+                // No JIT: PostgreSQL compiles any statement it estimates as
+                // expensive, a programme's monitoring reads among them, and
+                // the compiling (about 200 ms each time, never reused) cost
+                // more than the statements themselves.
+                conn.batch_execute("SET jit = off").map_err(|e| {
+                    ConnectError(format!("cannot configure the PostgreSQL session at {redacted}: {e}"))
+                })?;
+                Ok(DbConnection::Postgres(conn))
             }
             DatabaseUrl::Sqlite { path } => {
                 let mut conn = open_sqlite(path)?;

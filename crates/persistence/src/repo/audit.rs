@@ -24,6 +24,9 @@ pub struct Event<'a> {
     pub reason: Option<&'a str>,
     /// The entity's version after the change (before it, for a delete), when known.
     pub version: Option<i64>,
+    /// The plan's owner and status, when the caller has just read them (the
+    /// change feed needs them; otherwise it reads them).
+    pub plan_scope: Option<(Uuid, &'a str)>,
 }
 
 impl<'a> Event<'a> {
@@ -44,6 +47,7 @@ impl<'a> Event<'a> {
             fields: &[],
             reason: None,
             version: None,
+            plan_scope: None,
         }
     }
 
@@ -54,6 +58,14 @@ impl<'a> Event<'a> {
 
     pub fn plan(mut self, id: Uuid) -> Self {
         self.plan_id = Some(id);
+        self
+    }
+
+    /// The plan, with its owner and status as the caller read them in this
+    /// transaction (saves the change feed reading them again).
+    pub fn plan_read(mut self, id: Uuid, owner: Uuid, status: &'a str) -> Self {
+        self.plan_id = Some(id);
+        self.plan_scope = Some((owner, status));
         self
     }
 
@@ -99,7 +111,7 @@ pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreErro
         event.entity_type,
         event.entity_id,
         event.program_id,
-        event.plan_id,
+        event.plan_id.map(|id| (id, event.plan_scope)),
         event.action,
         event.version.unwrap_or(0),
     )

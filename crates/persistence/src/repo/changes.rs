@@ -233,7 +233,7 @@ pub fn for_event(
     entity_type: &str,
     entity_id: Uuid,
     program_id: Option<Uuid>,
-    plan_id: Option<Uuid>,
+    plan: Option<(Uuid, Option<(Uuid, &str)>)>,
     action: &str,
     version: i64,
 ) -> Result<(), StoreError> {
@@ -253,8 +253,9 @@ pub fn for_event(
         (_, Some(p)) => p,
         (_, None) => return Err(StoreError::Db(diesel::result::Error::NotFound)),
     };
-    let plan = match plan_id {
-        Some(id) => Some(plan_scope(conn, id)?),
+    let plan = match plan {
+        Some((id, Some((owner, status)))) => Some(PlanScope { id, owner, status: status.to_owned() }),
+        Some((id, None)) => Some(plan_scope(conn, id)?),
         None => None,
     };
     let op = if action == "delete" { Op::Delete } else { Op::Upsert };

@@ -72,26 +72,6 @@ pub fn create_check_in(
     policy::require_owner(&ctx.relation)?;
     require_active(ctx.plan.status)?;
     let evidence = evidence_json(&cmd.evidence)?;
-    let id = DbId(cmd.id.as_uuid());
-    let existing: Option<CheckInRow> =
-        native!(conn, c => check_ins::table.find(id).select(CheckInRow::as_select()).first(c).optional())?;
-    if let Some(existing) = existing {
-        let same = existing.plan_id == ctx.row.id
-            && existing.reported_on == cmd.reported_on
-            && existing.summary == cmd.summary
-            && existing.progress == cmd.progress.as_str()
-            && existing.confidence == cmd.confidence
-            && existing.achievements == cmd.achievements
-            && existing.challenges == cmd.challenges
-            && existing.support_needed == cmd.support_needed
-            && existing.next_steps == cmd.next_steps
-            && existing.evidence == evidence;
-        return if same {
-            Ok(Created::Existing(existing.into_domain()?))
-        } else {
-            Err(id_conflict("check-in"))
-        };
-    }
     let now = DbTime(crate::now());
     let row = CheckInRow {
         id: DbId(cmd.id.as_uuid()),
@@ -114,10 +94,32 @@ pub fn create_check_in(
         created_at: now,
         updated_at: now,
     };
-    native!(conn, c => diesel::insert_into(check_ins::table).values(&row).execute(c))?;
+    // A new id, the usual case, is one statement; an id already used is
+    // the same check-in again (answered as it is) or a conflict.
+    let inserted = native!(conn, c => diesel::insert_into(check_ins::table).values(&row).on_conflict_do_nothing().execute(c))?;
+    if inserted == 0 {
+        let id = row.id;
+        let existing: Option<CheckInRow> = native!(conn, c => check_ins::table.find(id).select(CheckInRow::as_select()).first(c).optional())?;
+        if let Some(existing) = existing {
+            let same = existing.plan_id == ctx.row.id
+                && existing.reported_on == cmd.reported_on
+                && existing.summary == cmd.summary
+                && existing.progress == cmd.progress.as_str()
+                && existing.confidence == cmd.confidence
+                && existing.achievements == cmd.achievements
+                && existing.challenges == cmd.challenges
+                && existing.support_needed == cmd.support_needed
+                && existing.next_steps == cmd.next_steps
+                && existing.evidence == row.evidence;
+            if same {
+                return Ok(Created::Existing(existing.into_domain()?));
+            }
+        }
+        return Err(id_conflict("check-in"));
+    }
     audit::Event::new(Some(actor), "check_in", cmd.id.as_uuid(), "create")
         .program(ctx.plan.program_id.as_uuid())
-        .plan(plan.as_uuid())
+        .plan_read(plan.as_uuid(), ctx.row.owner_id.0, &ctx.row.status)
         .fields(&["reported_on", "summary", "progress", "confidence", "evidence"])
         .record(conn)?;
     Ok(Created::New(row.into_domain()?))

@@ -154,17 +154,6 @@ pub fn claim(
     abandon_after: Duration,
 ) -> Result<Claim, StoreError> {
     let now = crate::now();
-    let existing = find(conn, request)?;
-    match state_of(existing.as_ref(), request, now, abandon_after) {
-        KeyState::Free => {}
-        held => return Ok(Claim::Held(held)),
-    }
-    if let Some(old) = &existing {
-        // Expired or abandoned: drop exactly the row we judged (a concurrent
-        // taker may have replaced it already; then the insert below loses).
-        diesel::delete(key_filter(request).filter(idempotency_keys::created_at.eq(old.created_at)))
-            .execute(conn)?;
-    }
     let row = IdempotencyRow {
         user_id: DbId(request.user_id.as_uuid()),
         idempotency_key: request.key.clone(),
@@ -177,28 +166,47 @@ pub fn claim(
         created_at: DbTime(now),
         expires_at: DbTime(now + lifetime),
     };
-    // The one dialect match: a conflicting insert must not raise (PostgreSQL
-    // would abort the transaction), it must simply insert nothing.
-    let inserted = native!(conn, c => diesel::insert_into(idempotency_keys::table).values(&row).on_conflict_do_nothing().execute(c));
-    let inserted = match inserted {
-        Ok(n) => n,
-        // The token names no user (the caller's own check will refuse it).
-        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
-            return Err(super::not_found("user"))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if inserted == 1 {
+    // A new key, the usual case, is claimed in one statement.
+    if insert(conn, &row)? {
         return Ok(Claim::Claimed { claimed_at: now });
     }
-    // Someone else claimed it first (their transaction has committed, or the
-    // insert would still be waiting on it): judge their row.
+    // The key is taken (by a committed request, or one the insert waited on).
+    let existing = find(conn, request)?;
+    match state_of(existing.as_ref(), request, now, abandon_after) {
+        KeyState::Free => {}
+        held => return Ok(Claim::Held(held)),
+    }
+    if let Some(old) = &existing {
+        // Expired or abandoned: drop exactly the row we judged (a concurrent
+        // taker may have replaced it already; then the insert below loses).
+        diesel::delete(key_filter(request).filter(idempotency_keys::created_at.eq(old.created_at)))
+            .execute(conn)?;
+    }
+    if insert(conn, &row)? {
+        return Ok(Claim::Claimed { claimed_at: now });
+    }
+    // Someone else claimed it in between: judge their row.
     let winner = find(conn, request)?;
     Ok(match state_of(winner.as_ref(), request, now, abandon_after) {
         // Gone again already: let the caller wait and retry.
         KeyState::Free => Claim::Held(KeyState::InProgress),
         held => Claim::Held(held),
     })
+}
+
+/// Insert a claim unless the key is taken; true when it was inserted.
+fn insert(conn: &mut DbConnection, row: &IdempotencyRow) -> Result<bool, StoreError> {
+    // The one dialect match: a conflicting insert must not raise (PostgreSQL
+    // would abort the transaction), it must simply insert nothing.
+    let inserted = native!(conn, c => diesel::insert_into(idempotency_keys::table).values(row).on_conflict_do_nothing().execute(c));
+    match inserted {
+        Ok(n) => Ok(n == 1),
+        // The token names no user (the caller's own check will refuse it).
+        Err(DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+            Err(super::not_found("user"))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Store the response of a claimed request. Returns false when the claim was

@@ -1,15 +1,16 @@
 //! Monitoring reads: the programme dashboard, the delegates table and the
-//! mentor overview. A constant number of queries fetches compact, already
-//! reduced rows (counts grouped by plan, the latest check-in and measurement
-//! per plan or indicator); the domain's rules ([`followup_domain::monitoring`])
-//! turn them into figures. Nothing here queries per delegate or per plan.
+//! mentor overview, in three statements whatever the size of the programme:
+//! the delegates in scope, the indicators with their current values, and the
+//! plans, one row each with its own counts (activities, done, overdue, the
+//! latest check-in, reviews pending), streamed and folded into per-delegate
+//! tallies by the domain's rules ([`followup_domain::monitoring::Figures`]).
+//! Nothing here queries per delegate or per plan, and nothing holds a row per
+//! plan, activity or check-in.
 //!
 //! Visibility is the plan policy in SQL, as in [`super::plans::list`]: a
 //! mentor's view covers the plans of his mentees, an observer's leaves drafts
 //! out, and the overview covers the plans of the caller's mentees in every
 //! programme.
-
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::{count_star, exists};
@@ -94,13 +95,6 @@ macro_rules! in_scope {
     };
 }
 
-/// The ids of the plans in scope, as a subquery.
-macro_rules! plan_ids {
-    ($p:expr) => {
-        action_plans::table.filter(in_scope!($p)).select(action_plans::id)
-    };
-}
-
 type DelegateTuple =
     (DbId, String, NaiveDate, i32, DbId, String, String, Option<DbId>, Option<String>, Option<String>);
 
@@ -177,139 +171,34 @@ fn delegates(
         .collect())
 }
 
-/// Everything in scope, as delegate facts and plan facts: eight queries at
-/// most, whatever the number of delegates, plans and check-ins.
-fn facts(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateFacts>, Vec<PlanFacts>), StoreError> {
+/// The figures of everything in scope, in three statements whatever the
+/// number of delegates, plans and check-ins: the delegates, the indicators
+/// (with their current values), and the plans streamed one row at a time,
+/// each row carrying its own counts. Each plan is folded into its owner's
+/// tally as it arrives ([`rules::Figures`]), so the memory held grows with
+/// the delegates and the indicators, not with the plans and their activities
+/// and check-ins.
+fn figures(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateRow>, Dashboard), StoreError> {
     let now = crate::now();
     let delegates = delegates(conn, scope, now)?;
     let sp = scope.params();
-    let today_of: HashMap<(Uuid, Uuid), NaiveDate> =
-        delegates.iter().map(|d| ((d.program_id.as_uuid(), d.user_id.as_uuid()), d.today)).collect();
     let (Some(min_today), Some(max_today)) =
         (delegates.iter().map(|d| d.today).min(), delegates.iter().map(|d| d.today).max())
     else {
-        return Ok((delegates, Vec::new()));
+        return Ok(rules::figures(&delegates, &[]));
     };
+    let indicators = indicators_in_scope(conn, sp)?;
+    let mut figures = rules::Figures::new(&delegates);
 
-    // Plans (visible ones only), each with its owner's today.
-    let plan_rows: Vec<(DbId, DbId, DbId, String, NaiveDate, NaiveDate, DbTime)> = action_plans::table
-        .filter(in_scope!(sp))
-        .select((
-            action_plans::id,
-            action_plans::program_id,
-            action_plans::owner_id,
-            action_plans::status,
-            action_plans::starts_on,
-            action_plans::ends_on,
-            action_plans::created_at,
-        ))
-        .load(conn)?;
-    let mut plans: Vec<(PlanFacts, NaiveDate)> = Vec::with_capacity(plan_rows.len());
-    for (id, program_id, owner_id, status, starts_on, ends_on, created_at) in plan_rows {
-        let Some(today) = today_of.get(&(program_id.0, owner_id.0)).copied() else {
-            continue; // the owner is no longer a delegate in scope
-        };
-        plans.push((
-            PlanFacts {
-                id: PlanId::from_uuid(id.0),
-                program_id: ProgramId::from_uuid(program_id.0),
-                owner_id: UserId::from_uuid(owner_id.0),
-                status: word("action_plans.status", &status, PlanStatus::parse)?,
-                starts_on,
-                ends_on,
-                created_at: created_at.0,
-                activities_total: 0,
-                activities_done: 0,
-                activities_overdue: 0,
-                indicators: Vec::new(),
-                latest_check_in: None,
-                pending_reviews: 0,
-            },
-            today,
-        ));
-    }
-    let index: HashMap<Uuid, usize> =
-        plans.iter().enumerate().map(|(i, (p, _))| (p.id.as_uuid(), i)).collect();
-
-    // Activities: counts by plan and status.
-    let by_status: Vec<(DbId, String, i64)> = activities::table
-        .filter(activities::plan_id.eq_any(plan_ids!(sp)))
-        .group_by((activities::plan_id, activities::status))
-        .select((activities::plan_id, activities::status, count_star()))
-        .load(conn)?;
-    for (plan, status, n) in by_status {
-        if let Some((p, _)) = at(&mut plans, &index, plan) {
-            p.activities_total += n;
-            if word("activities.status", &status, ActivityStatus::parse)? == ActivityStatus::Done {
-                p.activities_done += n;
-            }
-        }
-    }
-    // Overdue: open activities due before the earliest "today" of all owners
-    // are overdue for every owner (the rule of `is_overdue`, in SQL)…
+    // Overdue activities (the rule of `is_overdue`) depend on the owner's
+    // today. Every owner's today lies in [min_today, max_today], and local
+    // dates on Earth span at most three days at any instant (UTC−12 to
+    // UTC+14), so three counts per plan decide it for every owner: open
+    // activities due before min_today (overdue for all), due on min_today
+    // (overdue once today is later) and due the day after.
+    let day_after = min_today.succ_opt().unwrap_or(min_today);
+    debug_assert!((max_today - min_today).num_days() <= 2, "local dates span at most three days");
     let closed = [ActivityStatus::Done.as_str(), ActivityStatus::Cancelled.as_str()];
-    let surely: Vec<(DbId, i64)> = activities::table
-        .filter(activities::plan_id.eq_any(plan_ids!(sp)))
-        .filter(activities::status.ne_all(closed))
-        .filter(activities::due_on.lt(min_today))
-        .group_by(activities::plan_id)
-        .select((activities::plan_id, count_star()))
-        .load(conn)?;
-    for (plan, n) in surely {
-        if let Some((p, _)) = at(&mut plans, &index, plan) {
-            p.activities_overdue += n;
-        }
-    }
-    // …and those due between the earliest and the latest "today" depend on
-    // the owner's time zone: the rule decides each (plan, status, due date).
-    if min_today < max_today {
-        let window: Vec<(DbId, String, Option<NaiveDate>, i64)> = activities::table
-            .filter(activities::plan_id.eq_any(plan_ids!(sp)))
-            .filter(activities::status.ne_all(closed))
-            .filter(activities::due_on.ge(min_today))
-            .filter(activities::due_on.lt(max_today))
-            .group_by((activities::plan_id, activities::status, activities::due_on))
-            .select((activities::plan_id, activities::status, activities::due_on, count_star()))
-            .load(conn)?;
-        for (plan, status, due_on, n) in window {
-            if let Some((p, today)) = at(&mut plans, &index, plan) {
-                let status = word("activities.status", &status, ActivityStatus::parse)?;
-                if rules::is_overdue(status, due_on, today) {
-                    p.activities_overdue += n;
-                }
-            }
-        }
-    }
-
-    // Indicators with their current value: the latest measurement (by
-    // date, then recording time and id, as everywhere else), found per
-    // indicator through the (indicator, date, time, id) index.
-    let later_m = diesel::alias!(measurements as later_m);
-    let latest_measurement = later_m
-        .filter(later_m.field(measurements::indicator_id).eq(indicators::id))
-        .order((
-            later_m.field(measurements::measured_on).desc(),
-            later_m.field(measurements::created_at).desc(),
-            later_m.field(measurements::id).desc(),
-        ))
-        .select(later_m.field(measurements::id))
-        .limit(1)
-        .single_value();
-    let indicator_rows: Vec<(DbId, f64, f64, Option<f64>)> = indicators::table
-        .left_join(measurements::table.on(measurements::id.nullable().eq(latest_measurement)))
-        .filter(indicators::plan_id.eq_any(plan_ids!(sp)))
-        .select((
-            indicators::plan_id,
-            indicators::baseline,
-            indicators::target,
-            measurements::value.nullable(),
-        ))
-        .load(conn)?;
-    for (plan, baseline, target, current) in indicator_rows {
-        if let Some((p, _)) = at(&mut plans, &index, plan) {
-            p.indicators.push(IndicatorFacts { baseline, target, current });
-        }
-    }
 
     // The latest check-in of each plan: latest `reported_on`, ties by
     // `created_at`, then id; one index probe per plan.
@@ -324,56 +213,138 @@ fn facts(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateFacts>, V
         .select(later_c.field(check_ins::id))
         .limit(1)
         .single_value();
+    let activities_of = activities::table.filter(activities::plan_id.eq(action_plans::id));
+    let open_of = activities_of.filter(activities::status.ne_all(closed));
+    let done = ActivityStatus::Done.as_str();
+    let pending = ReviewStatus::Pending.as_str();
+    let awaiting = diesel::alias!(check_ins as awaiting);
     // A LEFT JOIN: PostgreSQL plans the INNER JOIN form as a join over all
     // check-ins (about 100 times slower on a large programme).
-    type LatestRow = (DbId, Option<NaiveDate>, Option<DbTime>, Option<DbId>, Option<String>);
-    let latest: Vec<LatestRow> = action_plans::table
+    let rows = action_plans::table
         .left_join(check_ins::table.on(check_ins::id.nullable().eq(latest_check_in)))
         .filter(in_scope!(sp))
         .select((
-            action_plans::id,
-            check_ins::reported_on.nullable(),
-            check_ins::created_at.nullable(),
-            check_ins::id.nullable(),
-            check_ins::progress.nullable(),
-        ))
-        .load(conn)?;
-    for row in latest {
-        let (plan, Some(reported_on), Some(created_at), Some(id), Some(progress)) = row else {
-            continue; // no check-in yet
+            (
+                action_plans::id,
+                action_plans::program_id,
+                action_plans::owner_id,
+                action_plans::status,
+                action_plans::starts_on,
+                action_plans::ends_on,
+                action_plans::created_at,
+            ),
+            (
+                check_ins::reported_on.nullable(),
+                check_ins::created_at.nullable(),
+                check_ins::id.nullable(),
+                check_ins::progress.nullable(),
+            ),
+            (
+                activities_of.select(count_star()).single_value(),
+                activities_of.filter(activities::status.eq(done)).select(count_star()).single_value(),
+                open_of.clone().filter(activities::due_on.lt(min_today)).select(count_star()).single_value(),
+                open_of.clone().filter(activities::due_on.eq(min_today)).select(count_star()).single_value(),
+                open_of.filter(activities::due_on.eq(day_after)).select(count_star()).single_value(),
+                awaiting
+                    .filter(awaiting.field(check_ins::plan_id).eq(action_plans::id))
+                    .filter(awaiting.field(check_ins::review_status).eq(pending))
+                    .select(count_star())
+                    .single_value(),
+            ),
+        ));
+    for row in rows.load_iter::<PlanRow, diesel::connection::DefaultLoadingMode>(conn)? {
+        let ((id, program_id, owner_id, status, starts_on, ends_on, created_at), latest, counts) = row?;
+        let (program_id, owner_id) = (ProgramId::from_uuid(program_id.0), UserId::from_uuid(owner_id.0));
+        let Some(today) = figures.today_of(program_id, owner_id) else {
+            continue; // the owner is no longer a delegate in scope
         };
-        if let Some((p, _)) = at(&mut plans, &index, plan) {
-            p.latest_check_in = Some(LatestCheckIn {
+        let (total, done, before_min, on_min, on_day_after, pending) = counts;
+        let overdue_from = |n: Option<i64>, due: NaiveDate| if due < today { n.unwrap_or(0) } else { 0 };
+        let latest_check_in = match latest {
+            (Some(reported_on), Some(created_at), Some(id), Some(progress)) => Some(LatestCheckIn {
                 reported_on,
                 created_at: created_at.0,
                 id: id.0,
                 progress: word("check_ins.progress", &progress, Progress::parse)?,
-            });
-        }
+            }),
+            _ => None, // no check-in yet
+        };
+        figures.add(&PlanFacts {
+            id: PlanId::from_uuid(id.0),
+            program_id,
+            owner_id,
+            status: word("action_plans.status", &status, PlanStatus::parse)?,
+            starts_on,
+            ends_on,
+            created_at: created_at.0,
+            activities_total: total.unwrap_or(0),
+            activities_done: done.unwrap_or(0),
+            activities_overdue: before_min.unwrap_or(0)
+                + overdue_from(on_min, min_today)
+                + overdue_from(on_day_after, day_after),
+            indicators: of_plan(&indicators, id.0),
+            latest_check_in,
+            pending_reviews: pending.unwrap_or(0),
+        });
     }
-    // Check-ins awaiting review.
-    let pending: Vec<(DbId, i64)> = check_ins::table
-        .filter(check_ins::plan_id.eq_any(plan_ids!(sp)))
-        .filter(check_ins::review_status.eq(ReviewStatus::Pending.as_str()))
-        .group_by(check_ins::plan_id)
-        .select((check_ins::plan_id, count_star()))
-        .load(conn)?;
-    for (plan, n) in pending {
-        if let Some((p, _)) = at(&mut plans, &index, plan) {
-            p.pending_reviews += n;
-        }
-    }
-    Ok((delegates, plans.into_iter().map(|(p, _)| p).collect()))
+    Ok(figures.finish())
 }
 
-/// The plan with this id and its owner's today.
-fn at<'a>(
-    plans: &'a mut [(PlanFacts, NaiveDate)],
-    index: &HashMap<Uuid, usize>,
-    id: DbId,
-) -> Option<(&'a mut PlanFacts, NaiveDate)> {
-    let i = index.get(&id.0).copied()?;
-    plans.get_mut(i).map(|(p, t)| (p, *t))
+/// One streamed row of [`figures`]: the plan; its latest check-in; its
+/// activities, done ones, open ones due before the earliest today, on it and
+/// the day after; its check-ins awaiting review.
+type PlanRow = (
+    (DbId, DbId, DbId, String, NaiveDate, NaiveDate, DbTime),
+    (Option<NaiveDate>, Option<DbTime>, Option<DbId>, Option<String>),
+    (Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>),
+);
+
+/// The indicators of the plans in scope with their current value (the
+/// latest measurement by date, then recording time and id, as everywhere
+/// else, found per indicator through the (indicator, date, time, id) index),
+/// sorted by plan.
+fn indicators_in_scope(
+    conn: &mut DbConnection,
+    sp: ScopeParams,
+) -> Result<Vec<(Uuid, IndicatorFacts)>, StoreError> {
+    let later_m = diesel::alias!(measurements as later_m);
+    let latest_measurement = later_m
+        .filter(later_m.field(measurements::indicator_id).eq(indicators::id))
+        .order((
+            later_m.field(measurements::measured_on).desc(),
+            later_m.field(measurements::created_at).desc(),
+            later_m.field(measurements::id).desc(),
+        ))
+        .select(later_m.field(measurements::id))
+        .limit(1)
+        .single_value();
+    let mut all = Vec::new();
+    // Joined to the plans rather than `plan_id IN (plans in scope)`, which
+    // SQLite would first materialise as a temporary index of every plan id.
+    for row in indicators::table
+        .inner_join(action_plans::table)
+        .left_join(measurements::table.on(measurements::id.nullable().eq(latest_measurement)))
+        .filter(in_scope!(sp))
+        .select((
+            indicators::plan_id,
+            indicators::baseline,
+            indicators::target,
+            measurements::value.nullable(),
+        ))
+        .load_iter::<(DbId, f64, f64, Option<f64>), diesel::connection::DefaultLoadingMode>(conn)?
+    {
+        let (plan, baseline, target, current) = row?;
+        all.push((plan.0, IndicatorFacts { baseline, target, current }));
+    }
+    all.sort_unstable_by_key(|(plan, _)| *plan);
+    all.shrink_to_fit();
+    Ok(all)
+}
+
+/// The indicators of one plan, from the list sorted by plan.
+fn of_plan(sorted: &[(Uuid, IndicatorFacts)], plan: Uuid) -> Vec<IndicatorFacts> {
+    let start = sorted.partition_point(|(p, _)| *p < plan);
+    sorted.get(start..).unwrap_or_default().iter().take_while(|(p, _)| *p == plan).map(|(_, i)| *i).collect()
 }
 
 /// The programme's view for the actor: 404 when invisible, 403 for its delegates.
@@ -396,13 +367,11 @@ pub fn program_figures(
     program: ProgramId,
 ) -> Result<(Vec<DelegateRow>, Dashboard), StoreError> {
     let scope = program_scope(conn, actor, program)?;
-    let (delegates, plans) = facts(conn, scope)?;
-    Ok(rules::figures(&delegates, &plans))
+    figures(conn, scope)
 }
 
 /// One row per (programme, delegate) the actor mentors; empty for a caller
 /// who mentors no one.
 pub fn mentor_overview(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<DelegateRow>, StoreError> {
-    let (delegates, plans) = facts(conn, Scope::Mentees(actor.user_id))?;
-    Ok(rules::figures(&delegates, &plans).0)
+    Ok(figures(conn, Scope::Mentees(actor.user_id))?.0)
 }
