@@ -95,6 +95,26 @@ macro_rules! in_scope {
     };
 }
 
+/// Run `$query` and hand each row to `$each` as it arrives, without holding
+/// the result: SQLite steps through it; PostgreSQL's default would first
+/// buffer every row in the client library, so it is read in single-row mode.
+macro_rules! for_each_row {
+    ($conn:expr, $query:expr, $row:ty, $each:expr) => {
+        match $conn {
+            DbConnection::Postgres(c) => {
+                for row in $query.load_iter::<$row, diesel::pg::PgRowByRowLoadingMode>(c)? {
+                    ($each)(row?)?;
+                }
+            }
+            DbConnection::Sqlite(c) => {
+                for row in $query.load_iter::<$row, diesel::connection::DefaultLoadingMode>(c)? {
+                    ($each)(row?)?;
+                }
+            }
+        }
+    };
+}
+
 type DelegateTuple =
     (DbId, String, NaiveDate, i32, DbId, String, String, Option<DbId>, Option<String>, Option<String>);
 
@@ -252,11 +272,11 @@ fn figures(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateRow>, D
                     .single_value(),
             ),
         ));
-    for row in rows.load_iter::<PlanRow, diesel::connection::DefaultLoadingMode>(conn)? {
-        let ((id, program_id, owner_id, status, starts_on, ends_on, created_at), latest, counts) = row?;
+    let mut fold = |row: PlanRow| -> Result<(), StoreError> {
+        let ((id, program_id, owner_id, status, starts_on, ends_on, created_at), latest, counts) = row;
         let (program_id, owner_id) = (ProgramId::from_uuid(program_id.0), UserId::from_uuid(owner_id.0));
         let Some(today) = figures.today_of(program_id, owner_id) else {
-            continue; // the owner is no longer a delegate in scope
+            return Ok(()); // the owner is no longer a delegate in scope
         };
         let (total, done, before_min, on_min, on_day_after, pending) = counts;
         let overdue_from = |n: Option<i64>, due: NaiveDate| if due < today { n.unwrap_or(0) } else { 0 };
@@ -286,7 +306,9 @@ fn figures(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateRow>, D
             latest_check_in,
             pending_reviews: pending.unwrap_or(0),
         });
-    }
+        Ok(())
+    };
+    for_each_row!(conn, rows, PlanRow, fold);
     Ok(figures.finish())
 }
 
@@ -321,7 +343,7 @@ fn indicators_in_scope(
     let mut all = Vec::new();
     // Joined to the plans rather than `plan_id IN (plans in scope)`, which
     // SQLite would first materialise as a temporary index of every plan id.
-    for row in indicators::table
+    let query = indicators::table
         .inner_join(action_plans::table)
         .left_join(measurements::table.on(measurements::id.nullable().eq(latest_measurement)))
         .filter(in_scope!(sp))
@@ -330,12 +352,13 @@ fn indicators_in_scope(
             indicators::baseline,
             indicators::target,
             measurements::value.nullable(),
-        ))
-        .load_iter::<(DbId, f64, f64, Option<f64>), diesel::connection::DefaultLoadingMode>(conn)?
-    {
-        let (plan, baseline, target, current) = row?;
-        all.push((plan.0, IndicatorFacts { baseline, target, current }));
-    }
+        ));
+    let mut keep =
+        |(plan, baseline, target, current): (DbId, f64, f64, Option<f64>)| -> Result<(), StoreError> {
+            all.push((plan.0, IndicatorFacts { baseline, target, current }));
+            Ok(())
+        };
+    for_each_row!(conn, query, (DbId, f64, f64, Option<f64>), keep);
     all.sort_unstable_by_key(|(plan, _)| *plan);
     all.shrink_to_fit();
     Ok(all)
