@@ -50,11 +50,12 @@ where
     Ok(web::block(work).await?)
 }
 
-/// Run a read that holds a whole programme in memory (the monitoring tables
-/// compute every plan's figures before sorting), at most one per core at a
-/// time across the process: a burst of them waits here instead of
-/// multiplying the heap, which is what bounded the server's memory under 16
-/// concurrent dashboards of a 10,000-plan programme.
+/// Run a read that goes over a whole programme (the monitoring tables fold
+/// every plan into per-delegate figures before sorting), at most one per
+/// core at a time across the process: each keeps a core busy for up to a
+/// second on a 100,000-plan programme, so a burst of them waits here instead
+/// of starving every other request of CPU. (Their memory no longer grows
+/// with the plans; this bound first came from there.)
 pub async fn whole_programme<T>(work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
     let _slot = per_core(&SLOTS).acquire().await.map_err(|e| ApiError::internal(&e))?;

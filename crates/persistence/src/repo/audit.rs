@@ -111,7 +111,7 @@ pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreErro
         event.entity_type,
         event.entity_id,
         event.program_id,
-        event.plan_id.map(|id| (id, event.plan_scope)),
+        event.plan_id.map(|id| super::changes::PlanRef { id, read: event.plan_scope }),
         event.action,
         event.version.unwrap_or(0),
     )

@@ -74,6 +74,14 @@ pub struct PlanScope {
     pub status: String,
 }
 
+/// The plan an audited change belongs to, with its owner and status when
+/// the writer has just read them (otherwise [`for_event`] reads them).
+#[derive(Debug, Clone, Copy)]
+pub struct PlanRef<'a> {
+    pub id: Uuid,
+    pub read: Option<(Uuid, &'a str)>,
+}
+
 /// One change, before it is numbered.
 #[derive(Debug, Clone)]
 pub struct Change {
@@ -233,7 +241,7 @@ pub fn for_event(
     entity_type: &str,
     entity_id: Uuid,
     program_id: Option<Uuid>,
-    plan: Option<(Uuid, Option<(Uuid, &str)>)>,
+    plan: Option<PlanRef<'_>>,
     action: &str,
     version: i64,
 ) -> Result<(), StoreError> {
@@ -254,8 +262,10 @@ pub fn for_event(
         (_, None) => return Err(StoreError::Db(diesel::result::Error::NotFound)),
     };
     let plan = match plan {
-        Some((id, Some((owner, status)))) => Some(PlanScope { id, owner, status: status.to_owned() }),
-        Some((id, None)) => Some(plan_scope(conn, id)?),
+        Some(PlanRef { id, read: Some((owner, status)) }) => {
+            Some(PlanScope { id, owner, status: status.to_owned() })
+        }
+        Some(PlanRef { id, read: None }) => Some(plan_scope(conn, id)?),
         None => None,
     };
     let op = if action == "delete" { Op::Delete } else { Op::Upsert };

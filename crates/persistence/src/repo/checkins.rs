@@ -101,15 +101,15 @@ pub fn create_check_in(
         let id = row.id;
         let existing: Option<CheckInRow> = native!(conn, c => check_ins::table.find(id).select(CheckInRow::as_select()).first(c).optional())?;
         if let Some(existing) = existing {
-            let same = existing.plan_id == ctx.row.id
-                && existing.reported_on == cmd.reported_on
-                && existing.summary == cmd.summary
-                && existing.progress == cmd.progress.as_str()
-                && existing.confidence == cmd.confidence
-                && existing.achievements == cmd.achievements
-                && existing.challenges == cmd.challenges
-                && existing.support_needed == cmd.support_needed
-                && existing.next_steps == cmd.next_steps
+            let same = existing.plan_id == row.plan_id
+                && existing.reported_on == row.reported_on
+                && existing.summary == row.summary
+                && existing.progress == row.progress
+                && existing.confidence == row.confidence
+                && existing.achievements == row.achievements
+                && existing.challenges == row.challenges
+                && existing.support_needed == row.support_needed
+                && existing.next_steps == row.next_steps
                 && existing.evidence == row.evidence;
             if same {
                 return Ok(Created::Existing(existing.into_domain()?));
