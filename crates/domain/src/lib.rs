@@ -1,14 +1,23 @@
-//! followup-domain: ids, value objects, entities, policies, workflow rules and
-//! the error vocabulary. No HTTP and no SQL here.
+//! followup-domain: ids, value objects, one module per resource (entity,
+//! rules and commands), the policies and the error vocabulary. No HTTP and
+//! no SQL here.
 
-pub mod commands;
-pub mod entities;
+pub mod activities;
+pub mod check_ins;
+pub mod comments;
 pub mod error;
 pub mod ids;
+pub mod indicators;
+pub mod members;
+pub mod mentorships;
 pub mod monitoring;
+pub mod organizations;
 pub mod paging;
+pub mod patch;
 pub mod plans;
 pub mod policy;
+pub mod programs;
+pub mod users;
 pub mod values;
 
 pub use error::{DomainError, FieldError, Message, Validator};

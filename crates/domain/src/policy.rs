@@ -85,9 +85,166 @@ pub mod program {
     }
 }
 
+/// How the actor relates to one plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanRelation {
+    pub is_owner: bool,
+    /// The actor's role in the plan's programme.
+    pub role: Option<ProgramRole>,
+    /// The actor mentors the plan's owner in that programme.
+    pub mentors_owner: bool,
+}
+
+/// The plan policy. Every query that returns plan data applies `can_view`
+/// (the list queries express the same rule in SQL; see the persistence layer).
+pub mod plan {
+    use super::*;
+    use crate::plans::Transition;
+    use crate::values::{PlanStatus, Visibility};
+
+    fn coordinator(rel: &PlanRelation) -> bool {
+        rel.role == Some(ProgramRole::Coordinator)
+    }
+
+    /// Admins, the owner, the programme's coordinators, the owner's mentors;
+    /// observers see every plan but drafts.
+    pub fn can_view(actor: &Actor, rel: &PlanRelation, status: PlanStatus) -> bool {
+        actor.is_admin()
+            || rel.is_owner
+            || coordinator(rel)
+            || rel.mentors_owner
+            || (rel.role == Some(ProgramRole::Observer) && status != PlanStatus::Draft)
+    }
+
+    /// `mentors` comments: admins, coordinators, the owner's mentors.
+    pub fn sees_mentor_comments(actor: &Actor, rel: &PlanRelation) -> bool {
+        actor.is_admin() || coordinator(rel) || rel.mentors_owner
+    }
+
+    /// Which plans of one whole programme an actor sees: [`can_view`] for
+    /// every plan of the programme at once, for queries that scan it (the
+    /// CSV export). The persistence layer writes it as one SQL condition:
+    /// `everything OR owner = me OR (non_drafts AND status <> draft) OR
+    /// (mentees AND the owner is my mentee)`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ProgramPlanScope {
+        pub me: UserId,
+        /// Admins and the programme's coordinators.
+        pub everything: bool,
+        /// Observers: every plan but drafts.
+        pub non_drafts: bool,
+        /// Mentors: the plans of the delegates they mentor in the programme.
+        pub mentees: bool,
+    }
+
+    /// The scope of `actor`, whose role in the programme is `role`.
+    pub fn program_scope(actor: &Actor, role: Option<ProgramRole>) -> ProgramPlanScope {
+        ProgramPlanScope {
+            me: actor.user_id,
+            everything: actor.is_admin() || role == Some(ProgramRole::Coordinator),
+            non_drafts: role == Some(ProgramRole::Observer),
+            mentees: role == Some(ProgramRole::Mentor),
+        }
+    }
+
+    /// 404 unless the actor may see the plan.
+    pub fn require_view(actor: &Actor, rel: &PlanRelation, status: PlanStatus) -> Result<(), DomainError> {
+        if can_view(actor, rel, status) {
+            Ok(())
+        } else {
+            Err(DomainError::NotFound { entity: "plan" })
+        }
+    }
+
+    /// 403, worded by the catalogue entry `key` (`forbidden.owner_only`).
+    fn forbidden(key: &'static str) -> DomainError {
+        DomainError::NotAllowed(Message::new(key))
+    }
+
+    /// The plan's content, activities, indicators, measurements and check-ins are the owner's alone.
+    pub fn require_owner(rel: &PlanRelation) -> Result<(), DomainError> {
+        if rel.is_owner {
+            Ok(())
+        } else {
+            Err(forbidden("forbidden.owner_only"))
+        }
+    }
+
+    /// Comment: the owner (shared only), the owner's mentors, coordinators.
+    pub fn require_comment(rel: &PlanRelation, visibility: Visibility) -> Result<(), DomainError> {
+        let staff = coordinator(rel) || rel.mentors_owner;
+        match (staff, rel.is_owner, visibility) {
+            (true, _, _) | (false, true, Visibility::Shared) => Ok(()),
+            (false, true, Visibility::Mentors) => Err(forbidden("forbidden.mentors_comment")),
+            _ => Err(forbidden("forbidden.comment")),
+        }
+    }
+
+    /// Review a check-in: the owner's mentors.
+    pub fn require_check_in_review(rel: &PlanRelation) -> Result<(), DomainError> {
+        if rel.mentors_owner {
+            Ok(())
+        } else {
+            Err(forbidden("forbidden.review_check_in"))
+        }
+    }
+
+    /// Who may make a transition.
+    pub fn require_transition(rel: &PlanRelation, t: Transition) -> Result<(), DomainError> {
+        let allowed = match t {
+            Transition::Submit => rel.is_owner,
+            Transition::Approve | Transition::RequestChanges => rel.mentors_owner || coordinator(rel),
+            Transition::Complete | Transition::Discontinue => {
+                rel.is_owner || rel.mentors_owner || coordinator(rel)
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(forbidden(match t {
+                Transition::Submit => "forbidden.submit",
+                Transition::Approve | Transition::RequestChanges => "forbidden.review_plan",
+                Transition::Complete | Transition::Discontinue => "forbidden.close_plan",
+            }))
+        }
+    }
+}
+
+// ---- workflow -----------------------------------------------------------------
+
+/// The part of a programme a monitoring view covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonitoringScope {
+    /// Only the delegates this user mentors in the programme.
+    pub mentees_of: Option<UserId>,
+    /// Leave draft plans out (observers never see drafts).
+    pub hide_drafts: bool,
+}
+
+/// Coordinators, observers and admins see the whole programme (observers
+/// without drafts), a mentor his mentees; a delegate may see the programme but
+/// not its aggregates (403); anyone else gets 404.
+pub fn monitoring_scope(actor: &Actor, role: Option<ProgramRole>) -> Result<MonitoringScope, DomainError> {
+    program::require_view(actor, role)?;
+    if actor.is_admin() {
+        return Ok(MonitoringScope { mentees_of: None, hide_drafts: false });
+    }
+    match role {
+        Some(ProgramRole::Coordinator) => Ok(MonitoringScope { mentees_of: None, hide_drafts: false }),
+        Some(ProgramRole::Observer) => Ok(MonitoringScope { mentees_of: None, hide_drafts: true }),
+        Some(ProgramRole::Mentor) => {
+            Ok(MonitoringScope { mentees_of: Some(actor.user_id), hide_drafts: false })
+        }
+        _ => Err(DomainError::Forbidden {
+            reason: "The programme's aggregates are for its coordinators, mentors and observers.".into(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::values::{PlanStatus, Visibility};
 
     fn actor(role: SystemRole) -> Actor {
         Actor { user_id: UserId::new(), system_role: role, session_id: SessionId::new() }
@@ -109,5 +266,58 @@ mod tests {
             program::require_manage(&member, Some(ProgramRole::Delegate)),
             Err(DomainError::NotAllowed(_))
         ));
+    }
+
+    #[test]
+    fn plan_visibility() {
+        let member =
+            Actor { user_id: UserId::new(), system_role: SystemRole::Member, session_id: SessionId::new() };
+        let rel = |is_owner, role, mentors_owner| PlanRelation { is_owner, role, mentors_owner };
+        let d = PlanStatus::Draft;
+        assert!(plan::can_view(&member, &rel(true, Some(ProgramRole::Delegate), false), d));
+        assert!(
+            !plan::can_view(&member, &rel(false, Some(ProgramRole::Delegate), false), d),
+            "other delegate"
+        );
+        assert!(plan::can_view(&member, &rel(false, Some(ProgramRole::Mentor), true), d), "mentor of owner");
+        assert!(!plan::can_view(&member, &rel(false, Some(ProgramRole::Mentor), false), d), "another mentor");
+        assert!(
+            !plan::can_view(&member, &rel(false, Some(ProgramRole::Observer), false), d),
+            "observer, draft"
+        );
+        assert!(plan::can_view(
+            &member,
+            &rel(false, Some(ProgramRole::Observer), false),
+            PlanStatus::Submitted
+        ));
+        assert!(plan::require_comment(&rel(true, Some(ProgramRole::Delegate), false), Visibility::Mentors)
+            .is_err());
+    }
+
+    #[test]
+    fn who_sees_the_aggregates() {
+        let member = actor(SystemRole::Member);
+        let admin = actor(SystemRole::Admin);
+        assert_eq!(monitoring_scope(&member, None), Err(DomainError::NotFound { entity: "program" }));
+        assert!(matches!(
+            monitoring_scope(&member, Some(ProgramRole::Delegate)),
+            Err(DomainError::Forbidden { .. })
+        ));
+        assert_eq!(
+            monitoring_scope(&member, Some(ProgramRole::Mentor)),
+            Ok(MonitoringScope { mentees_of: Some(member.user_id), hide_drafts: false })
+        );
+        assert_eq!(
+            monitoring_scope(&member, Some(ProgramRole::Observer)),
+            Ok(MonitoringScope { mentees_of: None, hide_drafts: true })
+        );
+        assert_eq!(
+            monitoring_scope(&member, Some(ProgramRole::Coordinator)),
+            Ok(MonitoringScope { mentees_of: None, hide_drafts: false })
+        );
+        assert_eq!(
+            monitoring_scope(&admin, None),
+            Ok(MonitoringScope { mentees_of: None, hide_drafts: false })
+        );
     }
 }

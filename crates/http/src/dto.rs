@@ -1,6 +1,12 @@
-//! Wire shapes shared by several resources, and serde helpers.
+//! Request and response pieces shared by every resource: PATCH's
+//! `null`-means-clear fields, the paging parameters of list endpoints, and
+//! the answer to a create.
 
-use serde::{Deserialize, Deserializer};
+use actix_web::HttpResponse;
+use followup_persistence::repo::plans::Created;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::conditional::{created, etag};
 
 /// For PATCH bodies: absent → `None` (leave alone), `null` → `Some(None)`
 /// (clear), a value → `Some(Some(v))` (set).
@@ -10,4 +16,62 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Declares the query parameters of a list endpoint: the paging parameters
+/// every list shares, `limit` (1–200, default 50) and `cursor`, then the
+/// endpoint's own filters. A list whose order the caller picks says so in
+/// the cursor's description (`cursor: "…"`).
+macro_rules! list_query {
+    ($(#$attr:tt)* pub struct $name:ident, cursor: $cursor:tt { $($fields:tt)* }) => {
+        $(#$attr)*
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Page size, 1–200 (default 50).
+            #[param(minimum = 1, maximum = 200)]
+            pub limit: Option<i64>,
+            #[doc = $cursor]
+            pub cursor: Option<String>,
+            $($fields)*
+        }
+
+        impl $name {
+            /// The page asked for (422 for a bad `limit` or `cursor`).
+            pub fn page(&self) -> Result<followup_domain::paging::PageRequest, crate::problem::ApiError> {
+                crate::paging::page_request(self.limit, self.cursor.as_deref())
+            }
+        }
+    };
+    ($(#$attr:tt)* pub struct $name:ident { $($fields:tt)* }) => {
+        $crate::dto::list_query! {
+            $(#$attr)* pub struct $name, cursor: " `next_cursor` of the previous page." { $($fields)* }
+        }
+    };
+}
+pub(crate) use list_query;
+
+list_query! {
+    /// Paging alone, for lists without filters.
+    pub struct PageQuery {}
+}
+
+/// 201 with `Location` for a new resource; 200 with the existing one when a
+/// create with a client-supplied id was sent again with the same content.
+pub(crate) fn created_or_existing<T, B: Serialize>(
+    result: Created<T>,
+    location: impl Fn(&T) -> String,
+    version: impl Fn(&T) -> i64,
+    body: impl Fn(T) -> B,
+) -> HttpResponse {
+    match result {
+        Created::New(t) => {
+            let (loc, v) = (location(&t), version(&t));
+            created(loc, v, &body(t))
+        }
+        Created::Existing(t) => {
+            let v = version(&t);
+            HttpResponse::Ok().insert_header(("ETag", etag(v))).json(body(t))
+        }
+    }
 }

@@ -78,7 +78,7 @@ pub struct Seeded {
 macro_rules! insert_batches {
     ($conn:expr, $table:path, $rows:expr) => {{
         for chunk in $rows.chunks(BATCH) {
-            native!(&mut *$conn, c => diesel::insert_into($table).values(chunk).execute(c))?;
+            with_backend_conn!(&mut *$conn, c => diesel::insert_into($table).values(chunk).execute(c))?;
         }
     }};
 }

@@ -11,7 +11,7 @@
 /// whether it may be cached. On the single-plan GET that was a quarter of
 /// the CPU. On the concrete connection the statement is found by its Rust
 /// type instead. The body is compiled once per backend.
-macro_rules! native {
+macro_rules! with_backend_conn {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
             $crate::connection::DbConnection::Postgres($c) => $body,

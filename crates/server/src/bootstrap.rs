@@ -2,11 +2,11 @@
 //! first admin account.
 
 use anyhow::{anyhow, Context};
-use followup_domain::commands::NewUser;
 use followup_domain::ids::UserId;
+use followup_domain::users::NewUser;
 use followup_domain::values::{Email, Locale, NewPassword, SystemRole, TimeZone};
 use followup_http::auth::{passwords, tokens};
-use followup_persistence::repo::{auth as sessions, users};
+use followup_persistence::repo::{sessions, users};
 use followup_persistence::{Database, StoreError};
 
 use crate::config::AuthArgs;

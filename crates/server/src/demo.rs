@@ -10,17 +10,20 @@
 
 use anyhow::{anyhow, bail, Context};
 use chrono::{Duration, NaiveDate};
-use followup_domain::commands::{
-    NewMembership, NewMentorship, NewOrganization, NewProgram, NewUser, ProgramFields,
-};
+use followup_domain::activities::{ActivityFields, NewActivity};
+use followup_domain::check_ins::{CheckInReview, Confidence, NewCheckIn};
+use followup_domain::comments::NewComment;
 use followup_domain::ids::{
     ActivityId, CheckInId, CommentId, IndicatorId, MeasurementId, MentorshipId, OrganizationId, PlanId,
     ProgramId, SessionId, UserId,
 };
-use followup_domain::plans::{
-    ActivityFields, CheckInReview, IndicatorFields, NewActivity, NewCheckIn, NewComment, NewIndicator,
-    NewMeasurement, NewPlan, PlanFields, Transition,
-};
+use followup_domain::indicators::{IndicatorFields, NewIndicator, NewMeasurement};
+use followup_domain::members::NewMembership;
+use followup_domain::mentorships::NewMentorship;
+use followup_domain::organizations::NewOrganization;
+use followup_domain::plans::{NewPlan, PlanFields, Transition};
+use followup_domain::programs::{NewProgram, ProgramFields};
+use followup_domain::users::NewUser;
 use followup_domain::values::{
     ActivityStatus, CommentTarget, Direction, Email, Evidence, Locale, NewPassword, OrganizationKind,
     ProgramRole, ProgramStatus, Progress, ReviewStatus, SystemRole, TimeZone, Visibility,
@@ -28,7 +31,9 @@ use followup_domain::values::{
 use followup_domain::Actor;
 use followup_http::auth::passwords;
 use followup_persistence::repo::plans::Created;
-use followup_persistence::repo::{checkins, organizations, plans, programs, tracking, users};
+use followup_persistence::repo::{
+    activities, check_ins, comments, indicators, members, mentorships, organizations, plans, programs, users,
+};
 use followup_persistence::{Database, DbConnection, StoreError};
 
 /// The demo programme's code: how a second run recognises the demo.
@@ -460,7 +465,7 @@ fn seed(
         (coordinator_id, ProgramRole::Coordinator),
         (observer_id, ProgramRole::Observer),
     ] {
-        programs::add_member(c, &admin, &NewMembership { program_id, user_id: user, role })?;
+        members::add_member(c, &admin, &NewMembership { program_id, user_id: user, role })?;
     }
 
     let delegate_ids: Vec<UserId> = people
@@ -470,12 +475,12 @@ fn seed(
         .filter_map(|(_, id)| *id)
         .collect();
     for (d, &user) in DELEGATES.iter().zip(delegate_ids.iter()) {
-        programs::add_member(
+        members::add_member(
             c,
             &coordinator,
             &NewMembership { program_id, user_id: user, role: ProgramRole::Delegate },
         )?;
-        programs::add_mentorship(
+        mentorships::add_mentorship(
             c,
             &coordinator,
             &NewMentorship { id: MentorshipId::new(), program_id, mentor_id, delegate_id: user },
@@ -559,7 +564,7 @@ fn plan_story(
             completed_on: completed,
             position: i32::try_from(position).unwrap_or_default(),
         };
-        tracking::create_activity(c, owner, plan_id, &NewActivity { id: ActivityId::new(), fields })?;
+        activities::create_activity(c, owner, plan_id, &NewActivity { id: ActivityId::new(), fields })?;
     }
     let indicator_id = IndicatorId::new();
     let fields = IndicatorFields {
@@ -569,7 +574,7 @@ fn plan_story(
         target: 40.0,
         direction: Direction::Increase,
     };
-    tracking::create_indicator(c, owner, plan_id, &NewIndicator { id: indicator_id, fields })?;
+    indicators::create_indicator(c, owner, plan_id, &NewIndicator { id: indicator_id, fields })?;
 
     let transition = |c: &mut DbConnection, who: &Actor, t: Transition, reason: Option<&str>| {
         plans::transition(c, who, plan_id, t, reason).map(|_| ())
@@ -597,7 +602,7 @@ fn plan_story(
             note: None,
             evidence: evidence("https://drive.example.org/demo/attendance.pdf", "Attendance sheet"),
         };
-        tracking::record_measurement(c, owner, indicator_id, &m)?;
+        indicators::record_measurement(c, owner, indicator_id, &m)?;
     }
     let check_in = |c: &mut DbConnection, days_ago: i64, progress: Progress, summary: &str| {
         let cmd = NewCheckIn {
@@ -605,11 +610,12 @@ fn plan_story(
             reported_on: day(today, -days_ago),
             summary: summary.to_owned(),
             progress,
-            confidence: match progress {
+            confidence: Confidence::parse(match progress {
                 Progress::OnTrack => 8,
                 Progress::AtRisk => 5,
                 Progress::OffTrack => 3,
-            },
+            })
+            .map_err(|e| followup_domain::DomainError::Invalid(vec![e]))?,
             achievements: Some("The materials are shared and the first group is chosen.".to_owned()),
             challenges: (progress != Progress::OnTrack)
                 .then(|| "The venue was not available and two colleagues moved to another unit.".to_owned()),
@@ -618,11 +624,11 @@ fn plan_story(
             next_steps: Some("Run the next workshop and record attendance.".to_owned()),
             evidence: evidence("https://drive.example.org/demo/photos", "Workshop photos"),
         };
-        checkins::create_check_in(c, owner, plan_id, &cmd).map(made)
+        check_ins::create_check_in(c, owner, plan_id, &cmd).map(made)
     };
     let review = |c: &mut DbConnection, id: CheckInId, decision: ReviewStatus, note: &str| {
-        checkins::review_check_in(c, mentor, id, &CheckInReview { decision, note: Some(note.to_owned()) })
-            .map(|_| ())
+        let review = CheckInReview::parse(decision, Some(note))?;
+        check_ins::review_check_in(c, mentor, id, &review).map(|_| ())
     };
     let comment =
         |c: &mut DbConnection, who: &Actor, body: &str, visibility: Visibility, target: Option<CheckInId>| {
@@ -632,7 +638,7 @@ fn plan_story(
                 visibility,
                 target: target.map(|id| (CommentTarget::CheckIn, id.as_uuid())),
             };
-            checkins::create_comment(c, who, plan_id, &cmd).map(|_| ())
+            comments::create_comment(c, who, plan_id, &cmd).map(|_| ())
         };
 
     match d.story {

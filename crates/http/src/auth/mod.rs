@@ -71,8 +71,9 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let (state, user_id, session_id) = claims?;
             let db = state.db.clone();
-            let role = web::block(move || db.read(|conn| repo::auth::principal(conn, user_id, session_id)))
-                .await??;
+            let role =
+                web::block(move || db.read(|conn| repo::sessions::principal(conn, user_id, session_id)))
+                    .await??;
             let role = role.ok_or_else(session_ended)?;
             Ok(Caller(Actor { user_id, system_role: role, session_id }))
         })
@@ -199,7 +200,7 @@ fn as_caller<T>(
     session_id: SessionId,
     work: impl FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError>,
 ) -> Result<Option<T>, StoreError> {
-    let Some(system_role) = repo::auth::principal(conn, user_id, session_id)? else { return Ok(None) };
+    let Some(system_role) = repo::sessions::principal(conn, user_id, session_id)? else { return Ok(None) };
     work(conn, &Actor { user_id, system_role, session_id }).map(Some)
 }
 

@@ -13,6 +13,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use utoipa_actix_web::service_config::ServiceConfig;
+
 use crate::auth::Bearer;
 use crate::csv::{write_row, Cell};
 use crate::db;
@@ -309,4 +311,9 @@ async fn next_chunk(
         return Ok(None);
     }
     Ok(Some((Bytes::from(text), (after, state, start))))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(export_program);
 }

@@ -1,13 +1,15 @@
 //! The caller's own account: `/me`, `/me/password`.
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
-use followup_domain::commands::UserChanges;
+use followup_domain::users::UserChanges;
 use followup_domain::values::{Locale, NewPassword};
 use followup_domain::{FieldError, Validator};
 use followup_persistence::repo::users;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{passwords, Bearer, Caller};
 use crate::conditional::{if_match, ok_versioned, updated};
@@ -143,4 +145,9 @@ pub async fn change_password(
         |()| HttpResponse::NoContent().finish(),
     )
     .await
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_me).service(patch_me).service(change_password);
 }

@@ -1,13 +1,18 @@
-//! Request handlers, one module per resource; each exports `configure`.
+//! Request handlers, one module per resource; each registers its routes
+//! with `configure`.
 
-pub mod auth;
-pub mod checkins;
+pub mod activities;
+pub mod check_ins;
+pub mod comments;
 pub mod export;
+pub mod indicators;
 pub mod me;
+pub mod members;
+pub mod mentorships;
 pub mod monitoring;
 pub mod organizations;
 pub mod plans;
 pub mod programs;
+pub mod sessions;
 pub mod sync;
-pub mod tracking;
 pub mod users;

@@ -16,13 +16,16 @@ use followup_domain::monitoring::{attention_order, Dashboard, DelegateRow, Deleg
 use followup_domain::values::{PlanStatus, Progress};
 use followup_domain::FieldError;
 use followup_persistence::repo::monitoring as repo;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
+
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Bearer;
 use crate::db;
 
+use crate::dto::{list_query, PageQuery};
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
@@ -249,34 +252,19 @@ impl From<DelegateRow> for DelegateRowBody {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DelegatesQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page (of the same `sort`).
-    pub cursor: Option<String>,
-    /// A column, `-` in front for descending: `name` (default), `organization`
-    /// (its name), `region`, `plan_status`, `done_percent`, `overdue`,
-    /// `days_since_check_in`, `indicators_behind`, `progress` (on_track <
-    /// at_risk < off_track), `open_reviews`, `silent` (false < true). A missing
-    /// value sorts lowest; ties by display name, then ids.
-    #[param(
-        example = "-overdue",
-        pattern = "^(-?(name|organization|region|plan_status|done_percent|overdue|days_since_check_in|indicators_behind|progress|open_reviews|silent))?$"
-    )]
-    pub sort: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OverviewQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
+list_query! {
+    pub struct DelegatesQuery, cursor: " `next_cursor` of the previous page (of the same `sort`)." {
+        /// A column, `-` in front for descending: `name` (default), `organization`
+        /// (its name), `region`, `plan_status`, `done_percent`, `overdue`,
+        /// `days_since_check_in`, `indicators_behind`, `progress` (on_track <
+        /// at_risk < off_track), `open_reviews`, `silent` (false < true). A missing
+        /// value sorts lowest; ties by display name, then ids.
+        #[param(
+            example = "-overdue",
+            pattern = "^(-?(name|organization|region|plan_status|done_percent|overdue|days_since_check_in|indicators_behind|progress|open_reviews|silent))?$"
+        )]
+        pub sort: Option<String>,
+    }
 }
 
 fn bad_cursor() -> ApiError {
@@ -374,7 +362,7 @@ pub async fn delegates(
             )])
         })?,
     };
-    let tag = format!("d|{}", sort.word());
+    let tag = format!("d|{}", sort.as_param());
     let offset = decode_offset(&tag, query.cursor.as_deref())?;
     let id = ProgramId::from_uuid(id.into_inner());
     let (mut rows, _) =
@@ -391,7 +379,7 @@ pub async fn delegates(
 /// programme code and ids. Empty for a caller who mentors no one. Offset paging.
 #[utoipa::path(
     tag = "monitoring",
-    params(OverviewQuery),
+    params(PageQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of mentees", body = PageBody<DelegateRowBody>,
@@ -405,11 +393,16 @@ pub async fn mentor_overview(
     req: HttpRequest,
     caller: Bearer,
     state: web::Data<AppState>,
-    query: crate::query::QueryParams<OverviewQuery>,
+    query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, None)?;
     let offset = decode_offset("o", query.cursor.as_deref())?;
     let mut rows = db::whole_programme(caller.read(&state, repo::mentor_overview)).await?;
     rows.sort_by(attention_order);
     Ok(page_of(&req, rows, "o", offset, page.limit))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(dashboard).service(delegates).service(mentor_overview);
 }

@@ -2,20 +2,22 @@
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use followup_domain::commands::{NewOrganization, OrganizationChanges};
-use followup_domain::entities::Organization;
 use followup_domain::ids::OrganizationId;
+use followup_domain::organizations::Organization;
+use followup_domain::organizations::{NewOrganization, OrganizationChanges};
 use followup_domain::values::{optional_text, required_text, OrganizationKind};
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::organizations::{self as repo, OrganizationFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
+
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Bearer, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
-use crate::dto::nullable;
+use crate::dto::{list_query, nullable};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -114,16 +116,11 @@ impl TryFrom<PatchOrganizationBody> for OrganizationChanges {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListOrganizationsQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    pub kind: Option<OrganizationKind>,
-    pub parent_id: Option<Uuid>,
+list_query! {
+    pub struct ListOrganizationsQuery {
+        pub kind: Option<OrganizationKind>,
+        pub parent_id: Option<Uuid>,
+    }
 }
 
 /// List organisations.
@@ -264,4 +261,13 @@ pub async fn delete_organization(
     let actor = caller.0;
     db::write(&state, move |c| repo::delete(c, &actor, id, expected)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_organizations)
+        .service(create_organization)
+        .service(get_organization)
+        .service(patch_organization)
+        .service(delete_organization);
 }

@@ -9,39 +9,21 @@ use followup_domain::paging::{DEFAULT_LIMIT, MAX_LIMIT};
 use followup_domain::plans::{HistoryEvent, NewPlan, Plan, PlanChanges, PlanFields, Transition};
 use followup_domain::values::{optional_text, required_text, PlanStatus};
 use followup_domain::{DomainError, FieldError, Validator};
-use followup_persistence::repo::plans::{self as repo, Created, PlanAfter, PlanFilter, PlanSort};
+use followup_persistence::repo::plans::{self as repo, PlanAfter, PlanFilter, PlanSort};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::Bearer;
-use crate::conditional::{created, etag, if_match, ok_versioned, updated};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::dto::nullable;
+use crate::auth::Bearer;
+use crate::conditional::{if_match, ok_versioned, updated};
+
+use crate::dto::{created_or_existing, list_query, nullable, PageQuery};
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
-
-/// 201 with `Location` for a new resource; 200 with the existing one when a
-/// create with a client-supplied id was sent again with the same content.
-pub(crate) fn created_or_existing<T, B: Serialize>(
-    result: Created<T>,
-    location: impl Fn(&T) -> String,
-    version: impl Fn(&T) -> i64,
-    body: impl Fn(T) -> B,
-) -> HttpResponse {
-    match result {
-        Created::New(t) => {
-            let (loc, v) = (location(&t), version(&t));
-            created(loc, v, &body(t))
-        }
-        Created::Existing(t) => {
-            let v = version(&t);
-            HttpResponse::Ok().insert_header(("ETag", etag(v))).json(body(t))
-        }
-    }
-}
 
 /// An action plan.
 #[derive(Debug, Serialize, ToSchema)]
@@ -209,23 +191,18 @@ pub struct ReasonBody {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListPlansQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page (of the same `sort`).
-    pub cursor: Option<String>,
-    pub program_id: Option<Uuid>,
-    pub owner_id: Option<Uuid>,
-    pub status: Option<PlanStatus>,
-    /// `me`: only plans of delegates you mentor.
-    #[param(pattern = "^me$")]
-    pub mentee_of: Option<String>,
-    /// `updated_at`, `-updated_at`, `ends_on` or `-ends_on`; default creation order.
-    #[param(pattern = "^(-?(updated_at|ends_on))?$")]
-    pub sort: Option<String>,
+list_query! {
+    pub struct ListPlansQuery, cursor: " `next_cursor` of the previous page (of the same `sort`)." {
+        pub program_id: Option<Uuid>,
+        pub owner_id: Option<Uuid>,
+        pub status: Option<PlanStatus>,
+        /// `me`: only plans of delegates you mentor.
+        #[param(pattern = "^me$")]
+        pub mentee_of: Option<String>,
+        /// `updated_at`, `-updated_at`, `ends_on` or `-ends_on`; default creation order.
+        #[param(pattern = "^(-?(updated_at|ends_on))?$")]
+        pub sort: Option<String>,
+    }
 }
 
 fn plan_sort(raw: Option<&str>) -> Result<PlanSort, ApiError> {
@@ -591,7 +568,7 @@ impl From<HistoryEvent> for HistoryBody {
 /// The plan's history (its audit events), newest first.
 #[utoipa::path(
     tag = "plans",
-    params(("id" = Uuid, Path, description = "Plan id"), crate::handlers::programs::PageQuery),
+    params(("id" = Uuid, Path, description = "Plan id"), PageQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of events", body = PageBody<HistoryBody>),
@@ -604,7 +581,7 @@ pub async fn plan_history(
     caller: Bearer,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    query: crate::query::QueryParams<crate::handlers::programs::PageQuery>,
+    query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, query.cursor.as_deref())?;
     let id = PlanId::from_uuid(id.into_inner());
@@ -619,4 +596,19 @@ pub async fn plan_history(
         None
     };
     Ok(paging::respond_with_cursor(&req, events.into_iter().map(HistoryBody::from).collect(), next))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_plans)
+        .service(create_plan)
+        .service(get_plan)
+        .service(patch_plan)
+        .service(delete_plan)
+        .service(submit_plan)
+        .service(approve_plan)
+        .service(request_changes)
+        .service(complete_plan)
+        .service(discontinue_plan)
+        .service(plan_history);
 }

@@ -1,26 +1,26 @@
-//! Programmes: `/programs`, their members and mentorships.
+//! Programmes: `/programs`, `/programs/{id}`.
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use followup_domain::commands::{NewMembership, NewMentorship, NewProgram, ProgramChanges, ProgramFields};
-use followup_domain::entities::{Membership, Mentorship, ProgramView};
-use followup_domain::ids::{MentorshipId, ProgramId, UserId};
-use followup_domain::values::{optional_text, required_text, ProgramRole, ProgramStatus};
-use followup_domain::{DomainError, FieldError, Validator};
-use followup_persistence::repo::programs::{self as repo, ProgramFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{Bearer, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
-use crate::dto::nullable;
+use crate::dto::{list_query, nullable};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
-
+use followup_domain::ids::ProgramId;
+use followup_domain::programs::ProgramWithRole;
+use followup_domain::programs::{NewProgram, ProgramChanges, ProgramFields};
+use followup_domain::values::{optional_text, required_text, ProgramRole, ProgramStatus};
+use followup_domain::{DomainError, FieldError, Validator};
+use followup_persistence::repo::programs::{self as repo, ProgramFilter};
 /// A training programme.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgramBody {
@@ -54,8 +54,8 @@ pub struct ProgramBody {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<ProgramView> for ProgramBody {
-    fn from(v: ProgramView) -> Self {
+impl From<ProgramWithRole> for ProgramBody {
+    fn from(v: ProgramWithRole) -> Self {
         let p = v.program;
         Self {
             id: p.id.as_uuid(),
@@ -201,15 +201,10 @@ impl TryFrom<PatchProgramBody> for ProgramChanges {
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListProgramsQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    pub status: Option<ProgramStatus>,
+list_query! {
+    pub struct ListProgramsQuery {
+        pub status: Option<ProgramStatus>,
+    }
 }
 
 /// List the programmes you belong to (admins: all).
@@ -321,271 +316,7 @@ pub async fn patch_program(
     Ok(updated(view.program.version, &ProgramBody::from(view)))
 }
 
-// ---- members ----------------------------------------------------------------
-
-/// A member of a programme.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberBody {
-    pub id: Uuid,
-    pub program_id: Uuid,
-    pub user_id: Uuid,
-    pub role: ProgramRole,
-    #[schema(example = "Yohanes Lado")]
-    pub display_name: String,
-    #[schema(example = "yohanes.lado@kemensos.go.id")]
-    pub email: String,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Membership> for MemberBody {
-    fn from(m: Membership) -> Self {
-        Self {
-            id: m.id.as_uuid(),
-            program_id: m.program_id.as_uuid(),
-            user_id: m.user_id.as_uuid(),
-            role: m.role,
-            display_name: m.display_name,
-            email: m.email,
-            version: m.version,
-            created_at: m.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMemberBody {
-    pub user_id: Uuid,
-    pub role: ProgramRole,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListMembersQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    pub role: Option<ProgramRole>,
-}
-
-/// List a programme's members (any member; admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), ListMembersQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of members", body = PageBody<MemberBody>),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/programs/{id}/members")]
-pub async fn list_members(
-    req: HttpRequest,
-    caller: Bearer,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<ListMembersQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, role) = (ProgramId::from_uuid(id.into_inner()), query.role);
-    let result = caller.read(&state, move |c, actor| repo::list_members(c, actor, id, role, &page)).await?;
-    Ok(paging::respond(&req, result.map(MemberBody::from)))
-}
-
-/// Add a member (coordinators, admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id")),
-    request_body = AddMemberBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Added", body = MemberBody, headers(("Location" = String))),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`user_id`: `unknown_user`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/programs/{id}/members")]
-pub async fn add_member(
-    caller: Bearer,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<AddMemberBody>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = NewMembership {
-        program_id: ProgramId::from_uuid(id.into_inner()),
-        user_id: UserId::from_uuid(body.0.user_id),
-        role: body.0.role,
-    };
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::add_member(c, actor, &cmd),
-            |member| {
-                let location = format!("/api/v1/programs/{}/members/{}", member.program_id, member.user_id);
-                created(location, member.version, &MemberBody::from(member))
-            },
-        )
-        .await
-}
-
-/// Remove a member (coordinators, admins); their mentorships in this programme go too.
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), ("user_id" = Uuid, Path, description = "The member's account id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme or member", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/programs/{id}/members/{user_id}")]
-pub async fn remove_member(
-    caller: Bearer,
-    state: web::Data<AppState>,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (program, user) = path.into_inner();
-    let (program, user) = (ProgramId::from_uuid(program), UserId::from_uuid(user));
-    caller.write(&state, move |c, actor| repo::remove_member(c, actor, program, user)).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-// ---- mentorships ------------------------------------------------------------
-
-/// A mentor assigned to a delegate in a programme.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MentorshipBody {
-    pub id: Uuid,
-    pub program_id: Uuid,
-    pub mentor_id: Uuid,
-    pub delegate_id: Uuid,
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<Mentorship> for MentorshipBody {
-    fn from(m: Mentorship) -> Self {
-        Self {
-            id: m.id.as_uuid(),
-            program_id: m.program_id.as_uuid(),
-            mentor_id: m.mentor_id.as_uuid(),
-            delegate_id: m.delegate_id.as_uuid(),
-            version: m.version,
-            created_at: m.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddMentorshipBody {
-    /// Optional client-chosen id.
-    pub id: Option<Uuid>,
-    /// A member with the role `mentor`.
-    pub mentor_id: Uuid,
-    /// A member with the role `delegate`.
-    pub delegate_id: Uuid,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
-/// List a programme's mentorships (any member; admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), PageQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of mentorships", body = PageBody<MentorshipBody>),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/programs/{id}/mentorships")]
-pub async fn list_mentorships(
-    req: HttpRequest,
-    caller: Bearer,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let id = ProgramId::from_uuid(id.into_inner());
-    let result = caller.read(&state, move |c, actor| repo::list_mentorships(c, actor, id, &page)).await?;
-    Ok(paging::respond(&req, result.map(MentorshipBody::from)))
-}
-
-/// Assign a mentor to a delegate (coordinators, admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id")),
-    request_body = AddMentorshipBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Assigned", body = MentorshipBody, headers(("Location" = String))),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_exists`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`mentor_id`: `not_a_mentor`; `delegate_id`: `not_a_delegate`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/programs/{id}/mentorships")]
-pub async fn add_mentorship(
-    caller: Bearer,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<AddMentorshipBody>,
-) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
-    let cmd = NewMentorship {
-        id: b.id.map(MentorshipId::from_uuid).unwrap_or_default(),
-        program_id: ProgramId::from_uuid(id.into_inner()),
-        mentor_id: UserId::from_uuid(b.mentor_id),
-        delegate_id: UserId::from_uuid(b.delegate_id),
-    };
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::add_mentorship(c, actor, &cmd),
-            |m| {
-                let location = format!("/api/v1/programs/{}/mentorships/{}", m.program_id, m.id);
-                created(location, m.version, &MentorshipBody::from(m))
-            },
-        )
-        .await
-}
-
-/// End a mentorship (coordinators, admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), ("mentorship_id" = Uuid, Path, description = "Mentorship id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Ended"),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme or mentorship", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/programs/{id}/mentorships/{mentorship_id}")]
-pub async fn remove_mentorship(
-    caller: Bearer,
-    state: web::Data<AppState>,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (program, mentorship) = path.into_inner();
-    let (program, mentorship) = (ProgramId::from_uuid(program), MentorshipId::from_uuid(mentorship));
-    caller.write(&state, move |c, actor| repo::remove_mentorship(c, actor, program, mentorship)).await?;
-    Ok(HttpResponse::NoContent().finish())
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_programs).service(create_program).service(get_program).service(patch_program);
 }

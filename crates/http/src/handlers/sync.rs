@@ -9,10 +9,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::checkins::{CheckInBody, CommentBody};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::activities::ActivityBody;
+use super::check_ins::CheckInBody;
+use super::comments::CommentBody;
+use super::indicators::{IndicatorBody, MeasurementBody};
+use super::members::MemberBody;
+use super::mentorships::MentorshipBody;
 use super::plans::PlanBody;
-use super::programs::{MemberBody, MentorshipBody, ProgramBody};
-use super::tracking::{ActivityBody, IndicatorBody, MeasurementBody};
+use super::programs::ProgramBody;
 use crate::auth::Bearer;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
@@ -170,6 +176,11 @@ pub async fn sync(
         has_more: page.has_more,
     };
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(sync);
 }
 
 #[cfg(test)]

@@ -2,22 +2,24 @@
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
-use followup_domain::commands::{NewUser, UserChanges};
-use followup_domain::entities::User;
 use followup_domain::ids::{OrganizationId, UserId};
+use followup_domain::users::User;
+use followup_domain::users::{NewUser, UserChanges};
 use followup_domain::values::{
     optional_text, required_text, Email, Locale, NewPassword, SystemRole, TimeZone,
 };
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::users::{self, UserFilter};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
+
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{passwords, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
-use crate::dto::nullable;
+use crate::dto::{list_query, nullable};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -153,18 +155,13 @@ impl TryFrom<PatchUserBody> for UserChanges {
     }
 }
 
-/// Filters and paging of `GET /users`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListUsersQuery {
-    /// Page size, 1–200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-    pub active: Option<bool>,
-    pub system_role: Option<SystemRole>,
-    pub organization_id: Option<Uuid>,
+list_query! {
+    /// Filters and paging of `GET /users`.
+    pub struct ListUsersQuery {
+        pub active: Option<bool>,
+        pub system_role: Option<SystemRole>,
+        pub organization_id: Option<Uuid>,
+    }
 }
 
 /// List accounts (admin).
@@ -318,4 +315,9 @@ pub async fn patch_user(
     let actor = caller.0;
     let user = db::write(&state, move |c| users::update(c, &actor, id, &changes, expected)).await?;
     Ok(updated(user.version, &UserBody::from(user)))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_users).service(create_user).service(get_user).service(patch_user);
 }

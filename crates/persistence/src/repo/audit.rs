@@ -104,7 +104,7 @@ pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreErro
         changes,
         reason: event.reason.map(str::to_owned),
     };
-    native!(conn, c => diesel::insert_into(audit_events::table).values(&row).execute(c))?;
+    with_backend_conn!(conn, c => diesel::insert_into(audit_events::table).values(&row).execute(c))?;
     // The same change, numbered for clients that sync.
     super::changes::for_event(
         conn,

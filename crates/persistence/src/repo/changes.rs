@@ -25,7 +25,7 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use followup_domain::ids::{ProgramId, SessionId, UserId};
-use followup_domain::plans::{policy, PlanRelation};
+use followup_domain::policy::{plan as policy, PlanRelation};
 use followup_domain::values::{PlanStatus, ProgramRole, SystemRole};
 use followup_domain::Actor;
 use uuid::Uuid;
@@ -202,7 +202,7 @@ pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreEr
         return Ok(());
     }
     let n = i64::try_from(batch.len()).unwrap_or(i64::MAX);
-    let last: i64 = native!(conn, c => crate::cached::BumpSyncCounter(n).get_result(c))?;
+    let last: i64 = with_backend_conn!(conn, c => crate::cached::BumpSyncCounter(n).get_result(c))?;
     let now = DbTime(crate::now());
     let rows: Vec<ChangeRow> = batch
         .into_iter()
@@ -225,11 +225,11 @@ pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreEr
     // Multi-row inserts need the concrete connection. One row (most
     // writes) is a statement of a fixed shape, prepared once.
     if let [row] = rows.as_slice() {
-        native!(conn, c => diesel::insert_into(changes::table).values(row).execute(c))?;
+        with_backend_conn!(conn, c => diesel::insert_into(changes::table).values(row).execute(c))?;
         return Ok(());
     }
     for chunk in rows.chunks(500) {
-        native!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
+        with_backend_conn!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
     }
     Ok(())
 }
@@ -285,7 +285,7 @@ pub fn for_event(
 }
 
 fn plan_scope(conn: &mut DbConnection, plan: Uuid) -> Result<PlanScope, StoreError> {
-    let (owner, status): (DbId, String) = native!(conn, c => action_plans::table
+    let (owner, status): (DbId, String) = with_backend_conn!(conn, c => action_plans::table
         .find(DbId(plan))
         .select((action_plans::owner_id, action_plans::status))
         .first(c))?;

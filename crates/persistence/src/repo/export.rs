@@ -12,16 +12,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::{count_star, exists};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
+use followup_domain::activities::Activity;
 use followup_domain::ids::ProgramId;
-use followup_domain::plans::policy::{self, ProgramPlanScope};
-use followup_domain::plans::Activity;
+use followup_domain::policy::plan::{self as policy, ProgramPlanScope};
 use followup_domain::values::{ActivityStatus, PlanStatus};
 use followup_domain::Actor;
 use uuid::Uuid;
 
 use super::plans::today_in;
 use super::rows::{ActivityRow, PlanRow};
-use super::{not_found, programs, word};
+use super::{not_found, parse_stored, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
@@ -220,7 +220,7 @@ pub fn plan_page(
                 owner_name,
                 owner_email,
                 organization,
-                status: word("action_plans.status", &plan.status, PlanStatus::parse)?,
+                status: parse_stored("action_plans.status", &plan.status, PlanStatus::parse)?,
                 title: plan.title,
                 starts_on: plan.starts_on,
                 ends_on: plan.ends_on,

@@ -103,7 +103,9 @@ fn key_filter(request: &KeyedRequest) -> KeyFilter {
 }
 
 fn find(conn: &mut DbConnection, request: &KeyedRequest) -> Result<Option<IdempotencyRow>, StoreError> {
-    Ok(native!(conn, c => key_filter(request).select(IdempotencyRow::as_select()).first(c).optional())?)
+    Ok(
+        with_backend_conn!(conn, c => key_filter(request).select(IdempotencyRow::as_select()).first(c).optional())?,
+    )
 }
 
 fn state_of(
@@ -198,7 +200,7 @@ pub fn claim(
 fn insert(conn: &mut DbConnection, row: &IdempotencyRow) -> Result<bool, StoreError> {
     // The one dialect match: a conflicting insert must not raise (PostgreSQL
     // would abort the transaction), it must simply insert nothing.
-    let inserted = native!(conn, c => diesel::insert_into(idempotency_keys::table).values(row).on_conflict_do_nothing().execute(c));
+    let inserted = with_backend_conn!(conn, c => diesel::insert_into(idempotency_keys::table).values(row).on_conflict_do_nothing().execute(c));
     match inserted {
         Ok(n) => Ok(n == 1),
         // The token names no user (the caller's own check will refuse it).
@@ -225,7 +227,7 @@ pub fn complete(
         key: &request.key,
         claimed_at: DbTime(claimed_at),
     };
-    let updated = native!(conn, c => statement.execute(c))?;
+    let updated = with_backend_conn!(conn, c => statement.execute(c))?;
     Ok(updated == 1)
 }
 

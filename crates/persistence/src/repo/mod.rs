@@ -7,19 +7,23 @@
 //! multi-backend one), and tests exercise it against real SQLite and
 //! PostgreSQL databases rather than mocks, so a trait would only add noise.
 
+pub mod activities;
 pub mod audit;
-pub mod auth;
 pub mod changes;
-pub mod checkins;
+pub mod check_ins;
+pub mod comments;
 pub mod export;
 pub mod idempotency;
+pub mod indicators;
+pub mod members;
+pub mod mentorships;
 pub mod monitoring;
 pub mod organizations;
 pub mod plans;
 pub mod programs;
 pub mod rows;
+pub mod sessions;
 pub mod sync;
-pub mod tracking;
 pub mod users;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -42,8 +46,12 @@ use followup_domain::DomainError;
 
 use crate::error::StoreError;
 
-/// Parse a stored enum word; an unknown word is data corruption, not user error.
-pub(crate) fn word<T>(column: &str, raw: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+/// Parse an enum stored as its wire name; an unknown one is data corruption, not user error.
+pub(crate) fn parse_stored<T>(
+    column: &str,
+    raw: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
     parse(raw).ok_or_else(|| {
         StoreError::Db(DieselError::DeserializationError(format!("unknown value {raw:?} in {column}").into()))
     })

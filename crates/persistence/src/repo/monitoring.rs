@@ -18,13 +18,13 @@ use diesel::prelude::*;
 use followup_domain::ids::{PlanId, ProgramId, UserId};
 use followup_domain::monitoring::{
     self as rules, Dashboard, DelegateFacts, DelegateRow, IndicatorFacts, LatestCheckIn, PlanFacts,
-    ProgramView,
 };
+use followup_domain::policy::MonitoringScope;
 use followup_domain::values::{ActivityStatus, PlanStatus, ProgramRole, Progress, ReviewStatus};
 use followup_domain::Actor;
 use uuid::Uuid;
 
-use super::{not_found, programs, word};
+use super::{not_found, parse_stored, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
@@ -36,8 +36,8 @@ use crate::sql_types::{DbId, DbTime};
 /// Which plans and delegates a monitoring read covers.
 #[derive(Debug, Clone, Copy)]
 enum Scope {
-    /// One programme, as [`ProgramView`] says.
-    Program(ProgramId, ProgramView),
+    /// One programme, as [`MonitoringScope`] says.
+    Program(ProgramId, MonitoringScope),
     /// The mentees of this mentor, in every programme.
     Mentees(UserId),
 }
@@ -285,7 +285,7 @@ fn figures(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateRow>, D
                 reported_on,
                 created_at: created_at.0,
                 id: id.0,
-                progress: word("check_ins.progress", &progress, Progress::parse)?,
+                progress: parse_stored("check_ins.progress", &progress, Progress::parse)?,
             }),
             _ => None, // no check-in yet
         };
@@ -293,7 +293,7 @@ fn figures(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateRow>, D
             id: PlanId::from_uuid(id.0),
             program_id,
             owner_id,
-            status: word("action_plans.status", &status, PlanStatus::parse)?,
+            status: parse_stored("action_plans.status", &status, PlanStatus::parse)?,
             starts_on,
             ends_on,
             created_at: created_at.0,
@@ -373,7 +373,7 @@ fn of_plan(sorted: &[(Uuid, IndicatorFacts)], plan: Uuid) -> Vec<IndicatorFacts>
 /// The programme's view for the actor: 404 when invisible, 403 for its delegates.
 fn program_scope(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Result<Scope, StoreError> {
     let role = programs::role_of(conn, program, actor.user_id)?;
-    let view = rules::program_view(actor, role)?;
+    let view = followup_domain::policy::monitoring_scope(actor, role)?;
     let exists: i64 =
         programs_t::table.filter(programs_t::id.eq(DbId(program.as_uuid()))).count().get_result(conn)?;
     if exists == 0 {

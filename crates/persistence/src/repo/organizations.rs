@@ -3,9 +3,9 @@
 //! admins change it.
 
 use diesel::prelude::*;
-use followup_domain::commands::{NewOrganization, OrganizationChanges};
-use followup_domain::entities::Organization;
 use followup_domain::ids::OrganizationId;
+use followup_domain::organizations::Organization;
+use followup_domain::organizations::{NewOrganization, OrganizationChanges};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::values::OrganizationKind;
 use followup_domain::{Actor, DomainError, FieldError, Message};

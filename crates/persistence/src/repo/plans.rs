@@ -7,9 +7,10 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use followup_domain::ids::{PlanId, ProgramId, SessionId, UserId};
 use followup_domain::plans::{
-    policy, require_content_editable, require_deletable, HistoryEvent, NewPlan, Plan, PlanChanges,
-    PlanFields, PlanRelation, Transition,
+    require_content_editable, require_deletable, HistoryEvent, NewPlan, Plan, PlanChanges, PlanFields,
+    Transition,
 };
+use followup_domain::policy::{plan as policy, PlanRelation};
 use followup_domain::values::{PlanStatus, ProgramRole, SystemRole};
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
@@ -59,14 +60,14 @@ macro_rules! plan_with_relation {
 /// The reader's relation to a plan read with [`plan_with_relation`] (its
 /// role in the programme, a mentorship of the owner), and the policy's
 /// verdict on it.
-fn judge(
+fn check_visible(
     actor: &Actor,
     row: &PlanRow,
     role: Option<String>,
     mentorship: Option<DbId>,
 ) -> Result<(Plan, PlanRelation), StoreError> {
     let plan = row.clone().into_domain()?;
-    let role = role.map(|r| super::word("memberships.role", &r, ProgramRole::parse)).transpose()?;
+    let role = role.map(|r| super::parse_stored("memberships.role", &r, ProgramRole::parse)).transpose()?;
     let relation = PlanRelation {
         is_owner: actor.user_id == plan.owner_id,
         role,
@@ -82,17 +83,17 @@ fn judge(
 /// its programme and whether the actor mentors its owner.
 pub fn visible_plan(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Result<PlanContext, StoreError> {
     let me = DbId(actor.user_id.as_uuid());
-    let found = native!(conn, c => plan_with_relation!(action_plans::table.inner_join(users::table), me, id)
+    let found = with_backend_conn!(conn, c => plan_with_relation!(action_plans::table.inner_join(users::table), me, id)
         .select((PlanRow::as_select(), users::time_zone, memberships::role.nullable(), mentorships::id.nullable()))
         .first::<(PlanRow, String, Option<String>, Option<DbId>)>(c)
         .optional())?;
     let (row, time_zone, role, mentorship) = found.ok_or_else(|| not_found("plan"))?;
-    let (plan, relation) = judge(actor, &row, role, mentorship)?;
+    let (plan, relation) = check_visible(actor, &row, role, mentorship)?;
     Ok(PlanContext { row, plan, relation, today: today_in(&time_zone) })
 }
 
 /// A plan as its reader sees it, for the reader behind an access token: the
-/// session check ([`super::auth::principal`]) and [`visible_plan`] in one
+/// session check ([`super::sessions::principal`]) and [`visible_plan`] in one
 /// statement, the single-plan GET being the API's most frequent request.
 /// `Ok(None)` when the session has ended (or its user is deactivated);
 /// 404 when the plan is not there or not visible.
@@ -105,7 +106,7 @@ pub fn get_in_session(
     let me = DbId(user_id.as_uuid());
     let reader = diesel::alias!(users as reader);
     let now = DbTime(crate::now());
-    let found = native!(conn, c => plan_with_relation!(action_plans::table, me, id)
+    let found = with_backend_conn!(conn, c => plan_with_relation!(action_plans::table, me, id)
         .inner_join(
             sessions::table.on(sessions::id
                 .eq(DbId(session_id.as_uuid()))
@@ -127,14 +128,14 @@ pub fn get_in_session(
     let Some((row, role, mentorship, system_role)) = found else {
         // No row: the session has ended, or there is no such plan. Which
         // one decides between 401 and 404.
-        return match super::auth::principal(conn, user_id, session_id)? {
+        return match super::sessions::principal(conn, user_id, session_id)? {
             None => Ok(None),
             Some(_) => Err(not_found("plan")),
         };
     };
-    let system_role = super::word("users.system_role", &system_role, SystemRole::parse)?;
+    let system_role = super::parse_stored("users.system_role", &system_role, SystemRole::parse)?;
     let actor = Actor { user_id, system_role, session_id };
-    judge(&actor, &row, role, mentorship).map(|(plan, _)| Some(plan))
+    check_visible(&actor, &row, role, mentorship).map(|(plan, _)| Some(plan))
 }
 
 /// What a create did: made the resource, or found the same one already there
@@ -155,6 +156,11 @@ fn same_fields(row: &PlanRow, program: ProgramId, owner: UserId, f: &PlanFields)
         && row.location == f.location
         && row.starts_on == f.starts_on
         && row.ends_on == f.ends_on
+}
+
+/// The plan id stored in a child row.
+pub(crate) fn plan_of<T: Into<Uuid>>(id: T) -> PlanId {
+    PlanId::from_uuid(id.into())
 }
 
 pub(crate) fn id_conflict(entity: &'static str) -> StoreError {

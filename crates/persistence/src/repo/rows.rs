@@ -1,10 +1,14 @@
 //! Row structs: what the tables hold, and their conversion to domain entities.
 
 use diesel::prelude::*;
-use followup_domain::entities::{Membership, Mentorship, Organization, Program, User};
+use followup_domain::members::Membership;
+use followup_domain::mentorships::Mentorship;
+use followup_domain::organizations::Organization;
+use followup_domain::programs::Program;
+use followup_domain::users::User;
 use followup_domain::values::{Locale, OrganizationKind, ProgramRole, ProgramStatus, SystemRole};
 
-use super::word;
+use super::parse_stored;
 use crate::error::StoreError;
 use crate::schema::*;
 use crate::sql_types::{DbId, DbTime};
@@ -37,9 +41,9 @@ impl UserRow {
             display_name: self.display_name,
             organization_id: self.organization_id.map(|id| id.0.into()),
             position: self.position,
-            locale: word("users.locale", &self.locale, Locale::parse)?,
+            locale: parse_stored("users.locale", &self.locale, Locale::parse)?,
             time_zone: self.time_zone,
-            system_role: word("users.system_role", &self.system_role, SystemRole::parse)?,
+            system_role: parse_stored("users.system_role", &self.system_role, SystemRole::parse)?,
             active: self.active,
             version: self.version,
             created_at: self.created_at.0,
@@ -67,7 +71,7 @@ impl OrganizationRow {
         Ok(Organization {
             id: self.id.0.into(),
             name: self.name,
-            kind: word("organizations.kind", &self.kind, OrganizationKind::parse)?,
+            kind: parse_stored("organizations.kind", &self.kind, OrganizationKind::parse)?,
             parent_id: self.parent_id.map(|id| id.0.into()),
             region: self.region,
             version: self.version,
@@ -117,7 +121,7 @@ impl ProgramRow {
             training_ends_on: self.training_ends_on,
             follow_up_until: self.follow_up_until,
             check_in_cadence_days: self.check_in_cadence_days,
-            status: word("programs.status", &self.status, ProgramStatus::parse)?,
+            status: parse_stored("programs.status", &self.status, ProgramStatus::parse)?,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
@@ -144,7 +148,7 @@ impl MembershipRow {
             id: self.id.0.into(),
             program_id: self.program_id.0.into(),
             user_id: self.user_id.0.into(),
-            role: word("memberships.role", &self.role, ProgramRole::parse)?,
+            role: parse_stored("memberships.role", &self.role, ProgramRole::parse)?,
             display_name,
             email,
             version: self.version,
@@ -272,7 +276,11 @@ impl PlanRow {
             location: self.location,
             starts_on: self.starts_on,
             ends_on: self.ends_on,
-            status: word("action_plans.status", &self.status, followup_domain::values::PlanStatus::parse)?,
+            status: parse_stored(
+                "action_plans.status",
+                &self.status,
+                followup_domain::values::PlanStatus::parse,
+            )?,
             status_reason: self.status_reason,
             submitted_at: self.submitted_at.map(|t| t.0),
             approved_at: self.approved_at.map(|t| t.0),
@@ -306,9 +314,10 @@ impl ActivityRow {
     pub fn into_domain(
         self,
         today: chrono::NaiveDate,
-    ) -> Result<followup_domain::plans::Activity, StoreError> {
-        let status = word("activities.status", &self.status, followup_domain::values::ActivityStatus::parse)?;
-        Ok(followup_domain::plans::Activity {
+    ) -> Result<followup_domain::activities::Activity, StoreError> {
+        let status =
+            parse_stored("activities.status", &self.status, followup_domain::values::ActivityStatus::parse)?;
+        Ok(followup_domain::activities::Activity {
             id: self.id.0.into(),
             plan_id: self.plan_id.0.into(),
             title: self.title,
@@ -318,20 +327,24 @@ impl ActivityRow {
             status,
             completed_on: self.completed_on,
             position: self.position,
-            overdue: followup_domain::plans::Activity::is_overdue(status, self.due_on, today),
+            overdue: followup_domain::activities::Activity::is_overdue(status, self.due_on, today),
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
         })
     }
 
-    pub fn fields(&self) -> Result<followup_domain::plans::ActivityFields, StoreError> {
-        Ok(followup_domain::plans::ActivityFields {
+    pub fn fields(&self) -> Result<followup_domain::activities::ActivityFields, StoreError> {
+        Ok(followup_domain::activities::ActivityFields {
             title: self.title.clone(),
             description: self.description.clone(),
             starts_on: self.starts_on,
             due_on: self.due_on,
-            status: word("activities.status", &self.status, followup_domain::values::ActivityStatus::parse)?,
+            status: parse_stored(
+                "activities.status",
+                &self.status,
+                followup_domain::values::ActivityStatus::parse,
+            )?,
             completed_on: self.completed_on,
             position: self.position,
         })
@@ -358,15 +371,15 @@ impl IndicatorRow {
     pub fn into_domain(
         self,
         current_value: Option<f64>,
-    ) -> Result<followup_domain::plans::Indicator, StoreError> {
-        Ok(followup_domain::plans::Indicator {
+    ) -> Result<followup_domain::indicators::Indicator, StoreError> {
+        Ok(followup_domain::indicators::Indicator {
             id: self.id.0.into(),
             plan_id: self.plan_id.0.into(),
             name: self.name,
             unit: self.unit,
             baseline: self.baseline,
             target: self.target,
-            direction: word(
+            direction: parse_stored(
                 "indicators.direction",
                 &self.direction,
                 followup_domain::values::Direction::parse,
@@ -378,13 +391,13 @@ impl IndicatorRow {
         })
     }
 
-    pub fn fields(&self) -> Result<followup_domain::plans::IndicatorFields, StoreError> {
-        Ok(followup_domain::plans::IndicatorFields {
+    pub fn fields(&self) -> Result<followup_domain::indicators::IndicatorFields, StoreError> {
+        Ok(followup_domain::indicators::IndicatorFields {
             name: self.name.clone(),
             unit: self.unit.clone(),
             baseline: self.baseline,
             target: self.target,
-            direction: word(
+            direction: parse_stored(
                 "indicators.direction",
                 &self.direction,
                 followup_domain::values::Direction::parse,
@@ -408,8 +421,8 @@ pub struct MeasurementRow {
 }
 
 impl MeasurementRow {
-    pub fn into_domain(self) -> Result<followup_domain::plans::Measurement, StoreError> {
-        Ok(followup_domain::plans::Measurement {
+    pub fn into_domain(self) -> Result<followup_domain::indicators::Measurement, StoreError> {
+        Ok(followup_domain::indicators::Measurement {
             id: self.id.0.into(),
             indicator_id: self.indicator_id.0.into(),
             value: self.value,
@@ -448,22 +461,22 @@ pub struct CheckInRow {
 }
 
 impl CheckInRow {
-    pub fn into_domain(self) -> Result<followup_domain::plans::CheckIn, StoreError> {
+    pub fn into_domain(self) -> Result<followup_domain::check_ins::CheckIn, StoreError> {
         use followup_domain::values::{Progress, ReviewStatus};
-        Ok(followup_domain::plans::CheckIn {
+        Ok(followup_domain::check_ins::CheckIn {
             id: self.id.0.into(),
             plan_id: self.plan_id.0.into(),
             author_id: self.author_id.0.into(),
             reported_on: self.reported_on,
             summary: self.summary,
-            progress: word("check_ins.progress", &self.progress, Progress::parse)?,
+            progress: parse_stored("check_ins.progress", &self.progress, Progress::parse)?,
             confidence: self.confidence,
             achievements: self.achievements,
             challenges: self.challenges,
             support_needed: self.support_needed,
             next_steps: self.next_steps,
             evidence: evidence_from("check_ins.evidence", &self.evidence)?,
-            review_status: word("check_ins.review_status", &self.review_status, ReviewStatus::parse)?,
+            review_status: parse_stored("check_ins.review_status", &self.review_status, ReviewStatus::parse)?,
             review_note: self.review_note,
             reviewer_id: self.reviewer_id.map(|r| r.0.into()),
             reviewed_at: self.reviewed_at.map(|t| t.0),
@@ -491,19 +504,21 @@ pub struct CommentRow {
 }
 
 impl CommentRow {
-    pub fn into_domain(self) -> Result<followup_domain::plans::Comment, StoreError> {
+    pub fn into_domain(self) -> Result<followup_domain::comments::Comment, StoreError> {
         use followup_domain::values::{CommentTarget, Visibility};
         let target = match (self.target_type, self.target_id) {
-            (Some(t), Some(id)) => Some((word("comments.target_type", &t, CommentTarget::parse)?, id.0)),
+            (Some(t), Some(id)) => {
+                Some((parse_stored("comments.target_type", &t, CommentTarget::parse)?, id.0))
+            }
             _ => None,
         };
-        Ok(followup_domain::plans::Comment {
+        Ok(followup_domain::comments::Comment {
             id: self.id.0.into(),
             plan_id: self.plan_id.0.into(),
             target,
             author_id: self.author_id.0.into(),
             body: self.body,
-            visibility: word("comments.visibility", &self.visibility, Visibility::parse)?,
+            visibility: parse_stored("comments.visibility", &self.visibility, Visibility::parse)?,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,

@@ -17,20 +17,25 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use followup_domain::entities::{Membership, Mentorship, ProgramView};
+use followup_domain::activities::Activity;
+use followup_domain::check_ins::CheckIn;
+use followup_domain::comments::Comment;
 use followup_domain::ids::{SessionId, UserId};
-use followup_domain::plans::{
-    policy, Activity, CheckIn, Comment, Indicator, Measurement, Plan, PlanRelation,
-};
+use followup_domain::indicators::{Indicator, Measurement};
+use followup_domain::members::Membership;
+use followup_domain::mentorships::Mentorship;
+use followup_domain::plans::Plan;
+use followup_domain::policy::{plan as policy, PlanRelation};
+use followup_domain::programs::ProgramWithRole;
 use followup_domain::values::{PlanStatus, ProgramRole, SystemRole, Visibility};
 use followup_domain::Actor;
 use uuid::Uuid;
 
+use super::parse_stored;
 use super::rows::{
     ActivityRow, CheckInRow, CommentRow, IndicatorRow, MeasurementRow, MembershipRow, MentorshipRow, PlanRow,
     ProgramRow,
 };
-use super::word;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
@@ -42,7 +47,7 @@ use crate::sql_types::DbId;
 /// The current state of a synced entity.
 #[derive(Debug, Clone)]
 pub enum SyncData {
-    Program(ProgramView),
+    Program(ProgramWithRole),
     Membership(Membership),
     Mentorship(Mentorship),
     Plan(Plan),
@@ -98,7 +103,7 @@ impl Viewer {
             .load(conn)?;
         let roles = roles
             .into_iter()
-            .map(|(p, r)| Ok((p.0, word("memberships.role", &r, ProgramRole::parse)?)))
+            .map(|(p, r)| Ok((p.0, parse_stored("memberships.role", &r, ProgramRole::parse)?)))
             .collect::<Result<HashMap<_, _>, StoreError>>()?;
         let mentees: Vec<(DbId, DbId)> = mentorships::table
             .filter(mentorships::mentor_id.eq(me))
@@ -113,7 +118,7 @@ impl Viewer {
         let role: String = users::table.find(DbId(user.as_uuid())).select(users::system_role).first(conn)?;
         let actor = Actor {
             user_id: user,
-            system_role: word("users.system_role", &role, SystemRole::parse)?,
+            system_role: parse_stored("users.system_role", &role, SystemRole::parse)?,
             session_id: SessionId::from_uuid(Uuid::nil()),
         };
         Self::of_actor(conn, &actor)
@@ -286,7 +291,7 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
             let program = row.into_domain()?;
             out.insert(
                 ("program", program.id.as_uuid()),
-                (program.version, SyncData::Program(ProgramView { program, my_role })),
+                (program.version, SyncData::Program(ProgramWithRole { program, my_role })),
             );
         }
     }
@@ -396,7 +401,7 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
         indicator_rows.into_iter().filter(|r| plans.contains_key(&r.plan_id)).collect();
     if !visible_indicators.is_empty() {
         let ids: Vec<DbId> = visible_indicators.iter().map(|r| r.id).collect();
-        let values = super::tracking::current_values(conn, &ids)?;
+        let values = super::indicators::current_values(conn, &ids)?;
         for row in visible_indicators {
             let current = values.iter().find(|(id, _)| *id == row.id).map(|(_, v)| *v);
             let i = row.into_domain(current)?;

@@ -1,15 +1,15 @@
 //! Accounts.
 
 use diesel::prelude::*;
-use followup_domain::commands::{NewUser, UserChanges};
-use followup_domain::entities::User;
 use followup_domain::ids::{OrganizationId, SessionId, UserId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::users::User;
+use followup_domain::users::{NewUser, UserChanges};
 use followup_domain::values::SystemRole;
 use followup_domain::{Actor, DomainError, FieldError};
 
 use super::rows::UserRow;
-use super::{audit, auth, check_version, not_found, on_unique};
+use super::{audit, check_version, not_found, on_unique, sessions};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{organizations, users};
@@ -201,7 +201,7 @@ pub fn update(
         return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
     }
     if current.active && !next.active {
-        auth::revoke_user_sessions(conn, id, None, "deactivated")?;
+        sessions::revoke_user_sessions(conn, id, None, "deactivated")?;
     }
     audit::Event::new(Some(actor), "user", id.as_uuid(), "update").fields(&fields).record(conn)?;
     next.into_domain()
@@ -250,7 +250,7 @@ pub fn set_password(
     if updated == 0 {
         return Err(not_found("user"));
     }
-    auth::revoke_user_sessions(conn, id, keep_session, "password_change")?;
+    sessions::revoke_user_sessions(conn, id, keep_session, "password_change")?;
     audit::Event::new(actor, "user", id.as_uuid(), "password_change").fields(&["password"]).record(conn)
 }
 

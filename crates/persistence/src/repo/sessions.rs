@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use followup_domain::entities::User;
 use followup_domain::ids::{SessionId, UserId};
+use followup_domain::users::User;
 use followup_domain::values::SystemRole;
 use uuid::Uuid;
 
 use super::rows::{RefreshTokenRow, SessionRow, UserRow};
-use super::{on_unique, word};
+use super::{on_unique, parse_stored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{refresh_tokens, server_settings, sessions, users};
@@ -189,6 +189,6 @@ pub fn principal(
         .filter(sessions::expires_at.gt(now))
         .filter(users::active.eq(true))
         .select(users::system_role);
-    let role = native!(conn, c => query.first::<String>(c).optional())?;
-    role.map(|r| word("users.system_role", &r, SystemRole::parse)).transpose()
+    let role = with_backend_conn!(conn, c => query.first::<String>(c).optional())?;
+    role.map(|r| parse_stored("users.system_role", &r, SystemRole::parse)).transpose()
 }

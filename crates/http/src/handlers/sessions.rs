@@ -3,10 +3,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use followup_domain::ids::{SessionId, UserId};
-use followup_persistence::repo::auth::{self as sessions, Refreshed};
+use followup_persistence::repo::sessions::{self as sessions, Refreshed};
 use followup_persistence::repo::users;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{client_address, passwords, tokens, Caller};
 use crate::db;
@@ -179,4 +181,9 @@ pub async fn logout(caller: Caller, state: web::Data<AppState>) -> Result<HttpRe
     let session = caller.0.session_id;
     db::write(&state, move |c| sessions::revoke_session(c, session, "logout")).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(refresh).service(logout);
 }

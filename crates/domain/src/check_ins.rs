@@ -1,0 +1,109 @@
+//! Check-ins: a delegate's periodic report on a plan, and its review by a
+//! mentor.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::{DomainError, FieldError, Validator};
+use crate::ids::{CheckInId, PlanId, UserId};
+use crate::values::{optional_text, Evidence, Progress, ReviewStatus};
+
+/// How confident the delegate is that the plan will reach its goal, 0–10.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Confidence(i32);
+
+impl Confidence {
+    pub const MIN: i32 = 0;
+    pub const MAX: i32 = 10;
+
+    pub fn parse(raw: i32) -> Result<Self, FieldError> {
+        if (Self::MIN..=Self::MAX).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(FieldError::new("confidence", "out_of_range", "must be between 0 and 10")
+                .with("min", Self::MIN)
+                .with("max", Self::MAX))
+        }
+    }
+
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckIn {
+    pub id: CheckInId,
+    pub plan_id: PlanId,
+    pub author_id: UserId,
+    pub reported_on: NaiveDate,
+    pub summary: String,
+    pub progress: Progress,
+    pub confidence: i32,
+    pub achievements: Option<String>,
+    pub challenges: Option<String>,
+    pub support_needed: Option<String>,
+    pub next_steps: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub review_status: ReviewStatus,
+    pub review_note: Option<String>,
+    pub reviewer_id: Option<UserId>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCheckIn {
+    pub id: CheckInId,
+    pub reported_on: NaiveDate,
+    pub summary: String,
+    pub progress: Progress,
+    pub confidence: Confidence,
+    pub achievements: Option<String>,
+    pub challenges: Option<String>,
+    pub support_needed: Option<String>,
+    pub next_steps: Option<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A mentor's decision on a check-in: `acknowledged`, or
+/// `revision_requested` with a note saying what to change. Never `pending`,
+/// which only a new check-in has.
+#[derive(Debug, Clone)]
+pub struct CheckInReview {
+    decision: ReviewStatus,
+    note: Option<String>,
+}
+
+impl CheckInReview {
+    /// Every rule of a review at once: the decision, and the note (up to
+    /// 4000 characters; required with `revision_requested`).
+    pub fn parse(decision: ReviewStatus, note: Option<&str>) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let note = v.check(optional_text("note", note, 4000)).flatten();
+        if decision == ReviewStatus::Pending {
+            v.push(
+                FieldError::new(
+                    "decision",
+                    "invalid_value",
+                    "must be one of: acknowledged, revision_requested",
+                )
+                .key("invalid_value.choice")
+                .with("allowed", "acknowledged, revision_requested"),
+            );
+        }
+        if decision == ReviewStatus::RevisionRequested && note.is_none() {
+            v.push(FieldError::new("note", "required", "a note is required when asking for a revision"));
+        }
+        v.finish(|| Some(Self { decision, note }))
+    }
+
+    pub fn decision(&self) -> ReviewStatus {
+        self.decision
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+}

@@ -1,0 +1,186 @@
+//! Indicators of a plan and their measurements: the entities, progress
+//! from baseline toward target, and the commands that change them.
+//! Measurements are append-only; an indicator's current value is its latest.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::{DomainError, FieldError};
+use crate::ids::{IndicatorId, MeasurementId, PlanId, UserId};
+use crate::patch::{pick, touched};
+use crate::values::{Direction, Evidence};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indicator {
+    pub id: IndicatorId,
+    pub plan_id: PlanId,
+    pub name: String,
+    pub unit: Option<String>,
+    pub baseline: f64,
+    pub target: f64,
+    pub direction: Direction,
+    pub current_value: Option<f64>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Indicator {
+    /// Share of the way from baseline to target, 0–1, for either direction.
+    pub fn progress(&self) -> Option<f64> {
+        progress(self.baseline, self.target, self.current_value?)
+    }
+}
+
+/// Progress from `baseline` toward `target`, in [0, 1], whichever way the
+/// target lies (an indicator that should decrease has a target below its
+/// baseline). `None` when target equals baseline (nothing to progress).
+pub fn progress(baseline: f64, target: f64, current: f64) -> Option<f64> {
+    let span = target - baseline;
+    if span == 0.0 {
+        return None;
+    }
+    Some(((current - baseline) / span).clamp(0.0, 1.0))
+}
+
+/// Progress (current value = latest measurement or the baseline) below the
+/// elapsed share of the plan period. An indicator whose target equals its
+/// baseline is never behind.
+pub fn is_behind_schedule(baseline: f64, target: f64, current: Option<f64>, elapsed: f64) -> bool {
+    progress(baseline, target, current.unwrap_or(baseline)).is_some_and(|p| p < elapsed)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    pub id: MeasurementId,
+    pub indicator_id: IndicatorId,
+    pub value: f64,
+    pub measured_on: NaiveDate,
+    pub note: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub recorded_by: UserId,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorFields {
+    pub name: String,
+    pub unit: Option<String>,
+    pub baseline: f64,
+    pub target: f64,
+    pub direction: Direction,
+}
+
+impl IndicatorFields {
+    pub fn check(&self) -> Result<(), DomainError> {
+        if !self.baseline.is_finite() || !self.target.is_finite() {
+            return Err(DomainError::invalid(
+                "target",
+                "not_finite",
+                "baseline and target must be finite numbers",
+            ));
+        }
+        let consistent = match self.direction {
+            Direction::Increase => self.target > self.baseline,
+            Direction::Decrease => self.target < self.baseline,
+        };
+        if !consistent {
+            let (key, message) = match self.direction {
+                Direction::Increase => (
+                    "inconsistent_direction.increase",
+                    "must be greater than baseline for an increasing indicator",
+                ),
+                Direction::Decrease => (
+                    "inconsistent_direction.decrease",
+                    "must be less than baseline for a decreasing indicator",
+                ),
+            };
+            return Err(DomainError::Invalid(vec![FieldError::new(
+                "target",
+                "inconsistent_direction",
+                message,
+            )
+            .key(key)]));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewIndicator {
+    pub id: IndicatorId,
+    pub fields: IndicatorFields,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IndicatorChanges {
+    pub name: Option<String>,
+    pub unit: Option<Option<String>>,
+    pub baseline: Option<f64>,
+    pub target: Option<f64>,
+    pub direction: Option<Direction>,
+}
+
+impl IndicatorChanges {
+    pub fn apply(&self, current: &IndicatorFields) -> Result<IndicatorFields, DomainError> {
+        let next = IndicatorFields {
+            name: pick(&self.name, &current.name),
+            unit: pick(&self.unit, &current.unit),
+            baseline: pick(&self.baseline, &current.baseline),
+            target: pick(&self.target, &current.target),
+            direction: pick(&self.direction, &current.direction),
+        };
+        next.check()?;
+        Ok(next)
+    }
+
+    pub fn fields(&self) -> Vec<&'static str> {
+        touched([
+            ("name", self.name.is_some()),
+            ("unit", self.unit.is_some()),
+            ("baseline", self.baseline.is_some()),
+            ("target", self.target.is_some()),
+            ("direction", self.direction.is_some()),
+        ])
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMeasurement {
+    pub id: MeasurementId,
+    pub value: f64,
+    pub measured_on: NaiveDate,
+    pub note: Option<String>,
+    pub evidence: Vec<Evidence>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_follows_direction() {
+        let mut i = Indicator {
+            id: IndicatorId::new(),
+            plan_id: PlanId::new(),
+            name: "Youth reached".into(),
+            unit: None,
+            baseline: 10.0,
+            target: 30.0,
+            direction: Direction::Increase,
+            current_value: Some(20.0),
+            version: 1,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        assert_eq!(i.progress(), Some(0.5));
+        i.current_value = Some(40.0);
+        assert_eq!(i.progress(), Some(1.0));
+        i.baseline = 40.0;
+        i.target = 20.0;
+        i.direction = Direction::Decrease;
+        i.current_value = Some(35.0);
+        assert_eq!(i.progress(), Some(0.25));
+        i.current_value = None;
+        assert_eq!(i.progress(), None);
+    }
+}

@@ -1,0 +1,48 @@
+//! Organisations (ministry directorates, regional agencies, technical units,
+//! partners): the entity and the commands that change one.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::OrganizationId;
+use crate::patch::{touched, NullablePatch, Patch};
+use crate::values::OrganizationKind;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub parent_id: Option<OrganizationId>,
+    pub region: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub parent_id: Option<OrganizationId>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationChanges {
+    pub name: Patch<String>,
+    pub kind: Patch<OrganizationKind>,
+    pub parent_id: NullablePatch<OrganizationId>,
+    pub region: NullablePatch<String>,
+}
+
+impl OrganizationChanges {
+    pub fn fields(&self) -> Vec<&'static str> {
+        touched([
+            ("name", self.name.is_some()),
+            ("kind", self.kind.is_some()),
+            ("parent_id", self.parent_id.is_some()),
+            ("region", self.region.is_some()),
+        ])
+    }
+}

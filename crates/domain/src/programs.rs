@@ -1,0 +1,160 @@
+//! Programmes: the entity, the rules between its dates and cadence, and the
+//! commands that create and change one.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::{DomainError, FieldError, Validator};
+use crate::ids::ProgramId;
+use crate::patch::{pick, touched, NullablePatch, Patch};
+use crate::values::{ProgramRole, ProgramStatus};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub id: ProgramId,
+    pub code: String,
+    pub title: String,
+    pub theme: Option<String>,
+    pub funder: Option<String>,
+    pub partners: Vec<String>,
+    pub location: Option<String>,
+    pub training_starts_on: NaiveDate,
+    pub training_ends_on: NaiveDate,
+    pub follow_up_until: NaiveDate,
+    pub check_in_cadence_days: i32,
+    pub status: ProgramStatus,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A programme together with the caller's own role in it (none for an admin
+/// who is not a member).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramWithRole {
+    pub program: Program,
+    pub my_role: Option<ProgramRole>,
+}
+
+/// The fields of a programme, as created or after a patch is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramFields {
+    pub code: String,
+    pub title: String,
+    pub theme: Option<String>,
+    pub funder: Option<String>,
+    pub partners: Vec<String>,
+    pub location: Option<String>,
+    pub training_starts_on: NaiveDate,
+    pub training_ends_on: NaiveDate,
+    pub follow_up_until: NaiveDate,
+    pub check_in_cadence_days: i32,
+    pub status: ProgramStatus,
+}
+
+pub const CADENCE_DAYS: std::ops::RangeInclusive<i32> = 1..=90;
+
+impl ProgramFields {
+    /// The rules that span fields: training end ≥ start, follow-up until ≥
+    /// training end, cadence 1–90 days.
+    pub fn check(&self) -> Result<(), DomainError> {
+        let mut v = Validator::new();
+        if self.training_ends_on < self.training_starts_on {
+            v.push(
+                FieldError::new("training_ends_on", "before_start", "must be on or after training_starts_on")
+                    .with("other", "training_starts_on"),
+            );
+        }
+        if self.follow_up_until < self.training_ends_on {
+            v.push(
+                FieldError::new(
+                    "follow_up_until",
+                    "before_training_end",
+                    "must be on or after training_ends_on",
+                )
+                .with("other", "training_ends_on"),
+            );
+        }
+        if !CADENCE_DAYS.contains(&self.check_in_cadence_days) {
+            v.push(
+                FieldError::new("check_in_cadence_days", "out_of_range", "must be between 1 and 90")
+                    .with("min", CADENCE_DAYS.start())
+                    .with("max", CADENCE_DAYS.end()),
+            );
+        }
+        v.finish(|| Some(()))
+    }
+
+    pub fn of(program: &Program) -> Self {
+        Self {
+            code: program.code.clone(),
+            title: program.title.clone(),
+            theme: program.theme.clone(),
+            funder: program.funder.clone(),
+            partners: program.partners.clone(),
+            location: program.location.clone(),
+            training_starts_on: program.training_starts_on,
+            training_ends_on: program.training_ends_on,
+            follow_up_until: program.follow_up_until,
+            check_in_cadence_days: program.check_in_cadence_days,
+            status: program.status,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProgram {
+    pub id: ProgramId,
+    pub fields: ProgramFields,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProgramChanges {
+    pub code: Patch<String>,
+    pub title: Patch<String>,
+    pub theme: NullablePatch<String>,
+    pub funder: NullablePatch<String>,
+    pub partners: Patch<Vec<String>>,
+    pub location: NullablePatch<String>,
+    pub training_starts_on: Patch<NaiveDate>,
+    pub training_ends_on: Patch<NaiveDate>,
+    pub follow_up_until: Patch<NaiveDate>,
+    pub check_in_cadence_days: Patch<i32>,
+    pub status: Patch<ProgramStatus>,
+}
+
+impl ProgramChanges {
+    /// Apply to the current fields and check the result.
+    pub fn apply(&self, current: &ProgramFields) -> Result<ProgramFields, DomainError> {
+        let next = ProgramFields {
+            code: pick(&self.code, &current.code),
+            title: pick(&self.title, &current.title),
+            theme: pick(&self.theme, &current.theme),
+            funder: pick(&self.funder, &current.funder),
+            partners: pick(&self.partners, &current.partners),
+            location: pick(&self.location, &current.location),
+            training_starts_on: pick(&self.training_starts_on, &current.training_starts_on),
+            training_ends_on: pick(&self.training_ends_on, &current.training_ends_on),
+            follow_up_until: pick(&self.follow_up_until, &current.follow_up_until),
+            check_in_cadence_days: pick(&self.check_in_cadence_days, &current.check_in_cadence_days),
+            status: pick(&self.status, &current.status),
+        };
+        next.check()?;
+        Ok(next)
+    }
+
+    pub fn fields(&self) -> Vec<&'static str> {
+        touched([
+            ("code", self.code.is_some()),
+            ("title", self.title.is_some()),
+            ("theme", self.theme.is_some()),
+            ("funder", self.funder.is_some()),
+            ("partners", self.partners.is_some()),
+            ("location", self.location.is_some()),
+            ("training_starts_on", self.training_starts_on.is_some()),
+            ("training_ends_on", self.training_ends_on.is_some()),
+            ("follow_up_until", self.follow_up_until.is_some()),
+            ("check_in_cadence_days", self.check_in_cadence_days.is_some()),
+            ("status", self.status.is_some()),
+        ])
+    }
+}

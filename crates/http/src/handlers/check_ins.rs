@@ -1,0 +1,278 @@
+//! Check-ins: `/plans/{id}/check-ins`, `/check-ins/{id}` and its review.
+
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::auth::Bearer;
+use crate::conditional::{ok_versioned, updated};
+use crate::dto::{created_or_existing, list_query};
+use crate::json::JsonBody;
+use crate::paging::{self, PageBody};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+use followup_domain::check_ins::{CheckIn, CheckInReview, Confidence, NewCheckIn};
+use followup_domain::ids::{CheckInId, PlanId};
+use followup_domain::values::{optional_text, required_text, Evidence, Progress, ReviewStatus};
+use followup_domain::{DomainError, Validator};
+use followup_persistence::repo::check_ins as repo;
+/// A check-in: the delegate's periodic report on the plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckInBody {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    pub author_id: Uuid,
+    #[schema(example = "2023-08-31")]
+    pub reported_on: NaiveDate,
+    #[schema(example = "Ran the first peer-support workshop with 14 social workers.")]
+    pub summary: String,
+    pub progress: Progress,
+    /// 0–10: how sure the delegate is that the plan will reach its goal.
+    #[schema(example = 7)]
+    pub confidence: i32,
+    pub achievements: Option<String>,
+    pub challenges: Option<String>,
+    #[schema(example = "Help finding a venue for the second workshop.")]
+    pub support_needed: Option<String>,
+    pub next_steps: Option<String>,
+    pub evidence: Vec<Evidence>,
+    pub review_status: ReviewStatus,
+    pub review_note: Option<String>,
+    pub reviewer_id: Option<Uuid>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<CheckIn> for CheckInBody {
+    fn from(c: CheckIn) -> Self {
+        Self {
+            id: c.id.as_uuid(),
+            plan_id: c.plan_id.as_uuid(),
+            author_id: c.author_id.as_uuid(),
+            reported_on: c.reported_on,
+            summary: c.summary,
+            progress: c.progress,
+            confidence: c.confidence,
+            achievements: c.achievements,
+            challenges: c.challenges,
+            support_needed: c.support_needed,
+            next_steps: c.next_steps,
+            evidence: c.evidence,
+            review_status: c.review_status,
+            review_note: c.review_note,
+            reviewer_id: c.reviewer_id.map(|r| r.as_uuid()),
+            reviewed_at: c.reviewed_at,
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCheckInBody {
+    /// Optional client-chosen id (offline creation).
+    pub id: Option<Uuid>,
+    #[schema(example = "2023-08-31")]
+    pub reported_on: NaiveDate,
+    #[schema(example = "Ran the first peer-support workshop with 14 social workers.")]
+    pub summary: String,
+    pub progress: Progress,
+    /// 0–10.
+    #[schema(example = 7)]
+    pub confidence: i32,
+    pub achievements: Option<String>,
+    pub challenges: Option<String>,
+    pub support_needed: Option<String>,
+    pub next_steps: Option<String>,
+    /// http/https links only; the server never fetches them.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+impl TryFrom<CreateCheckInBody> for NewCheckIn {
+    type Error = DomainError;
+    fn try_from(b: CreateCheckInBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let summary = v.check(required_text("summary", &b.summary, 4000));
+        let confidence = v.check(Confidence::parse(b.confidence));
+        let mut text =
+            |field: &str, value: Option<&str>| v.check(optional_text(field, value, 4000)).flatten();
+        let achievements = text("achievements", b.achievements.as_deref());
+        let challenges = text("challenges", b.challenges.as_deref());
+        let support_needed = text("support_needed", b.support_needed.as_deref());
+        let next_steps = text("next_steps", b.next_steps.as_deref());
+        let evidence = v.check_all(Evidence::parse_list(&b.evidence));
+        v.finish(|| {
+            Some(NewCheckIn {
+                id: b.id.map(CheckInId::from_uuid).unwrap_or_default(),
+                reported_on: b.reported_on,
+                summary: summary?,
+                progress: b.progress,
+                confidence: confidence?,
+                achievements,
+                challenges,
+                support_needed,
+                next_steps,
+                evidence: evidence?,
+            })
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// `acknowledged` or `revision_requested`.
+    pub decision: ReviewStatus,
+    /// Required with `revision_requested`.
+    #[schema(example = "Please add the attendance sheet as evidence.")]
+    pub note: Option<String>,
+}
+
+impl TryFrom<ReviewBody> for CheckInReview {
+    type Error = DomainError;
+    fn try_from(b: ReviewBody) -> Result<Self, DomainError> {
+        CheckInReview::parse(b.decision, b.note.as_deref())
+    }
+}
+
+list_query! {
+    pub struct ListCheckInsQuery {
+        pub review_status: Option<ReviewStatus>,
+    }
+}
+
+/// A plan's check-ins, oldest first.
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Plan id"), ListCheckInsQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of check-ins", body = PageBody<CheckInBody>),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/plans/{id}/check-ins")]
+pub async fn list_check_ins(
+    req: HttpRequest,
+    caller: Bearer,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: crate::query::QueryParams<ListCheckInsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let (id, status) = (PlanId::from_uuid(id.into_inner()), query.review_status);
+    let result =
+        caller.read(&state, move |c, actor| repo::list_check_ins(c, actor, id, status, &page)).await?;
+    Ok(paging::respond(&req, result.map(CheckInBody::from)))
+}
+
+/// Post a check-in (the owner; only while the plan is active).
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Plan id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
+    request_body = CreateCheckInBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Posted", body = CheckInBody, headers(("Location" = String), ("ETag" = String))),
+        (status = 200, description = "The same create sent again (client-supplied id)", body = CheckInBody),
+        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_state`: the plan is not active; or `id_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`confidence`, `evidence[i].url`…)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/plans/{id}/check-ins")]
+pub async fn create_check_in(
+    caller: Bearer,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<CreateCheckInBody>,
+) -> Result<HttpResponse, ApiError> {
+    let cmd = NewCheckIn::try_from(body.0)?;
+    let id = PlanId::from_uuid(id.into_inner());
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::create_check_in(c, actor, id, &cmd),
+            |result| {
+                created_or_existing(
+                    result,
+                    |c| format!("/api/v1/check-ins/{}", c.id),
+                    |c| c.version,
+                    CheckInBody::from,
+                )
+            },
+        )
+        .await
+}
+
+/// Read a check-in.
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Check-in id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The check-in", body = CheckInBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such check-in, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/check-ins/{id}")]
+pub async fn get_check_in(
+    req: HttpRequest,
+    caller: Bearer,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = CheckInId::from_uuid(id.into_inner());
+    let c = caller.read(&state, move |c, actor| repo::get_check_in(c, actor, id)).await?;
+    Ok(ok_versioned(&req, c.version, &CheckInBody::from(c)))
+}
+
+/// Review a check-in (a mentor of the owner).
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Check-in id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
+            pattern = "^[\\x21-\\x7E]{1,255}$")),
+    request_body = ReviewBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Reviewed", body = CheckInBody, headers(("ETag" = String))),
+        (status = 403, description = "Not a mentor of the owner", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such check-in, or not visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`note` missing for `revision_requested`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/check-ins/{id}/review")]
+pub async fn review_check_in(
+    caller: Bearer,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: JsonBody<ReviewBody>,
+) -> Result<HttpResponse, ApiError> {
+    let review = CheckInReview::try_from(body.0)?;
+    let id = CheckInId::from_uuid(id.into_inner());
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::review_check_in(c, actor, id, &review),
+            |c| updated(c.version, &CheckInBody::from(c)),
+        )
+        .await
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_check_ins).service(create_check_in).service(get_check_in).service(review_check_in);
+}

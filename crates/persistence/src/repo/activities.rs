@@ -1,0 +1,195 @@
+//! Activities of a plan: they have the plan's visibility; changes are the
+//! owner's, in the states the workflow allows.
+
+use diesel::prelude::*;
+use followup_domain::activities::{Activity, ActivityChanges, NewActivity};
+use followup_domain::ids::{ActivityId, PlanId};
+use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::plans::require_tracking_editable;
+use followup_domain::policy::plan as policy;
+use followup_domain::values::ActivityStatus;
+use followup_domain::{Actor, DomainError};
+
+use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
+use super::rows::ActivityRow;
+use super::{audit, check_version, hide_as, not_found};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::activities;
+use crate::sql_types::{DbId, DbTime};
+
+fn load_activity(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ActivityId,
+) -> Result<(ActivityRow, PlanContext), StoreError> {
+    let row = activities::table
+        .find(DbId(id.as_uuid()))
+        .select(ActivityRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("activity"))?;
+    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("activity"))?;
+    Ok((row, ctx))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub status: Option<ActivityStatus>,
+    pub overdue: Option<bool>,
+}
+
+pub fn list_activities(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    filter: &ActivityFilter,
+    page: &PageRequest,
+) -> Result<Page<Activity>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    let mut query = activities::table
+        .filter(activities::plan_id.eq(ctx.row.id))
+        .select(ActivityRow::as_select())
+        .order((activities::created_at.asc(), activities::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, activities, page.after);
+    if let Some(status) = filter.status {
+        query = query.filter(activities::status.eq(status.as_str()));
+    }
+    let open = [ActivityStatus::Done.as_str(), ActivityStatus::Cancelled.as_str()];
+    match filter.overdue {
+        Some(true) => {
+            query = query.filter(activities::due_on.lt(ctx.today)).filter(activities::status.ne_all(open));
+        }
+        Some(false) => {
+            query = query.filter(
+                activities::due_on
+                    .is_null()
+                    .or(activities::due_on.ge(ctx.today))
+                    .or(activities::status.eq_any(open)),
+            );
+        }
+        None => {}
+    }
+    let rows = query.load::<ActivityRow>(conn)?;
+    let items = rows.into_iter().map(|r| r.into_domain(ctx.today)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page, |a| Cursor { at: a.created_at, id: a.id.as_uuid() }))
+}
+
+pub fn get_activity(conn: &mut DbConnection, actor: &Actor, id: ActivityId) -> Result<Activity, StoreError> {
+    let (row, ctx) = load_activity(conn, actor, id)?;
+    row.into_domain(ctx.today)
+}
+
+pub fn create_activity(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    plan: PlanId,
+    cmd: &NewActivity,
+) -> Result<Created<Activity>, StoreError> {
+    let ctx = visible_plan(conn, actor, plan)?;
+    policy::require_owner(&ctx.relation)?;
+    require_tracking_editable(ctx.plan.status)?;
+    let mut fields = cmd.fields.clone();
+    if fields.status == ActivityStatus::Done && fields.completed_on.is_none() {
+        fields.completed_on = Some(ctx.today);
+    }
+    fields.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
+    if let Some(existing) = activities::table
+        .find(DbId(cmd.id.as_uuid()))
+        .select(ActivityRow::as_select())
+        .first(conn)
+        .optional()?
+    {
+        let same = existing.plan_id == ctx.row.id && existing.fields()? == fields;
+        return if same {
+            Ok(Created::Existing(existing.into_domain(ctx.today)?))
+        } else {
+            Err(id_conflict("activity"))
+        };
+    }
+    let now = DbTime(crate::now());
+    let row = ActivityRow {
+        id: DbId(cmd.id.as_uuid()),
+        plan_id: ctx.row.id,
+        title: fields.title,
+        description: fields.description,
+        starts_on: fields.starts_on,
+        due_on: fields.due_on,
+        status: fields.status.as_str().to_owned(),
+        completed_on: fields.completed_on,
+        position: fields.position,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(activities::table).values(&row).execute(conn)?;
+    audit::Event::new(Some(actor), "activity", cmd.id.as_uuid(), "create")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(plan.as_uuid())
+        .fields(&["title", "description", "starts_on", "due_on", "status", "position"])
+        .record(conn)?;
+    Ok(Created::New(row.into_domain(ctx.today)?))
+}
+
+pub fn update_activity(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ActivityId,
+    changes: &ActivityChanges,
+    if_match: Option<i64>,
+) -> Result<Activity, StoreError> {
+    let (row, ctx) = load_activity(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    check_version(if_match, row.version)?;
+    require_tracking_editable(ctx.plan.status)?;
+    let fields = changes.fields();
+    if fields.is_empty() {
+        return row.into_domain(ctx.today);
+    }
+    let next = changes.apply(&row.fields()?, ctx.today);
+    next.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
+    let n = diesel::update(
+        activities::table.filter(activities::id.eq(row.id).and(activities::version.eq(row.version))),
+    )
+    .set((
+        activities::title.eq(&next.title),
+        activities::description.eq(&next.description),
+        activities::starts_on.eq(next.starts_on),
+        activities::due_on.eq(next.due_on),
+        activities::status.eq(next.status.as_str()),
+        activities::completed_on.eq(next.completed_on),
+        activities::position.eq(next.position),
+        activities::version.eq(row.version + 1),
+        activities::updated_at.eq(DbTime(crate::now())),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
+    }
+    audit::Event::new(Some(actor), "activity", id.as_uuid(), "update")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .fields(&fields)
+        .record(conn)?;
+    get_activity(conn, actor, id)
+}
+
+pub fn delete_activity(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ActivityId,
+    if_match: Option<i64>,
+) -> Result<(), StoreError> {
+    let (row, ctx) = load_activity(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    check_version(if_match, row.version)?;
+    require_tracking_editable(ctx.plan.status)?;
+    diesel::delete(activities::table.find(row.id)).execute(conn)?;
+    audit::Event::new(Some(actor), "activity", id.as_uuid(), "delete")
+        .version(row.version)
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .record(conn)
+}
