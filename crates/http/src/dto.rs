@@ -56,22 +56,62 @@ list_query! {
     pub struct PageQuery {}
 }
 
+/// A response body with its own URL and version, as a create answers it.
+pub trait Addressable: Serialize {
+    /// Where the resource is read (the `Location` of a 201).
+    fn location(&self) -> String;
+    fn version(&self) -> i64;
+}
+
+/// Implements [`Addressable`] for a body: its URL from one of its fields.
+macro_rules! addressable {
+    ($body:ty, $path:literal, $field:ident) => {
+        impl $crate::dto::Addressable for $body {
+            fn location(&self) -> String {
+                format!($path, self.$field)
+            }
+            fn version(&self) -> i64 {
+                self.version
+            }
+        }
+    };
+}
+pub(crate) use addressable;
+
 /// 201 with `Location` for a new resource; 200 with the existing one when a
 /// create with a client-supplied id was sent again with the same content.
-pub(crate) fn created_or_existing<T, B: Serialize>(
+pub(crate) fn created_or_existing<T, B: Addressable>(
     result: Created<T>,
-    location: impl Fn(&T) -> String,
-    version: impl Fn(&T) -> i64,
     body: impl Fn(T) -> B,
 ) -> HttpResponse {
     match result {
         Created::New(t) => {
-            let (loc, v) = (location(&t), version(&t));
-            created(loc, v, &body(t))
+            let body = body(t);
+            created(body.location(), body.version(), &body)
         }
         Created::Existing(t) => {
-            let v = version(&t);
-            HttpResponse::Ok().insert_header(("ETag", etag(v))).json(body(t))
+            let body = body(t);
+            HttpResponse::Ok().insert_header(("ETag", etag(body.version()))).json(body)
         }
     }
+}
+
+/// The `If-Match` header of a PATCH or DELETE, for the OpenAPI document
+/// (read by [`crate::conditional::if_match`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IfMatchHeader {
+    /// The ETag you last saw; 412 if it is stale
+    #[param(rename = "If-Match", pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")]
+    pub if_match: Option<String>,
+}
+
+/// The `Idempotency-Key` header of a create, for the OpenAPI document (read
+/// by [`crate::idempotency`]).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Retry-safe key
+    #[param(rename = "Idempotency-Key", pattern = "^[\\x21-\\x7E]{1,255}$")]
+    pub idempotency_key: Option<String>,
 }

@@ -9,7 +9,9 @@ use uuid::Uuid;
 
 use crate::auth::Bearer;
 use crate::conditional::{if_match, ok_versioned, updated};
-use crate::dto::{created_or_existing, list_query, nullable};
+use crate::dto::{
+    addressable, created_or_existing, list_query, nullable, IdempotencyKeyHeader, IfMatchHeader,
+};
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -42,6 +44,8 @@ pub struct ActivityBody {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+addressable!(ActivityBody, "/api/v1/activities/{}", id);
 
 impl From<Activity> for ActivityBody {
     fn from(a: Activity) -> Self {
@@ -182,9 +186,7 @@ pub async fn list_activities(
 /// Add an activity (the owner; plan in draft, changes_requested or active).
 #[utoipa::path(
     tag = "activities",
-    params(("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
-            pattern = "^[\\x21-\\x7E]{1,255}$")),
+    params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
     request_body = CreateActivityBody,
     security(("bearer" = [])),
     responses(
@@ -209,14 +211,7 @@ pub async fn create_activity(
         .respond(
             &state,
             move |c, actor| repo::create_activity(c, actor, id, &cmd),
-            |result| {
-                created_or_existing(
-                    result,
-                    |a| format!("/api/v1/activities/{}", a.id),
-                    |a| a.version,
-                    ActivityBody::from,
-                )
-            },
+            |result| created_or_existing(result, ActivityBody::from),
         )
         .await
 }
@@ -248,9 +243,7 @@ pub async fn get_activity(
 /// the owner's time zone unless given; leaving `done` clears it. Honours `If-Match`.
 #[utoipa::path(
     tag = "activities",
-    params(("id" = Uuid, Path, description = "Activity id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Activity id"), IfMatchHeader),
     request_body = PatchActivityBody,
     security(("bearer" = [])),
     responses(
@@ -281,9 +274,7 @@ pub async fn patch_activity(
 /// Delete an activity (the owner). Honours `If-Match`.
 #[utoipa::path(
     tag = "activities",
-    params(("id" = Uuid, Path, description = "Activity id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Activity id"), IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),

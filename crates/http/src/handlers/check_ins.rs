@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::Bearer;
 use crate::conditional::{ok_versioned, updated};
-use crate::dto::{created_or_existing, list_query};
+use crate::dto::{addressable, created_or_existing, list_query, IdempotencyKeyHeader};
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -47,6 +47,8 @@ pub struct CheckInBody {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+addressable!(CheckInBody, "/api/v1/check-ins/{}", id);
 
 impl From<CheckIn> for CheckInBody {
     fn from(c: CheckIn) -> Self {
@@ -177,9 +179,7 @@ pub async fn list_check_ins(
 /// Post a check-in (the owner; only while the plan is active).
 #[utoipa::path(
     tag = "check-ins",
-    params(("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
-            pattern = "^[\\x21-\\x7E]{1,255}$")),
+    params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
     request_body = CreateCheckInBody,
     security(("bearer" = [])),
     responses(
@@ -204,14 +204,7 @@ pub async fn create_check_in(
         .respond(
             &state,
             move |c, actor| repo::create_check_in(c, actor, id, &cmd),
-            |result| {
-                created_or_existing(
-                    result,
-                    |c| format!("/api/v1/check-ins/{}", c.id),
-                    |c| c.version,
-                    CheckInBody::from,
-                )
-            },
+            |result| created_or_existing(result, CheckInBody::from),
         )
         .await
 }
@@ -242,9 +235,7 @@ pub async fn get_check_in(
 /// Review a check-in (a mentor of the owner).
 #[utoipa::path(
     tag = "check-ins",
-    params(("id" = Uuid, Path, description = "Check-in id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
-            pattern = "^[\\x21-\\x7E]{1,255}$")),
+    params(("id" = Uuid, Path, description = "Check-in id"), IdempotencyKeyHeader),
     request_body = ReviewBody,
     security(("bearer" = [])),
     responses(

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::Bearer;
 use crate::conditional::{if_match, ok_versioned, updated};
-use crate::dto::{created_or_existing, PageQuery};
+use crate::dto::{addressable, created_or_existing, IdempotencyKeyHeader, IfMatchHeader, PageQuery};
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -35,6 +35,8 @@ pub struct CommentBody {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+addressable!(CommentBody, "/api/v1/comments/{}", id);
 
 impl From<Comment> for CommentBody {
     fn from(c: Comment) -> Self {
@@ -127,9 +129,7 @@ pub async fn list_comments(
 /// Comment on a plan: its owner (`shared` only), the owner's mentors, coordinators.
 #[utoipa::path(
     tag = "comments",
-    params(("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
-            pattern = "^[\\x21-\\x7E]{1,255}$")),
+    params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
     request_body = CreateCommentBody,
     security(("bearer" = [])),
     responses(
@@ -153,14 +153,7 @@ pub async fn create_comment(
         .respond(
             &state,
             move |c, actor| repo::create_comment(c, actor, id, &cmd),
-            |result| {
-                created_or_existing(
-                    result,
-                    |c| format!("/api/v1/comments/{}", c.id),
-                    |c| c.version,
-                    CommentBody::from,
-                )
-            },
+            |result| created_or_existing(result, CommentBody::from),
         )
         .await
 }
@@ -191,9 +184,7 @@ pub async fn get_comment(
 /// Edit your comment. Honours `If-Match`.
 #[utoipa::path(
     tag = "comments",
-    params(("id" = Uuid, Path, description = "Comment id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Comment id"), IfMatchHeader),
     request_body = PatchCommentBody,
     security(("bearer" = [])),
     responses(
@@ -222,9 +213,7 @@ pub async fn patch_comment(
 /// Delete your comment. Honours `If-Match`.
 #[utoipa::path(
     tag = "comments",
-    params(("id" = Uuid, Path, description = "Comment id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Comment id"), IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),

@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::auth::Bearer;
 use crate::conditional::{if_match, ok_versioned, updated};
-use crate::dto::{created_or_existing, nullable, PageQuery};
+use crate::dto::{
+    addressable, created_or_existing, nullable, Addressable, IdempotencyKeyHeader, IfMatchHeader, PageQuery,
+};
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -46,6 +48,8 @@ pub struct IndicatorBody {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+addressable!(IndicatorBody, "/api/v1/indicators/{}", id);
 
 impl From<Indicator> for IndicatorBody {
     fn from(i: Indicator) -> Self {
@@ -158,9 +162,7 @@ pub async fn list_indicators(
 /// Add an indicator (the owner; plan in draft, changes_requested or active).
 #[utoipa::path(
     tag = "indicators",
-    params(("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
-            pattern = "^[\\x21-\\x7E]{1,255}$")),
+    params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
     request_body = CreateIndicatorBody,
     security(("bearer" = [])),
     responses(
@@ -185,14 +187,7 @@ pub async fn create_indicator(
         .respond(
             &state,
             move |c, actor| repo::create_indicator(c, actor, id, &cmd),
-            |result| {
-                created_or_existing(
-                    result,
-                    |i| format!("/api/v1/indicators/{}", i.id),
-                    |i| i.version,
-                    IndicatorBody::from,
-                )
-            },
+            |result| created_or_existing(result, IndicatorBody::from),
         )
         .await
 }
@@ -223,9 +218,7 @@ pub async fn get_indicator(
 /// Change an indicator (the owner). Honours `If-Match`.
 #[utoipa::path(
     tag = "indicators",
-    params(("id" = Uuid, Path, description = "Indicator id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Indicator id"), IfMatchHeader),
     request_body = PatchIndicatorBody,
     security(("bearer" = [])),
     responses(
@@ -257,9 +250,7 @@ pub async fn patch_indicator(
 /// Delete an indicator and its measurements (the owner). Honours `If-Match`.
 #[utoipa::path(
     tag = "indicators",
-    params(("id" = Uuid, Path, description = "Indicator id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Indicator id"), IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -295,6 +286,16 @@ pub struct MeasurementBody {
     pub evidence: Vec<Evidence>,
     pub recorded_by: Uuid,
     pub created_at: DateTime<Utc>,
+}
+
+/// Measurements are append-only: always version 1, listed under their indicator.
+impl Addressable for MeasurementBody {
+    fn location(&self) -> String {
+        format!("/api/v1/indicators/{}/measurements", self.indicator_id)
+    }
+    fn version(&self) -> i64 {
+        1
+    }
 }
 
 impl From<Measurement> for MeasurementBody {
@@ -372,9 +373,7 @@ pub async fn list_measurements(
 /// Record a measurement (the owner; only while the plan is active).
 #[utoipa::path(
     tag = "indicators",
-    params(("id" = Uuid, Path, description = "Indicator id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
-            pattern = "^[\\x21-\\x7E]{1,255}$")),
+    params(("id" = Uuid, Path, description = "Indicator id"), IdempotencyKeyHeader),
     request_body = CreateMeasurementBody,
     security(("bearer" = [])),
     responses(
@@ -399,14 +398,7 @@ pub async fn create_measurement(
         .respond(
             &state,
             move |c, actor| repo::record_measurement(c, actor, id, &cmd),
-            |result| {
-                created_or_existing(
-                    result,
-                    |m| format!("/api/v1/indicators/{}/measurements", m.indicator_id),
-                    |_| 1,
-                    MeasurementBody::from,
-                )
-            },
+            |result| created_or_existing(result, MeasurementBody::from),
         )
         .await
 }

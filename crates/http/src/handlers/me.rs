@@ -14,7 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::{passwords, Bearer, Caller};
 use crate::conditional::{if_match, ok_versioned, updated};
 use crate::db;
-use crate::dto::nullable;
+use crate::dto::{nullable, IfMatchHeader};
 use crate::handlers::users::{user_changes, UserBody};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
@@ -72,8 +72,7 @@ pub async fn get_me(
 #[utoipa::path(
     tag = "me",
     request_body = PatchMeBody,
-    params(("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your changed account", body = UserBody, headers(("ETag" = String))),

@@ -17,7 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::{Bearer, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
-use crate::dto::{list_query, nullable};
+use crate::dto::{list_query, nullable, IfMatchHeader};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -201,9 +201,7 @@ pub async fn get_organization(
 /// Change an organisation (admin). Honours `If-Match`.
 #[utoipa::path(
     tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organisation id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Organisation id"), IfMatchHeader),
     request_body = PatchOrganizationBody,
     security(("bearer" = [])),
     responses(
@@ -236,9 +234,7 @@ pub async fn patch_organization(
 /// child organisations refer to it. Honours `If-Match`.
 #[utoipa::path(
     tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organisation id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Organisation id"), IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),

@@ -19,7 +19,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Bearer;
 use crate::conditional::{if_match, ok_versioned, updated};
 
-use crate::dto::{created_or_existing, list_query, nullable, PageQuery};
+use crate::dto::{
+    addressable, created_or_existing, list_query, nullable, IdempotencyKeyHeader, IfMatchHeader, PageQuery,
+};
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -58,6 +60,8 @@ pub struct PlanBody {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+addressable!(PlanBody, "/api/v1/plans/{}", id);
 
 impl From<Plan> for PlanBody {
     fn from(p: Plan) -> Self {
@@ -338,14 +342,7 @@ pub async fn create_plan(
         .respond(
             &state,
             move |c, actor| repo::create(c, actor, &cmd),
-            |result| {
-                created_or_existing(
-                    result,
-                    |p| format!("/api/v1/plans/{}", p.id),
-                    |p| p.version,
-                    PlanBody::from,
-                )
-            },
+            |result| created_or_existing(result, PlanBody::from),
         )
         .await
 }
@@ -378,9 +375,7 @@ pub async fn get_plan(
 /// Edit a plan's content: the owner, in `draft` or `changes_requested`. Honours `If-Match`.
 #[utoipa::path(
     tag = "plans",
-    params(("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Plan id"), IfMatchHeader),
     request_body = PatchPlanBody,
     security(("bearer" = [])),
     responses(
@@ -410,9 +405,7 @@ pub async fn patch_plan(
 /// Delete a draft (the owner). Reviewed plans are discontinued, not deleted.
 #[utoipa::path(
     tag = "plans",
-    params(("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Plan id"), IfMatchHeader),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -463,9 +456,7 @@ macro_rules! transition_endpoint {
         #[doc = $doc]
         #[utoipa::path(
             tag = "plans",
-            params(("id" = Uuid, Path, description = "Plan id"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key",
-            pattern = "^[\\x21-\\x7E]{1,255}$")),
+            params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
             request_body(content = $body, description = $required),
             security(("bearer" = [])),
             responses(

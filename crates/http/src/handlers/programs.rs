@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::auth::{Bearer, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
-use crate::dto::{list_query, nullable};
+use crate::dto::{list_query, nullable, IfMatchHeader};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -287,9 +287,7 @@ pub async fn get_program(
 /// Change a programme: its coordinators and admins. Honours `If-Match`.
 #[utoipa::path(
     tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Programme id"), IfMatchHeader),
     request_body = PatchProgramBody,
     security(("bearer" = [])),
     responses(

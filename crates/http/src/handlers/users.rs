@@ -19,7 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::{passwords, Caller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
-use crate::dto::{list_query, nullable};
+use crate::dto::{list_query, nullable, IfMatchHeader};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -286,9 +286,7 @@ pub async fn get_user(
 /// Change an account (admin): profile, role, `active`. Honours `If-Match`.
 #[utoipa::path(
     tag = "users",
-    params(("id" = Uuid, Path, description = "Account id"),
-        ("If-Match" = Option<String>, Header, description = "The ETag you last saw; 412 if it is stale",
-            pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")),
+    params(("id" = Uuid, Path, description = "Account id"), IfMatchHeader),
     request_body = PatchUserBody,
     security(("bearer" = [])),
     responses(
