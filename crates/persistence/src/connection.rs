@@ -1,4 +1,5 @@
-//! Connections, pools and the unit-of-work helpers.
+//! Connections: the two backends behind one `DbConnection`, the URL that
+//! picks one, and the pool's connection manager.
 //!
 //! The backend is chosen from the URL scheme (`sqlite://PATH`,
 //! `postgres://…` or `postgresql://…`) by [`DatabaseUrl::parse`]; we never let
@@ -20,12 +21,9 @@ use std::time::Duration;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::{self, ManageConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{PgConnection, SqliteConnection};
-
-use crate::error::StoreError;
-use crate::writer::Writer;
 
 /// One connection type over both backends; all query code is written against it.
 #[derive(diesel::MultiConnection)]
@@ -148,23 +146,23 @@ impl Default for PoolOptions {
 /// A connection as the pool holds it: the connection and whether it has
 /// failed at the connection level (then the pool drops it on return).
 pub struct ManagedConnection {
-    conn: DbConnection,
-    broken: bool,
+    pub(crate) conn: DbConnection,
+    pub(crate) broken: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct ConnectError(String);
+pub struct ConnectError(pub(crate) String);
 
 #[derive(Debug, Clone)]
-struct Manager {
-    url: DatabaseUrl,
-    read_only: bool,
-    queries: Arc<AtomicU64>,
+pub(crate) struct Manager {
+    pub(crate) url: DatabaseUrl,
+    pub(crate) read_only: bool,
+    pub(crate) queries: Arc<AtomicU64>,
 }
 
 /// Counts every statement a pooled connection starts, into the counter its
-/// [`Database`] shares between all its connections. A server process holds
+/// [`crate::Database`] shares between all its connections. A server process holds
 /// one `Database`, so this is the process-wide count; keeping it per
 /// `Database` lets several servers in one process (the black-box tests)
 /// count apart.
@@ -201,7 +199,7 @@ impl Instrumentation for QueryCounter {
 }
 
 impl Manager {
-    fn open(&self) -> Result<DbConnection, ConnectError> {
+    pub(crate) fn open(&self) -> Result<DbConnection, ConnectError> {
         let mut conn = self.open_uncounted()?;
         conn.set_instrumentation(QueryCounter(self.queries.clone(), None));
         Ok(conn)
@@ -296,7 +294,7 @@ impl ManageConnection for Manager {
 }
 
 #[derive(Debug)]
-struct TracingErrorHandler;
+pub(crate) struct TracingErrorHandler;
 
 impl r2d2::HandleError<ConnectError> for TracingErrorHandler {
     fn handle_error(&self, error: ConnectError) {
@@ -313,176 +311,4 @@ pub(crate) fn is_connection_loss(e: &DieselError) -> bool {
             _
         ) | DieselError::BrokenTransactionManager
     )
-}
-
-/// The state of one pool, for `/metrics`.
-#[derive(Debug, Clone, Copy)]
-pub struct PoolState {
-    pub name: &'static str,
-    pub max_size: u32,
-    pub connections: u32,
-    pub idle: u32,
-}
-
-/// The database: pools plus the unit-of-work helpers every repository uses.
-#[derive(Clone)]
-pub struct Database {
-    url: DatabaseUrl,
-    read: Pool<Manager>,
-    write: Writes,
-    queries: Arc<AtomicU64>,
-}
-
-/// Where units of work that write run.
-#[derive(Clone)]
-enum Writes {
-    /// PostgreSQL: the same pool as reads, one transaction per unit.
-    Pool(Pool<Manager>),
-    /// SQLite: the single writer, committing in groups.
-    Group(Arc<Writer>),
-}
-
-impl fmt::Debug for Database {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Database").field("url", &self.url).finish_non_exhaustive()
-    }
-}
-
-impl Database {
-    /// Connect once (so a bad URL fails now, with the driver's reason), then
-    /// build the pools.
-    pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Self, ConfigError> {
-        let queries = Arc::new(AtomicU64::new(0));
-        let writer = Manager { url: url.clone(), read_only: false, queries: queries.clone() };
-        let first = writer.connect().map_err(|e| ConfigError::Connect(e.0))?;
-        let build = |manager: Manager, max: u32| {
-            Pool::builder()
-                .max_size(max.max(1))
-                .min_idle(Some(0))
-                .test_on_check_out(false)
-                .connection_timeout(options.connection_timeout)
-                .error_handler(Box::new(TracingErrorHandler))
-                .build_unchecked(manager)
-        };
-        let (read, write) = match url.backend() {
-            Backend::Postgres => {
-                let pool = build(writer, options.max_connections);
-                (pool.clone(), Writes::Pool(pool))
-            }
-            Backend::Sqlite => {
-                let reader = Manager { url: url.clone(), read_only: true, queries: queries.clone() };
-                let single = Writer::new(move || writer.open().map_err(|e| e.0));
-                (build(reader, options.max_connections), Writes::Group(Arc::new(single)))
-            }
-        };
-        drop(first);
-        Ok(Database { url: url.clone(), read, write, queries })
-    }
-
-    pub fn url(&self) -> &DatabaseUrl {
-        &self.url
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.url.backend()
-    }
-
-    fn checkout(pool: &Pool<Manager>) -> Result<PooledConnection<Manager>, StoreError> {
-        pool.get().map_err(|e| StoreError::Unavailable(e.to_string()))
-    }
-
-    fn run<T, F>(pool: &Pool<Manager>, f: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-    {
-        let mut managed = Self::checkout(pool)?;
-        let result = f(&mut managed.conn);
-        if let Err(StoreError::Db(e)) = &result {
-            // Not every failure on a dead connection says so: diesel's
-            // PostgreSQL type lookup answers "Failed to find a type oid" when
-            // the server has gone. After any other database error, one
-            // round trip tells whether the connection still works.
-            if is_connection_loss(e) || managed.conn.batch_execute("SELECT 1").is_err() {
-                managed.broken = true;
-                return Err(StoreError::Unavailable(e.to_string()));
-            }
-        }
-        result
-    }
-
-    /// Run read-only work on a read connection.
-    pub fn read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-    {
-        Self::run(&self.read, f)
-    }
-
-    /// Run a unit of work that writes, inside one transaction (on SQLite, a
-    /// savepoint of a group commit): all of it commits or none of it does,
-    /// and it has committed when this returns `Ok`.
-    pub fn write<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T, StoreError>,
-    {
-        match &self.write {
-            Writes::Pool(pool) => Self::run(pool, |conn| conn.transaction(f)),
-            // All writes of this process share one connection, so a unit that
-            // reads before it writes cannot lose a race to another writer of
-            // ours; other processes wait on busy_timeout.
-            Writes::Group(writer) => writer.write(f),
-        }
-    }
-
-    /// One round trip on a fresh or pooled connection; a connection that has
-    /// gone stale (e.g. the server restarted) is replaced and tried once more.
-    pub fn ping(&self) -> Result<(), StoreError> {
-        let attempt = || self.read(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from));
-        match attempt() {
-            Err(StoreError::Unavailable(_)) => attempt(),
-            other => other,
-        }
-    }
-
-    /// Statements the pooled connections have started so far (the
-    /// `followup_db_queries_total` counter on `/metrics`).
-    pub fn queries_total(&self) -> u64 {
-        self.queries.load(Ordering::Relaxed)
-    }
-
-    /// Pool gauges for `/metrics`.
-    pub fn pool_states(&self) -> Vec<PoolState> {
-        let describe = |name, pool: &Pool<Manager>| {
-            let state = pool.state();
-            PoolState {
-                name,
-                max_size: pool.max_size(),
-                connections: state.connections,
-                idle: state.idle_connections,
-            }
-        };
-        match &self.write {
-            Writes::Pool(pool) => vec![describe("main", pool)],
-            Writes::Group(writer) => {
-                let open = u32::from(writer.is_connected());
-                let single = PoolState { name: "write", max_size: 1, connections: open, idle: open };
-                vec![describe("read", &self.read), single]
-            }
-        }
-    }
-
-    /// Run the embedded migrations for this backend; returns the versions applied.
-    pub fn migrate(&self) -> Result<Vec<String>, ConfigError> {
-        let fail = |reason: String| ConfigError::Migrate { database: self.url.to_string(), reason };
-        match &self.write {
-            Writes::Pool(pool) => {
-                let mut managed = Self::checkout(pool).map_err(|e| fail(e.to_string()))?;
-                crate::migrations::run_pending(&mut managed.conn).map_err(fail)
-            }
-            Writes::Group(writer) => writer
-                .exclusive(crate::migrations::run_pending)
-                .map_err(|e| fail(e.to_string()))?
-                .map_err(fail),
-        }
-    }
 }

@@ -23,6 +23,7 @@ macro_rules! with_backend_conn {
 pub mod bulk;
 mod cached;
 pub mod connection;
+pub mod database;
 pub mod error;
 pub mod migrations;
 pub mod repo;
@@ -30,7 +31,8 @@ pub mod schema;
 pub mod sql_types;
 mod writer;
 
-pub use connection::{Backend, ConfigError, Database, DatabaseUrl, DbConnection, PoolOptions, PoolState};
+pub use connection::{Backend, ConfigError, DatabaseUrl, DbConnection, PoolOptions};
+pub use database::{Database, PoolState};
 pub use error::StoreError;
 
 /// The current instant at the precision both backends store (microseconds),
@@ -38,4 +40,9 @@ pub use error::StoreError;
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
+}
+
+/// Today's date in an IANA time zone (an unknown zone counts as Asia/Jakarta).
+pub fn today_in(time_zone: &str) -> chrono::NaiveDate {
+    followup_domain::monitoring::today_in(time_zone, now())
 }

@@ -455,7 +455,7 @@ pub fn visibility_changed(
     batch.extend(plan_entities(conn, program.as_uuid(), &plans, true)?);
     // Only what the user sees at this point of the transaction: before the
     // grant is removed, or after it is added. Nothing else is named to them.
-    let viewer = super::sync::Viewer::of_user(conn, user)?;
+    let viewer = super::viewer::Viewer::of_user(conn, user)?;
     batch.retain(|c| {
         viewer.sees_recorded(
             c.program_id,

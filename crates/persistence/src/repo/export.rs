@@ -19,7 +19,6 @@ use followup_domain::values::{ActivityStatus, PlanStatus};
 use followup_domain::Actor;
 use uuid::Uuid;
 
-use super::plans::today_in;
 use super::rows::{ActivityRow, PlanRow};
 use super::{not_found, parse_stored, programs};
 use crate::connection::DbConnection;
@@ -29,6 +28,7 @@ use crate::schema::{
     users,
 };
 use crate::sql_types::{DbId, DbTime};
+use crate::today_in;
 
 /// The plan policy for one programme as a SQL condition on `action_plans`
 /// (usable on any query that has `action_plans` in its FROM clause).

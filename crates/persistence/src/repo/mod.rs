@@ -25,6 +25,7 @@ pub mod rows;
 pub mod sessions;
 pub mod sync;
 pub mod users;
+pub mod viewer;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 

@@ -31,11 +31,6 @@ pub struct PlanContext {
     pub today: NaiveDate,
 }
 
-/// Today in an IANA time zone (Asia/Jakarta when the name is unknown).
-pub fn today_in(time_zone: &str) -> NaiveDate {
-    followup_domain::monitoring::today_in(time_zone, crate::now())
-}
-
 /// The plan `id` (from `$plans`: the plans table, or it joined with more)
 /// joined with the reader's membership and the reader's mentorship of the
 /// owner: the statement both plan reads share.
@@ -89,7 +84,7 @@ pub fn visible_plan(conn: &mut DbConnection, actor: &Actor, id: PlanId) -> Resul
         .optional())?;
     let (row, time_zone, role, mentorship) = found.ok_or_else(|| not_found("plan"))?;
     let (plan, relation) = check_visible(actor, &row, role, mentorship)?;
-    Ok(PlanContext { row, plan, relation, today: today_in(&time_zone) })
+    Ok(PlanContext { row, plan, relation, today: crate::today_in(&time_zone) })
 }
 
 /// A plan as its reader sees it, for the reader behind an access token: the

@@ -20,22 +20,20 @@ use diesel::prelude::*;
 use followup_domain::activities::Activity;
 use followup_domain::check_ins::CheckIn;
 use followup_domain::comments::Comment;
-use followup_domain::ids::{SessionId, UserId};
 use followup_domain::indicators::{Indicator, Measurement};
 use followup_domain::members::Membership;
 use followup_domain::mentorships::Mentorship;
 use followup_domain::plans::Plan;
-use followup_domain::policy::{plan as policy, PlanRelation};
 use followup_domain::programs::ProgramWithRole;
-use followup_domain::values::{PlanStatus, ProgramRole, SystemRole, Visibility};
+use followup_domain::values::Visibility;
 use followup_domain::Actor;
 use uuid::Uuid;
 
-use super::parse_stored;
 use super::rows::{
     ActivityRow, CheckInRow, CommentRow, IndicatorRow, MeasurementRow, MembershipRow, MentorshipRow, PlanRow,
     ProgramRow,
 };
+use super::viewer::Viewer;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
@@ -83,78 +81,6 @@ struct ChangeRead {
     entity_id: DbId,
     audience_id: Option<DbId>,
     version: i64,
-}
-
-/// What a user is to the programmes: their roles and their mentees. The
-/// same policy functions as the single GETs decide with it.
-pub(crate) struct Viewer {
-    actor: Actor,
-    roles: HashMap<Uuid, ProgramRole>,
-    mentees: HashSet<(Uuid, Uuid)>,
-}
-
-impl Viewer {
-    /// The viewer for the caller.
-    pub(crate) fn of_actor(conn: &mut DbConnection, actor: &Actor) -> Result<Self, StoreError> {
-        let me = DbId(actor.user_id.as_uuid());
-        let roles: Vec<(DbId, String)> = memberships::table
-            .filter(memberships::user_id.eq(me))
-            .select((memberships::program_id, memberships::role))
-            .load(conn)?;
-        let roles = roles
-            .into_iter()
-            .map(|(p, r)| Ok((p.0, parse_stored("memberships.role", &r, ProgramRole::parse)?)))
-            .collect::<Result<HashMap<_, _>, StoreError>>()?;
-        let mentees: Vec<(DbId, DbId)> = mentorships::table
-            .filter(mentorships::mentor_id.eq(me))
-            .select((mentorships::program_id, mentorships::delegate_id))
-            .load(conn)?;
-        let mentees = mentees.into_iter().map(|(p, d)| (p.0, d.0)).collect();
-        Ok(Viewer { actor: *actor, roles, mentees })
-    }
-
-    /// The viewer for any user (not the caller), as things stand in this transaction.
-    pub(crate) fn of_user(conn: &mut DbConnection, user: UserId) -> Result<Self, StoreError> {
-        let role: String = users::table.find(DbId(user.as_uuid())).select(users::system_role).first(conn)?;
-        let actor = Actor {
-            user_id: user,
-            system_role: parse_stored("users.system_role", &role, SystemRole::parse)?,
-            session_id: SessionId::from_uuid(Uuid::nil()),
-        };
-        Self::of_actor(conn, &actor)
-    }
-
-    fn sees_program(&self, program: Uuid) -> bool {
-        self.actor.is_admin() || self.roles.contains_key(&program)
-    }
-
-    fn relation(&self, program: Uuid, owner: Uuid) -> PlanRelation {
-        PlanRelation {
-            is_owner: self.actor.user_id.as_uuid() == owner,
-            role: self.roles.get(&program).copied(),
-            mentors_owner: self.mentees.contains(&(program, owner)),
-        }
-    }
-
-    fn sees_plan(&self, program: Uuid, owner: Uuid, status: PlanStatus) -> bool {
-        policy::can_view(&self.actor, &self.relation(program, owner), status)
-    }
-
-    fn sees_restricted(&self, program: Uuid, owner: Uuid) -> bool {
-        policy::sees_mentor_comments(&self.actor, &self.relation(program, owner))
-    }
-
-    /// Could this user see an entity with this scope (programme; plan owner
-    /// and status; mentors-only)?
-    pub(crate) fn sees_recorded(&self, program: Uuid, plan: Option<(Uuid, &str)>, restricted: bool) -> bool {
-        match plan.and_then(|(owner, status)| PlanStatus::parse(status).map(|s| (owner, s))) {
-            Some((owner, status)) => {
-                self.sees_plan(program, owner, status)
-                    && (!restricted || self.sees_restricted(program, owner))
-            }
-            None => self.sees_program(program),
-        }
-    }
 }
 
 /// The change rows after `since` that can concern the caller, oldest first.
@@ -287,7 +213,7 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
             .select(ProgramRow::as_select())
             .load(conn)?;
         for row in rows.into_iter().filter(|r| viewer.sees_program(r.id.0)) {
-            let my_role = viewer.roles.get(&row.id.0).copied();
+            let my_role = viewer.role_in(row.id.0);
             let program = row.into_domain()?;
             out.insert(
                 ("program", program.id.as_uuid()),
@@ -391,8 +317,7 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
         let today = todays(conn, plans.values())?;
         for row in activity_rows {
             let Some(plan) = plans.get(&row.plan_id) else { continue };
-            let day =
-                today.get(&plan.owner_id.as_uuid()).copied().unwrap_or_else(|| super::plans::today_in(""));
+            let day = today.get(&plan.owner_id.as_uuid()).copied().unwrap_or_else(|| crate::today_in(""));
             let a = row.into_domain(day)?;
             out.insert(("activity", a.id.as_uuid()), (a.version, SyncData::Activity(a)));
         }
@@ -442,5 +367,5 @@ fn todays<'a>(
         .filter(users::id.eq_any(owners.into_iter().collect::<Vec<_>>()))
         .select((users::id, users::time_zone))
         .load(conn)?;
-    Ok(zones.into_iter().map(|(id, tz)| (id.0, super::plans::today_in(&tz))).collect())
+    Ok(zones.into_iter().map(|(id, tz)| (id.0, crate::today_in(&tz))).collect())
 }
