@@ -6,7 +6,7 @@ use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use followup_domain::ids::{PlanId, ProgramId, UserId};
 use followup_domain::paging::{DEFAULT_LIMIT, MAX_LIMIT};
-use followup_domain::plans::{HistoryEvent, NewPlan, Plan, PlanChanges, PlanFields, Transition};
+use followup_domain::plans::{HistoryEvent, NewPlan, Plan, PlanChanges, PlanFields};
 use followup_domain::values::{optional_text, required_text, PlanStatus};
 use followup_domain::{DomainError, FieldError, Validator};
 use followup_persistence::repo::plans::{self as repo, PlanAfter, PlanFilter, PlanSort};
@@ -19,13 +19,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::Bearer;
 use crate::conditional::{if_match, ok_versioned, updated};
 
-use crate::dto::{
-    addressable, created_or_existing, list_query, nullable, IdempotencyKeyHeader, IfMatchHeader, PageQuery,
-};
+use crate::dto::{addressable, created_or_existing, list_query, nullable, IfMatchHeader, PageQuery};
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
+
+mod transitions;
+
+pub use transitions::ReasonBody;
 
 /// An action plan.
 #[derive(Debug, Serialize, ToSchema)]
@@ -185,14 +187,6 @@ impl TryFrom<PatchPlanBody> for PlanChanges {
             })
         })
     }
-}
-
-/// A transition that needs (or takes) a reason.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonBody {
-    #[schema(example = "Please add an indicator for the number of youth reached.")]
-    pub reason: Option<String>,
 }
 
 list_query! {
@@ -428,103 +422,6 @@ pub async fn delete_plan(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn run_transition(
-    caller: Bearer,
-    state: web::Data<AppState>,
-    id: Uuid,
-    t: Transition,
-    reason: Option<String>,
-) -> Result<HttpResponse, ApiError> {
-    let reason = followup_domain::plans::transition_reason(t, reason.as_deref())?;
-    let id = PlanId::from_uuid(id);
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::transition(c, actor, id, t, reason.as_deref()),
-            |plan| updated(plan.version, &PlanBody::from(plan)),
-        )
-        .await
-}
-
-/// Optional body for transitions without a required reason.
-fn optional_reason(body: Option<JsonBody<ReasonBody>>) -> Option<String> {
-    body.and_then(|b| b.0.reason)
-}
-
-macro_rules! transition_endpoint {
-    ($name:ident, $path:literal, $t:expr, $doc:literal, $who:literal, $body:ty, $required:literal) => {
-        #[doc = $doc]
-        #[utoipa::path(
-            tag = "plans",
-            params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
-            request_body(content = $body, description = $required),
-            security(("bearer" = [])),
-            responses(
-                (status = 200, description = "The plan after the transition", body = PlanBody, headers(("ETag" = String))),
-                (status = 403, description = $who, body = Problem, content_type = "application/problem+json"),
-                (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-                (status = 409, description = "`invalid_transition`: not allowed from the current status (named in `detail`)", body = Problem, content_type = "application/problem+json"),
-                (status = 422, description = "`reason` missing where required", body = Problem, content_type = "application/problem+json"),
-            )
-        )]
-        #[post($path)]
-        pub async fn $name(
-            caller: Bearer,
-            state: web::Data<AppState>,
-            id: web::Path<Uuid>,
-            body: Option<JsonBody<ReasonBody>>,
-        ) -> Result<HttpResponse, ApiError> {
-            run_transition(caller, state, id.into_inner(), $t, optional_reason(body)).await
-        }
-    };
-}
-
-transition_endpoint!(
-    submit_plan,
-    "/plans/{id}/submit",
-    Transition::Submit,
-    "Submit the plan for review (the owner; from `draft` or `changes_requested`).",
-    "Not the owner",
-    ReasonBody,
-    "No body needed"
-);
-transition_endpoint!(
-    approve_plan,
-    "/plans/{id}/approve",
-    Transition::Approve,
-    "Approve a submitted plan: it becomes `active` (a mentor of the owner or a coordinator).",
-    "Not a mentor of the owner nor a coordinator",
-    ReasonBody,
-    "Optional note as `reason`"
-);
-transition_endpoint!(
-    request_changes,
-    "/plans/{id}/request-changes",
-    Transition::RequestChanges,
-    "Send a submitted plan back to its owner with a reason (a mentor of the owner or a coordinator).",
-    "Not a mentor of the owner nor a coordinator",
-    ReasonBody,
-    "`reason` is required"
-);
-transition_endpoint!(
-    complete_plan,
-    "/plans/{id}/complete",
-    Transition::Complete,
-    "Mark an active plan completed (the owner, a mentor of the owner or a coordinator).",
-    "Not the owner, a mentor of the owner nor a coordinator",
-    ReasonBody,
-    "Optional note as `reason`"
-);
-transition_endpoint!(
-    discontinue_plan,
-    "/plans/{id}/discontinue",
-    Transition::Discontinue,
-    "Stop a plan under review or active, with a reason (the owner, a mentor of the owner or a coordinator).",
-    "Not the owner, a mentor of the owner nor a coordinator",
-    ReasonBody,
-    "`reason` is required"
-);
-
 /// One event of a plan's history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryBody {
@@ -596,10 +493,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_plan)
         .service(patch_plan)
         .service(delete_plan)
-        .service(submit_plan)
-        .service(approve_plan)
-        .service(request_changes)
-        .service(complete_plan)
-        .service(discontinue_plan)
+        .service(transitions::submit_plan)
+        .service(transitions::approve_plan)
+        .service(transitions::request_changes)
+        .service(transitions::complete_plan)
+        .service(transitions::discontinue_plan)
         .service(plan_history);
 }
