@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError, Validator};
 use crate::ids::{ActivityId, PlanId};
-use crate::patch::{pick, touched};
+use crate::patch::pick;
 use crate::values::ActivityStatus;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -119,14 +119,6 @@ impl ActivityChanges {
     }
 
     pub fn fields(&self) -> Vec<&'static str> {
-        touched([
-            ("title", self.title.is_some()),
-            ("description", self.description.is_some()),
-            ("starts_on", self.starts_on.is_some()),
-            ("due_on", self.due_on.is_some()),
-            ("status", self.status.is_some()),
-            ("completed_on", self.completed_on.is_some()),
-            ("position", self.position.is_some()),
-        ])
+        crate::touched!(self, title, description, starts_on, due_on, status, completed_on, position)
     }
 }

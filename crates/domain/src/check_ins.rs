@@ -107,3 +107,35 @@ impl CheckInReview {
         self.note.as_deref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confidence_is_0_to_10() {
+        assert_eq!(Confidence::parse(0).map(Confidence::get), Ok(0));
+        assert_eq!(Confidence::parse(10).map(Confidence::get), Ok(10));
+        for raw in [-1, 11, i32::MAX] {
+            let e = Confidence::parse(raw).err();
+            assert_eq!(
+                e.as_ref().map(|e| (e.field.as_str(), e.code.as_str())),
+                Some(("confidence", "out_of_range"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_review_is_never_pending_and_a_revision_says_why() {
+        let pending = CheckInReview::parse(ReviewStatus::Pending, Some("fine"));
+        assert!(
+            matches!(pending, Err(DomainError::Invalid(ref e)) if e.len() == 1 && e.iter().all(|e| e.field == "decision"))
+        );
+        let bare = CheckInReview::parse(ReviewStatus::RevisionRequested, Some("   "));
+        assert!(matches!(bare, Err(DomainError::Invalid(ref e)) if e.iter().any(|e| e.field == "note")));
+        let ok = CheckInReview::parse(ReviewStatus::RevisionRequested, Some("Add the attendance sheet."));
+        assert_eq!(ok.as_ref().ok().and_then(CheckInReview::note), Some("Add the attendance sheet."));
+        let ack = CheckInReview::parse(ReviewStatus::Acknowledged, None);
+        assert_eq!(ack.map(|r| r.decision()), Ok(ReviewStatus::Acknowledged));
+    }
+}

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError};
 use crate::ids::{IndicatorId, MeasurementId, PlanId, UserId};
-use crate::patch::{pick, touched};
+use crate::patch::pick;
 use crate::values::{Direction, Evidence};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,13 +134,7 @@ impl IndicatorChanges {
     }
 
     pub fn fields(&self) -> Vec<&'static str> {
-        touched([
-            ("name", self.name.is_some()),
-            ("unit", self.unit.is_some()),
-            ("baseline", self.baseline.is_some()),
-            ("target", self.target.is_some()),
-            ("direction", self.direction.is_some()),
-        ])
+        crate::touched!(self, name, unit, baseline, target, direction)
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::ids::OrganizationId;
-use crate::patch::{touched, NullablePatch, Patch};
+use crate::patch::{NullablePatch, Patch};
 use crate::values::OrganizationKind;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,11 +38,6 @@ pub struct OrganizationChanges {
 
 impl OrganizationChanges {
     pub fn fields(&self) -> Vec<&'static str> {
-        touched([
-            ("name", self.name.is_some()),
-            ("kind", self.kind.is_some()),
-            ("parent_id", self.parent_id.is_some()),
-            ("region", self.region.is_some()),
-        ])
+        crate::touched!(self, name, kind, parent_id, region)
     }
 }

@@ -12,7 +12,14 @@ pub fn pick<T: Clone>(patch: &Option<T>, current: &T) -> T {
 }
 
 /// Wire names of the fields a patch touches, for the audit log:
-/// `touched([("title", self.title.is_some()), …])`.
-pub fn touched<const N: usize>(fields: [(&'static str, bool); N]) -> Vec<&'static str> {
-    fields.into_iter().filter_map(|(name, set)| set.then_some(name)).collect()
+/// `touched!(self, title, goal)` lists `"title"` when `self.title` is set.
+/// A field's wire name is its Rust name.
+#[macro_export]
+macro_rules! touched {
+    ($patch:expr, $($field:ident),+ $(,)?) => {
+        [$((stringify!($field), $patch.$field.is_some())),+]
+            .into_iter()
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect::<Vec<&'static str>>()
+    };
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError, Message};
 use crate::ids::{PlanId, ProgramId, UserId};
-use crate::patch::{pick, touched};
+use crate::patch::pick;
 use crate::values::PlanStatus;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -219,15 +219,7 @@ impl PlanChanges {
     }
 
     pub fn fields(&self) -> Vec<&'static str> {
-        touched([
-            ("title", self.title.is_some()),
-            ("problem_statement", self.problem_statement.is_some()),
-            ("goal", self.goal.is_some()),
-            ("target_group", self.target_group.is_some()),
-            ("location", self.location.is_some()),
-            ("starts_on", self.starts_on.is_some()),
-            ("ends_on", self.ends_on.is_some()),
-        ])
+        crate::touched!(self, title, problem_statement, goal, target_group, location, starts_on, ends_on)
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError, Validator};
 use crate::ids::ProgramId;
-use crate::patch::{pick, touched, NullablePatch, Patch};
+use crate::patch::{pick, NullablePatch, Patch};
 use crate::values::{ProgramRole, ProgramStatus};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -143,18 +143,19 @@ impl ProgramChanges {
     }
 
     pub fn fields(&self) -> Vec<&'static str> {
-        touched([
-            ("code", self.code.is_some()),
-            ("title", self.title.is_some()),
-            ("theme", self.theme.is_some()),
-            ("funder", self.funder.is_some()),
-            ("partners", self.partners.is_some()),
-            ("location", self.location.is_some()),
-            ("training_starts_on", self.training_starts_on.is_some()),
-            ("training_ends_on", self.training_ends_on.is_some()),
-            ("follow_up_until", self.follow_up_until.is_some()),
-            ("check_in_cadence_days", self.check_in_cadence_days.is_some()),
-            ("status", self.status.is_some()),
-        ])
+        crate::touched!(
+            self,
+            code,
+            title,
+            theme,
+            funder,
+            partners,
+            location,
+            training_starts_on,
+            training_ends_on,
+            follow_up_until,
+            check_in_cadence_days,
+            status
+        )
     }
 }

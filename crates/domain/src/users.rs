@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::ids::{OrganizationId, UserId};
-use crate::patch::{touched, NullablePatch, Patch};
+use crate::patch::{NullablePatch, Patch};
 use crate::values::{Email, Locale, NewPassword, SystemRole, TimeZone};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,14 +51,6 @@ pub struct UserChanges {
 impl UserChanges {
     /// Wire names of the fields this patch touches (for the audit log).
     pub fn fields(&self) -> Vec<&'static str> {
-        touched([
-            ("display_name", self.display_name.is_some()),
-            ("organization_id", self.organization_id.is_some()),
-            ("position", self.position.is_some()),
-            ("locale", self.locale.is_some()),
-            ("time_zone", self.time_zone.is_some()),
-            ("system_role", self.system_role.is_some()),
-            ("active", self.active.is_some()),
-        ])
+        crate::touched!(self, display_name, organization_id, position, locale, time_zone, system_role, active)
     }
 }
