@@ -2,10 +2,9 @@
 //! fixed shape so that they are prepared once per connection.
 //!
 //! Diesel never caches an `UPDATE … SET` (a changeset may leave out fields, so
-//! its SQL is not known from its type), and re-parsing these two on every
-//! write was a fifth of the time a keyed check-in held SQLite's single
-//! writer. Each type here is one statement whose text never changes; diesel
-//! keys its prepared statement by the type. Column names are checked by the
+//! its SQL is not known from its type) and would re-parse these on every
+//! write, inside SQLite's single writer. Each type here is one statement whose
+//! text never changes; diesel keys its prepared statement by the type. Column names are checked by the
 //! tests that run every write path on both backends.
 
 use diesel::backend::Backend;

@@ -5,12 +5,10 @@
 /// Run `$body` with `$c` bound to `$conn`'s concrete connection (SQLite or
 /// PostgreSQL), for the statements on the hot paths.
 ///
-/// Diesel's multi-connection hands each statement to the backend wrapped so
-/// that it has no static query id: every execution then walks the query to
-/// write its SQL text (the prepared-statement cache's key) and to decide
-/// whether it may be cached. On the single-plan GET that was a quarter of
-/// the CPU. On the concrete connection the statement is found by its Rust
-/// type instead. The body is compiled once per backend.
+/// Through the multi-connection a statement has no static query id, so every
+/// execution writes its SQL text to find it in the statement cache; on the
+/// concrete connection it is found by its Rust type. The body is compiled
+/// once per backend.
 macro_rules! with_backend_conn {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
