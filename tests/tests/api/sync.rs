@@ -348,3 +348,42 @@ backend_test!(
     assert_eq!(page["has_more"], false);
     }
 );
+
+backend_test!(
+    async fn what_a_phone_created_and_another_device_deleted_comes_back_as_a_tombstone(app) {
+    let cast = cast(&app).await;
+    let (plan, _) = furnished_plan(&cast, Role::Owner, Role::Mentor, "active").await;
+    let mut phone = Replica::default();
+    phone.pull_all(&cast.owner, 200).await;
+    let before = phone.cursor.clone();
+
+    // The phone posts a comment and keeps the answer; the delegate deletes it
+    // from the web before the phone syncs again.
+    let comment = post_comment(&cast.owner, &plan, &comment_body("Sent from the phone.", "shared")).await;
+    let id = id_of(&comment);
+    phone.state.insert(("comment".to_owned(), id.clone()), comment);
+    expect_empty(cast.owner.delete(&format!("/comments/{id}")).await, 204).await;
+
+    phone.cursor = before;
+    phone.pull_all(&cast.owner, 200).await;
+    assert!(
+        phone.tombstones.contains(&("comment".to_owned(), id.clone())),
+        "the deleted comment comes back as a tombstone: {:?}",
+        phone.tombstones
+    );
+    assert_same(Role::Owner, &phone, &truth(&cast.owner).await);
+
+    // A mentor's shared comment the delegate read through GET, then deleted by
+    // the mentor: a tombstone too, and a full resync carries no ghost either.
+    let shared = post_comment(&cast.mentor, &plan, &comment_body("Read on the phone.", "shared")).await;
+    let shared_id = id_of(&shared);
+    let before = phone.cursor.clone();
+    cast.owner.get_ok(&format!("/comments/{shared_id}")).await;
+    phone.state.insert(("comment".to_owned(), shared_id.clone()), shared);
+    expect_empty(cast.mentor.delete(&format!("/comments/{shared_id}")).await, 204).await;
+    phone.cursor = before;
+    phone.pull_all(&cast.owner, 200).await;
+    assert!(phone.tombstones.contains(&("comment".to_owned(), shared_id)), "the mentor's deletion reaches the phone");
+    assert_same(Role::Owner, &phone, &truth(&cast.owner).await);
+    }
+);

@@ -7,8 +7,9 @@
 //! single GETs:
 //! * visible now: an upsert with its current state;
 //! * gone or hidden, and a row addressed to them says so (a deletion of
-//!   something they could see when it went, or a grant they lost), and they
-//!   may hold it (it existed before their cursor): a tombstone;
+//!   something they could see when it went, or a grant they lost): a
+//!   tombstone, even for an entity younger than their cursor (they may hold
+//!   it from their own create or an ordinary GET; an unknown id is ignored);
 //! * otherwise nothing — the caller never learns it existed.
 //!
 //! A page costs a fixed number of queries, whatever its size.
@@ -153,25 +154,6 @@ pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> R
         },
     )?;
 
-    // A tombstone only for what the client can hold: an entity that had a
-    // change at or before its cursor. (A full sync therefore has none.)
-    let candidates: Vec<DbId> = mentions
-        .iter()
-        .filter(|(key, m)| m.addressed && !current.contains_key(key))
-        .map(|((_, id), _)| DbId(*id))
-        .collect();
-    let known: HashSet<Uuid> = if candidates.is_empty() || since == 0 {
-        HashSet::new()
-    } else {
-        let ids: Vec<DbId> = changes::table
-            .filter(changes::entity_id.eq_any(candidates))
-            .filter(changes::seq.le(since))
-            .select(changes::entity_id)
-            .distinct()
-            .load(conn)?;
-        ids.into_iter().map(|id| id.0).collect()
-    };
-
     let mut ordered: Vec<((&'static str, Uuid), Mention)> = mentions.into_iter().collect();
     ordered.sort_by_key(|(_, m)| m.last_seq);
     let mut items = Vec::with_capacity(ordered.len());
@@ -180,7 +162,10 @@ pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> R
             Some((version, data)) => {
                 items.push(SyncItem { entity_type: kind, id, version: *version, data: Some(data.clone()) })
             }
-            None if m.addressed && known.contains(&id) => {
+            // Gone or hidden, and a row addressed to this caller says so: a
+            // tombstone, whatever the entity's age, since a client also holds
+            // what it created itself or read through the other endpoints.
+            None if m.addressed => {
                 items.push(SyncItem { entity_type: kind, id, version: m.version, data: None })
             }
             None => {}
