@@ -272,3 +272,31 @@ macro_rules! backend_test {
         }
     };
 }
+
+/// Like `backend_test!`, for a server started with a changed configuration:
+/// `configured_test!(async fn name(app) with |cfg| { ... }; { body });`
+#[macro_export]
+macro_rules! configured_test {
+    (async fn $name:ident($app:ident) with $configure:expr; $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($app: $crate::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::TestApp::spawn_with($crate::Backend::Sqlite, $configure).await {
+                    body(app).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::TestApp::spawn_with($crate::Backend::Postgres, $configure).await {
+                    body(app).await;
+                }
+            }
+        }
+    };
+}

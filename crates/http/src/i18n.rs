@@ -152,6 +152,14 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         t("The cursor is not one this API issued.", "Kursor ini bukan kursor yang diterbitkan oleh API ini."),
     ),
     (
+        "cursor_expired",
+        t("Gone", "Sudah tidak tersedia"),
+        t(
+            "Changes after this cursor are no longer kept; sync again without `since`.",
+            "Perubahan setelah kursor ini tidak disimpan lagi; lakukan sinkronisasi ulang tanpa `since`.",
+        ),
+    ),
+    (
         "invalid_if_match",
         t("Bad request", "Permintaan tidak sah"),
         t(

@@ -76,6 +76,16 @@ pub struct ServeConfig {
     #[arg(long, env = "FOLLOWUP_CLIENT_TIMEOUT", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub client_timeout: u64,
 
+    /// Days the change feed (`GET /sync`) keeps a change that a later one
+    /// supersedes, and a tombstone. A client whose cursor is older answers
+    /// 410 `cursor_expired` and syncs from scratch.
+    #[arg(long, env = "FOLLOWUP_SYNC_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub sync_retention_days: u32,
+
+    /// Seconds between two compactions of the change feed.
+    #[arg(long, env = "FOLLOWUP_SYNC_COMPACTION_INTERVAL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub sync_compaction_interval: u64,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 }
@@ -124,6 +134,8 @@ impl ServeConfig {
             docs: true,
             cors_origins: Vec::new(),
             client_timeout: 5,
+            sync_retention_days: 90,
+            sync_compaction_interval: 3600,
             auth: AuthArgs {
                 jwt_secret: None,
                 access_token_ttl: 900,

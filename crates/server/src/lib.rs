@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod housekeeping;
 pub mod startup;
 pub mod telemetry;
 

@@ -9,12 +9,14 @@ use anyhow::Context;
 use followup_persistence::{Database, DatabaseUrl};
 
 use crate::config::ServeConfig;
+use crate::housekeeping::Housekeeping;
 
 /// A built, bound, not yet running server.
 pub struct Application {
     port: u16,
     server: Server,
     db: Database,
+    housekeeping: Housekeeping,
 }
 
 /// Open the database named by the configuration and apply pending migrations.
@@ -75,7 +77,12 @@ impl Application {
         }
         let server = server.listen(listener).context("cannot start the HTTP server")?.run();
         tracing::info!(address = %bound, port, database = %db.url(), "listening");
-        Ok(Self { port, server, db })
+        let housekeeping = Housekeeping::new(
+            db.clone(),
+            config.sync_retention_days,
+            Duration::from_secs(config.sync_compaction_interval),
+        );
+        Ok(Self { port, server, db, housekeeping })
     }
 
     pub fn port(&self) -> u16 {
@@ -93,7 +100,10 @@ impl Application {
 
     /// Serve until the server is stopped through its handle.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let chores = tokio::spawn(self.housekeeping.run());
+        let result = self.server.await;
+        chores.abort();
+        result
     }
 
     /// Serve until SIGINT or SIGTERM, then stop accepting connections, let
@@ -101,8 +111,10 @@ impl Application {
     pub async fn run_until_signalled(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let server = tokio::spawn(self.server);
+        let chores = tokio::spawn(self.housekeeping.run());
         wait_for_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
+        chores.abort();
         handle.stop(true).await;
         server.await.context("server task failed")?.context("server failed")?;
         tracing::info!("stopped");

@@ -9,39 +9,12 @@ use followup_tests::api::{
 };
 use followup_tests::plans::cast;
 use followup_tests::{
-    assert_problem, backend_test, json, Backend, TestApp, Value, ADMIN_EMAIL, ADMIN_PASSWORD,
+    assert_problem, backend_test, configured_test, json, TestApp, Value, ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 
 /// The signing secret the token-forging tests start the server with.
 const SECRET: &str = "a-test-secret-that-is-at-least-32-bytes-long";
-
-/// Like `backend_test!`, for a server started with a changed configuration:
-/// `configured_test!(async fn name(app) with |cfg| { ... }; { body });`
-macro_rules! configured_test {
-    (async fn $name:ident($app:ident) with $configure:expr; $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($app: TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                if let Some(app) = TestApp::spawn_with(Backend::Sqlite, $configure).await {
-                    body(app).await;
-                }
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = TestApp::spawn_with(Backend::Postgres, $configure).await {
-                    body(app).await;
-                }
-            }
-        }
-    };
-}
 
 /// GET /me with an access token.
 async fn me(app: &TestApp, token: &str) -> reqwest::Response {

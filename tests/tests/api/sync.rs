@@ -7,12 +7,12 @@ use std::collections::{HashMap, HashSet};
 
 use followup_tests::api::{add_mentorship, expect_empty, expect_json, id_of, items, Authed};
 use followup_tests::assert_problem;
-use followup_tests::backend_test;
 use followup_tests::plans::{
     activity_body, all_items, cast, check_in_body, comment_body, create_activity, create_indicator,
     indicator_body, measurement_body, post_check_in, post_comment, record_measurement, transition_ok, Cast,
     Role,
 };
+use followup_tests::{backend_test, configured_test};
 use serde_json::{json, Value};
 
 type Key = (String, String);
@@ -385,5 +385,49 @@ backend_test!(
     phone.pull_all(&cast.owner, 200).await;
     assert!(phone.tombstones.contains(&("comment".to_owned(), shared_id)), "the mentor's deletion reaches the phone");
     assert_same(Role::Owner, &phone, &truth(&cast.owner).await);
+    }
+);
+
+configured_test!(
+    async fn a_cursor_older_than_the_kept_changes_answers_410_and_a_fresh_sync_is_whole(app) with |cfg| {
+        // Keep nothing superseded, and compact every second.
+        cfg.sync_retention_days = 0;
+        cfg.sync_compaction_interval = 1;
+    }; {
+    let cast = cast(&app).await;
+    let (plan, activity) = furnished_plan(&cast, Role::Owner, Role::Mentor, "draft").await;
+    let mut phone = Replica::default();
+    phone.pull_all(&cast.owner, 200).await;
+    let before = phone.cursor.clone().unwrap();
+
+    // Two changes to one activity after the phone's cursor: compaction drops
+    // the first, which the phone never received.
+    let path = format!("/activities/{activity}");
+    expect_json(cast.owner.patch(&path, &json!({ "title": "Train 12 peer supporters" })).await, 200).await;
+    expect_json(cast.owner.patch(&path, &json!({ "title": "Train 15 peer supporters" })).await, 200).await;
+    let mut expired = None;
+    for _ in 0..100 {
+        let response = cast.owner.get(&format!("/sync?since={before}")).await;
+        if response.status() == 410 {
+            expired = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let response = expired.expect("the old cursor expires once the feed is compacted");
+    let problem = assert_problem(response, 410, "cursor_expired").await;
+    assert!(problem["detail"].as_str().unwrap_or_default().contains("since"), "{problem}");
+
+    // Starting again from scratch brings everything as the API shows it,
+    // the plan included, although its own changes were compacted.
+    let mut fresh = Replica::default();
+    fresh.pull_all(&cast.owner, 200).await;
+    let expected = truth(&cast.owner).await;
+    assert!(expected.contains_key(&("plan".to_owned(), plan.clone())));
+    assert_same(Role::Owner, &fresh, &expected);
+    // …and the new cursor keeps working.
+    let cursor = fresh.cursor.clone().unwrap();
+    let page = cast.owner.get_ok(&format!("/sync?since={cursor}")).await;
+    assert!(items(&page).is_empty(), "{page}");
     }
 );

@@ -1,5 +1,6 @@
 //! `GET /sync`: the change feed for offline clients.
 
+use actix_web::http::StatusCode;
 use actix_web::{get, web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -123,19 +124,31 @@ fn item(item: SyncItem) -> Result<SyncItemBody, ApiError> {
 
 /// Everything you may see that changed since your last sync.
 ///
-/// For offline clients: keep the `next_cursor` of the last page and send it
-/// as `since` next time; without `since` the feed starts at the beginning and
-/// brings everything you may see. Programmes, memberships, mentorships, plans,
-/// activities, indicators, measurements, check-ins and comments are covered.
+/// **What a client stores**: the `next_cursor` of the last page it applied,
+/// and every entity by `type` and `id`. Send the cursor as `since` next time;
+/// without `since` the feed starts at the beginning and brings everything you
+/// may see. Programmes, memberships, mentorships, plans, activities,
+/// indicators, measurements, check-ins and comments are covered.
 ///
-/// Guarantees: the cursor is a position in a change sequence numbered inside
-/// each writing transaction in commit order (not a clock), so a change that
-/// commits while you page is never skipped — it comes in this page or a later
-/// one. Deletions come as `delete` tombstones; so does everything you may no
-/// longer see (a mentorship or membership removed), and what you newly may
-/// see (a mentorship added, a draft submitted) comes as upserts. Applying
-/// every page in order leaves you with exactly what the GET endpoints return
-/// to you. Nothing you may not see is ever sent, not even as a tombstone.
+/// **Upserts and tombstones**: an `upsert` replaces what you hold with
+/// `data`, exactly as the entity's own GET returns it. A `delete` tombstone
+/// means forget the entity: it was deleted, or you may no longer see it (a
+/// mentorship or membership removed). A tombstone comes for anything gone
+/// that you could see, even if you only ever had it from your own create or
+/// a GET; a tombstone for an id you do not hold is to be ignored. What you
+/// newly may see (a mentorship added, a draft submitted) comes as upserts.
+///
+/// **Guarantees**: the cursor is a position in a change sequence numbered
+/// inside each writing transaction in commit order (not a clock), so a change
+/// that commits while you page is never skipped — it comes in this page or a
+/// later one. Applying every page in order leaves you with exactly what the
+/// GET endpoints return to you. Nothing you may not see is ever sent, not
+/// even as a tombstone.
+///
+/// **410 `cursor_expired`**: the server keeps superseded changes and
+/// tombstones for a retention window (90 days by default). A cursor older
+/// than that may have missed a deletion: drop the local copy (keep unsent
+/// local changes) and sync again without `since`.
 #[utoipa::path(
     tag = "sync",
     params(SyncQuery),
@@ -143,6 +156,7 @@ fn item(item: SyncItem) -> Result<SyncItemBody, ApiError> {
     responses(
         (status = 200, description = "A page of changes", body = SyncPageBody),
         (status = 400, description = "`invalid_cursor`: `since` is not a cursor this API issued", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "`cursor_expired`: changes after `since` were compacted away; sync again without `since`", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "`limit` out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -169,7 +183,22 @@ pub async fn sync(
             ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued.")
         })?,
     };
-    let page = caller.read(&state, move |c, actor| repo::page(c, actor, since, limit)).await?;
+    // The horizon is read after the page: compaction moves it in the same
+    // transaction that removes rows, so a page that lost a row always sees it.
+    let (page, expired) = caller
+        .read(&state, move |c, actor| {
+            let page = repo::page(c, actor, since, limit)?;
+            Ok((page, repo::cursor_expired(c, since)?))
+        })
+        .await?;
+    if expired {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "cursor_expired",
+            "Gone",
+            "Changes after this cursor are no longer kept; sync again without `since`.",
+        ));
+    }
     let body = SyncPageBody {
         items: page.items.into_iter().map(item).collect::<Result<_, _>>()?,
         next_cursor: encode(page.next),

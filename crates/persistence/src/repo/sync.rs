@@ -39,9 +39,9 @@ use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
     action_plans, activities, changes, check_ins, comments, indicators, measurements, memberships,
-    mentorships, programs, users,
+    mentorships, programs, server_settings, users,
 };
-use crate::sql_types::DbId;
+use crate::sql_types::{DbId, DbTime};
 
 /// The current state of a synced entity.
 #[derive(Debug, Clone)]
@@ -353,4 +353,56 @@ fn todays<'a>(
         .select((users::id, users::time_zone))
         .load(conn)?;
     Ok(zones.into_iter().map(|(id, tz)| (id.0, crate::today_in(&tz))).collect())
+}
+
+/// The setting that holds the feed's horizon: the last change number
+/// compaction removed. A cursor before it may have missed a change.
+const HORIZON: &str = "sync_horizon";
+
+/// The last change number compaction removed (0: nothing removed yet).
+pub fn horizon(conn: &mut DbConnection) -> Result<i64, StoreError> {
+    let value: Option<String> =
+        server_settings::table.find(HORIZON).select(server_settings::value).first(conn).optional()?;
+    Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// Whether a client at `cursor` may have missed a change that compaction
+/// removed, and must sync from scratch. A full sync (cursor 0) never has.
+pub fn cursor_expired(conn: &mut DbConnection, cursor: i64) -> Result<bool, StoreError> {
+    Ok(cursor > 0 && cursor < horizon(conn)?)
+}
+
+/// Compact the change feed: remove the rows written before `cutoff` that a
+/// sync from scratch does not need — rows addressed to one user (tombstones,
+/// re-reads after a grant changed) and rows a later change to the same
+/// entity supersedes — and move the horizon past them. The latest change to
+/// every entity stays, so a full sync still finds everything. Returns how
+/// many rows went.
+pub fn compact(conn: &mut DbConnection, cutoff: chrono::DateTime<chrono::Utc>) -> Result<usize, StoreError> {
+    let newer = diesel::alias!(changes as newer);
+    let superseded = diesel::dsl::exists(
+        newer
+            .filter(newer.field(changes::entity_id).eq(changes::entity_id))
+            .filter(newer.field(changes::audience_id).is_null())
+            .filter(newer.field(changes::seq).gt(changes::seq)),
+    );
+    let doomed = changes::table
+        .filter(changes::changed_at.lt(DbTime(cutoff)))
+        .filter(changes::audience_id.is_not_null().or(superseded));
+    let last: Option<i64> = doomed.select(diesel::dsl::max(changes::seq)).first(conn)?;
+    let Some(last) = last else { return Ok(0) };
+    let removed = diesel::delete(doomed.filter(changes::seq.le(last))).execute(conn)?;
+    let horizon = horizon(conn)?.max(last).to_string();
+    let row = (
+        server_settings::name.eq(HORIZON),
+        server_settings::value.eq(&horizon),
+        server_settings::created_at.eq(DbTime(crate::now())),
+    );
+    with_backend_conn!(conn, c => diesel::insert_into(server_settings::table)
+        .values(row)
+        .on_conflict(server_settings::name)
+        .do_update()
+        .set(server_settings::value.eq(&horizon))
+        .execute(c))?;
+    Ok(removed)
 }
