@@ -189,14 +189,21 @@ pub fn app(
 /// Headers every response carries: no MIME sniffing, no framing, no
 /// referrer, and a content policy that forbids everything for API answers
 /// (JSON is never a document to render). The Swagger UI page under `/docs`
-/// gets a policy that allows its own scripts and styles only.
+/// gets a policy that allows its own scripts and styles only. Every answer
+/// under `/api/v1` is personal (what the caller may see), so no cache, shared
+/// or private, may keep it: `Cache-Control: no-store` unless the handler set
+/// its own.
 async fn security_headers(
     req: ServiceRequest,
     next: actix_web::middleware::Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let docs = req.path().starts_with("/docs");
+    let api = req.path().starts_with("/api/v1");
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
+    if api && !headers.contains_key(actix_web::http::header::CACHE_CONTROL) {
+        headers.insert(actix_web::http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let csp = if docs {
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'"
     } else {

@@ -36,3 +36,58 @@ backend_test!(
         }
     }
 );
+
+backend_test!(
+    async fn every_authenticated_answer_is_no_store(app) {
+        use followup_tests::api::{expect_json, id_of};
+        use followup_tests::plans::{activity_body, cast, create_activity, plan_body};
+
+        let cast = cast(&app).await;
+        let plan = expect_json(cast.owner.post("/plans", &plan_body(&cast.program_id)).await, 201).await;
+        let plan_id = id_of(&plan);
+        let activity =
+            create_activity(&cast.owner, &plan_id, &activity_body("Peer-support workshop", Some("2023-09-30"))).await;
+        let program = &cast.program_id;
+        let reads = [
+            (&cast.owner, "/me".to_owned()),
+            (&cast.admin, "/users".to_owned()),
+            (&cast.admin, "/organizations".to_owned()),
+            (&cast.owner, "/programs".to_owned()),
+            (&cast.owner, format!("/programs/{program}")),
+            (&cast.coordinator, format!("/programs/{program}/members")),
+            (&cast.coordinator, format!("/programs/{program}/mentorships")),
+            (&cast.coordinator, format!("/programs/{program}/dashboard")),
+            (&cast.coordinator, format!("/programs/{program}/delegates")),
+            (&cast.mentor, "/mentor/overview".to_owned()),
+            (&cast.owner, "/plans".to_owned()),
+            (&cast.owner, format!("/plans/{plan_id}")),
+            (&cast.owner, format!("/plans/{plan_id}/activities")),
+            (&cast.owner, format!("/activities/{}", id_of(&activity))),
+            (&cast.owner, format!("/plans/{plan_id}/indicators")),
+            (&cast.owner, format!("/plans/{plan_id}/check-ins")),
+            (&cast.owner, format!("/plans/{plan_id}/comments")),
+            (&cast.owner, format!("/plans/{plan_id}/history")),
+            (&cast.owner, "/sync".to_owned()),
+        ];
+        for (client, path) in reads {
+            let response = client.get(&path).await;
+            assert_eq!(response.status(), 200, "{path}");
+            let cache = response.headers().get("cache-control").map(|v| v.to_str().unwrap_or_default().to_owned());
+            assert_eq!(cache.as_deref(), Some("no-store"), "{path}");
+        }
+        // Writes and a not-modified answer too.
+        let created = cast.owner.post(&format!("/plans/{plan_id}/activities"), &activity_body("Home visits", None)).await;
+        assert_eq!(created.status(), 201);
+        assert_eq!(created.headers()["cache-control"], "no-store", "a 201");
+        let etag = plan["version"].to_string();
+        let not_modified = cast
+            .owner
+            .request(reqwest::Method::GET, &format!("/plans/{plan_id}"))
+            .header("if-none-match", format!("\"{etag}\""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(not_modified.status(), 304);
+        assert_eq!(not_modified.headers()["cache-control"], "no-store", "a 304");
+    }
+);
