@@ -12,7 +12,8 @@ pub struct Membership {
     pub user_id: UserId,
     pub role: ProgramRole,
     pub display_name: String,
-    pub email: String,
+    /// `None` when the reader may not see it ([`crate::policy::program::sees_email`]).
+    pub email: Option<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }

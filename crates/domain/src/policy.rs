@@ -76,6 +76,21 @@ pub mod program {
         Ok(())
     }
 
+    /// A member's e-mail address: admins, the programme's coordinators, the
+    /// member themself and the member's mentors. Delegates and observers see
+    /// names and roles only.
+    pub fn sees_email(
+        actor: &Actor,
+        role: Option<ProgramRole>,
+        member: UserId,
+        mentors_member: bool,
+    ) -> bool {
+        actor.is_admin()
+            || role == Some(ProgramRole::Coordinator)
+            || actor.user_id == member
+            || mentors_member
+    }
+
     pub fn require_view(actor: &Actor, role: Option<ProgramRole>) -> Result<(), DomainError> {
         if can_view(actor, role) {
             Ok(())

@@ -205,8 +205,8 @@ fn file_name(code: &str, level: ExportLevel) -> String {
 ///
 /// **`level=plan`** (default, file `<code>-plans.csv`), one row per plan in
 /// creation order: `program_code`; `plan_id`; `delegate_name` and
-/// `delegate_email` (the plan's owner; e-mails are what any member already
-/// sees in `GET /programs/{id}/members`); `organization` (the owner's);
+/// `delegate_email` (the plan's owner; empty for observers, who see
+/// names only, as in `GET /programs/{id}/members`); `organization` (the owner's);
 /// `plan_title`; `status` (`draft` … `discontinued`); `starts_on`; `ends_on`;
 /// `activities_total`; `activities_done`; `activities_overdue` (due before
 /// today in the owner's time zone and neither done nor cancelled, as the

@@ -28,8 +28,11 @@ pub struct MemberBody {
     pub role: ProgramRole,
     #[schema(example = "Yohanes Lado")]
     pub display_name: String,
+    /// Shown to admins, the programme's coordinators, the member and the
+    /// member's mentors; absent for everyone else.
     #[schema(example = "yohanes.lado@kemensos.go.id")]
-    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }

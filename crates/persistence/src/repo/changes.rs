@@ -410,7 +410,7 @@ pub fn plan_published(conn: &mut DbConnection, program: ProgramId, plan: Uuid) -
 pub enum Reach {
     /// The programme and everything in it (a membership added or removed).
     Program,
-    /// One delegate's plans and everything under them (a mentorship).
+    /// One delegate's membership, plans and everything under them (a mentorship).
     DelegatePlans(UserId),
 }
 
@@ -445,11 +445,20 @@ pub fn visibility_changed(
             batch.extend(rows.into_iter().map(|(id, v)| program_change("mentorship", id.0, p.0, v)));
             action_plans::table.filter(action_plans::program_id.eq(p)).select(action_plans::id).load(conn)?
         }
-        Reach::DelegatePlans(delegate) => action_plans::table
-            .filter(action_plans::program_id.eq(p))
-            .filter(action_plans::owner_id.eq(DbId(delegate.as_uuid())))
-            .select(action_plans::id)
-            .load(conn)?,
+        Reach::DelegatePlans(delegate) => {
+            // The delegate's membership too: a mentor sees a mentee's e-mail.
+            let rows: Vec<(DbId, i64)> = memberships::table
+                .filter(memberships::program_id.eq(p))
+                .filter(memberships::user_id.eq(DbId(delegate.as_uuid())))
+                .select((memberships::id, memberships::version))
+                .load(conn)?;
+            batch.extend(rows.into_iter().map(|(id, v)| program_change("membership", id.0, p.0, v)));
+            action_plans::table
+                .filter(action_plans::program_id.eq(p))
+                .filter(action_plans::owner_id.eq(DbId(delegate.as_uuid())))
+                .select(action_plans::id)
+                .load(conn)?
+        }
     };
     let plans: Vec<Uuid> = plans.into_iter().map(|id| id.0).collect();
     batch.extend(plan_entities(conn, program.as_uuid(), &plans, true)?);

@@ -15,7 +15,7 @@ use diesel::sql_types::Bool;
 use followup_domain::activities::Activity;
 use followup_domain::ids::ProgramId;
 use followup_domain::policy::plan::{self as policy, ProgramPlanScope};
-use followup_domain::values::{ActivityStatus, PlanStatus};
+use followup_domain::values::{ActivityStatus, PlanStatus, ProgramRole};
 use followup_domain::Actor;
 use uuid::Uuid;
 
@@ -57,6 +57,9 @@ pub struct ExportStart {
     pub program_id: ProgramId,
     pub code: String,
     pub scope: ProgramPlanScope,
+    /// Who exports, and their role in the programme (for whose e-mails they see).
+    pub actor: Actor,
+    pub role: Option<ProgramRole>,
 }
 
 pub fn start(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Result<ExportStart, StoreError> {
@@ -68,7 +71,13 @@ pub fn start(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Resu
         .first::<String>(conn)
         .optional()?
         .ok_or_else(|| not_found("program"))?;
-    Ok(ExportStart { program_id: program, code, scope: policy::program_scope(actor, role) })
+    Ok(ExportStart {
+        program_id: program,
+        code,
+        scope: policy::program_scope(actor, role),
+        actor: *actor,
+        role,
+    })
 }
 
 /// Where the next page of plans starts: the last plan's (`created_at`, `id`).
@@ -206,6 +215,14 @@ pub fn plan_page(
     rows.into_iter()
         .map(|(plan, owner_name, owner_email, time_zone, organization)| {
             let id = plan.id.0;
+            // A mentor's scope holds their mentees' plans only (and their own).
+            let sees_email = followup_domain::policy::program::sees_email(
+                &start.actor,
+                start.role,
+                plan.owner_id.0.into(),
+                start.scope.mentees,
+            );
+            let owner_email = if sees_email { owner_email } else { String::new() };
             let today = *todays.entry(time_zone).or_insert_with_key(|tz| today_in(tz));
             let overdue = open_by_due
                 .get(&id)

@@ -6,6 +6,7 @@ use followup_domain::ids::{MembershipId, ProgramId, UserId};
 use followup_domain::members::Membership;
 use followup_domain::members::NewMembership;
 use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::policy::program as policy;
 use followup_domain::values::ProgramRole;
 use followup_domain::{Actor, DomainError, FieldError};
 
@@ -25,7 +26,15 @@ pub fn list_members(
     role: Option<ProgramRole>,
     page: &PageRequest,
 ) -> Result<Page<Membership>, StoreError> {
-    visible(conn, actor, program)?;
+    let (_, my_role) = visible(conn, actor, program)?;
+    let mentees: Vec<DbId> = mentorships::table
+        .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
+        .filter(mentorships::mentor_id.eq(DbId(actor.user_id.as_uuid())))
+        .select(mentorships::delegate_id)
+        .load(conn)?;
+    let sees_email = |member: &MembershipRow| {
+        policy::sees_email(actor, my_role, member.user_id.0.into(), mentees.contains(&member.user_id))
+    };
     let mut query = memberships::table
         .inner_join(users::table)
         .filter(memberships::program_id.eq(DbId(program.as_uuid())))
@@ -40,7 +49,10 @@ pub fn list_members(
     let rows = query.load::<(MembershipRow, String, String)>(conn)?;
     let items = rows
         .into_iter()
-        .map(|(row, name, email)| row.into_domain(name, email))
+        .map(|(row, name, email)| {
+            let email = sees_email(&row).then_some(email);
+            row.into_domain(name, email)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, page, |m| Cursor { at: m.created_at, id: m.id.as_uuid() }))
 }
@@ -82,7 +94,7 @@ pub fn add_member(
         .fields(&["user_id", "role"])
         .record(conn)?;
     changes::visibility_changed(conn, cmd.program_id, cmd.user_id, Reach::Program)?;
-    row.into_domain(user.0, user.1)
+    row.into_domain(user.0, Some(user.1))
 }
 
 /// Remove a member, and the mentorships they are part of in this programme.

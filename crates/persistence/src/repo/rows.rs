@@ -143,7 +143,7 @@ pub struct MembershipRow {
 }
 
 impl MembershipRow {
-    pub fn into_domain(self, display_name: String, email: String) -> Result<Membership, StoreError> {
+    pub fn into_domain(self, display_name: String, email: Option<String>) -> Result<Membership, StoreError> {
         Ok(Membership {
             id: self.id.0.into(),
             program_id: self.program_id.0.into(),

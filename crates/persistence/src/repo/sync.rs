@@ -213,6 +213,7 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
             .select((MembershipRow::as_select(), users::display_name, users::email))
             .load(conn)?;
         for (row, name, email) in rows.into_iter().filter(|(r, _, _)| viewer.sees_program(r.program_id.0)) {
+            let email = viewer.sees_email(row.program_id.0, row.user_id.0).then_some(email);
             let m = row.into_domain(name, email)?;
             out.insert(("membership", m.id.as_uuid()), (m.version, SyncData::Membership(m)));
         }

@@ -62,6 +62,16 @@ impl Viewer {
         self.roles.get(&program).copied()
     }
 
+    /// A member's e-mail, as [`followup_domain::policy::program::sees_email`] says.
+    pub(crate) fn sees_email(&self, program: Uuid, member: Uuid) -> bool {
+        followup_domain::policy::program::sees_email(
+            &self.actor,
+            self.role_in(program),
+            UserId::from_uuid(member),
+            self.mentees.contains(&(program, member)),
+        )
+    }
+
     pub(crate) fn sees_program(&self, program: Uuid) -> bool {
         self.actor.is_admin() || self.roles.contains_key(&program)
     }

@@ -237,3 +237,54 @@ backend_test!(
         assert_eq!(user["system_role"], "member");
     }
 );
+
+backend_test!(
+    async fn members_e_mails_only_reach_admins_coordinators_the_member_and_their_mentors(app) {
+        use followup_tests::plans::all_items;
+        let cast = cast(&app).await;
+        let members = format!("/programs/{}/members", cast.program_id);
+        // Who sees whose e-mail: everyone their own; the mentor also their mentee's.
+        let cases: [(Role, &str, &[&str]); 6] = [
+            (Role::Admin, "admin", &["*"]),
+            (Role::Coordinator, "coordinator", &["*"]),
+            (Role::Mentor, "mentor", &[&cast.mentor_id, &cast.owner_id]),
+            (Role::Owner, "owner", &[&cast.owner_id]),
+            (Role::OtherDelegate, "other delegate", &[&cast.other_delegate_id]),
+            (Role::Observer, "observer", &[&cast.observer_id]),
+        ];
+        for (role, name, allowed) in cases {
+            let rows = all_items(cast.as_role(role), &members).await;
+            assert!(rows.len() >= 6, "{name} sees the members: {rows:?}");
+            for row in &rows {
+                let user = row["user_id"].as_str().unwrap_or_default();
+                let shown = row.get("email").is_some();
+                let expected = allowed.contains(&"*") || allowed.contains(&user);
+                assert_eq!(shown, expected, "{name} and the e-mail of {}: {row}", row["display_name"]);
+                assert!(row["display_name"].is_string() && row["role"].is_string(), "{row}");
+            }
+        }
+
+        // The sync feed applies the same rule to memberships.
+        let page = cast.observer.get_ok("/sync?limit=1000").await;
+        let memberships: Vec<&Value> = page["items"]
+            .as_array()
+            .map(|items| items.iter().filter(|i| i["type"] == "membership").collect())
+            .unwrap_or_default();
+        assert!(memberships.len() >= 6, "{page}");
+        for item in memberships {
+            let own = item["data"]["user_id"] == cast.observer_id.as_str();
+            assert_eq!(item["data"].get("email").is_some(), own, "the observer's feed: {item}");
+        }
+
+        // The observer's export names delegates without their e-mails.
+        let plan = expect_json(cast.owner.post("/plans", &plan_body(&cast.program_id)).await, 201).await;
+        followup_tests::plans::transition_ok(&cast.owner, &id_of(&plan), "submit", None).await;
+        let csv = cast.observer.get(&format!("/programs/{}/export.csv", cast.program_id)).await;
+        assert_eq!(csv.status(), 200);
+        let csv = csv.text().await.unwrap_or_default();
+        assert_eq!(csv.lines().count(), 2, "a header and the submitted plan: {csv}");
+        assert!(!csv.contains('@'), "no e-mail in the observer's export: {csv}");
+        let csv = cast.coordinator.get(&format!("/programs/{}/export.csv", cast.program_id)).await;
+        assert!(csv.text().await.unwrap_or_default().contains('@'), "the coordinator's export has them");
+    }
+);
