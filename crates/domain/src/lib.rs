@@ -16,6 +16,7 @@ pub mod paging;
 pub mod patch;
 pub mod plans;
 pub mod policy;
+pub mod precondition;
 pub mod programs;
 pub mod users;
 pub mod values;

@@ -101,8 +101,9 @@ pub(crate) fn created_or_existing<T, B: Addressable>(
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct IfMatchHeader {
-    /// The ETag you last saw; 412 if it is stale
-    #[param(rename = "If-Match", pattern = "^(\\*|(W/)?\"[0-9]{1,18}\")$")]
+    /// The ETag you last saw, or a list of them; 412 unless one is current
+    /// (strong comparison: a weak `W/` tag never matches)
+    #[param(rename = "If-Match", pattern = "^(\\*|(W/)?\"[!#-~]*\"( *, *(W/)?\"[!#-~]*\")*)$")]
     pub if_match: Option<String>,
 }
 

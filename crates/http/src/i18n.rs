@@ -160,6 +160,14 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         ),
     ),
     (
+        "headers_too_large",
+        t("Request header fields too large", "Kolom kepala permintaan terlalu besar"),
+        t(
+            "The request's header fields may take at most {max} bytes.",
+            "Kolom kepala permintaan paling banyak {max} bita.",
+        ),
+    ),
+    (
         "invalid_if_match",
         t("Bad request", "Permintaan tidak sah"),
         t(
@@ -311,13 +319,6 @@ pub static DETAILS: &[(&str, Text)] = &[
         t(
             "The cursor is not one this API issued for this sort.",
             "Kursor ini bukan kursor yang diterbitkan oleh API ini untuk urutan tersebut.",
-        ),
-    ),
-    (
-        "invalid_if_match.single",
-        t(
-            "If-Match takes exactly one ETag, e.g. If-Match: \"3\".",
-            "If-Match hanya menerima satu ETag, misalnya If-Match: \"3\".",
         ),
     ),
     (

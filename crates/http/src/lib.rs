@@ -38,6 +38,10 @@ pub use problem::{ApiError, Problem};
 /// Largest JSON body accepted, in bytes.
 pub const JSON_BODY_LIMIT: usize = 256 * 1024;
 
+/// Largest total size of a request's header fields accepted, in bytes
+/// (names, values and separators). Larger requests answer 431 problem+json.
+pub const HEADER_LIMIT: usize = 16 * 1024;
+
 /// Shared state of every worker.
 pub struct AppState {
     pub db: Database,
@@ -179,6 +183,7 @@ pub fn app(
         .wrap(from_fn(idempotency::middleware))
         .wrap(Condition::new(!shared.cors_origins.is_empty(), cors(&shared.cors_origins)))
         .wrap(from_fn(cors_refusal))
+        .wrap(from_fn(header_limit))
         .wrap(from_fn(i18n::localize))
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
@@ -219,6 +224,27 @@ async fn security_headers(
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
     }
     Ok(res)
+}
+
+/// 431 problem+json for a request whose header fields exceed [`HEADER_LIMIT`]
+/// (requests beyond the HTTP parser's own limits, about 128 KiB or more than
+/// 96 fields, get its bare 431 before reaching the application).
+async fn header_limit(
+    req: ServiceRequest,
+    next: actix_web::middleware::Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let size: usize = req.headers().iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if size > HEADER_LIMIT {
+        let error = ApiError::new(
+            actix_web::http::StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            "Request header fields too large",
+            format!("The request's header fields may take at most {HEADER_LIMIT} bytes."),
+        )
+        .arg("max", HEADER_LIMIT);
+        return Ok(req.error_response(error).map_into_boxed_body());
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
 }
 
 /// A preflight CORS refuses (origin, method or header not allowed) answers

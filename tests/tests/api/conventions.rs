@@ -91,3 +91,25 @@ backend_test!(
         assert_eq!(not_modified.headers()["cache-control"], "no-store", "a 304");
     }
 );
+
+backend_test!(
+    async fn header_fields_over_the_limit_answer_431_problem_json(app) {
+        let big = "a".repeat(20 * 1024);
+        let response = app.client.get(app.url("/api/v1/me")).header("x-padding", &big).send().await.unwrap();
+        let body = assert_problem(response, 431, "headers_too_large").await;
+        assert!(body["detail"].as_str().unwrap_or_default().contains("16384"), "{body}");
+        // In Indonesian too, and a request just under the limit is served.
+        let response = app
+            .client
+            .get(app.url("/health/live"))
+            .header("accept-language", "id")
+            .header("x-padding", &big)
+            .send()
+            .await
+            .unwrap();
+        let body = assert_problem(response, 431, "headers_too_large").await;
+        assert!(body["detail"].as_str().unwrap_or_default().contains("bita"), "{body}");
+        let response = app.client.get(app.url("/health/live")).header("x-padding", "a".repeat(8 * 1024)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+);

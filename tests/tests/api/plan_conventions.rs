@@ -755,3 +755,51 @@ backend_test!(
         assert_eq!(history_ids(&cast, &submitted_id).await, events, "no audit event");
     }
 );
+
+backend_test!(
+    async fn if_match_follows_rfc_9110_lists_strong_comparison_and_412_for_any_other_tag(app) {
+        let cast = cast(&app).await;
+        let plan = cast.draft_plan().await;
+        let path = format!("/plans/{}", id_of(&plan));
+        let version = plan["version"].as_i64().unwrap();
+        let title = |n: u32| json!({ "title": format!("Peer support in Kupang, take {n}") });
+
+        // Well-formed tags that are not current — stale, weak, foreign — are
+        // 412 and change nothing.
+        for (n, tag) in [
+            "\"999\"".to_owned(),
+            format!("W/\"{version}\""),
+            "\"not-a-version\"".to_owned(),
+            format!("W/\"{version}\", \"abc\""),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let response = patch_if_match(&cast, &path, tag, &title(n as u32)).await;
+            assert_problem(response, 412, "precondition_failed").await;
+        }
+        assert_eq!(cast.owner.get_ok(&path).await, plan, "nothing changed");
+
+        // A list matches if any strong tag is current.
+        let response = patch_if_match(&cast, &path, &format!("\"998\", \"{version}\""), &title(10)).await;
+        let changed = expect_json(response, 200).await;
+        assert_eq!(changed["version"], version + 1);
+
+        // Not an entity-tag list at all: 400.
+        for bad in ["3", "\"unterminated", "W/3"] {
+            let response = patch_if_match(&cast, &path, bad, &title(11)).await;
+            assert_problem(response, 400, "invalid_if_match").await;
+        }
+
+        // If-None-Match uses the weak comparison: W/"n" of the current version is 304.
+        let current = changed["version"].as_i64().unwrap();
+        let response = cast
+            .owner
+            .request(Method::GET, &path)
+            .header("if-none-match", format!("W/\"{current}\""))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 304);
+    }
+);

@@ -266,8 +266,9 @@ pub async fn patch_activity(
     let expected = if_match(&req)?;
     let changes = ActivityChanges::try_from(body.0)?;
     let id = ActivityId::from_uuid(id.into_inner());
-    let a =
-        caller.write(&state, move |c, actor| repo::update_activity(c, actor, id, &changes, expected)).await?;
+    let a = caller
+        .write(&state, move |c, actor| repo::update_activity(c, actor, id, &changes, &expected))
+        .await?;
     Ok(updated(a.version, &ActivityBody::from(a)))
 }
 
@@ -293,7 +294,7 @@ pub async fn delete_activity(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let id = ActivityId::from_uuid(id.into_inner());
-    caller.write(&state, move |c, actor| repo::delete_activity(c, actor, id, expected)).await?;
+    caller.write(&state, move |c, actor| repo::delete_activity(c, actor, id, &expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

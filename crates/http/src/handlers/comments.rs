@@ -206,7 +206,8 @@ pub async fn patch_comment(
     let expected = if_match(&req)?;
     let text = required_text("body", &body.0.body, 10_000).map_err(|e| DomainError::Invalid(vec![e]))?;
     let id = CommentId::from_uuid(id.into_inner());
-    let c = caller.write(&state, move |c, actor| repo::update_comment(c, actor, id, &text, expected)).await?;
+    let c =
+        caller.write(&state, move |c, actor| repo::update_comment(c, actor, id, &text, &expected)).await?;
     Ok(updated(c.version, &CommentBody::from(c)))
 }
 
@@ -231,7 +232,7 @@ pub async fn delete_comment(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let id = CommentId::from_uuid(id.into_inner());
-    caller.write(&state, move |c, actor| repo::delete_comment(c, actor, id, expected)).await?;
+    caller.write(&state, move |c, actor| repo::delete_comment(c, actor, id, &expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -242,7 +242,7 @@ pub async fn patch_indicator(
     let changes = IndicatorChanges::try_from(body.0)?;
     let id = IndicatorId::from_uuid(id.into_inner());
     let i = caller
-        .write(&state, move |c, actor| repo::update_indicator(c, actor, id, &changes, expected))
+        .write(&state, move |c, actor| repo::update_indicator(c, actor, id, &changes, &expected))
         .await?;
     Ok(updated(i.version, &IndicatorBody::from(i)))
 }
@@ -269,7 +269,7 @@ pub async fn delete_indicator(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let id = IndicatorId::from_uuid(id.into_inner());
-    caller.write(&state, move |c, actor| repo::delete_indicator(c, actor, id, expected)).await?;
+    caller.write(&state, move |c, actor| repo::delete_indicator(c, actor, id, &expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

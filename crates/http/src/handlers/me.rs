@@ -100,7 +100,7 @@ pub async fn patch_me(
     );
     let changes = v.finish(|| Some(changes))?;
     let user = caller
-        .write(&state, move |c, actor| users::update(c, actor, actor.user_id, &changes, expected))
+        .write(&state, move |c, actor| users::update(c, actor, actor.user_id, &changes, &expected))
         .await?;
     Ok(updated(user.version, &UserBody::from(user)))
 }

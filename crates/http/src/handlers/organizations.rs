@@ -226,7 +226,7 @@ pub async fn patch_organization(
     let changes = OrganizationChanges::try_from(body.0)?;
     let id = OrganizationId::from_uuid(id.into_inner());
     let actor = caller.0;
-    let org = db::write(&state, move |c| repo::update(c, &actor, id, &changes, expected)).await?;
+    let org = db::write(&state, move |c| repo::update(c, &actor, id, &changes, &expected)).await?;
     Ok(updated(org.version, &OrganizationBody::from(org)))
 }
 
@@ -255,7 +255,7 @@ pub async fn delete_organization(
     let expected = if_match(&req)?;
     let id = OrganizationId::from_uuid(id.into_inner());
     let actor = caller.0;
-    db::write(&state, move |c| repo::delete(c, &actor, id, expected)).await?;
+    db::write(&state, move |c| repo::delete(c, &actor, id, &expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -392,7 +392,7 @@ pub async fn patch_plan(
     let expected = if_match(&req)?;
     let changes = PlanChanges::try_from(body.0)?;
     let id = PlanId::from_uuid(id.into_inner());
-    let plan = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, expected)).await?;
+    let plan = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, &expected)).await?;
     Ok(updated(plan.version, &PlanBody::from(plan)))
 }
 
@@ -418,7 +418,7 @@ pub async fn delete_plan(
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
     let id = PlanId::from_uuid(id.into_inner());
-    caller.write(&state, move |c, actor| repo::delete(c, actor, id, expected)).await?;
+    caller.write(&state, move |c, actor| repo::delete(c, actor, id, &expected)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -310,7 +310,7 @@ pub async fn patch_program(
     let expected = if_match(&req)?;
     let changes = ProgramChanges::try_from(body.0)?;
     let id = ProgramId::from_uuid(id.into_inner());
-    let view = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, expected)).await?;
+    let view = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, &expected)).await?;
     Ok(updated(view.program.version, &ProgramBody::from(view)))
 }
 

@@ -311,7 +311,7 @@ pub async fn patch_user(
     let changes = UserChanges::try_from(body.0)?;
     let id = UserId::from_uuid(id.into_inner());
     let actor = caller.0;
-    let user = db::write(&state, move |c| users::update(c, &actor, id, &changes, expected)).await?;
+    let user = db::write(&state, move |c| users::update(c, &actor, id, &changes, &expected)).await?;
     Ok(updated(user.version, &UserBody::from(user)))
 }
 

@@ -7,6 +7,7 @@ use followup_domain::ids::{ActivityId, PlanId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::require_tracking_editable;
 use followup_domain::policy::plan as policy;
+use followup_domain::precondition::Precondition;
 use followup_domain::values::ActivityStatus;
 use followup_domain::{Actor, DomainError};
 
@@ -138,7 +139,7 @@ pub fn update_activity(
     actor: &Actor,
     id: ActivityId,
     changes: &ActivityChanges,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<Activity, StoreError> {
     let (row, ctx) = load_activity(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;
@@ -180,7 +181,7 @@ pub fn delete_activity(
     conn: &mut DbConnection,
     actor: &Actor,
     id: ActivityId,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<(), StoreError> {
     let (row, ctx) = load_activity(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;

@@ -6,6 +6,7 @@ use followup_domain::comments::{Comment, NewComment};
 use followup_domain::ids::{CommentId, PlanId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::policy::plan as policy;
+use followup_domain::precondition::Precondition;
 use followup_domain::values::{CommentTarget, Visibility};
 use followup_domain::{Actor, DomainError, FieldError, Message};
 
@@ -162,7 +163,7 @@ pub fn update_comment(
     actor: &Actor,
     id: CommentId,
     body: &str,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<Comment, StoreError> {
     let (row, ctx) = load_comment(conn, actor, id)?;
     require_author(&row, actor)?;
@@ -192,7 +193,7 @@ pub fn delete_comment(
     conn: &mut DbConnection,
     actor: &Actor,
     id: CommentId,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<(), StoreError> {
     let (row, ctx) = load_comment(conn, actor, id)?;
     require_author(&row, actor)?;

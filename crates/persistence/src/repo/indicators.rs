@@ -7,6 +7,7 @@ use followup_domain::indicators::{Indicator, IndicatorChanges, Measurement, NewI
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::{require_active, require_tracking_editable};
 use followup_domain::policy::plan as policy;
+use followup_domain::precondition::Precondition;
 use followup_domain::{Actor, DomainError};
 
 use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
@@ -146,7 +147,7 @@ pub fn update_indicator(
     actor: &Actor,
     id: IndicatorId,
     changes: &IndicatorChanges,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<Indicator, StoreError> {
     let (row, ctx) = load_indicator(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;
@@ -185,7 +186,7 @@ pub fn delete_indicator(
     conn: &mut DbConnection,
     actor: &Actor,
     id: IndicatorId,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<(), StoreError> {
     let (row, ctx) = load_indicator(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;

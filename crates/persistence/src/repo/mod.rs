@@ -68,12 +68,12 @@ pub(crate) fn on_unique(e: DieselError, code: &'static str, message: &str) -> St
     }
 }
 
-/// Check an `If-Match` version against the stored one.
-pub(crate) fn check_version(expected: Option<i64>, current: i64) -> Result<(), StoreError> {
-    match expected {
-        Some(v) if v != current => Err(DomainError::PreconditionFailed { current }.into()),
-        _ => Ok(()),
-    }
+/// Check a client's `If-Match` against the stored version.
+pub(crate) fn check_version(
+    expected: &followup_domain::precondition::Precondition,
+    current: i64,
+) -> Result<(), StoreError> {
+    expected.check(current).map_err(StoreError::from)
 }
 
 pub(crate) fn not_found(entity: &'static str) -> StoreError {

@@ -7,6 +7,7 @@ use followup_domain::ids::OrganizationId;
 use followup_domain::organizations::Organization;
 use followup_domain::organizations::{NewOrganization, OrganizationChanges};
 use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::precondition::Precondition;
 use followup_domain::values::OrganizationKind;
 use followup_domain::{Actor, DomainError, FieldError, Message};
 
@@ -117,7 +118,7 @@ pub fn update(
     actor: &Actor,
     id: OrganizationId,
     changes: &OrganizationChanges,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<Organization, StoreError> {
     let current = load(conn, id)?.ok_or_else(|| not_found("organization"))?;
     check_version(if_match, current.version)?;
@@ -169,7 +170,7 @@ pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
     id: OrganizationId,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<(), StoreError> {
     let current = load(conn, id)?.ok_or_else(|| not_found("organization"))?;
     check_version(if_match, current.version)?;

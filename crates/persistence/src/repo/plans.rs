@@ -11,6 +11,7 @@ use followup_domain::plans::{
     Transition,
 };
 use followup_domain::policy::{plan as policy, PlanRelation};
+use followup_domain::precondition::Precondition;
 use followup_domain::values::{PlanStatus, ProgramRole, SystemRole};
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
@@ -355,7 +356,7 @@ pub fn update(
     actor: &Actor,
     id: PlanId,
     changes: &PlanChanges,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<Plan, StoreError> {
     let ctx = visible_plan(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;
@@ -398,7 +399,7 @@ pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
     id: PlanId,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<(), StoreError> {
     let ctx = visible_plan(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use followup_domain::ids::{ProgramId, UserId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::policy::program as policy;
+use followup_domain::precondition::Precondition;
 use followup_domain::programs::ProgramWithRole;
 use followup_domain::programs::{NewProgram, ProgramChanges, ProgramFields};
 use followup_domain::values::{ProgramRole, ProgramStatus};
@@ -154,7 +155,7 @@ pub fn update(
     actor: &Actor,
     id: ProgramId,
     changes: &ProgramChanges,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<ProgramWithRole, StoreError> {
     let current = managed(conn, actor, id)?;
     check_version(if_match, current.version)?;

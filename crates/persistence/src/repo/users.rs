@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use followup_domain::ids::{OrganizationId, SessionId, UserId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::precondition::Precondition;
 use followup_domain::users::User;
 use followup_domain::users::{NewUser, UserChanges};
 use followup_domain::values::SystemRole;
@@ -132,7 +133,7 @@ pub fn update(
     actor: &Actor,
     id: UserId,
     changes: &UserChanges,
-    if_match: Option<i64>,
+    if_match: &Precondition,
 ) -> Result<User, StoreError> {
     let current = users::table
         .find(DbId(id.as_uuid()))
