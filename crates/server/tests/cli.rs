@@ -787,3 +787,44 @@ fn sigterm_under_concurrent_writes_answers_every_request_it_took() {
     assert_eq!(stored, answered, "the writes stored are the writes answered 2xx");
     eprintln!("SIGTERM under load: {} answered, {after} of them after the signal", answered.len());
 }
+
+#[test]
+fn a_clients_malformed_requests_are_warnings_never_errors() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
+    let mut served = Served::start(cmd);
+    let raw = |request: &[u8]| {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = stream.write_all(request);
+        let mut answer = [0u8; 64];
+        let n = stream.read(&mut answer).unwrap_or(0);
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    };
+    assert!(raw(b"GARBAGE\r\n\r\n").starts_with("HTTP/1.1 400"));
+    let huge = [b"GET /health/live HTTP/1.1\r\nHost: x\r\nX-Big: ".as_slice(), &[b'a'; 200_000], b"\r\n\r\n"]
+        .concat();
+    assert!(raw(&huge).starts_with("HTTP/1.1 431"));
+    let http = client();
+    let bad_json = http
+        .post(served.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body("{\"email\":")
+        .send()
+        .unwrap();
+    assert_eq!(bad_json.status(), 400);
+    let no_token = http.get(served.url("/api/v1/me")).send().unwrap();
+    assert_eq!(no_token.status(), 401);
+    let bad_path = http.get(served.url("/api/v1/plans/not-a-uuid")).send().unwrap();
+    assert_eq!(bad_path.status(), 401);
+    std::thread::sleep(Duration::from_millis(300));
+    let log = served.log();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert!(errors.is_empty(), "a client's fault is never logged as an error:\n{}", errors.join("\n"));
+    assert!(
+        log.contains("WARN") && log.contains("could not read"),
+        "the unreadable requests are logged as warnings:\n{log}"
+    );
+}
