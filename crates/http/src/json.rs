@@ -16,6 +16,8 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
+/// Parser errors are worded in `problem`; `query` words its own through here.
+pub(crate) use crate::problem::{malformed, value_error};
 use crate::JSON_BODY_LIMIT;
 
 /// A JSON request body of type `T`.
@@ -30,29 +32,6 @@ pub(crate) fn too_large() -> ApiError {
         format!("The body exceeds the limit of {JSON_BODY_LIMIT} bytes."),
     )
     .arg("limit", JSON_BODY_LIMIT)
-}
-
-/// 400 `malformed_json`, naming the line and column where parsing stopped.
-pub(crate) fn malformed(e: &serde_json::Error) -> ApiError {
-    ApiError::bad_request("malformed_json", format!("The body is not valid JSON: {e}"))
-        .key("malformed_json.at")
-        .arg("line", e.line())
-        .arg("column", e.column())
-}
-
-/// A field error for a value the parser refused (`message` is the parser's
-/// English text): an unknown enum word lists the allowed words, anything else
-/// keeps the parser's explanation as `{reason}`.
-pub(crate) fn value_error(field: String, message: &str) -> FieldError {
-    if let Some(rest) = message.strip_prefix("unknown variant `") {
-        if let Some((_, expected)) = rest.split_once(", expected ") {
-            let allowed = expected.trim_start_matches("one of ").replace('`', "").replace(" or ", ", ");
-            return FieldError::new(field, "invalid_value", message)
-                .key("invalid_value.choice")
-                .with("allowed", allowed);
-        }
-    }
-    FieldError::new(field, "invalid_value", message).key("invalid_value.reason").with("reason", message)
 }
 
 fn is_json(req: &HttpRequest) -> bool {

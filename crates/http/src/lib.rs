@@ -184,7 +184,7 @@ pub fn app(
         .wrap(Condition::new(!shared.cors_origins.is_empty(), cors(&shared.cors_origins)))
         .wrap(from_fn(cors_refusal))
         .wrap(from_fn(header_limit))
-        .wrap(from_fn(i18n::localize))
+        .wrap(from_fn(problem::localize))
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
         .wrap(from_fn(security_headers))

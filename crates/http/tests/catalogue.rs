@@ -184,7 +184,7 @@ fn every_code_in_the_sources_has_both_texts() {
     let missing = missing(&found);
     assert!(
         missing.is_empty(),
-        "add these to crates/http/src/i18n.rs, in English and Indonesian:\n{}",
+        "add these to crates/http/src/i18n/catalogue.rs, in English and Indonesian:\n{}",
         missing.join("\n")
     );
 }

@@ -5,23 +5,25 @@
 //!   convert into it with `?` (`From<DomainError>`, `From<StoreError>`).
 //! * Extractor failures (malformed JSON, wrong content type, oversized body,
 //!   bad path or query) are routed here by the handlers installed in
-//!   [`crate::app`], so no plain-text error ever leaves the server.
+//!   [`crate::app`] (`extract.rs`), so no plain-text error ever leaves the server.
 //! * Anything unexpected becomes [`ApiError::internal`]: the cause is logged
 //!   with the request's span and the client sees an opaque 500 with the same
 //!   body shape and nothing of the internals.
 //!
 //! Language: `title`, `detail` and field `message`s come from the catalogue in
-//! [`crate::i18n`], in the language [`crate::i18n::localize`] negotiated. An
-//! error names a catalogue key (its code, or `code.variant` through
-//! [`ApiError::key`]) and the parameters the template needs
-//! ([`ApiError::arg`]). The English texts the constructors take are the
+//! [`crate::i18n`]. An error names a catalogue key (its code, or
+//! `code.variant` through [`ApiError::key`]) and the parameters the template
+//! needs ([`ApiError::arg`]). The English texts the constructors take are the
 //! fallback for a code the catalogue does not know yet (a test fails then).
+//! The body is serialised once, by `error_response`, in the language
+//! [`localize`] set for the request; English where none is set (outside the
+//! middleware, or in a task the request spawned, which it then rewords).
 
 use std::fmt;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use actix_web::{HttpResponse, ResponseError};
 use followup_domain::error::Param;
 use followup_domain::values::Locale;
 use followup_domain::{DomainError, FieldError, Message};
@@ -30,6 +32,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::i18n;
+
+mod extract;
+mod localize;
+
+pub use extract::{json_error, path_error, query_error};
+pub(crate) use extract::{malformed, value_error};
+pub use localize::localize;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -293,12 +302,18 @@ impl ResponseError for ApiError {
         if let Some(allow) = &self.allow {
             response.insert_header((header::ALLOW, allow.clone()));
         }
-        match serde_json::to_vec(&self.problem()) {
+        let lang = i18n::current();
+        response.extensions_mut().insert(Worded(lang));
+        match serde_json::to_vec(&self.problem_in(lang)) {
             Ok(body) => response.body(body),
             Err(_) => response.finish(),
         }
     }
 }
+
+/// The language an error response's body was worded in (response extensions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Worded(pub(crate) Locale);
 
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
@@ -350,53 +365,4 @@ impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         ApiError::internal(&e)
     }
-}
-
-// ---- extractor errors -------------------------------------------------------
-
-/// `web::JsonConfig` error handler: malformed JSON, wrong content type, body too large.
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError as J;
-    let api = match &err {
-        J::OverflowKnownLength { length, limit } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Payload too large",
-            format!("The body is {length} bytes; the limit is {limit} bytes."),
-        )
-        .key("payload_too_large.known")
-        .arg("length", length)
-        .arg("limit", limit),
-        J::Overflow { limit } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Payload too large",
-            format!("The body exceeds the limit of {limit} bytes."),
-        )
-        .arg("limit", limit),
-        J::ContentType => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Unsupported media type",
-            "Send the body as application/json.",
-        ),
-        J::Deserialize(e) if e.is_data() => {
-            ApiError::validation(vec![crate::json::value_error(String::new(), &e.to_string())])
-                .with_detail(format!("The body does not match the expected shape: {e}"))
-                .key("validation_failed.shape")
-        }
-        J::Deserialize(e) => crate::json::malformed(e),
-        other => ApiError::bad_request("bad_body", format!("The body could not be read: {other}")),
-    };
-    api.into()
-}
-
-/// `web::PathConfig` error handler.
-pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::not_found(format!("No such resource: {err}")).key("not_found.path").into()
-}
-
-/// `web::QueryConfig` error handler.
-pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::bad_request("invalid_query", format!("Invalid query parameters: {err}")).into()
 }
