@@ -197,16 +197,24 @@ impl Default for TimeZone {
     }
 }
 
-/// A new password that satisfies the policy: 10 to 128 characters and not
-/// the account's e-mail address. Never logged, never serialised.
+/// A new password that satisfies the policy (NIST SP 800-63B): 10 to 128
+/// characters, not the account's e-mail address, and not guessable — zxcvbn
+/// must estimate more than 10^10 guesses (score 3 of 4) with the account's
+/// e-mail and name counted as known to an attacker. Never logged, never
+/// serialised.
 #[derive(Clone)]
 pub struct NewPassword(String);
+
+/// The lowest zxcvbn score accepted.
+const MIN_SCORE: zxcvbn::Score = zxcvbn::Score::Three;
 
 impl NewPassword {
     pub const MIN: usize = 10;
     pub const MAX: usize = 128;
 
-    pub fn parse(field: &str, raw: &str, email: &Email) -> Result<Self, FieldError> {
+    /// `about` names the account (its display name, organisation…): words
+    /// an attacker who knows the person would try first.
+    pub fn parse(field: &str, raw: &str, email: &Email, about: &[&str]) -> Result<Self, FieldError> {
         let len = raw.chars().count();
         if len < Self::MIN {
             return Err(FieldError::new(
@@ -225,14 +233,63 @@ impl NewPassword {
             .with("max", Self::MAX));
         }
         let lowered = raw.trim().to_lowercase();
-        if lowered == email.as_str() || lowered == email.as_str().split('@').next().unwrap_or_default() {
+        let local = email.as_str().split('@').next().unwrap_or_default();
+        if lowered == email.as_str() || lowered == local {
             return Err(FieldError::new(field, "same_as_email", "must not be the e-mail address"));
+        }
+        let mut known: Vec<&str> = vec![email.as_str(), local];
+        known.extend(local.split(['.', '_', '-', '+']));
+        known.extend(about.iter().flat_map(|a| a.split_whitespace()));
+        known.retain(|w| w.chars().count() >= 3);
+        let estimate = zxcvbn::zxcvbn(raw, &known);
+        if estimate.score() < MIN_SCORE {
+            let personal = known.iter().any(|w| lowered.contains(&w.to_lowercase()));
+            let warning = estimate.feedback().and_then(zxcvbn::feedback::Feedback::warning);
+            let (key, message) = guessable_because(personal, warning);
+            return Err(FieldError::new(field, "too_guessable", message).key(key));
         }
         Ok(Self(raw.to_owned()))
     }
 
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// Why a password is guessable: a catalogue key and its English text.
+fn guessable_because(
+    personal: bool,
+    warning: Option<zxcvbn::feedback::Warning>,
+) -> (&'static str, &'static str) {
+    use zxcvbn::feedback::Warning as W;
+    if personal {
+        return ("too_guessable.personal", "is easy to guess: it contains your name or e-mail address");
+    }
+    match warning {
+        Some(
+            W::ThisIsATop10Password
+            | W::ThisIsATop100Password
+            | W::ThisIsACommonPassword
+            | W::ThisIsSimilarToACommonlyUsedPassword,
+        ) => ("too_guessable.common", "is one of the most common passwords"),
+        Some(
+            W::AWordByItselfIsEasyToGuess
+            | W::NamesAndSurnamesByThemselvesAreEasyToGuess
+            | W::CommonNamesAndSurnamesAreEasyToGuess,
+        ) => ("too_guessable.word", "is easy to guess: a common word or name; use a few unrelated words"),
+        Some(W::StraightRowsOfKeysAreEasyToGuess | W::ShortKeyboardPatternsAreEasyToGuess) => {
+            ("too_guessable.keyboard", "is easy to guess: a keyboard pattern")
+        }
+        Some(W::RepeatsLikeAaaAreEasyToGuess | W::RepeatsLikeAbcAbcAreOnlySlightlyHarderToGuess) => {
+            ("too_guessable.repeat", "is easy to guess: repeated characters or words")
+        }
+        Some(W::SequencesLikeAbcAreEasyToGuess) => {
+            ("too_guessable.sequence", "is easy to guess: a sequence such as abc or 1234")
+        }
+        Some(W::RecentYearsAreEasyToGuess | W::DatesAreOftenEasyToGuess) => {
+            ("too_guessable.dates", "is easy to guess: dates and years")
+        }
+        _ => ("too_guessable", "is too easy to guess; use a few unrelated words"),
     }
 }
 
@@ -260,18 +317,40 @@ mod tests {
     fn password_policy() {
         let email = Email::parse("delegate@kemensos.go.id").unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
-            NewPassword::parse("password", "short", &email).err().map(|e| e.code),
+            NewPassword::parse("password", "short", &email, &[]).err().map(|e| e.code),
             Some("too_short".into())
         );
         assert_eq!(
-            NewPassword::parse("password", "Delegate@Kemensos.go.id", &email).err().map(|e| e.code),
+            NewPassword::parse("password", "Delegate@Kemensos.go.id", &email, &[]).err().map(|e| e.code),
             Some("same_as_email".into())
         );
         assert_eq!(
-            NewPassword::parse("password", &"x".repeat(129), &email).err().map(|e| e.code),
+            NewPassword::parse("password", &"x".repeat(129), &email, &[]).err().map(|e| e.code),
             Some("too_long".into())
         );
-        assert!(NewPassword::parse("password", "kupang-rehab-2023", &email).is_ok());
+        assert!(NewPassword::parse("password", "kupang-rehab-2023", &email, &[]).is_ok());
+    }
+
+    #[test]
+    fn guessable_passwords_are_refused_with_the_reason() {
+        let email = Email::parse("yohanes.lado@kemensos.go.id").unwrap_or_else(|e| panic!("{e:?}"));
+        let about = ["Yohanes Lado"];
+        let key =
+            |raw: &str| NewPassword::parse("password", raw, &email, &about).err().map(|e| (e.code, e.key));
+        for (raw, expected) in [
+            ("password12", "too_guessable.common"),
+            ("1234567890", "too_guessable.common"),
+            ("          ", "too_guessable.repeat"),
+            ("qwertyuiop", "too_guessable.common"),
+            ("zxcvbnm,./asdf", "too_guessable.keyboard"),
+            ("yohanes2023", "too_guessable.personal"),
+            ("LadoLadoLado", "too_guessable.personal"),
+        ] {
+            assert_eq!(key(raw), Some(("too_guessable".to_owned(), Some(expected))), "{raw:?}");
+        }
+        for fine in ["rehabilitasi-sosial-2023", "jalan-el-tari-kupang-2024", "Tiga kambing makan rumput"] {
+            assert_eq!(key(fine), None, "{fine:?}");
+        }
     }
 
     #[test]

@@ -41,8 +41,8 @@ fn parse_admin(email: &str, password: Option<&str>) -> anyhow::Result<(Email, Ne
     let email = Email::parse(email).map_err(|e| anyhow!("admin e-mail {email:?}: {}", e.message))?;
     let generated = password.is_none().then(passwords::generate);
     let raw = password.map(str::to_owned).or_else(|| generated.clone()).unwrap_or_default();
-    let password =
-        NewPassword::parse("password", &raw, &email).map_err(|e| anyhow!("admin password: {}", e.message))?;
+    let password = NewPassword::parse("password", &raw, &email, &[])
+        .map_err(|e| anyhow!("admin password: {}", e.message))?;
     Ok((email, password, generated))
 }
 

@@ -617,3 +617,52 @@ backend_test!(
         assert!(!before.iter().any(|e| e != ADMIN_EMAIL), "only the admin exists: {before:?}");
     }
 );
+
+/// The `too_guessable` error on `field`.
+fn password_error(problem: &Value, field: &str) -> Value {
+    problem["errors"]
+        .as_array()
+        .and_then(|errors| errors.iter().find(|e| e["field"] == field && e["code"] == "too_guessable"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no too_guessable error on {field}: {problem}"))
+}
+
+backend_test!(
+    async fn common_and_personal_passwords_are_refused_with_the_reason_in_both_languages(app) {
+        let admin = admin(&app).await;
+        let before = user_emails(&admin).await;
+        for (password, key_word) in [
+            ("password12", "common"),
+            ("1234567890", "common"),
+            ("          ", "repeated"),
+            ("rahmawati-2023", "name"),
+        ] {
+            let body = json!({
+                "email": "siti.rahmawati@dinsos.jakarta.go.id",
+                "display_name": "Siti Rahmawati",
+                "password": password,
+            });
+            let problem = assert_problem(admin.post("/users", &body).await, 422, "validation_failed").await;
+            let error = password_error(&problem, "password");
+            assert!(error["message"].as_str().unwrap_or_default().contains(key_word), "{password:?}: {error}");
+            let indonesian = admin
+                .request(reqwest::Method::POST, "/users")
+                .header("accept-language", "id")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let problem = assert_problem(indonesian, 422, "validation_failed").await;
+            let error = password_error(&problem, "password");
+            assert!(error["message"].as_str().unwrap_or_default().contains("ditebak")
+                || error["message"].as_str().unwrap_or_default().contains("umum"), "{error}");
+        }
+        assert_eq!(user_emails(&admin).await, before, "no account was written");
+
+        // Changing one's own password follows the same rule.
+        let (_, me) = new_member(&app, &admin.token, "yohanes.ndun@kemensos.go.id", "Yohanes Ndun").await;
+        let change = json!({ "current_password": followup_tests::api::USER_PASSWORD, "new_password": "YohanesNdun1" });
+        let problem = assert_problem(me.post("/me/password", &change).await, 422, "validation_failed").await;
+        assert_field_error(&problem, "new_password", Some("too_guessable"));
+    }
+);

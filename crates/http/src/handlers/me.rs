@@ -134,7 +134,7 @@ pub async fn change_password(
     }
     let email =
         followup_domain::values::Email::parse(&user.email).map_err(|e| ApiError::internal(&e.message))?;
-    let new = v.check(NewPassword::parse("new_password", &new_password, &email));
+    let new = v.check(NewPassword::parse("new_password", &new_password, &email, &[&user.display_name]));
     let new = v.finish(|| new)?;
     let hash = db::cpu(move || passwords::hash(new.expose())).await?.map_err(|e| ApiError::internal(&e))?;
     let actor = caller.0;

@@ -226,7 +226,9 @@ pub async fn create_user(
     };
     let generated = b.password.is_none();
     let raw_password = b.password.unwrap_or_else(passwords::generate);
-    let password = email.as_ref().and_then(|e| v.check(NewPassword::parse("password", &raw_password, e)));
+    let about = [b.display_name.as_str(), b.position.as_deref().unwrap_or_default()];
+    let password =
+        email.as_ref().and_then(|e| v.check(NewPassword::parse("password", &raw_password, e, &about)));
     let cmd = v.finish(|| {
         Some(NewUser {
             id: UserId::new(),

@@ -436,6 +436,44 @@ pub static FIELDS: &[(&str, Text)] = &[
     ("required", t("is required", "wajib diisi")),
     ("too_short", t("must be at least {min} characters", "paling sedikit {min} karakter")),
     ("too_long", t("must be at most {max} characters", "paling banyak {max} karakter")),
+    (
+        "too_guessable",
+        t(
+            "is too easy to guess; use a few unrelated words",
+            "terlalu mudah ditebak; pakailah beberapa kata yang tidak berkaitan",
+        ),
+    ),
+    (
+        "too_guessable.personal",
+        t(
+            "is easy to guess: it contains your name or e-mail address",
+            "mudah ditebak: memuat nama atau alamat email Anda",
+        ),
+    ),
+    (
+        "too_guessable.common",
+        t("is one of the most common passwords", "termasuk kata sandi yang paling umum"),
+    ),
+    (
+        "too_guessable.word",
+        t(
+            "is easy to guess: a common word or name; use a few unrelated words",
+            "mudah ditebak: kata atau nama yang umum; pakailah beberapa kata yang tidak berkaitan",
+        ),
+    ),
+    ("too_guessable.keyboard", t("is easy to guess: a keyboard pattern", "mudah ditebak: pola papan ketik")),
+    (
+        "too_guessable.repeat",
+        t(
+            "is easy to guess: repeated characters or words",
+            "mudah ditebak: karakter atau kata yang berulang",
+        ),
+    ),
+    (
+        "too_guessable.sequence",
+        t("is easy to guess: a sequence such as abc or 1234", "mudah ditebak: urutan seperti abc atau 1234"),
+    ),
+    ("too_guessable.dates", t("is easy to guess: dates and years", "mudah ditebak: tanggal dan tahun")),
     ("too_many", t("must have at most {max} entries", "paling banyak {max} butir")),
     ("invalid_characters", t("must not contain control characters", "tidak boleh memuat karakter kontrol")),
     (
