@@ -99,7 +99,7 @@ pub fn seed_demo(db: &Database, password: Option<&str>, force: bool) -> anyhow::
     let mut hashed = Vec::with_capacity(people.len());
     for p in &people {
         let email = Email::parse(&p.email).map_err(|e| anyhow!("{}: {}", p.email, e.message))?;
-        let checked = NewPassword::parse("password", &password, &email, &[&p.name])
+        let checked = NewPassword::parse("password", &password, &email, &[p.name])
             .map_err(|e| anyhow!("--password: {}", e.message))?;
         let hash = passwords::hash(checked.expose()).map_err(|e| anyhow!("cannot hash a password: {e}"))?;
         hashed.push((email, checked, hash));
