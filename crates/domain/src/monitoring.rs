@@ -431,27 +431,89 @@ impl DelegateSort {
     /// Order by the column (a missing value counts as the lowest), then by
     /// name, programme code and ids so the order is total and stable.
     pub fn compare(self, a: &DelegateRow, b: &DelegateRow) -> Ordering {
+        self.compare_keys(&RowKey::of(a), &RowKey::of(b))
+    }
+
+    /// [`DelegateSort::compare`] on the rows' keys.
+    pub fn compare_keys(self, a: &RowKey, b: &RowKey) -> Ordering {
         let column = match self.key {
             SortKey::Name => Ordering::Equal,
-            SortKey::Organization => {
-                a.organization.as_ref().map(|o| &o.1).cmp(&b.organization.as_ref().map(|o| &o.1))
-            }
+            SortKey::Organization => a.organization.cmp(&b.organization),
             SortKey::Region => a.region.cmp(&b.region),
-            SortKey::PlanStatus => a.plan.map(|p| p.1.as_str()).cmp(&b.plan.map(|p| p.1.as_str())),
-            SortKey::DonePercent => {
-                a.activities_done_percent.partial_cmp(&b.activities_done_percent).unwrap_or(Ordering::Equal)
-            }
-            SortKey::Overdue => a.overdue_activities.cmp(&b.overdue_activities),
-            SortKey::DaysSinceCheckIn => a.days_since_last_check_in.cmp(&b.days_since_last_check_in),
+            SortKey::PlanStatus => a.plan_status.cmp(&b.plan_status),
+            SortKey::DonePercent => a.done_percent.partial_cmp(&b.done_percent).unwrap_or(Ordering::Equal),
+            SortKey::Overdue => a.overdue.cmp(&b.overdue),
+            SortKey::DaysSinceCheckIn => a.days_since_check_in.cmp(&b.days_since_check_in),
             SortKey::IndicatorsBehind => a.indicators_behind.cmp(&b.indicators_behind),
-            SortKey::Progress => progress_rank(a.latest_progress).cmp(&progress_rank(b.latest_progress)),
+            SortKey::Progress => a.progress.cmp(&b.progress),
             SortKey::OpenReviews => a.open_reviews.cmp(&b.open_reviews),
             SortKey::Silent => a.silent.cmp(&b.silent),
         };
         let column = if self.descending { column.reverse() } else { column };
-        let by_name = a.display_name.cmp(&b.display_name);
+        let by_name = a.name.cmp(&b.name);
         let by_name = if self.descending && self.key == SortKey::Name { by_name.reverse() } else { by_name };
         column.then(by_name).then_with(|| tie_break(a, b))
+    }
+}
+
+/// What orders a delegates-table row: the values every sort and the
+/// attention order compare, and nothing else. A page's cursor holds its last
+/// row's key, so the next page starts right after that row, wherever rows
+/// moved meanwhile.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RowKey {
+    pub organization: Option<String>,
+    pub region: Option<String>,
+    pub plan_status: Option<String>,
+    /// As bits, so a cursor gives back exactly the value it was made from.
+    #[serde(with = "f64_bits")]
+    pub done_percent: Option<f64>,
+    pub overdue: i64,
+    pub days_since_check_in: Option<i64>,
+    pub indicators_behind: i64,
+    /// on_track < at_risk < off_track; no check-in is the lowest.
+    pub progress: u8,
+    pub open_reviews: i64,
+    pub silent: bool,
+    pub name: String,
+    pub program_code: String,
+    pub user_id: Uuid,
+    pub program_id: Uuid,
+}
+
+impl RowKey {
+    pub fn of(row: &DelegateRow) -> Self {
+        Self {
+            organization: row.organization.as_ref().map(|o| o.1.clone()),
+            region: row.region.clone(),
+            plan_status: row.plan.map(|p| p.1.as_str().to_owned()),
+            done_percent: row.activities_done_percent,
+            overdue: row.overdue_activities,
+            days_since_check_in: row.days_since_last_check_in,
+            indicators_behind: row.indicators_behind,
+            progress: progress_rank(row.latest_progress),
+            open_reviews: row.open_reviews,
+            silent: row.silent,
+            name: row.display_name.clone(),
+            program_code: row.program_code.clone(),
+            user_id: row.user_id.as_uuid(),
+            program_id: row.program_id.as_uuid(),
+        }
+    }
+}
+
+mod f64_bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) => s.serialize_some(&v.to_bits()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(f64::from_bits))
     }
 }
 
@@ -465,7 +527,7 @@ fn progress_rank(p: Option<Progress>) -> u8 {
     }
 }
 
-fn tie_break(a: &DelegateRow, b: &DelegateRow) -> Ordering {
+fn tie_break(a: &RowKey, b: &RowKey) -> Ordering {
     a.program_code.cmp(&b.program_code).then(a.user_id.cmp(&b.user_id)).then(a.program_id.cmp(&b.program_id))
 }
 
@@ -474,14 +536,19 @@ fn tie_break(a: &DelegateRow, b: &DelegateRow) -> Ordering {
 /// checked in counts as the most), more indicators behind schedule, then by
 /// name, programme code and ids.
 pub fn attention_order(a: &DelegateRow, b: &DelegateRow) -> Ordering {
-    let days = |r: &DelegateRow| r.days_since_last_check_in.map_or(i64::MAX, |d| d);
+    attention_order_keys(&RowKey::of(a), &RowKey::of(b))
+}
+
+/// [`attention_order`] on the rows' keys.
+pub fn attention_order_keys(a: &RowKey, b: &RowKey) -> Ordering {
+    let days = |r: &RowKey| r.days_since_check_in.map_or(i64::MAX, |d| d);
     b.silent
         .cmp(&a.silent)
-        .then(b.overdue_activities.cmp(&a.overdue_activities))
+        .then(b.overdue.cmp(&a.overdue))
         .then(b.open_reviews.cmp(&a.open_reviews))
         .then(days(b).cmp(&days(a)))
         .then(b.indicators_behind.cmp(&a.indicators_behind))
-        .then(a.display_name.cmp(&b.display_name))
+        .then(a.name.cmp(&b.name))
         .then_with(|| tie_break(a, b))
 }
 

@@ -856,3 +856,48 @@ backend_test!(
         assert_eq!(counts[0], counts[1], "queries per request, 10 vs 1,000 delegates");
     }
 );
+
+backend_test!(
+    async fn the_delegates_table_pages_by_keyset_so_no_row_shifts_between_pages(app) {
+        let admin = admin(&app).await;
+        let program = id_of(&create_program(&app, &admin.token, "ITP-2023-KEYSET").await);
+        let mut ids = HashMap::new();
+        for (n, name) in ["Benediktus Ully", "Clara Manafe", "Daniel Kana", "Elisabeth Ndoen"].iter().enumerate() {
+            let (id, _) = new_person(&app, &admin.token, &format!("keyset{n}@kemensos.go.id"), name, "Asia/Makassar", None).await;
+            add_member(&app, &admin.token, &program, &id, "delegate").await;
+            ids.insert(*name, id);
+        }
+        let path = format!("/programs/{program}/delegates?sort=name&limit=2");
+        let names = |page: &Value| -> Vec<String> {
+            items(page).iter().map(|r| r["display_name"].as_str().unwrap_or_default().to_owned()).collect()
+        };
+        let first = admin.get_ok(&path).await;
+        assert_eq!(names(&first), ["Benediktus Ully", "Clara Manafe"]);
+        let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+
+        // A delegate who sorts first joins while the coordinator is on page
+        // one: page two still starts right after Clara (offset paging would
+        // show Clara again).
+        let (newcomer, _) =
+            new_person(&app, &admin.token, "keyset-a@kemensos.go.id", "Agustina Lay", "Asia/Makassar", None).await;
+        add_member(&app, &admin.token, &program, &newcomer, "delegate").await;
+        let second = admin.get_ok(&format!("{path}&cursor={cursor}")).await;
+        assert_eq!(names(&second), ["Daniel Kana", "Elisabeth Ndoen"], "no row repeated");
+        assert!(second["next_cursor"].is_null());
+
+        // Backwards, and a row on page one leaves: page two still starts
+        // right after Daniel (offset paging would skip Clara).
+        let path = format!("/programs/{program}/delegates?sort=-name&limit=2");
+        let first = admin.get_ok(&path).await;
+        assert_eq!(names(&first), ["Elisabeth Ndoen", "Daniel Kana"]);
+        let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+        let leaving = format!("/programs/{program}/members/{}", ids["Elisabeth Ndoen"]);
+        assert_eq!(admin.delete(&leaving).await.status(), 204);
+        let second = admin.get_ok(&format!("{path}&cursor={cursor}")).await;
+        assert_eq!(names(&second), ["Clara Manafe", "Benediktus Ully"], "none skipped");
+
+        // A delegates-table cursor means nothing to the mentor overview.
+        let response = admin.get(&format!("/mentor/overview?cursor={cursor}")).await;
+        assert_problem(response, 400, "invalid_cursor").await;
+    }
+);

@@ -8,11 +8,13 @@
 //! carries the sort and the position of the next row. A row may move between
 //! pages when the figures change while a client pages.
 
+use std::cmp::Ordering;
+
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use followup_domain::ids::ProgramId;
-use followup_domain::monitoring::{attention_order, Dashboard, DelegateRow, DelegateSort};
+use followup_domain::monitoring::{attention_order_keys, Dashboard, DelegateRow, DelegateSort, RowKey};
 use followup_domain::values::{PlanStatus, Progress};
 use followup_domain::FieldError;
 use followup_persistence::repo::monitoring as repo;
@@ -271,30 +273,53 @@ fn bad_cursor() -> ApiError {
     ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued for this sort.")
 }
 
-fn encode_offset(tag: &str, offset: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{tag}|{offset}"))
+/// A page cursor: the order it belongs to and the key of the page's last row.
+#[derive(Serialize, serde::Deserialize)]
+struct After {
+    #[serde(rename = "o")]
+    order: String,
+    #[serde(rename = "k")]
+    key: RowKey,
 }
 
-fn decode_offset(tag: &str, raw: Option<&str>) -> Result<usize, ApiError> {
-    let Some(raw) = raw.filter(|c| !c.is_empty()) else {
-        return Ok(0);
-    };
-    let text =
-        URL_SAFE_NO_PAD.decode(raw).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(bad_cursor)?;
-    let (t, offset) = text.rsplit_once('|').ok_or_else(bad_cursor)?;
-    if t != tag {
+fn encode_cursor(order: &str, key: RowKey) -> Option<String> {
+    let json = serde_json::to_vec(&After { order: order.to_owned(), key }).ok()?;
+    Some(URL_SAFE_NO_PAD.encode(json))
+}
+
+/// The key after which the page starts (`None`: from the first row).
+fn decode_cursor(order: &str, raw: Option<&str>) -> Result<Option<RowKey>, ApiError> {
+    let Some(raw) = raw.filter(|c| !c.is_empty()) else { return Ok(None) };
+    let after: After = URL_SAFE_NO_PAD
+        .decode(raw)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(bad_cursor)?;
+    if after.order != order {
         return Err(bad_cursor());
     }
-    offset.parse().map_err(|_| bad_cursor())
+    Ok(Some(after.key))
 }
 
-/// One page of already ordered rows, from `offset`.
-fn page_of(req: &HttpRequest, rows: Vec<DelegateRow>, tag: &str, offset: usize, limit: u32) -> HttpResponse {
+/// One page by keyset: the rows ordered by `cmp`, those after `after`.
+/// A row that moves while a client pages is seen once at most where it
+/// stands when its page is read, and the rows around it never shift.
+fn page_of(
+    req: &HttpRequest,
+    rows: Vec<DelegateRow>,
+    order: &str,
+    after: Option<RowKey>,
+    limit: u32,
+    cmp: impl Fn(&RowKey, &RowKey) -> Ordering,
+) -> HttpResponse {
+    let mut keyed: Vec<(RowKey, DelegateRow)> = rows.into_iter().map(|r| (RowKey::of(&r), r)).collect();
+    keyed.sort_by(|a, b| cmp(&a.0, &b.0));
+    let start = after.map_or(0, |after| keyed.partition_point(|(k, _)| cmp(k, &after) != Ordering::Greater));
     let limit = limit as usize;
-    let more = rows.len() > offset.saturating_add(limit);
-    let items: Vec<DelegateRowBody> =
-        rows.into_iter().skip(offset).take(limit).map(DelegateRowBody::from).collect();
-    let next = if more { Some(encode_offset(tag, offset + limit)) } else { None };
+    let more = keyed.len() > start.saturating_add(limit);
+    let page: Vec<(RowKey, DelegateRow)> = keyed.into_iter().skip(start).take(limit).collect();
+    let next = if more { page.last().and_then(|(k, _)| encode_cursor(order, k.clone())) } else { None };
+    let items = page.into_iter().map(|(_, row)| DelegateRowBody::from(row)).collect();
     paging::respond_with_cursor(req, items, next)
 }
 
@@ -329,7 +354,8 @@ pub async fn dashboard(
 /// the current plan, % of activities done, overdue activities, days since
 /// the last check-in, indicators behind schedule, the latest progress word,
 /// open reviews and whether the delegate is silent. Same access as the
-/// dashboard. Offset paging: the cursor holds the sort and the next row's position.
+/// dashboard. Keyset paging: the cursor holds the sort and the last row's
+/// values, so a row never shifts between pages while figures change.
 #[utoipa::path(
     tag = "monitoring",
     params(("id" = Uuid, Path, description = "Programme id"), DelegatesQuery),
@@ -362,13 +388,12 @@ pub async fn delegates(
             )])
         })?,
     };
-    let tag = format!("d|{}", sort.as_param());
-    let offset = decode_offset(&tag, query.cursor.as_deref())?;
+    let order = format!("d|{}", sort.as_param());
+    let after = decode_cursor(&order, query.cursor.as_deref())?;
     let id = ProgramId::from_uuid(id.into_inner());
-    let (mut rows, _) =
+    let (rows, _) =
         db::whole_programme(caller.read(&state, move |c, actor| repo::program_figures(c, actor, id))).await?;
-    rows.sort_by(|a, b| sort.compare(a, b));
-    Ok(page_of(&req, rows, &tag, offset, page.limit))
+    Ok(page_of(&req, rows, &order, after, page.limit, |a, b| sort.compare_keys(a, b)))
 }
 
 /// The caller's mentees across all programmes, one row per (programme,
@@ -376,7 +401,8 @@ pub async fn delegates(
 /// attention first: silent first, then more overdue activities, more open
 /// reviews, more days since the last check-in (never checked in counts as
 /// the most), more indicators behind schedule, then by display name,
-/// programme code and ids. Empty for a caller who mentors no one. Offset paging.
+/// programme code and ids. Empty for a caller who mentors no one. Keyset
+/// paging, as the delegates table.
 #[utoipa::path(
     tag = "monitoring",
     params(PageQuery),
@@ -396,10 +422,9 @@ pub async fn mentor_overview(
     query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, None)?;
-    let offset = decode_offset("o", query.cursor.as_deref())?;
-    let mut rows = db::whole_programme(caller.read(&state, repo::mentor_overview)).await?;
-    rows.sort_by(attention_order);
-    Ok(page_of(&req, rows, "o", offset, page.limit))
+    let after = decode_cursor("o", query.cursor.as_deref())?;
+    let rows = db::whole_programme(caller.read(&state, repo::mentor_overview)).await?;
+    Ok(page_of(&req, rows, "o", after, page.limit, attention_order_keys))
 }
 
 /// Registers this module's routes.
