@@ -30,6 +30,13 @@ pub fn jwt_secret(db: &Database, auth: &AuthArgs) -> anyhow::Result<Vec<u8>> {
     Ok(secret.into_bytes())
 }
 
+/// The secret behind the fingerprints of idempotent requests: generated once
+/// and kept in the database, so every instance and restart agree.
+pub fn request_hash_secret(db: &Database) -> anyhow::Result<String> {
+    db.write(|c| sessions::setting_or_insert(c, "request_hash_secret", tokens::new_secret))
+        .context("cannot read or create the request fingerprint secret")
+}
+
 /// What happened to the admin account.
 pub enum AdminOutcome {
     Created { email: String, generated_password: Option<String> },

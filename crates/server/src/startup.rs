@@ -157,6 +157,9 @@ fn auth_state(
         dummy_hash: passwords::DummyHash::new().map_err(|e| anyhow::anyhow!(e))?,
         session_lifetime: chrono::Duration::days(days),
         trust_proxy: args.trust_proxy,
+        request_hash_key: followup_http::idempotency::RequestHashKey::from_secret(
+            &crate::bootstrap::request_hash_secret(db)?,
+        ),
     })
 }
 

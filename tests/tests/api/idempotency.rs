@@ -273,3 +273,77 @@ backend_test!(
         login(&app, "ratna.keyed@followup.local", "jalan-el-tari-kupang-2024").await;
     }
 );
+
+/// Every stored idempotency row, each column as text.
+fn stored_keys(app: &followup_tests::TestApp) -> Vec<(String, String, Option<String>)> {
+    use diesel::prelude::*;
+    use followup_persistence::schema::idempotency_keys as k;
+    use followup_persistence::{Database, DatabaseUrl, PoolOptions};
+    let url = DatabaseUrl::parse(&app.db.url).unwrap();
+    let db = Database::connect(&url, &PoolOptions::default()).unwrap();
+    db.read(|c| {
+        Ok(k::table.select((k::request_path, k::request_hash, k::response_body)).load::<(
+            String,
+            String,
+            Option<String>,
+        )>(c)?)
+    })
+    .unwrap()
+}
+
+/// The unkeyed SHA-256 fingerprint a reader of the table could compute to test a guess.
+fn plain_fingerprint(method: &str, path: &str, body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [method.as_bytes(), path.as_bytes(), body] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+backend_test!(
+    async fn the_key_table_holds_no_secret_and_no_guessable_fingerprint(app) {
+        let admin = admin(&app).await;
+        // An account with a generated password: shown once, in the first answer.
+        let body = json!({ "email": "martha.ndolu@kemensos.go.id", "display_name": "Martha Ndolu" });
+        let first = post_keyed(&admin, "/users", "new-account-1", &body).await;
+        let (status, _, _, replayed, created) = outcome(first).await;
+        assert_eq!((status, replayed), (201, false));
+        let password = created["initial_password"].as_str().expect("a generated password").to_owned();
+        // The replay says the same but leaves the password out.
+        let (status, _, _, replayed, again) = outcome(post_keyed(&admin, "/users", "new-account-1", &body).await).await;
+        assert_eq!((status, replayed), (201, true));
+        assert_eq!(again["id"], created["id"]);
+        assert!(again.get("initial_password").is_none(), "a replay never shows the password again: {again}");
+        // An account with a chosen password, sent with a key.
+        let chosen = json!({
+            "email": "paulus.bria@kemensos.go.id",
+            "display_name": "Paulus Bria",
+            "password": "sabu-raijua-rote-ndao",
+        });
+        let raw = serde_json::to_vec(&chosen).unwrap();
+        let response = admin
+            .request(Method::POST, "/users")
+            .header(KEY, "new-account-2")
+            .header("content-type", "application/json")
+            .body(raw.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+
+        let rows = stored_keys(&app);
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        for (path, hash, stored) in &rows {
+            let stored = stored.as_deref().unwrap_or_default();
+            assert!(!stored.contains(&password), "the generated password is not stored: {stored}");
+            assert!(!stored.contains("sabu-raijua"), "nor a chosen one");
+            assert_eq!(hash.len(), 64, "{hash}");
+            assert!(!hash.contains("sabu"), "{hash}");
+            assert_eq!(path, "/api/v1/users");
+        }
+        let chosen_hash = &rows.iter().find(|(_, _, b)| b.as_deref().unwrap_or_default().contains("paulus")).unwrap().1;
+        assert_ne!(chosen_hash, &plain_fingerprint("POST", "/api/v1/users", &raw), "the fingerprint is keyed");
+    }
+);

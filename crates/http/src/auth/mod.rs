@@ -8,7 +8,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use followup_domain::ids::{SessionId, UserId};
 use followup_domain::Actor;
@@ -25,6 +24,8 @@ pub struct AuthState {
     pub dummy_hash: passwords::DummyHash,
     pub session_lifetime: chrono::Duration,
     pub trust_proxy: bool,
+    /// Keys the fingerprints of idempotent requests.
+    pub request_hash_key: crate::idempotency::RequestHashKey,
 }
 
 /// The authenticated caller, checked once per request: a valid HS256 access
@@ -34,28 +35,25 @@ pub struct AuthState {
 #[derive(Debug, Clone, Copy)]
 pub struct Caller(pub Actor);
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim().to_owned())
-}
-
 /// The user and session a request's access token names, once the token
 /// itself is valid (signature, algorithm, expiry, not-before, issuer,
-/// audience); the session is not checked yet.
+/// audience); the session is not checked yet. The token is verified once per
+/// request ([`tokens::check_request`]).
 fn token_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, UserId, SessionId), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::internal(&"application state missing"))?;
-    let token = bearer(req).ok_or_else(|| {
-        ApiError::unauthorized("Send an access token: Authorization: Bearer <token>.")
-            .key("unauthorized.missing_token")
-    })?;
-    let claims = state.auth.keys.check(&token).ok_or_else(|| {
-        ApiError::unauthorized("The access token is not valid.").key("unauthorized.invalid_token")
-    })?;
-    Ok((state, UserId::from_uuid(claims.sub), SessionId::from_uuid(claims.sid)))
+    match tokens::check_request(req, &state.auth.keys) {
+        tokens::TokenCheck::Valid { user, session } => Ok((state, user, session)),
+        tokens::TokenCheck::Missing => {
+            Err(ApiError::unauthorized("Send an access token: Authorization: Bearer <token>.")
+                .key("unauthorized.missing_token"))
+        }
+        tokens::TokenCheck::Invalid => {
+            Err(ApiError::unauthorized("The access token is not valid.").key("unauthorized.invalid_token"))
+        }
+    }
 }
 
 fn session_ended() -> ApiError {
@@ -186,7 +184,7 @@ impl Bearer {
         let slot = self.key.0.clone();
         let outcome = self
             .run(state, Mode::Write, move |c, actor| {
-                idempotency::unit(c, slot.as_deref(), |c| work(c, actor), respond)
+                idempotency::claim_and_run(c, slot.as_deref(), |c| work(c, actor), respond)
             })
             .await?;
         self.key.settle(outcome)

@@ -86,6 +86,44 @@ impl TokenKeys {
     }
 }
 
+/// What a request's `Authorization` header holds, decided once per request:
+/// the first reader (the idempotency middleware or an extractor) verifies the
+/// token and keeps the outcome in the request's extensions for the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// No `Authorization: Bearer <token>` header.
+    Missing,
+    /// A bearer token that is not a valid access token.
+    Invalid,
+    /// A valid access token (its session is checked separately).
+    Valid { user: UserId, session: SessionId },
+}
+
+/// The request's [`TokenCheck`], verifying the token on first use only.
+pub fn check_request(req: &actix_web::HttpRequest, keys: &TokenKeys) -> TokenCheck {
+    use actix_web::HttpMessage;
+    if let Some(done) = req.extensions().get::<TokenCheck>() {
+        return *done;
+    }
+    let check = match bearer(req.headers()) {
+        None => TokenCheck::Missing,
+        Some(token) => keys.check(token).map_or(TokenCheck::Invalid, |claims| TokenCheck::Valid {
+            user: UserId::from_uuid(claims.sub),
+            session: SessionId::from_uuid(claims.sid),
+        }),
+    };
+    req.extensions_mut().insert(check);
+    check
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme in any case).
+fn bearer(headers: &actix_web::http::header::HeaderMap) -> Option<&str> {
+    let value = headers.get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// A new opaque refresh token (256 random bits, base64url).
 pub fn new_refresh_token() -> String {
     let mut bytes = [0u8; 32];

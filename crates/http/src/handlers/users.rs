@@ -95,7 +95,8 @@ pub struct CreateUserBody {
 pub struct CreatedUserBody {
     #[serde(flatten)]
     pub user: UserBody,
-    /// Shown once; only when the request had no `password`.
+    /// Shown once; only when the request had no `password`. Never stored: a
+    /// replay of the same request (`Idempotency-Replayed: true`) leaves it out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_password: Option<String>,
 }

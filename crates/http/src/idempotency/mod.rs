@@ -17,7 +17,7 @@
 //!    body bytes. The middleware hands the handler a [`KeySlot`] (request
 //!    extensions) and runs it.
 //! 2. The handler's unit of work takes the key *in the same transaction as
-//!    its own writes* ([`unit`], through `Bearer::respond` or
+//!    its own writes* ([`claim_and_run`], through `Bearer::respond` or
 //!    [`IdempotencyKey::respond`]): it claims the key
 //!    ([`followup_persistence::repo::idempotency::claim`]), does its work,
 //!    makes its response and stores it on the key's row (kept 24 hours).
@@ -119,26 +119,46 @@ fn invalid_key() -> ApiError {
     .arg("max", MAX_KEY_LEN)
 }
 
-/// The request fingerprint: SHA-256 (lower-case hex) over the method, the path
-/// with its query and the body, each part length-prefixed so that no two
-/// different requests can run together into the same input.
-pub fn request_hash(method: &str, path_and_query: &str, body: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    for part in [method.as_bytes(), path_and_query.as_bytes(), body] {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part);
+/// The key of the request fingerprints: 64 bytes (SHA-256's block) made
+/// from a server secret that is kept in the database, never in a response.
+#[derive(Clone)]
+pub struct RequestHashKey([u8; 64]);
+
+impl RequestHashKey {
+    pub fn from_secret(secret: &str) -> Self {
+        use sha2::Sha512;
+        Self(Sha512::digest(secret.as_bytes()).into())
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The caller's user id, from a valid bearer token.
-fn caller(req: &ServiceRequest, state: &AppState) -> Option<UserId> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
+impl std::fmt::Debug for RequestHashKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestHashKey(***)")
     }
-    state.auth.keys.check(token.trim()).map(|claims| UserId::from_uuid(claims.sub))
+}
+
+/// The request's fingerprint: HMAC-SHA256 under the server's
+/// [`RequestHashKey`] over method, path with query and body, each prefixed
+/// with its length so no two requests run together. Keyed, because bodies
+/// hold passwords: a database reader cannot test a guess without the key.
+pub fn request_hash(key: &RequestHashKey, method: &str, path_and_query: &str, body: &[u8]) -> String {
+    use hmac::digest::KeyInit;
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as KeyInit>::new(&key.0.into());
+    for part in [method.as_bytes(), path_and_query.as_bytes(), body] {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The caller's user id, from a valid bearer token (verified once per
+/// request, the extractors reuse the outcome).
+fn caller(req: &ServiceRequest, state: &AppState) -> Option<UserId> {
+    match crate::auth::tokens::check_request(req.request(), &state.auth.keys) {
+        crate::auth::tokens::TokenCheck::Valid { user, .. } => Some(user),
+        _ => None,
+    }
 }
 
 fn too_large() -> ApiError {
@@ -224,20 +244,21 @@ impl IdempotencyKey {
         R: FnOnce(T) -> HttpResponse + Send + 'static,
     {
         let slot = self.0.clone();
-        let outcome = crate::db::write(state, move |c| unit(c, slot.as_deref(), work, respond)).await?;
+        let outcome =
+            crate::db::write(state, move |c| claim_and_run(c, slot.as_deref(), work, respond)).await?;
         self.settle(outcome)
     }
 
     /// Record what the unit did with the key and make the handler's answer.
-    pub(crate) fn settle(&self, outcome: InUnit) -> Result<HttpResponse, ApiError> {
+    pub(crate) fn settle(&self, outcome: UnitOutcome) -> Result<HttpResponse, ApiError> {
         match outcome {
-            InUnit::Replied { reply, stored } => {
+            UnitOutcome::Replied { reply, stored } => {
                 if let (Some(slot), true) = (&self.0, stored) {
                     slot.set(SlotState::Stored);
                 }
                 Ok(reply.into_response())
             }
-            InUnit::Held(seen) => {
+            UnitOutcome::Held(seen) => {
                 if let Some(slot) = &self.0 {
                     slot.set(SlotState::Held(seen));
                 }
@@ -295,14 +316,32 @@ impl Reply {
         Some(StoredResponse {
             status: self.status.as_u16(),
             headers: stored_headers(&headers),
-            body: String::from_utf8(self.body.to_vec()).ok()?,
+            body: without_secrets(String::from_utf8(self.body.to_vec()).ok()?),
         })
     }
 }
 
+/// Properties of a response that are shown once and never stored: a
+/// replay answers without them (a generated password is not kept anywhere).
+const SHOWN_ONCE: [&str; 3] = ["initial_password", "access_token", "refresh_token"];
+
+/// `body` without [`SHOWN_ONCE`] properties at its top level.
+fn without_secrets(body: String) -> String {
+    let Ok(serde_json::Value::Object(mut object)) = serde_json::from_str::<serde_json::Value>(&body) else {
+        return body;
+    };
+    if !SHOWN_ONCE.iter().any(|k| object.contains_key(*k)) {
+        return body;
+    }
+    for key in SHOWN_ONCE {
+        object.remove(key);
+    }
+    serde_json::to_string(&object).unwrap_or_default()
+}
+
 /// What a keyed unit of work did.
 #[derive(Debug)]
-pub enum InUnit {
+pub enum UnitOutcome {
     /// It ran; `stored` when its response was stored under the key.
     Replied { reply: Reply, stored: bool },
     /// The key was already there; nothing ran.
@@ -318,29 +357,29 @@ fn storable(status: StatusCode) -> bool {
 /// One keyed unit of work, inside the caller's write transaction: claim the
 /// key, run `work`, make the response and store it. Without a key, just the
 /// work and the response. A failing `work` rolls the claim back with it.
-pub(crate) fn unit<T>(
+pub(crate) fn claim_and_run<T>(
     conn: &mut DbConnection,
     slot: Option<&KeySlot>,
     work: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
     respond: impl FnOnce(T) -> HttpResponse,
-) -> Result<InUnit, StoreError> {
+) -> Result<UnitOutcome, StoreError> {
     let Some(slot) = slot else {
         let reply = Reply::new(respond(work(conn)?))?;
-        return Ok(InUnit::Replied { reply, stored: false });
+        return Ok(UnitOutcome::Replied { reply, stored: false });
     };
     let claimed_at = match repo::claim(conn, &slot.keyed, KEY_LIFETIME, ABANDON_AFTER)? {
         Claim::Claimed { claimed_at } => claimed_at,
-        Claim::Held(seen) => return Ok(InUnit::Held(seen)),
+        Claim::Held(seen) => return Ok(UnitOutcome::Held(seen)),
     };
     let reply = Reply::new(respond(work(conn)?))?;
     match reply.to_store() {
         Some(stored) => {
             repo::complete(conn, &slot.keyed, claimed_at, &stored)?;
-            Ok(InUnit::Replied { reply, stored: true })
+            Ok(UnitOutcome::Replied { reply, stored: true })
         }
         None => {
             repo::release(conn, &slot.keyed, claimed_at)?;
-            Ok(InUnit::Replied { reply, stored: false })
+            Ok(UnitOutcome::Replied { reply, stored: false })
         }
     }
 }
@@ -372,7 +411,7 @@ pub async fn middleware(
     };
     let method = req.method().as_str().to_owned();
     let path = req.uri().path_and_query().map_or_else(|| req.path().to_owned(), |pq| pq.as_str().to_owned());
-    let hash = request_hash(&method, &path, &body);
+    let hash = request_hash(&state.auth.request_hash_key, &method, &path, &body);
     req.set_payload(Payload::from(body));
     let slot = Arc::new(KeySlot {
         keyed: KeyedRequest { user_id, key, method, path, hash },
@@ -385,7 +424,9 @@ pub async fn middleware(
     // Run the request in a task of its own: if the client hangs up, this
     // future is dropped, but the request still finishes and its response is
     // stored for the retry.
-    let task = run_keyed(req, next, state, slot).instrument(tracing::Span::current());
+    let lang = crate::i18n::current();
+    let task = crate::i18n::in_language(lang, run_keyed(req, next, state, slot))
+        .instrument(tracing::Span::current());
     match actix_web::rt::spawn(task).await {
         Ok(result) => result,
         Err(e) => Err(ApiError::internal(&e).into()),
@@ -564,86 +605,4 @@ fn purge_expired(state: &AppState) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(raw: &[u8]) -> bool {
-        HeaderValue::from_bytes(raw).ok().is_some_and(|v| validate_key(&v).is_ok())
-    }
-
-    #[test]
-    fn keys_are_1_to_255_visible_ascii_characters() {
-        assert!(check(b"a"));
-        assert!(check(b"0190f3a2-7c1e-7d4b-9a55-3f1c2b9e8d10"));
-        assert!(check(b"!~\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}"));
-        assert!(check("k".repeat(255).as_bytes()));
-        assert!(!check(b""));
-        assert!(!check("k".repeat(256).as_bytes()));
-        assert!(!check(b"two words"));
-        assert!(!check(b"tab\there"));
-        assert!(!check("caf\u{e9}".as_bytes()));
-        assert!(!check(b"del\x7f"));
-    }
-
-    #[test]
-    fn invalid_keys_answer_400_invalid_idempotency_key() {
-        let Err(e) = validate_key(&HeaderValue::from_static("has space")) else {
-            panic!("a key with a space must be refused")
-        };
-        assert_eq!(e.code(), "invalid_idempotency_key");
-        assert_eq!(e.problem().status, 400);
-    }
-
-    #[test]
-    fn hash_is_hex_sha256_and_depends_on_every_part() {
-        let base = request_hash("POST", "/api/v1/organizations", b"{\"name\":\"A\"}");
-        assert_eq!(base.len(), 64);
-        assert!(base.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
-        assert_eq!(base, request_hash("POST", "/api/v1/organizations", b"{\"name\":\"A\"}"));
-        assert_ne!(base, request_hash("PUT", "/api/v1/organizations", b"{\"name\":\"A\"}"));
-        assert_ne!(base, request_hash("POST", "/api/v1/programs", b"{\"name\":\"A\"}"));
-        assert_ne!(base, request_hash("POST", "/api/v1/organizations?x=1", b"{\"name\":\"A\"}"));
-        assert_ne!(base, request_hash("POST", "/api/v1/organizations", b"{\"name\":\"B\"}"));
-        // Parts cannot slide into each other.
-        assert_ne!(request_hash("POST", "/a", b"b"), request_hash("POST", "/ab", b""));
-    }
-
-    #[test]
-    fn empty_input_hash_is_stable() {
-        // Three zero length prefixes, nothing else.
-        let expected = {
-            let mut h = Sha256::new();
-            h.update([0u8; 24]);
-            h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
-        };
-        assert_eq!(request_hash("", "", b""), expected);
-    }
-
-    #[test]
-    fn auth_endpoints_and_other_paths_are_left_alone() {
-        assert!(applies_to("/api/v1/organizations"));
-        assert!(applies_to("/api/v1/programs/x/members"));
-        assert!(!applies_to("/api/v1/auth/login"));
-        assert!(!applies_to("/api/v1/auth/refresh"));
-        assert!(!applies_to("/health/live"));
-        assert!(!applies_to("/api/v10/organizations"));
-    }
-
-    #[test]
-    fn replay_restores_status_headers_and_body_and_marks_it() {
-        let mut headers = header::HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(header::LOCATION, HeaderValue::from_static("/api/v1/organizations/1"));
-        headers.insert(header::ETAG, HeaderValue::from_static("\"1\""));
-        headers.insert(header::SERVER, HeaderValue::from_static("not-kept"));
-        let stored = StoredResponse { status: 201, headers: stored_headers(&headers), body: "{}".into() };
-        let response = replay(&stored);
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let h = response.headers();
-        assert_eq!(h.get(header::LOCATION).and_then(|v| v.to_str().ok()), Some("/api/v1/organizations/1"));
-        assert_eq!(h.get(header::ETAG).and_then(|v| v.to_str().ok()), Some("\"1\""));
-        assert_eq!(h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("application/json"));
-        assert_eq!(h.get(IDEMPOTENCY_REPLAYED).and_then(|v| v.to_str().ok()), Some("true"));
-        assert!(h.get(header::SERVER).is_none());
-    }
-}
+mod tests;
