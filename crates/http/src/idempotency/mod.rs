@@ -24,8 +24,6 @@
 //!    They commit together or not at all, so there is no moment at which the
 //!    work is stored without its response, whatever crashes when: a retry
 //!    either replays the response or runs a request that never happened.
-//!    This is one write instead of three (claim, work, response), which is
-//!    what a keyed POST costs on SQLite's single writer.
 //! 3. If the unit finds the key already there, it does nothing and the
 //!    middleware answers instead: used for another request → 422
 //!    `idempotency_key_reused`; completed → the stored status, headers
@@ -69,7 +67,6 @@ use followup_domain::ids::UserId;
 use followup_persistence::repo::idempotency::{self as repo, Claim, KeyState, KeyedRequest, StoredResponse};
 use followup_persistence::{DbConnection, StoreError};
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use crate::problem::ApiError;
@@ -117,39 +114,6 @@ fn invalid_key() -> ApiError {
         format!("Idempotency-Key must be one value of 1 to {MAX_KEY_LEN} visible ASCII characters."),
     )
     .arg("max", MAX_KEY_LEN)
-}
-
-/// The key of the request fingerprints: 64 bytes (SHA-256's block) made
-/// from a server secret that is kept in the database, never in a response.
-#[derive(Clone)]
-pub struct RequestHashKey([u8; 64]);
-
-impl RequestHashKey {
-    pub fn from_secret(secret: &str) -> Self {
-        use sha2::Sha512;
-        Self(Sha512::digest(secret.as_bytes()).into())
-    }
-}
-
-impl std::fmt::Debug for RequestHashKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RequestHashKey(***)")
-    }
-}
-
-/// The request's fingerprint: HMAC-SHA256 under the server's
-/// [`RequestHashKey`] over method, path with query and body, each prefixed
-/// with its length so no two requests run together. Keyed, because bodies
-/// hold passwords: a database reader cannot test a guess without the key.
-pub fn request_hash(key: &RequestHashKey, method: &str, path_and_query: &str, body: &[u8]) -> String {
-    use hmac::digest::KeyInit;
-    use hmac::{Hmac, Mac};
-    let mut mac = <Hmac<Sha256> as KeyInit>::new(&key.0.into());
-    for part in [method.as_bytes(), path_and_query.as_bytes(), body] {
-        mac.update(&(part.len() as u64).to_be_bytes());
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The caller's user id, from a valid bearer token (verified once per
@@ -604,5 +568,8 @@ fn purge_expired(state: &AppState) {
     drop(actix_web::rt::spawn(task.instrument(tracing::Span::current())));
 }
 
+mod fingerprint;
 #[cfg(test)]
 mod tests;
+
+pub use fingerprint::{request_hash, RequestHashKey};
