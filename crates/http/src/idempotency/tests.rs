@@ -1,6 +1,7 @@
 //! Keys, fingerprints, the paths keys apply to, and replays.
 
 use super::*;
+use sha2::{Digest, Sha256};
 
 fn check(raw: &[u8]) -> bool {
     HeaderValue::from_bytes(raw).ok().is_some_and(|v| validate_key(&v).is_ok())
