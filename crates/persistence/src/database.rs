@@ -136,14 +136,20 @@ impl Database {
         }
     }
 
-    /// One round trip on a fresh or pooled connection; a connection that has
-    /// gone stale (e.g. the server restarted) is replaced and tried once more.
+    /// One round trip on a fresh or pooled connection. Pooled connections
+    /// that have gone stale (e.g. the server restarted) are dropped one by
+    /// one, so after a restart the answer comes from a new connection.
     pub fn ping(&self) -> Result<(), StoreError> {
         let attempt = || self.read(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from));
-        match attempt() {
-            Err(StoreError::Unavailable(_)) => attempt(),
-            other => other,
+        let pooled = self.read.state().idle_connections.max(1);
+        let mut result = attempt();
+        for _ in 0..pooled {
+            match result {
+                Err(StoreError::Unavailable(_)) => result = attempt(),
+                _ => break,
+            }
         }
+        result
     }
 
     /// Statements the pooled connections have started so far (the

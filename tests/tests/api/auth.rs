@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use followup_tests::api::{
     admin, api_url, assert_field_error, create_user, expect_empty, expect_json, id_of, jwt_claims, login,
-    login_response, refresh, refresh_response, Authed, Tokens,
+    login_response, new_member, refresh, refresh_response, Authed, Tokens, USER_PASSWORD,
 };
 use followup_tests::plans::cast;
 use followup_tests::{
@@ -400,5 +400,65 @@ backend_test!(
         assert!(refused.get("title").is_some() && refused.get("goal").is_none(), "nothing of the plan: {refused}");
         // The mentor's session is untouched: the plan is still there for him.
         expect_json(cast.mentor.get(&path).await, 200).await;
+    }
+);
+
+/// A sign-in from a client address, behind the trusted proxy.
+async fn login_from(app: &TestApp, address: &str, email: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(api_url(app, "/auth/login"))
+        .header("x-forwarded-for", address)
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+configured_test!(
+    async fn failures_from_other_addresses_never_lock_the_owner_out(app) with |cfg| {
+        cfg.auth.login_max_failures = 5;
+        cfg.auth.trust_proxy = true;
+    }; {
+        // The admin signed in from the office before.
+        assert_eq!(login_from(&app, "198.51.100.10", ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+        // An attacker guesses from one address: five tries, then that address waits.
+        for _ in 0..5 {
+            let response = login_from(&app, "203.0.113.66", ADMIN_EMAIL, "guessing-the-password").await;
+            assert_problem(response, 401, "invalid_credentials").await;
+        }
+        assert_problem(login_from(&app, "203.0.113.66", ADMIN_EMAIL, ADMIN_PASSWORD).await, 429, "too_many_attempts").await;
+        // The owner, from the office and from a new address, still signs in.
+        assert_eq!(login_from(&app, "198.51.100.10", ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+        assert_eq!(login_from(&app, "198.51.100.11", ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+        // A distributed guess (five tries from each of ten addresses) meets the
+        // account's ceiling for new addresses, never for the owner's own.
+        for host in 1..=10 {
+            for _ in 0..5 {
+                login_from(&app, &format!("192.0.2.{host}"), ADMIN_EMAIL, "guessing-the-password").await;
+            }
+        }
+        let response = login_from(&app, "192.0.2.200", ADMIN_EMAIL, "guessing-the-password").await;
+        assert_problem(response, 429, "too_many_attempts").await;
+        assert_eq!(login_from(&app, "198.51.100.10", ADMIN_EMAIL, ADMIN_PASSWORD).await.status(), 200);
+    }
+);
+
+configured_test!(
+    async fn guessing_the_current_password_is_throttled_like_a_sign_in(app) with |cfg| {
+        cfg.auth.login_max_failures = 5;
+    }; {
+        let admin = admin(&app).await;
+        let (_, delegate) = new_member(&app, &admin.token, "yosef.tefa@kemensos.go.id", "Yosef Tefa").await;
+        for attempt in 1..=5 {
+            let body = json!({ "current_password": format!("guess-number-{attempt}"), "new_password": "sabu-raijua-rote-ndao" });
+            let problem = assert_problem(delegate.post("/me/password", &body).await, 422, "validation_failed").await;
+            assert_field_error(&problem, "current_password", Some("incorrect"));
+        }
+        // The sixth guess, even the right password, waits.
+        let body = json!({ "current_password": USER_PASSWORD, "new_password": "sabu-raijua-rote-ndao" });
+        let response = delegate.post("/me/password", &body).await;
+        let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_problem(response, 429, "too_many_attempts").await;
+        assert!(retry_after.and_then(|s| s.parse::<u64>().ok()).is_some_and(|s| (1..=60).contains(&s)));
     }
 );

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{passwords, Bearer, Caller};
+use crate::auth::{client_address, passwords, throttle, Bearer, Caller};
 use crate::conditional::{if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::{nullable, IfMatchHeader};
@@ -114,10 +114,13 @@ pub async fn patch_me(
     responses(
         (status = 204, description = "Changed"),
         (status = 422, description = "Wrong current password or a new one that breaks the policy", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_attempts`: too many wrong current passwords from this address or for this account, as for sign-in", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/me/password")]
 pub async fn change_password(
+    req: HttpRequest,
     caller: Caller,
     key: IdempotencyKey,
     state: web::Data<AppState>,
@@ -126,10 +129,16 @@ pub async fn change_password(
     let ChangePasswordBody { current_password, new_password } = body.0;
     let id = caller.0.user_id;
     let user = db::read(&state, move |c| users::get(c, id)).await?;
+    // The current password is guessed like a sign-in: throttled alike.
+    let address = client_address(&req, state.auth.trust_proxy);
+    if let Some(wait) = state.auth.throttle.blocked(&address, &user.email) {
+        return Err(throttle::too_many_attempts(wait));
+    }
     let stored = db::read(&state, move |c| users::password_hash(c, id)).await?;
     let correct = db::cpu(move || passwords::verify(&current_password, &stored)).await?;
     let mut v = Validator::new();
     if !correct {
+        state.auth.throttle.record_failure(&address, &user.email);
         v.push(FieldError::new("current_password", "incorrect", "is not your current password"));
     }
     let email =

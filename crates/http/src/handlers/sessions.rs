@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{client_address, passwords, tokens, Caller};
+use crate::auth::{client_address, passwords, throttle, tokens, Caller};
 use crate::db;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
@@ -102,14 +102,7 @@ pub async fn login(
     let LoginBody { email, password } = body.0;
     let address = client_address(&req, state.auth.trust_proxy);
     if let Some(wait) = state.auth.throttle.blocked(&address, &email) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "Too many attempts",
-            format!("Too many failed sign-ins. Try again in {wait} seconds."),
-        )
-        .arg("wait", wait)
-        .with_retry_after(wait));
+        return Err(throttle::too_many_attempts(wait));
     }
     let lookup = email.clone();
     let found = db::read(&state, move |c| users::for_login(c, &lookup)).await?;
@@ -127,6 +120,7 @@ pub async fn login(
         tracing::info!(%address, "failed sign-in");
         return Err(invalid_credentials());
     };
+    state.auth.throttle.record_success(&address, &email);
     let new_token = tokens::new_refresh_token();
     let hash = tokens::refresh_token_hash(&new_token);
     let lifetime = state.auth.session_lifetime;
