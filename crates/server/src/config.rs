@@ -106,7 +106,9 @@ pub struct AuthArgs {
     #[arg(long, env = "FOLLOWUP_SESSION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=365))]
     pub session_days: u64,
 
-    /// Failed logins per minute allowed per client address and per account before 429.
+    /// Failed current-password checks (sign-in, password change) per minute
+    /// per client address before 429; an account's ceiling is ten times that,
+    /// for addresses that never signed in to it.
     #[arg(long, env = "FOLLOWUP_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub login_max_failures: u32,
 
