@@ -1,5 +1,5 @@
 //! Every POST handler under `/api/v1` (but `/auth/*`) makes its response
-//! inside its unit of work (`Bearer::respond` or `IdempotencyKey::respond`),
+//! inside its unit of work (`CallerToken::respond` or `IdempotencyKey::respond`),
 //! so that its `Idempotency-Key` is claimed, its work done and its answer
 //! stored in one transaction. A handler that wrote first and answered
 //! afterwards would leave a window in which a crash keeps the work and loses
@@ -65,6 +65,6 @@ fn every_keyed_post_handler_answers_from_its_unit_of_work() {
     assert!(
         offenders.is_empty(),
         "these POST handlers do not make their response inside their unit of work \
-         (use Bearer::respond or IdempotencyKey::respond): {offenders:#?}"
+         (use CallerToken::respond or IdempotencyKey::respond): {offenders:#?}"
     );
 }

@@ -47,7 +47,7 @@ async fn assert_token_refused(app: &TestApp, token: &str, what: &str) {
     assert!(challenge.starts_with("Bearer"), "{what}: WWW-Authenticate is {challenge:?}");
     assert_problem(response, 401, "unauthorized").await;
     // Most routes check the session together with their own database work
-    // (`Bearer`), not in the extractor: a read and a write there too.
+    // (`CallerToken`), not in the extractor: a read and a write there too.
     let authed = Authed::new(app, token);
     assert_401(authed.get("/plans").await, &format!("{what}: GET /plans")).await;
     let renamed = json!({ "display_name": "Written with a dead session" });

@@ -28,12 +28,13 @@ pub struct AuthState {
     pub request_hash_key: crate::idempotency::RequestHashKey,
 }
 
-/// The authenticated caller, checked once per request: a valid HS256 access
-/// token (signature, algorithm, expiry, not-before, issuer, audience) whose
-/// session is not revoked and whose user is active. Anything else is one
-/// generic 401 problem+json.
+/// The caller, checked by the extractor before the handler runs: a valid
+/// HS256 access token (signature, algorithm, expiry, not-before, issuer,
+/// audience) whose session is not revoked and whose user is active, with the
+/// user's system role. Anything else is one generic 401 problem+json. For
+/// handlers that need the role before their database work.
 #[derive(Debug, Clone, Copy)]
-pub struct Caller(pub Actor);
+pub struct CheckedCaller(pub Actor);
 
 /// The user and session a request's access token names, once the token
 /// itself is valid (signature, algorithm, expiry, not-before, issuer,
@@ -60,7 +61,7 @@ fn session_ended() -> ApiError {
     ApiError::unauthorized("The session has ended; sign in again.").key("unauthorized.session_ended")
 }
 
-impl FromRequest for Caller {
+impl FromRequest for CheckedCaller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -73,35 +74,33 @@ impl FromRequest for Caller {
                 web::block(move || db.read(|conn| repo::sessions::principal(conn, user_id, session_id)))
                     .await??;
             let role = role.ok_or_else(session_ended)?;
-            Ok(Caller(Actor { user_id, system_role: role, session_id }))
+            Ok(CheckedCaller(Actor { user_id, system_role: role, session_id }))
         })
     }
 }
 
-/// A request's valid access token whose session is checked together with the
-/// handler's own database work, in the same blocking call and on the same
-/// connection: [`Bearer::read`], [`Bearer::write`] and [`Bearer::respond`]
-/// first check, as [`Caller`] does, that the session is live and its user
-/// active (401 otherwise), then run the work as that caller. One thread
-/// hand-off and one pool checkout per request instead of two. Handlers that
-/// need the caller's role before their database work take a [`Caller`]
-/// instead.
+/// The caller's valid access token, its session not checked yet: its
+/// [`CallerToken::read`], [`CallerToken::write`] and [`CallerToken::respond`]
+/// check the session (401 when it has ended) in the same blocking call, on
+/// the same connection, as the handler's own work, then run the work as the
+/// caller: one pool checkout per request. Most handlers take this; those
+/// that need the role first take a [`CheckedCaller`].
 ///
 /// On a POST with an `Idempotency-Key` it also carries the key, which its
 /// write takes in the same transaction (see [`crate::idempotency`]).
 #[derive(Debug, Clone)]
-pub struct Bearer {
+pub struct CallerToken {
     user_id: UserId,
     session_id: SessionId,
     key: IdempotencyKey,
 }
 
-impl FromRequest for Bearer {
+impl FromRequest for CallerToken {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(token_claims(req).map(|(_, user_id, session_id)| Bearer {
+        std::future::ready(token_claims(req).map(|(_, user_id, session_id)| CallerToken {
             user_id,
             session_id,
             key: IdempotencyKey::of(req),
@@ -116,7 +115,7 @@ enum Mode {
     Write,
 }
 
-impl Bearer {
+impl CallerToken {
     /// Check the session, then run `work` as the caller (401 when the
     /// session has ended).
     async fn run<T, F>(&self, state: &AppState, mode: Mode, work: F) -> Result<T, ApiError>
@@ -156,7 +155,7 @@ impl Bearer {
 
     /// Check the session, then run `work` as the caller in one write
     /// transaction (nothing is written when the session has ended). For
-    /// PATCH and DELETE; a POST uses [`Bearer::respond`], which takes its
+    /// PATCH and DELETE; a POST uses [`CallerToken::respond`], which takes its
     /// `Idempotency-Key` in the same transaction.
     pub async fn write<T, F>(self, state: &AppState, work: F) -> Result<T, ApiError>
     where

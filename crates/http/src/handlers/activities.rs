@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::conditional::{if_match, ok_versioned, updated};
 use crate::dto::{
     addressable, created_or_existing, list_query, nullable, IdempotencyKeyHeader, IfMatchHeader,
@@ -170,7 +170,7 @@ list_query! {
 #[get("/plans/{id}/activities")]
 pub async fn list_activities(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<ListActivitiesQuery>,
@@ -200,7 +200,7 @@ pub async fn list_activities(
 )]
 #[post("/plans/{id}/activities")]
 pub async fn create_activity(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateActivityBody>,
@@ -230,7 +230,7 @@ pub async fn create_activity(
 #[get("/activities/{id}")]
 pub async fn get_activity(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -258,7 +258,7 @@ pub async fn get_activity(
 #[patch("/activities/{id}")]
 pub async fn patch_activity(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchActivityBody>,
@@ -288,7 +288,7 @@ pub async fn patch_activity(
 #[delete("/activities/{id}")]
 pub async fn delete_activity(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::conditional::{ok_versioned, updated};
 use crate::dto::{addressable, created_or_existing, list_query, IdempotencyKeyHeader};
 use crate::json::JsonBody;
@@ -164,7 +164,7 @@ list_query! {
 #[get("/plans/{id}/check-ins")]
 pub async fn list_check_ins(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<ListCheckInsQuery>,
@@ -193,7 +193,7 @@ pub async fn list_check_ins(
 )]
 #[post("/plans/{id}/check-ins")]
 pub async fn create_check_in(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateCheckInBody>,
@@ -223,7 +223,7 @@ pub async fn create_check_in(
 #[get("/check-ins/{id}")]
 pub async fn get_check_in(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -247,7 +247,7 @@ pub async fn get_check_in(
 )]
 #[post("/check-ins/{id}/review")]
 pub async fn review_check_in(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<ReviewBody>,

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::conditional::{if_match, ok_versioned, updated};
 use crate::dto::{addressable, created_or_existing, IdempotencyKeyHeader, IfMatchHeader, PageQuery};
 use crate::json::JsonBody;
@@ -115,7 +115,7 @@ pub struct PatchCommentBody {
 #[get("/plans/{id}/comments")]
 pub async fn list_comments(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,
@@ -142,7 +142,7 @@ pub async fn list_comments(
 )]
 #[post("/plans/{id}/comments")]
 pub async fn create_comment(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateCommentBody>,
@@ -172,7 +172,7 @@ pub async fn create_comment(
 #[get("/comments/{id}")]
 pub async fn get_comment(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -198,7 +198,7 @@ pub async fn get_comment(
 #[patch("/comments/{id}")]
 pub async fn patch_comment(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchCommentBody>,
@@ -226,7 +226,7 @@ pub async fn patch_comment(
 #[delete("/comments/{id}")]
 pub async fn delete_comment(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {

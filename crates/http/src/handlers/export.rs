@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::csv::{write_row, Cell};
 use crate::db;
 use crate::problem::{ApiError, Problem};
@@ -239,7 +239,7 @@ fn file_name(code: &str, level: ExportLevel) -> String {
 )]
 #[get("/programs/{id}/export.csv")]
 pub async fn export_program(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<ExportQuery>,

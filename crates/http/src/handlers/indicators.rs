@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::conditional::{if_match, ok_versioned, updated};
 use crate::dto::{
     addressable, created_or_existing, nullable, Addressable, IdempotencyKeyHeader, IfMatchHeader, PageQuery,
@@ -148,7 +148,7 @@ impl TryFrom<PatchIndicatorBody> for IndicatorChanges {
 #[get("/plans/{id}/indicators")]
 pub async fn list_indicators(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,
@@ -176,7 +176,7 @@ pub async fn list_indicators(
 )]
 #[post("/plans/{id}/indicators")]
 pub async fn create_indicator(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateIndicatorBody>,
@@ -206,7 +206,7 @@ pub async fn create_indicator(
 #[get("/indicators/{id}")]
 pub async fn get_indicator(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -233,7 +233,7 @@ pub async fn get_indicator(
 #[patch("/indicators/{id}")]
 pub async fn patch_indicator(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchIndicatorBody>,
@@ -263,7 +263,7 @@ pub async fn patch_indicator(
 #[delete("/indicators/{id}")]
 pub async fn delete_indicator(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -359,7 +359,7 @@ impl TryFrom<CreateMeasurementBody> for NewMeasurement {
 #[get("/indicators/{id}/measurements")]
 pub async fn list_measurements(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,
@@ -387,7 +387,7 @@ pub async fn list_measurements(
 )]
 #[post("/indicators/{id}/measurements")]
 pub async fn create_measurement(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<CreateMeasurementBody>,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{client_address, passwords, throttle, Bearer, Caller};
+use crate::auth::{client_address, passwords, throttle, CallerToken, CheckedCaller};
 use crate::conditional::{if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::{nullable, IfMatchHeader};
@@ -60,7 +60,7 @@ pub struct ChangePasswordBody {
 #[get("/me")]
 pub async fn get_me(
     req: HttpRequest,
-    caller: Caller,
+    caller: CheckedCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = caller.0.user_id;
@@ -83,7 +83,7 @@ pub async fn get_me(
 #[patch("/me")]
 pub async fn patch_me(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     body: JsonBody<PatchMeBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -121,7 +121,7 @@ pub async fn patch_me(
 #[post("/me/password")]
 pub async fn change_password(
     req: HttpRequest,
-    caller: Caller,
+    caller: CheckedCaller,
     key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<ChangePasswordBody>,

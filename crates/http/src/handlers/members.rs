@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::conditional::created;
 use crate::dto::list_query;
 use crate::json::JsonBody;
@@ -78,7 +78,7 @@ list_query! {
 #[get("/programs/{id}/members")]
 pub async fn list_members(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<ListMembersQuery>,
@@ -105,7 +105,7 @@ pub async fn list_members(
 )]
 #[post("/programs/{id}/members")]
 pub async fn add_member(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<AddMemberBody>,
@@ -140,7 +140,7 @@ pub async fn add_member(
 )]
 #[delete("/programs/{id}/members/{user_id}")]
 pub async fn remove_member(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::conditional::created;
 use crate::dto::PageQuery;
 use crate::json::JsonBody;
@@ -66,7 +66,7 @@ pub struct AddMentorshipBody {
 #[get("/programs/{id}/mentorships")]
 pub async fn list_mentorships(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,
@@ -93,7 +93,7 @@ pub async fn list_mentorships(
 )]
 #[post("/programs/{id}/mentorships")]
 pub async fn add_mentorship(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<AddMentorshipBody>,
@@ -130,7 +130,7 @@ pub async fn add_mentorship(
 )]
 #[delete("/programs/{id}/mentorships/{mentorship_id}")]
 pub async fn remove_mentorship(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {

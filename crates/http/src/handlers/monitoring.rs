@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::db;
 
 use crate::dto::{list_query, PageQuery};
@@ -340,7 +340,7 @@ fn page_of(
 )]
 #[get("/programs/{id}/dashboard")]
 pub async fn dashboard(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -372,7 +372,7 @@ pub async fn dashboard(
 #[get("/programs/{id}/delegates")]
 pub async fn delegates(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<DelegatesQuery>,
@@ -417,7 +417,7 @@ pub async fn delegates(
 #[get("/mentor/overview")]
 pub async fn mentor_overview(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{Bearer, Caller};
+use crate::auth::{CallerToken, CheckedCaller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::{list_query, nullable, IfMatchHeader};
@@ -134,7 +134,7 @@ list_query! {
 #[get("/organizations")]
 pub async fn list_organizations(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<ListOrganizationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -159,7 +159,7 @@ pub async fn list_organizations(
 )]
 #[post("/organizations")]
 pub async fn create_organization(
-    caller: Caller,
+    caller: CheckedCaller,
     key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<CreateOrganizationBody>,
@@ -189,7 +189,7 @@ pub async fn create_organization(
 #[get("/organizations/{id}")]
 pub async fn get_organization(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -216,7 +216,7 @@ pub async fn get_organization(
 #[patch("/organizations/{id}")]
 pub async fn patch_organization(
     req: HttpRequest,
-    caller: Caller,
+    caller: CheckedCaller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchOrganizationBody>,
@@ -247,7 +247,7 @@ pub async fn patch_organization(
 #[delete("/organizations/{id}")]
 pub async fn delete_organization(
     req: HttpRequest,
-    caller: Caller,
+    caller: CheckedCaller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::conditional::{if_match, ok_versioned, updated};
 
 use crate::dto::{addressable, created_or_existing, list_query, nullable, IfMatchHeader, PageQuery};
@@ -275,7 +275,7 @@ fn parse_plan_cursor(raw: &str) -> Result<PlanAfter, ApiError> {
 #[get("/plans")]
 pub async fn list_plans(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<ListPlansQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -327,7 +327,7 @@ pub async fn list_plans(
 )]
 #[post("/plans")]
 pub async fn create_plan(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     body: JsonBody<CreatePlanBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -355,7 +355,7 @@ pub async fn create_plan(
 #[get("/plans/{id}")]
 pub async fn get_plan(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -384,7 +384,7 @@ pub async fn get_plan(
 #[patch("/plans/{id}")]
 pub async fn patch_plan(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchPlanBody>,
@@ -412,7 +412,7 @@ pub async fn patch_plan(
 #[delete("/plans/{id}")]
 pub async fn delete_plan(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -466,7 +466,7 @@ impl From<HistoryEvent> for HistoryBody {
 #[get("/plans/{id}/history")]
 pub async fn plan_history(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     query: crate::query::QueryParams<PageQuery>,

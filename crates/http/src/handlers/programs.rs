@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::{Bearer, Caller};
+use crate::auth::{CallerToken, CheckedCaller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::dto::{list_query, nullable, IfMatchHeader};
 use crate::idempotency::IdempotencyKey;
@@ -218,7 +218,7 @@ list_query! {
 #[get("/programs")]
 pub async fn list_programs(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<ListProgramsQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -242,7 +242,7 @@ pub async fn list_programs(
 )]
 #[post("/programs")]
 pub async fn create_program(
-    caller: Caller,
+    caller: CheckedCaller,
     key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<CreateProgramBody>,
@@ -275,7 +275,7 @@ pub async fn create_program(
 #[get("/programs/{id}")]
 pub async fn get_program(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -302,7 +302,7 @@ pub async fn get_program(
 #[patch("/programs/{id}")]
 pub async fn patch_program(
     req: HttpRequest,
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchProgramBody>,

@@ -20,7 +20,7 @@ use super::members::MemberBody;
 use super::mentorships::MentorshipBody;
 use super::plans::PlanBody;
 use super::programs::ProgramBody;
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
@@ -162,7 +162,7 @@ fn item(item: SyncItem) -> Result<SyncItemBody, ApiError> {
 )]
 #[get("/sync")]
 pub async fn sync(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<SyncQuery>,
 ) -> Result<HttpResponse, ApiError> {

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{passwords, Caller};
+use crate::auth::{passwords, CheckedCaller};
 use crate::conditional::{created, if_match, ok_versioned, updated};
 use crate::db;
 use crate::dto::{list_query, nullable, IfMatchHeader};
@@ -180,7 +180,7 @@ list_query! {
 #[get("/users")]
 pub async fn list_users(
     req: HttpRequest,
-    caller: Caller,
+    caller: CheckedCaller,
     state: web::Data<AppState>,
     query: crate::query::QueryParams<ListUsersQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -210,7 +210,7 @@ pub async fn list_users(
 )]
 #[post("/users")]
 pub async fn create_user(
-    caller: Caller,
+    caller: CheckedCaller,
     key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<CreateUserBody>,
@@ -276,7 +276,7 @@ pub async fn create_user(
 #[get("/users/{id}")]
 pub async fn get_user(
     req: HttpRequest,
-    caller: Caller,
+    caller: CheckedCaller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -304,7 +304,7 @@ pub async fn get_user(
 #[patch("/users/{id}")]
 pub async fn patch_user(
     req: HttpRequest,
-    caller: Caller,
+    caller: CheckedCaller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: JsonBody<PatchUserBody>,

@@ -17,7 +17,7 @@
 //!    body bytes. The middleware hands the handler a [`KeySlot`] (request
 //!    extensions) and runs it.
 //! 2. The handler's unit of work takes the key *in the same transaction as
-//!    its own writes* ([`claim_and_run`], through `Bearer::respond` or
+//!    its own writes* ([`claim_and_run`], through `CallerToken::respond` or
 //!    [`IdempotencyKey::respond`]): it claims the key
 //!    ([`followup_persistence::repo::idempotency::claim`]), does its work,
 //!    makes its response and stores it on the key's row (kept 24 hours).
@@ -183,8 +183,8 @@ impl KeySlot {
 }
 
 /// The request's [`KeySlot`], if it is a keyed POST of a signed-in caller:
-/// for handlers that take a [`crate::auth::Caller`] (a `Bearer` carries its
-/// own, for [`crate::auth::Bearer::respond`]).
+/// for handlers that take a [`crate::auth::CheckedCaller`] (a `CallerToken` carries its
+/// own, for [`crate::auth::CallerToken::respond`]).
 #[derive(Debug, Clone, Default)]
 pub struct IdempotencyKey(pub(crate) Option<Arc<KeySlot>>);
 

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::PlanBody;
-use crate::auth::Bearer;
+use crate::auth::CallerToken;
 use crate::conditional::updated;
 use crate::dto::IdempotencyKeyHeader;
 use crate::json::JsonBody;
@@ -26,7 +26,7 @@ pub struct ReasonBody {
 }
 
 async fn run_transition(
-    caller: Bearer,
+    caller: CallerToken,
     state: web::Data<AppState>,
     id: Uuid,
     t: Transition,
@@ -66,7 +66,7 @@ macro_rules! transition_endpoint {
         )]
         #[post($path)]
         pub async fn $name(
-            caller: Bearer,
+            caller: CallerToken,
             state: web::Data<AppState>,
             id: web::Path<Uuid>,
             body: Option<JsonBody<ReasonBody>>,
