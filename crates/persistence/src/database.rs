@@ -136,20 +136,24 @@ impl Database {
         }
     }
 
-    /// One round trip on a fresh or pooled connection. Pooled connections
-    /// that have gone stale (e.g. the server restarted) are dropped one by
-    /// one, so after a restart the answer comes from a new connection.
+    /// One round trip on a fresh or pooled connection. A pooled connection
+    /// that has gone stale (e.g. the server restarted) is dropped and the
+    /// next one tried, so after a restart the answer comes from a new
+    /// connection; when no connection can be had at all, that is the answer.
     pub fn ping(&self) -> Result<(), StoreError> {
-        let attempt = || self.read(|conn| conn.batch_execute("SELECT 1").map_err(StoreError::from));
-        let pooled = self.read.state().idle_connections.max(1);
-        let mut result = attempt();
-        for _ in 0..pooled {
-            match result {
-                Err(StoreError::Unavailable(_)) => result = attempt(),
-                _ => break,
+        let pooled = self.read.state().connections;
+        let mut last = None;
+        for _ in 0..=pooled {
+            let mut managed = Self::checkout(&self.read)?;
+            match managed.conn.batch_execute("SELECT 1") {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    managed.broken = true;
+                    last = Some(e);
+                }
             }
         }
-        result
+        Err(StoreError::Unavailable(last.map_or_else(String::new, |e| e.to_string())))
     }
 
     /// Statements the pooled connections have started so far (the
