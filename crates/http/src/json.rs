@@ -14,6 +14,7 @@ use actix_web::{FromRequest, HttpRequest};
 use followup_domain::FieldError;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::problem::ApiError;
 /// Parser errors are worded in `problem`; `query` words its own through here.
@@ -76,19 +77,36 @@ fn field_error(path: &str, inner: &serde_json::Error) -> FieldError {
     value_error(field, &message)
 }
 
-/// Deserialize bytes as `T`, mapping errors to problem+json.
+/// Deserialize bytes as `T`, mapping errors to problem+json. A number with
+/// no fractional part is an integer whatever its spelling (`5.0` is `5`), as
+/// JSON Schema says.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => ApiError::validation(vec![field_error(&path, &inner)]),
-            _ => malformed(&inner),
-        }
-    })?;
+    let mut value = serde_json::Value::deserialize(&mut de).map_err(|e| malformed(&e))?;
     de.end().map_err(|e| malformed(&e))?;
-    Ok(value)
+    integral_numbers_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::validation(vec![field_error(&path, e.inner())])
+    })
+}
+
+/// The largest integer an `f64` holds exactly.
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// Write every float that is a whole number (within the exactly held range)
+/// as an integer, so integer fields take `5.0` and number fields are unchanged.
+fn integral_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT_INTEGERS) {
+                *value = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {

@@ -113,3 +113,31 @@ backend_test!(
         assert_eq!(response.status(), 200);
     }
 );
+
+backend_test!(
+    async fn a_whole_number_written_5_0_is_an_integer_and_no_message_names_a_rust_type(app) {
+        use followup_tests::api::{expect_json, id_of};
+        use followup_tests::plans::{cast, check_in_body};
+
+        let cast = cast(&app).await;
+        let plan_id = id_of(&cast.plan_in("active").await);
+        let path = format!("/plans/{plan_id}/check-ins");
+        let mut body = check_in_body("2023-08-31", "First workshop held.");
+        body["confidence"] = serde_json::json!(7.0);
+        let created = expect_json(cast.owner.post(&path, &body).await, 201).await;
+        assert_eq!(created["confidence"], 7);
+
+        for (value, field) in [(serde_json::json!(7.5), "confidence"), (serde_json::json!("seven"), "confidence")] {
+            let mut body = check_in_body("2023-09-30", "Second workshop held.");
+            body[field] = value.clone();
+            let problem = assert_problem(cast.owner.post(&path, &body).await, 422, "validation_failed").await;
+            let text = problem.to_string();
+            for rust in ["i32", "i64", "u32", "u64", "f64", "usize"] {
+                assert!(!text.contains(rust), "{value}: the answer names `{rust}`: {problem}");
+            }
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        }
+        let problem = assert_problem(cast.owner.get("/plans?limit=-1").await, 422, "validation_failed").await;
+        assert!(!problem.to_string().contains("i64"), "{problem}");
+    }
+);

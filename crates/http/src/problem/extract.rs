@@ -20,6 +20,7 @@ pub(crate) fn malformed(e: &serde_json::Error) -> ApiError {
 /// English text): an unknown enum word lists the allowed words, anything else
 /// keeps the parser's explanation as `{reason}`.
 pub(crate) fn value_error(field: String, message: &str) -> FieldError {
+    let message = &plain_types(message);
     if let Some(rest) = message.strip_prefix("unknown variant `") {
         if let Some((_, expected)) = rest.split_once(", expected ") {
             let allowed = expected.trim_start_matches("one of ").replace('`', "").replace(" or ", ", ");
@@ -29,6 +30,28 @@ pub(crate) fn value_error(field: String, message: &str) -> FieldError {
         }
     }
     FieldError::new(field, "invalid_value", message).key("invalid_value.reason").with("reason", message)
+}
+
+/// The parser's message with Rust type names in the words of the API: `i32`
+/// is an integer, `f64` a number.
+fn plain_types(message: &str) -> String {
+    let mut out = message.to_owned();
+    for (rust, plain) in [
+        ("i8", "an integer"),
+        ("i16", "an integer"),
+        ("i32", "an integer"),
+        ("i64", "an integer"),
+        ("u8", "a whole number"),
+        ("u16", "a whole number"),
+        ("u32", "a whole number"),
+        ("u64", "a whole number"),
+        ("usize", "a whole number"),
+        ("f32", "a number"),
+        ("f64", "a number"),
+    ] {
+        out = out.replace(&format!("expected {rust}"), &format!("expected {plain}"));
+    }
+    out
 }
 
 /// `web::JsonConfig` error handler: malformed JSON, wrong content type, body too large.
