@@ -86,8 +86,8 @@ pub struct CreateCheckInBody {
     #[schema(example = "Ran the first peer-support workshop with 14 social workers.")]
     pub summary: String,
     pub progress: Progress,
-    /// 0–10.
-    #[schema(example = 7)]
+    /// How sure the delegate is that the plan reaches its goal.
+    #[schema(example = 7, minimum = 0, maximum = 10)]
     pub confidence: i32,
     pub achievements: Option<String>,
     pub challenges: Option<String>,
@@ -131,17 +131,34 @@ impl TryFrom<CreateCheckInBody> for NewCheckIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
-    /// `acknowledged` or `revision_requested`.
-    pub decision: ReviewStatus,
+    pub decision: ReviewDecision,
     /// Required with `revision_requested`.
     #[schema(example = "Please add the attendance sheet as evidence.")]
     pub note: Option<String>,
 }
 
+/// A mentor's decision on a check-in (a review is never `pending`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Acknowledged,
+    /// Requires a `note` saying what to change.
+    RevisionRequested,
+}
+
+impl From<ReviewDecision> for ReviewStatus {
+    fn from(d: ReviewDecision) -> Self {
+        match d {
+            ReviewDecision::Acknowledged => ReviewStatus::Acknowledged,
+            ReviewDecision::RevisionRequested => ReviewStatus::RevisionRequested,
+        }
+    }
+}
+
 impl TryFrom<ReviewBody> for CheckInReview {
     type Error = DomainError;
     fn try_from(b: ReviewBody) -> Result<Self, DomainError> {
-        CheckInReview::parse(b.decision, b.note.as_deref())
+        CheckInReview::parse(b.decision.into(), b.note.as_deref())
     }
 }
 

@@ -102,8 +102,8 @@ pub struct CreateProgramBody {
     pub training_ends_on: NaiveDate,
     #[schema(example = "2023-11-30")]
     pub follow_up_until: NaiveDate,
-    /// 1–90; default 14.
-    #[schema(example = 14)]
+    /// Days between expected check-ins; default 14.
+    #[schema(example = 14, minimum = 1, maximum = 90)]
     pub check_in_cadence_days: Option<i32>,
     /// Default `planned`.
     pub status: Option<ProgramStatus>,
@@ -169,6 +169,8 @@ pub struct PatchProgramBody {
     pub training_starts_on: Option<NaiveDate>,
     pub training_ends_on: Option<NaiveDate>,
     pub follow_up_until: Option<NaiveDate>,
+    /// Days between expected check-ins.
+    #[schema(minimum = 1, maximum = 90)]
     pub check_in_cadence_days: Option<i32>,
     pub status: Option<ProgramStatus>,
 }
