@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document: metadata, the security scheme, shared schemas,
 //! and the problem+json responses listed on every operation.
 
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, Parameter};
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -104,7 +105,101 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         .flatten()
         {
             add_defaults(op);
+            add_links(op);
         }
     }
     api
+}
+
+/// Links from a create's answer to what the created resource is used by:
+/// a client (or Schemathesis's stateful phase) follows them with the id the
+/// answer carries. `(source operation, [(target operation, [(parameter, value)])])`.
+const LINKS: &[(&str, &[LinkTo])] = &[
+    (
+        "create_plan",
+        &[
+            ("get_plan", BODY_ID),
+            ("patch_plan", BODY_ID),
+            ("delete_plan", BODY_ID),
+            ("submit_plan", BODY_ID),
+            ("approve_plan", BODY_ID),
+            ("request_changes", BODY_ID),
+            ("complete_plan", BODY_ID),
+            ("discontinue_plan", BODY_ID),
+            ("plan_history", BODY_ID),
+            ("list_activities", BODY_ID),
+            ("create_activity", BODY_ID),
+            ("list_indicators", BODY_ID),
+            ("create_indicator", BODY_ID),
+            ("list_check_ins", BODY_ID),
+            ("create_check_in", BODY_ID),
+            ("list_comments", BODY_ID),
+            ("create_comment", BODY_ID),
+        ],
+    ),
+    (
+        "create_activity",
+        &[("get_activity", BODY_ID), ("patch_activity", BODY_ID), ("delete_activity", BODY_ID)],
+    ),
+    (
+        "create_indicator",
+        &[
+            ("get_indicator", BODY_ID),
+            ("patch_indicator", BODY_ID),
+            ("delete_indicator", BODY_ID),
+            ("list_measurements", BODY_ID),
+            ("create_measurement", BODY_ID),
+        ],
+    ),
+    ("create_check_in", &[("get_check_in", BODY_ID), ("review_check_in", BODY_ID)]),
+    ("create_comment", &[("get_comment", BODY_ID), ("patch_comment", BODY_ID), ("delete_comment", BODY_ID)]),
+    (
+        "create_program",
+        &[
+            ("get_program", BODY_ID),
+            ("patch_program", BODY_ID),
+            ("dashboard", BODY_ID),
+            ("delegates", BODY_ID),
+            ("export_program", BODY_ID),
+            ("list_members", BODY_ID),
+            ("add_member", BODY_ID),
+            ("list_mentorships", BODY_ID),
+            ("add_mentorship", BODY_ID),
+        ],
+    ),
+    (
+        "create_organization",
+        &[("get_organization", BODY_ID), ("patch_organization", BODY_ID), ("delete_organization", BODY_ID)],
+    ),
+    ("create_user", &[("get_user", BODY_ID), ("patch_user", BODY_ID)]),
+    (
+        "add_member",
+        &[("remove_member", &[("id", "$request.path.id"), ("user_id", "$response.body#/user_id")])],
+    ),
+    (
+        "add_mentorship",
+        &[("remove_mentorship", &[("id", "$request.path.id"), ("mentorship_id", "$response.body#/id")])],
+    ),
+];
+
+/// A link's target operation and its parameters (name, runtime expression).
+type LinkTo = (&'static str, &'static [(&'static str, &'static str)]);
+
+/// The created resource's id, as the `id` path parameter.
+const BODY_ID: &[(&str, &str)] = &[("id", "$response.body#/id")];
+
+/// Add [`LINKS`] to the 201 answer of each source operation.
+fn add_links(op: &mut Operation) {
+    let Some(id) = op.operation_id.as_deref() else { return };
+    let Some((_, targets)) = LINKS.iter().find(|(source, _)| *source == id) else { return };
+    let Some(RefOr::T(created)) = op.responses.responses.get_mut("201") else { return };
+    for (target, parameters) in targets.iter() {
+        let link = parameters
+            .iter()
+            .fold(LinkBuilder::new().operation_id(*target), |link, (name, value)| {
+                link.parameter(*name, *value)
+            })
+            .build();
+        created.links.insert((*target).to_owned(), RefOr::T(link));
+    }
 }
