@@ -54,8 +54,7 @@ where
 /// every plan into per-delegate figures before sorting), at most one per
 /// core at a time across the process: each keeps a core busy for up to a
 /// second on a 100,000-plan programme, so a burst of them waits here instead
-/// of starving every other request of CPU. (Their memory no longer grows
-/// with the plans; this bound first came from there.)
+/// of starving every other request of CPU.
 pub async fn whole_programme<T>(work: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
     static SLOTS: OnceLock<Semaphore> = OnceLock::new();
     let _slot = per_core(&SLOTS).acquire().await.map_err(|e| ApiError::internal(&e))?;

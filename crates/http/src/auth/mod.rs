@@ -28,6 +28,19 @@ pub struct AuthState {
     pub request_hash_key: crate::idempotency::RequestHashKey,
 }
 
+impl AuthState {
+    /// The user a request's access token names, when the token is valid (its
+    /// session is not checked). For the idempotency middleware, which keys
+    /// requests by it; the token is verified once per request
+    /// ([`tokens::check_request`]), and the extractors reuse the outcome.
+    pub fn token_user(&self, req: &HttpRequest) -> Option<UserId> {
+        match tokens::check_request(req, &self.keys) {
+            tokens::TokenCheck::Valid { user, .. } => Some(user),
+            tokens::TokenCheck::Missing | tokens::TokenCheck::Invalid => None,
+        }
+    }
+}
+
 /// The caller, checked by the extractor before the handler runs: a valid
 /// HS256 access token (signature, algorithm, expiry, not-before, issuer,
 /// audience) whose session is not revoked and whose user is active, with the

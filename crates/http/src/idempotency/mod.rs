@@ -6,16 +6,17 @@
 //! and a refresh token is single-use anyway). Keys are per caller (the `sub`
 //! of the bearer token): two users may use the same key independently. A
 //! request without a valid bearer token passes through untouched and the
-//! handler answers 401 as usual.
+//! handler answers 401 as usual. The token is verified once per request
+//! (`AuthState::token_user`): the auth extractors reuse the outcome.
 //!
 //! How one keyed request goes (with a valid bearer token; without one the
 //! key is not looked at):
 //! 1. The key must be 1–255 visible ASCII characters (400
 //!    `invalid_idempotency_key`). The body is read (413 `payload_too_large`
 //!    over [`crate::JSON_BODY_LIMIT`]) and put back for the handler. The
-//!    request is fingerprinted as SHA-256 over method, path with query, and
-//!    body bytes. The middleware hands the handler a [`KeySlot`] (request
-//!    extensions) and runs it.
+//!    request is fingerprinted ([`request_hash`]: HMAC-SHA256 under a server
+//!    secret over method, path with query, and body). The middleware hands
+//!    the handler a [`KeySlot`] (request extensions) and runs it.
 //! 2. The handler's unit of work takes the key *in the same transaction as
 //!    its own writes* ([`claim_and_run`], through `CallerToken::respond` or
 //!    [`IdempotencyKey::respond`]): it claims the key
@@ -63,7 +64,6 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
-use followup_domain::ids::UserId;
 use followup_persistence::repo::idempotency::{self as repo, Claim, KeyState, KeyedRequest, StoredResponse};
 use followup_persistence::{DbConnection, StoreError};
 use futures_util::StreamExt;
@@ -114,15 +114,6 @@ fn invalid_key() -> ApiError {
         format!("Idempotency-Key must be one value of 1 to {MAX_KEY_LEN} visible ASCII characters."),
     )
     .arg("max", MAX_KEY_LEN)
-}
-
-/// The caller's user id, from a valid bearer token (verified once per
-/// request, the extractors reuse the outcome).
-fn caller(req: &ServiceRequest, state: &AppState) -> Option<UserId> {
-    match crate::auth::tokens::check_request(req.request(), &state.auth.keys) {
-        crate::auth::tokens::TokenCheck::Valid { user, .. } => Some(user),
-        _ => None,
-    }
 }
 
 fn too_large() -> ApiError {
@@ -183,8 +174,8 @@ impl KeySlot {
 }
 
 /// The request's [`KeySlot`], if it is a keyed POST of a signed-in caller:
-/// for handlers that take a [`crate::auth::CheckedCaller`] (a `CallerToken` carries its
-/// own, for [`crate::auth::CallerToken::respond`]).
+/// for handlers that take a `CheckedCaller` (a `CallerToken` carries its
+/// own, for `CallerToken::respond`).
 #[derive(Debug, Clone, Default)]
 pub struct IdempotencyKey(pub(crate) Option<Arc<KeySlot>>);
 
@@ -362,7 +353,7 @@ pub async fn middleware(
     // The caller first: without a valid token the handler answers 401,
     // whatever the key looks like.
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else { return pass(req, next).await };
-    let Some(user_id) = caller(&req, &state) else { return pass(req, next).await };
+    let Some(user_id) = state.auth.token_user(req.request()) else { return pass(req, next).await };
     let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
     let key = match (values.next().map(validate_key), values.next()) {
         (Some(Ok(key)), None) => key.to_owned(),
