@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError, Validator};
 use crate::ids::{CheckInId, PlanId, UserId};
-use crate::values::{optional_text, Evidence, Progress, ReviewStatus};
+use crate::values::{Evidence, Progress, ReviewStatus};
 
 /// How confident the delegate is that the plan will reach its goal, 0–10.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,11 +77,10 @@ pub struct CheckInReview {
 }
 
 impl CheckInReview {
-    /// Every rule of a review at once: the decision, and the note (up to
-    /// 4000 characters; required with `revision_requested`).
-    pub fn parse(decision: ReviewStatus, note: Option<&str>) -> Result<Self, DomainError> {
+    /// Every rule of a review at once: the decision, and the note (already
+    /// checked as text, blank as none; required with `revision_requested`).
+    pub fn parse(decision: ReviewStatus, note: Option<String>) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let note = v.check(optional_text("note", note, 4000)).flatten();
         if decision == ReviewStatus::Pending {
             v.push(
                 FieldError::new(
@@ -127,13 +126,14 @@ mod tests {
 
     #[test]
     fn a_review_is_never_pending_and_a_revision_says_why() {
-        let pending = CheckInReview::parse(ReviewStatus::Pending, Some("fine"));
+        let pending = CheckInReview::parse(ReviewStatus::Pending, Some("fine".into()));
         assert!(
             matches!(pending, Err(DomainError::Invalid(ref e)) if e.len() == 1 && e.iter().all(|e| e.field == "decision"))
         );
-        let bare = CheckInReview::parse(ReviewStatus::RevisionRequested, Some("   "));
+        let bare = CheckInReview::parse(ReviewStatus::RevisionRequested, None);
         assert!(matches!(bare, Err(DomainError::Invalid(ref e)) if e.iter().any(|e| e.field == "note")));
-        let ok = CheckInReview::parse(ReviewStatus::RevisionRequested, Some("Add the attendance sheet."));
+        let ok =
+            CheckInReview::parse(ReviewStatus::RevisionRequested, Some("Add the attendance sheet.".into()));
         assert_eq!(ok.as_ref().ok().and_then(CheckInReview::note), Some("Add the attendance sheet."));
         let ack = CheckInReview::parse(ReviewStatus::Acknowledged, None);
         assert_eq!(ack.map(|r| r.decision()), Ok(ReviewStatus::Acknowledged));

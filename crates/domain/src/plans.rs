@@ -137,10 +137,9 @@ fn state_conflict(key: &'static str, status: PlanStatus) -> DomainError {
     DomainError::StateConflict { code: "invalid_state", message: Message::new(key).with("status", status) }
 }
 
-/// A reason for a transition: required where the transition needs one, 1–2000 characters.
-pub fn transition_reason(t: Transition, raw: Option<&str>) -> Result<Option<String>, DomainError> {
-    let reason =
-        crate::values::optional_text("reason", raw, 2000).map_err(|e| DomainError::Invalid(vec![e]))?;
+/// A transition's reason (already checked as text, blank as none): required
+/// where the transition needs one.
+pub fn transition_reason(t: Transition, reason: Option<String>) -> Result<Option<String>, DomainError> {
     if t.needs_reason() && reason.is_none() {
         return Err(DomainError::invalid("reason", "required", "is required for this transition"));
     }

@@ -89,38 +89,54 @@ word_enum!(
     ProgramRole { Coordinator => "coordinator", Mentor => "mentor", Delegate => "delegate", Observer => "observer" }
 );
 
-/// Text with a length bound, trimmed; the bound is counted in characters.
-fn bounded(field: &str, raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
-    let text = raw.trim();
-    let len = text.chars().count();
-    if len < min {
-        return Err(if len == 0 {
-            FieldError::new(field, "required", "must not be empty")
-        } else {
-            FieldError::new(field, "too_short", format!("must be at least {min} characters")).with("min", min)
-        });
-    }
-    if len > max {
+/// The characters a text may hold anywhere: every character but the control
+/// characters (Unicode Cc), of which tab, line feed and carriage return are allowed.
+const TEXT_CHAR: &str = r"[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]";
+
+/// A character that makes a text not blank: neither a control character nor
+/// white space (Unicode White_Space, what `str::trim` removes).
+const VISIBLE_CHAR: &str = r"[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
+/// The rule of [`required_text`] as an ECMA-262 regular expression, for the
+/// OpenAPI document (with `minLength` 1 and `maxLength` the bound).
+pub fn required_text_pattern() -> String {
+    format!("^{TEXT_CHAR}*{VISIBLE_CHAR}{TEXT_CHAR}*$")
+}
+
+/// The rule of [`optional_text`] as an ECMA-262 regular expression (with
+/// `maxLength` the bound): blank is allowed and means none.
+pub fn optional_text_pattern() -> String {
+    format!("^{TEXT_CHAR}*$")
+}
+
+/// Text with a length bound: at most `max` characters as sent, no control
+/// character but tab and line breaks, stored trimmed; blank is `required`.
+fn bounded(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    if raw.chars().count() > max {
         return Err(
             FieldError::new(field, "too_long", format!("must be at most {max} characters")).with("max", max)
         );
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if raw.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
         return Err(FieldError::new(field, "invalid_characters", "must not contain control characters"));
     }
-    Ok(text.to_owned())
+    Ok(raw.trim().to_owned())
 }
 
 /// A required short text (names, titles): 1..=`max` characters, trimmed.
 pub fn required_text(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
-    bounded(field, raw, 1, max)
+    let text = bounded(field, raw, max)?;
+    if text.is_empty() {
+        return Err(FieldError::new(field, "required", "must not be empty"));
+    }
+    Ok(text)
 }
 
 /// An optional text: empty or blank becomes `None`.
 pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => bounded(field, text, 1, max).map(Some),
+    match raw {
+        None => Ok(None),
+        Some(raw) => bounded(field, raw, max).map(|text| Some(text).filter(|t| !t.is_empty())),
     }
 }
 
@@ -172,8 +188,12 @@ impl fmt::Display for Email {
 pub struct TimeZone(chrono_tz::Tz);
 
 impl TimeZone {
+    /// The longest name accepted, as sent (the OpenAPI `maxLength`).
+    pub const MAX_LEN: usize = 64;
+
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        raw.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+        let name = Some(raw).filter(|r| r.chars().count() <= Self::MAX_LEN).unwrap_or_default();
+        name.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
             FieldError::new(
                 "time_zone",
                 "invalid_time_zone",
@@ -417,14 +437,25 @@ word_enum!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
-    #[schema(example = "https://drive.example.org/kupang/workshop-attendance.pdf")]
+    /// `http` or `https`, with a host; no white space or control character.
+    #[schema(
+        example = "https://drive.example.org/kupang/workshop-attendance.pdf",
+        max_length = 2048,
+        pattern = "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\\x00-\\x20\\x7F-\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^\\x00-\\x20\\x7F-\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$"
+    )]
     pub url: String,
-    #[schema(example = "Attendance sheet, peer-support workshop")]
+    /// Blank means none. The pattern is [`optional_text_pattern`].
+    #[schema(
+        example = "Attendance sheet, peer-support workshop",
+        max_length = 200,
+        pattern = "^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F]*$"
+    )]
     pub title: Option<String>,
 }
 
 impl Evidence {
     pub const MAX_ITEMS: usize = 20;
+    pub const MAX_URL: usize = 2048;
 
     /// Check a list of evidence links; field names are `evidence[i].url`.
     pub fn parse_list(raw: &[Evidence]) -> Result<Vec<Evidence>, Vec<FieldError>> {
@@ -438,14 +469,17 @@ impl Evidence {
         }
         let mut out = Vec::with_capacity(raw.len());
         for (i, e) in raw.iter().enumerate() {
-            let url = e.url.trim();
+            let url = e.url.as_str();
             let lower = url.to_ascii_lowercase();
             let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
             let host_ok = rest.is_some_and(|r| {
                 let host = r.split(['/', '?', '#']).next().unwrap_or_default();
                 !host.is_empty() && !host.starts_with('@')
             });
-            if !host_ok || url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            if !host_ok
+                || url.chars().count() > Self::MAX_URL
+                || url.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
                 errors.push(FieldError::new(
                     format!("evidence[{i}].url"),
                     "invalid_url",

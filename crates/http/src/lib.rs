@@ -32,6 +32,7 @@ pub mod paging;
 pub mod problem;
 pub mod query;
 pub mod routing;
+pub mod text;
 
 pub use problem::{ApiError, Problem};
 

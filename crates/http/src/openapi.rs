@@ -69,11 +69,49 @@ fn not_nullable(param: &mut RefOr<Parameter>) {
     }
 }
 
+/// A text field ([`crate::text`]) has its rule as an inline schema, which
+/// utoipa wraps in `oneOf` with `null` when the field is optional and in
+/// `allOf` when the field has a description. Folded into one string schema
+/// (`type: [string, null]` when optional), as every other field reads.
+fn fold_text_properties(schema: &mut RefOr<Schema>) {
+    let RefOr::T(Schema::Object(object)) = schema else { return };
+    for property in object.properties.values_mut() {
+        let folded = match property {
+            RefOr::T(Schema::OneOf(one)) => match one.items.as_slice() {
+                [RefOr::T(Schema::Object(text)), RefOr::T(Schema::Object(null))]
+                    if text.pattern.is_some() && null.schema_type == SchemaType::Type(Type::Null) =>
+                {
+                    let mut text = text.clone();
+                    text.schema_type = SchemaType::Array(vec![Type::String, Type::Null]);
+                    text.description = one.description.clone().or(text.description);
+                    Some(text)
+                }
+                _ => None,
+            },
+            RefOr::T(Schema::AllOf(all)) => match all.items.as_slice() {
+                [RefOr::T(Schema::Object(text)), RefOr::T(Schema::Object(doc))] if text.pattern.is_some() => {
+                    let mut text = text.clone();
+                    text.description = doc.description.clone();
+                    Some(text)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(text) = folded {
+            *property = RefOr::T(Schema::Object(text));
+        }
+    }
+}
+
 /// Final touches applied to the collected document: the version, optional
 /// parameters without `null`, and a problem+json response for every 4XX/5XX
 /// an operation does not list itself.
 pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    if let Some(components) = api.components.as_mut() {
+        components.schemas.values_mut().for_each(fold_text_properties);
+    }
     let problem = || ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build();
     let add_defaults = |op: &mut Operation| {
         op.parameters.iter_mut().flatten().for_each(not_nullable);

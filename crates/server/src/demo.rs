@@ -457,7 +457,7 @@ fn plan_story(
         check_ins::create_check_in(c, owner, plan_id, &cmd).map(made)
     };
     let review = |c: &mut DbConnection, id: CheckInId, decision: ReviewStatus, note: &str| {
-        let review = CheckInReview::parse(decision, Some(note))?;
+        let review = CheckInReview::parse(decision, Some(note.to_owned()))?;
         check_ins::review_check_in(c, mentor, id, &review).map(|_| ())
     };
     let comment =

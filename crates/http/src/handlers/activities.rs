@@ -15,10 +15,11 @@ use crate::dto::{
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
+use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 use followup_domain::activities::{Activity, ActivityChanges, ActivityFields, NewActivity};
 use followup_domain::ids::{ActivityId, PlanId};
-use followup_domain::values::{optional_text, required_text, ActivityStatus};
+use followup_domain::values::ActivityStatus;
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::activities::{self as repo, ActivityFilter};
 /// An activity of a plan.
@@ -69,12 +70,19 @@ impl From<Activity> for ActivityBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Peer-support workshop for 20 social workers",
+    "description": "Two days at Sentra Efata Kupang, with the district social services office.",
+    "starts_on": "2023-07-03",
+    "due_on": "2023-07-14"
+}))]
 pub struct CreateActivityBody {
     /// Optional client-chosen id.
     pub id: Option<Uuid>,
-    #[schema(example = "Peer-support workshop for 20 social workers")]
-    pub title: String,
-    pub description: Option<String>,
+    #[schema(inline)]
+    pub title: Text<300>,
+    #[schema(inline)]
+    pub description: Option<OptionalText<4000>>,
     pub starts_on: Option<NaiveDate>,
     /// Within the plan's period.
     pub due_on: Option<NaiveDate>,
@@ -89,8 +97,8 @@ impl TryFrom<CreateActivityBody> for NewActivity {
     type Error = DomainError;
     fn try_from(b: CreateActivityBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let title = v.check(required_text("title", &b.title, 300));
-        let description = v.check(optional_text("description", b.description.as_deref(), 4000)).flatten();
+        let title = v.check(b.title.check("title"));
+        let description = v.check(check_optional("description", b.description.as_ref())).flatten();
         v.finish(|| {
             Some(NewActivity {
                 id: b.id.map(ActivityId::from_uuid).unwrap_or_default(),
@@ -111,10 +119,11 @@ impl TryFrom<CreateActivityBody> for NewActivity {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchActivityBody {
-    pub title: Option<String>,
+    #[schema(inline)]
+    pub title: Option<Text<300>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub description: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<4000>>, inline)]
+    pub description: Option<Option<OptionalText<4000>>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<NaiveDate>, nullable)]
     pub starts_on: Option<Option<NaiveDate>>,
@@ -132,9 +141,8 @@ impl TryFrom<PatchActivityBody> for ActivityChanges {
     type Error = DomainError;
     fn try_from(b: PatchActivityBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let title = b.title.as_deref().map(|t| v.check(required_text("title", t, 300)));
-        let description =
-            b.description.map(|d| v.check(optional_text("description", d.as_deref(), 4000)).flatten());
+        let title = b.title.as_ref().map(|t| v.check(t.check("title")));
+        let description = b.description.map(|d| v.check(check_optional("description", d.as_ref())).flatten());
         v.finish(|| {
             Some(ActivityChanges {
                 title: title.map(|t| t.unwrap_or_default()),

@@ -13,10 +13,11 @@ use crate::dto::{addressable, created_or_existing, list_query, IdempotencyKeyHea
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
+use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 use followup_domain::check_ins::{CheckIn, CheckInReview, Confidence, NewCheckIn};
 use followup_domain::ids::{CheckInId, PlanId};
-use followup_domain::values::{optional_text, required_text, Evidence, Progress, ReviewStatus};
+use followup_domain::values::{Evidence, Progress, ReviewStatus};
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::check_ins as repo;
 /// A check-in: the delegate's periodic report on the plan.
@@ -78,23 +79,38 @@ impl From<CheckIn> for CheckInBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "reported_on": "2023-08-31",
+    "summary": "Ran the first peer-support workshop with 14 social workers.",
+    "progress": "on_track",
+    "confidence": 7,
+    "achievements": "Sentra Efata agreed to host the group every month.",
+    "challenges": "Two districts could not travel in the rainy season.",
+    "support_needed": "A facilitator guide in Bahasa Indonesia.",
+    "next_steps": "Second workshop in Soe, 14 September.",
+    "evidence": [{"url": "https://drive.example.org/kupang/workshop-attendance.pdf", "title": "Attendance sheet, peer-support workshop"}]
+}))]
 pub struct CreateCheckInBody {
     /// Optional client-chosen id (offline creation).
     pub id: Option<Uuid>,
-    #[schema(example = "2023-08-31")]
     pub reported_on: NaiveDate,
-    #[schema(example = "Ran the first peer-support workshop with 14 social workers.")]
-    pub summary: String,
+    #[schema(inline)]
+    pub summary: Text<4000>,
     pub progress: Progress,
     /// How sure the delegate is that the plan reaches its goal.
-    #[schema(example = 7, minimum = 0, maximum = 10)]
+    #[schema(minimum = 0, maximum = 10)]
     pub confidence: i32,
-    pub achievements: Option<String>,
-    pub challenges: Option<String>,
-    pub support_needed: Option<String>,
-    pub next_steps: Option<String>,
+    #[schema(inline)]
+    pub achievements: Option<OptionalText<4000>>,
+    #[schema(inline)]
+    pub challenges: Option<OptionalText<4000>>,
+    #[schema(inline)]
+    pub support_needed: Option<OptionalText<4000>>,
+    #[schema(inline)]
+    pub next_steps: Option<OptionalText<4000>>,
     /// http/https links only; the server never fetches them.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub evidence: Vec<Evidence>,
 }
 
@@ -102,14 +118,14 @@ impl TryFrom<CreateCheckInBody> for NewCheckIn {
     type Error = DomainError;
     fn try_from(b: CreateCheckInBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let summary = v.check(required_text("summary", &b.summary, 4000));
+        let summary = v.check(b.summary.check("summary"));
         let confidence = v.check(Confidence::parse(b.confidence));
         let mut text =
-            |field: &str, value: Option<&str>| v.check(optional_text(field, value, 4000)).flatten();
-        let achievements = text("achievements", b.achievements.as_deref());
-        let challenges = text("challenges", b.challenges.as_deref());
-        let support_needed = text("support_needed", b.support_needed.as_deref());
-        let next_steps = text("next_steps", b.next_steps.as_deref());
+            |field: &str, value: Option<&OptionalText<4000>>| v.check(check_optional(field, value)).flatten();
+        let achievements = text("achievements", b.achievements.as_ref());
+        let challenges = text("challenges", b.challenges.as_ref());
+        let support_needed = text("support_needed", b.support_needed.as_ref());
+        let next_steps = text("next_steps", b.next_steps.as_ref());
         let evidence = v.check_all(Evidence::parse_list(&b.evidence));
         v.finish(|| {
             Some(NewCheckIn {
@@ -130,11 +146,12 @@ impl TryFrom<CreateCheckInBody> for NewCheckIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"decision": "revision_requested", "note": "Please add the attendance sheet as evidence."}))]
 pub struct ReviewBody {
     pub decision: ReviewDecision,
     /// Required with `revision_requested`.
-    #[schema(example = "Please add the attendance sheet as evidence.")]
-    pub note: Option<String>,
+    #[schema(inline)]
+    pub note: Option<OptionalText<4000>>,
 }
 
 /// A mentor's decision on a check-in (a review is never `pending`).
@@ -158,7 +175,8 @@ impl From<ReviewDecision> for ReviewStatus {
 impl TryFrom<ReviewBody> for CheckInReview {
     type Error = DomainError;
     fn try_from(b: ReviewBody) -> Result<Self, DomainError> {
-        CheckInReview::parse(b.decision.into(), b.note.as_deref())
+        let note = check_optional("note", b.note.as_ref()).map_err(|e| DomainError::Invalid(vec![e]))?;
+        CheckInReview::parse(b.decision.into(), note)
     }
 }
 

@@ -13,10 +13,11 @@ use crate::dto::{addressable, created_or_existing, IdempotencyKeyHeader, IfMatch
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
+use crate::text::Text;
 use crate::AppState;
 use followup_domain::comments::{Comment, NewComment};
 use followup_domain::ids::{CommentId, PlanId};
-use followup_domain::values::{required_text, CommentTarget, Visibility};
+use followup_domain::values::{CommentTarget, Visibility};
 use followup_domain::{DomainError, FieldError, Validator};
 use followup_persistence::repo::comments as repo;
 /// A comment on a plan, or on one of its activities, indicators or check-ins.
@@ -57,10 +58,17 @@ impl From<Comment> for CommentBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "body": "Good start. Could the attendance sheet show which districts came?",
+    "visibility": "shared",
+    "target_type": "check_in",
+    "target_id": "5f0c1c52-8d1e-4d0a-b6b3-0f3e1d2a7c44"
+}))]
 pub struct CreateCommentBody {
     /// Optional client-chosen id.
     pub id: Option<Uuid>,
-    pub body: String,
+    #[schema(inline)]
+    pub body: Text<10_000>,
     /// Default `shared`.
     pub visibility: Option<Visibility>,
     pub target_type: Option<CommentTarget>,
@@ -72,7 +80,7 @@ impl TryFrom<CreateCommentBody> for NewComment {
     type Error = DomainError;
     fn try_from(b: CreateCommentBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let body = v.check(required_text("body", &b.body, 10_000));
+        let body = v.check(b.body.check("body"));
         let target = match (b.target_type, b.target_id) {
             (Some(kind), Some(id)) => Some((kind, id)),
             (None, None) => None,
@@ -99,7 +107,8 @@ impl TryFrom<CreateCommentBody> for NewComment {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchCommentBody {
-    pub body: String,
+    #[schema(inline)]
+    pub body: Text<10_000>,
 }
 
 /// A plan's comments, oldest first. The owner and observers never receive `mentors` comments.
@@ -204,7 +213,7 @@ pub async fn patch_comment(
     body: JsonBody<PatchCommentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(&req)?;
-    let text = required_text("body", &body.0.body, 10_000).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let text = body.0.body.check("body").map_err(|e| DomainError::Invalid(vec![e]))?;
     let id = CommentId::from_uuid(id.into_inner());
     let c =
         caller.write(&state, move |c, actor| repo::update_comment(c, actor, id, &text, &expected)).await?;

@@ -16,12 +16,13 @@ use crate::dto::{
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
+use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 use followup_domain::ids::{IndicatorId, MeasurementId, PlanId};
 use followup_domain::indicators::{
     Indicator, IndicatorChanges, IndicatorFields, Measurement, NewIndicator, NewMeasurement,
 };
-use followup_domain::values::{optional_text, required_text, Direction, Evidence};
+use followup_domain::values::{Direction, Evidence};
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::indicators as repo;
 /// An indicator of a plan, with its latest value and progress.
@@ -73,12 +74,20 @@ impl From<Indicator> for IndicatorBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Social workers trained in peer support",
+    "unit": "people",
+    "baseline": 0,
+    "target": 40,
+    "direction": "increase"
+}))]
 pub struct CreateIndicatorBody {
     /// Optional client-chosen id.
     pub id: Option<Uuid>,
-    #[schema(example = "Social workers trained in peer support")]
-    pub name: String,
-    pub unit: Option<String>,
+    #[schema(inline)]
+    pub name: Text<300>,
+    #[schema(inline)]
+    pub unit: Option<OptionalText<50>>,
     pub baseline: f64,
     /// Greater than `baseline` for `increase`, less for `decrease`.
     pub target: f64,
@@ -89,8 +98,8 @@ impl TryFrom<CreateIndicatorBody> for NewIndicator {
     type Error = DomainError;
     fn try_from(b: CreateIndicatorBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let name = v.check(required_text("name", &b.name, 300));
-        let unit = v.check(optional_text("unit", b.unit.as_deref(), 50)).flatten();
+        let name = v.check(b.name.check("name"));
+        let unit = v.check(check_optional("unit", b.unit.as_ref())).flatten();
         let fields = v.finish(|| {
             Some(IndicatorFields {
                 name: name?,
@@ -108,10 +117,11 @@ impl TryFrom<CreateIndicatorBody> for NewIndicator {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchIndicatorBody {
-    pub name: Option<String>,
+    #[schema(inline)]
+    pub name: Option<Text<300>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub unit: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<50>>, inline)]
+    pub unit: Option<Option<OptionalText<50>>>,
     pub baseline: Option<f64>,
     pub target: Option<f64>,
     pub direction: Option<Direction>,
@@ -121,8 +131,8 @@ impl TryFrom<PatchIndicatorBody> for IndicatorChanges {
     type Error = DomainError;
     fn try_from(b: PatchIndicatorBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let name = b.name.as_deref().map(|n| v.check(required_text("name", n, 300)));
-        let unit = b.unit.map(|u| v.check(optional_text("unit", u.as_deref(), 50)).flatten());
+        let name = b.name.as_ref().map(|n| v.check(n.check("name")));
+        let unit = b.unit.map(|u| v.check(check_optional("unit", u.as_ref())).flatten());
         v.finish(|| {
             Some(IndicatorChanges {
                 name: name.map(|n| n.unwrap_or_default()),
@@ -315,13 +325,21 @@ impl From<Measurement> for MeasurementBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "value": 14,
+    "measured_on": "2023-08-31",
+    "note": "First workshop, Sentra Efata Kupang.",
+    "evidence": [{"url": "https://drive.example.org/kupang/workshop-attendance.pdf", "title": "Attendance sheet, peer-support workshop"}]
+}))]
 pub struct CreateMeasurementBody {
     /// Optional client-chosen id.
     pub id: Option<Uuid>,
     pub value: f64,
     pub measured_on: NaiveDate,
-    pub note: Option<String>,
+    #[schema(inline)]
+    pub note: Option<OptionalText<2000>>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub evidence: Vec<Evidence>,
 }
 
@@ -332,7 +350,7 @@ impl TryFrom<CreateMeasurementBody> for NewMeasurement {
         if !b.value.is_finite() {
             v.push(followup_domain::FieldError::new("value", "not_finite", "must be a finite number"));
         }
-        let note = v.check(optional_text("note", b.note.as_deref(), 2000)).flatten();
+        let note = v.check(check_optional("note", b.note.as_ref())).flatten();
         let evidence = v.check_all(Evidence::parse_list(&b.evidence));
         v.finish(|| {
             Some(NewMeasurement {

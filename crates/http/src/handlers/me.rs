@@ -19,23 +19,26 @@ use crate::handlers::users::{user_changes, UserBody};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
+use crate::text::{OptionalText, Text};
 use crate::AppState;
 
 /// What a user may change about themselves. Role, `active` and e-mail are
 /// not here: sending them is a 422 (`unknown_field`), never a silent change.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"display_name": "Yohanes Lado", "locale": "id", "time_zone": "Asia/Makassar"}))]
 pub struct PatchMeBody {
-    #[schema(example = "Yohanes Lado")]
-    pub display_name: Option<String>,
+    #[schema(inline)]
+    pub display_name: Option<Text<200>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub organization_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub position: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<200>>, inline)]
+    pub position: Option<Option<OptionalText<200>>>,
     pub locale: Option<Locale>,
-    #[schema(example = "Asia/Makassar")]
+    /// IANA name, e.g. `Asia/Makassar`.
+    #[schema(max_length = 64)]
     pub time_zone: Option<String>,
 }
 
@@ -43,7 +46,8 @@ pub struct PatchMeBody {
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordBody {
     pub current_password: String,
-    /// 10–128 characters, not the e-mail address.
+    /// 10–128 characters, not the e-mail address, not a common or guessable password.
+    #[schema(min_length = 10, max_length = 128)]
     pub new_password: String,
 }
 
@@ -92,9 +96,9 @@ pub async fn patch_me(
     let mut v = Validator::new();
     let changes: UserChanges = user_changes(
         &mut v,
-        b.display_name.as_deref(),
+        b.display_name.as_ref(),
         b.organization_id,
-        b.position.as_ref().map(|p| p.as_deref()),
+        b.position.as_ref().map(|p| p.as_ref()),
         b.locale,
         b.time_zone.as_deref(),
     );

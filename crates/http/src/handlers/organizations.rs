@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use followup_domain::ids::OrganizationId;
 use followup_domain::organizations::Organization;
 use followup_domain::organizations::{NewOrganization, OrganizationChanges};
-use followup_domain::values::{optional_text, required_text, OrganizationKind};
+use followup_domain::values::OrganizationKind;
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::organizations::{self as repo, OrganizationFilter};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
+use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 
 /// An organisation.
@@ -57,23 +58,24 @@ impl From<Organization> for OrganizationBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Sentra Efata Kupang", "kind": "technical_unit", "region": "Nusa Tenggara Timur"}))]
 pub struct CreateOrganizationBody {
     /// Optional client-chosen id.
     pub id: Option<Uuid>,
-    #[schema(example = "Sentra Efata Kupang")]
-    pub name: String,
+    #[schema(inline)]
+    pub name: Text<200>,
     pub kind: OrganizationKind,
     pub parent_id: Option<Uuid>,
-    #[schema(example = "Nusa Tenggara Timur")]
-    pub region: Option<String>,
+    #[schema(inline)]
+    pub region: Option<OptionalText<200>>,
 }
 
 impl TryFrom<CreateOrganizationBody> for NewOrganization {
     type Error = DomainError;
     fn try_from(b: CreateOrganizationBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let name = v.check(required_text("name", &b.name, 200));
-        let region = v.check(optional_text("region", b.region.as_deref(), 200)).flatten();
+        let name = v.check(b.name.check("name"));
+        let region = v.check(check_optional("region", b.region.as_ref())).flatten();
         v.finish(|| {
             Some(NewOrganization {
                 id: b.id.map(OrganizationId::from_uuid).unwrap_or_default(),
@@ -89,22 +91,23 @@ impl TryFrom<CreateOrganizationBody> for NewOrganization {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchOrganizationBody {
-    pub name: Option<String>,
+    #[schema(inline)]
+    pub name: Option<Text<200>>,
     pub kind: Option<OrganizationKind>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub parent_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub region: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<200>>, inline)]
+    pub region: Option<Option<OptionalText<200>>>,
 }
 
 impl TryFrom<PatchOrganizationBody> for OrganizationChanges {
     type Error = DomainError;
     fn try_from(b: PatchOrganizationBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let name = b.name.as_deref().and_then(|n| v.check(required_text("name", n, 200)));
-        let region = b.region.map(|r| v.check(optional_text("region", r.as_deref(), 200)).flatten());
+        let name = b.name.as_ref().and_then(|n| v.check(n.check("name")));
+        let region = b.region.map(|r| v.check(check_optional("region", r.as_ref())).flatten());
         v.finish(|| {
             Some(OrganizationChanges {
                 name,

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use followup_domain::ids::{PlanId, ProgramId, UserId};
 use followup_domain::paging::{DEFAULT_LIMIT, MAX_LIMIT};
 use followup_domain::plans::{HistoryEvent, NewPlan, Plan, PlanChanges, PlanFields};
-use followup_domain::values::{optional_text, required_text, PlanStatus};
+use followup_domain::values::PlanStatus;
 use followup_domain::{DomainError, FieldError, Validator};
 use followup_persistence::repo::plans::{self as repo, PlanAfter, PlanFilter, PlanSort};
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,7 @@ use crate::dto::{addressable, created_or_existing, list_query, nullable, IfMatch
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
+use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 
 mod transitions;
@@ -92,34 +93,42 @@ impl From<Plan> for PlanBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "program_id": "0b6f3a52-4a8e-4f57-9a4c-2f1d6c1e9a01",
+    "title": "Peer-support training for youth workers in Kupang",
+    "goal": "Youth workers of Sentra Efata run monthly peer-support groups",
+    "target_group": "Social workers and youth companions in Kupang",
+    "location": "Kupang, Nusa Tenggara Timur",
+    "starts_on": "2023-06-01",
+    "ends_on": "2023-11-30"
+}))]
 pub struct CreatePlanBody {
     /// Optional client-chosen id (offline creation); re-sending the same create is not a duplicate.
     pub id: Option<Uuid>,
     pub program_id: Uuid,
-    #[schema(example = "Peer-support training for youth workers in Kupang")]
-    pub title: String,
-    pub problem_statement: Option<String>,
-    pub goal: Option<String>,
-    pub target_group: Option<String>,
-    pub location: Option<String>,
-    #[schema(example = "2023-06-01")]
+    #[schema(inline)]
+    pub title: Text<300>,
+    #[schema(inline)]
+    pub problem_statement: Option<OptionalText<4000>>,
+    #[schema(inline)]
+    pub goal: Option<OptionalText<4000>>,
+    #[schema(inline)]
+    pub target_group: Option<OptionalText<1000>>,
+    #[schema(inline)]
+    pub location: Option<OptionalText<300>>,
     pub starts_on: NaiveDate,
-    #[schema(example = "2023-11-30")]
     pub ends_on: NaiveDate,
 }
-
-const LONG_TEXT: usize = 4000;
 
 impl TryFrom<CreatePlanBody> for NewPlan {
     type Error = DomainError;
     fn try_from(b: CreatePlanBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let title = v.check(required_text("title", &b.title, 300));
-        let problem =
-            v.check(optional_text("problem_statement", b.problem_statement.as_deref(), LONG_TEXT)).flatten();
-        let goal = v.check(optional_text("goal", b.goal.as_deref(), LONG_TEXT)).flatten();
-        let target = v.check(optional_text("target_group", b.target_group.as_deref(), 1000)).flatten();
-        let location = v.check(optional_text("location", b.location.as_deref(), 300)).flatten();
+        let title = v.check(b.title.check("title"));
+        let problem = v.check(check_optional("problem_statement", b.problem_statement.as_ref())).flatten();
+        let goal = v.check(check_optional("goal", b.goal.as_ref())).flatten();
+        let target = v.check(check_optional("target_group", b.target_group.as_ref())).flatten();
+        let location = v.check(check_optional("location", b.location.as_ref())).flatten();
         let fields = v.finish(|| {
             Some(PlanFields {
                 title: title?,
@@ -143,19 +152,20 @@ impl TryFrom<CreatePlanBody> for NewPlan {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchPlanBody {
-    pub title: Option<String>,
+    #[schema(inline)]
+    pub title: Option<Text<300>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub problem_statement: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<4000>>, inline)]
+    pub problem_statement: Option<Option<OptionalText<4000>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub goal: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<4000>>, inline)]
+    pub goal: Option<Option<OptionalText<4000>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub target_group: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<1000>>, inline)]
+    pub target_group: Option<Option<OptionalText<1000>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub location: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<300>>, inline)]
+    pub location: Option<Option<OptionalText<300>>>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
 }
@@ -164,17 +174,13 @@ impl TryFrom<PatchPlanBody> for PlanChanges {
     type Error = DomainError;
     fn try_from(b: PatchPlanBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let mut opt = |field: &str, value: Option<Option<String>>, max: usize| {
-            value.map(|t| v.check(optional_text(field, t.as_deref(), max)).flatten())
-        };
-        let problem_statement = opt("problem_statement", b.problem_statement, LONG_TEXT);
-        let goal = opt("goal", b.goal, LONG_TEXT);
-        let target_group = opt("target_group", b.target_group, 1000);
-        let location = opt("location", b.location, 300);
-        let title = b.title.as_deref().and_then(|t| v.check(required_text("title", t, 300)));
-        if b.title.is_some() && title.is_none() && v.is_ok() {
-            v.push(FieldError::new("title", "required", "must not be empty"));
-        }
+        let problem_statement =
+            b.problem_statement.map(|t| v.check(check_optional("problem_statement", t.as_ref())).flatten());
+        let goal = b.goal.map(|t| v.check(check_optional("goal", t.as_ref())).flatten());
+        let target_group =
+            b.target_group.map(|t| v.check(check_optional("target_group", t.as_ref())).flatten());
+        let location = b.location.map(|t| v.check(check_optional("location", t.as_ref())).flatten());
+        let title = b.title.as_ref().and_then(|t| v.check(t.check("title")));
         v.finish(|| {
             Some(PlanChanges {
                 title,

@@ -14,11 +14,12 @@ use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
+use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 use followup_domain::ids::ProgramId;
 use followup_domain::programs::ProgramWithRole;
 use followup_domain::programs::{NewProgram, ProgramChanges, ProgramFields};
-use followup_domain::values::{optional_text, required_text, ProgramRole, ProgramStatus};
+use followup_domain::values::{ProgramRole, ProgramStatus};
 use followup_domain::{DomainError, FieldError, Validator};
 use followup_persistence::repo::programs::{self as repo, ProgramFilter};
 /// A training programme.
@@ -80,43 +81,52 @@ impl From<ProgramWithRole> for ProgramBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "code": "KOICA-ITP-2023",
+    "title": "Invitational Training Program on Social Rehabilitation",
+    "theme": "Enhancing Social Rehabilitation Support for the Vulnerable Youth in Indonesia",
+    "funder": "KOICA",
+    "partners": ["World Vision Korea", "KDS", "Re:bach International"],
+    "location": "Seoul",
+    "training_starts_on": "2023-05-08",
+    "training_ends_on": "2023-05-19",
+    "follow_up_until": "2023-11-30",
+    "check_in_cadence_days": 14
+}))]
 pub struct CreateProgramBody {
     /// Optional client-chosen id.
     pub id: Option<Uuid>,
-    #[schema(example = "KOICA-ITP-2023")]
-    pub code: String,
-    #[schema(example = "Invitational Training Program on Social Rehabilitation")]
-    pub title: String,
-    #[schema(example = "Enhancing Social Rehabilitation Support for the Vulnerable Youth in Indonesia")]
-    pub theme: Option<String>,
-    #[schema(example = "KOICA")]
-    pub funder: Option<String>,
+    #[schema(inline)]
+    pub code: Text<64>,
+    #[schema(inline)]
+    pub title: Text<300>,
+    #[schema(inline)]
+    pub theme: Option<OptionalText<500>>,
+    #[schema(inline)]
+    pub funder: Option<OptionalText<200>>,
     #[serde(default)]
-    #[schema(example = json!(["World Vision Korea", "KDS", "Re:bach International"]))]
-    pub partners: Vec<String>,
-    #[schema(example = "Seoul")]
-    pub location: Option<String>,
-    #[schema(example = "2023-05-08")]
+    #[schema(inline, max_items = 50)]
+    pub partners: Vec<Text<200>>,
+    #[schema(inline)]
+    pub location: Option<OptionalText<200>>,
     pub training_starts_on: NaiveDate,
-    #[schema(example = "2023-05-19")]
     pub training_ends_on: NaiveDate,
-    #[schema(example = "2023-11-30")]
     pub follow_up_until: NaiveDate,
     /// Days between expected check-ins; default 14.
-    #[schema(example = 14, minimum = 1, maximum = 90)]
+    #[schema(minimum = 1, maximum = 90)]
     pub check_in_cadence_days: Option<i32>,
     /// Default `planned`.
     pub status: Option<ProgramStatus>,
 }
 
-fn partners(v: &mut Validator, raw: &[String]) -> Option<Vec<String>> {
+fn partners(v: &mut Validator, raw: &[Text<200>]) -> Option<Vec<String>> {
     if raw.len() > 50 {
         v.push(FieldError::new("partners", "too_many", "at most 50 partners").with("max", 50));
         return None;
     }
     let mut out = Vec::with_capacity(raw.len());
     for (i, p) in raw.iter().enumerate() {
-        out.push(v.check(required_text(&format!("partners[{i}]"), p, 200))?);
+        out.push(v.check(p.check(&format!("partners[{i}]")))?);
     }
     Some(out)
 }
@@ -125,11 +135,11 @@ impl TryFrom<CreateProgramBody> for NewProgram {
     type Error = DomainError;
     fn try_from(b: CreateProgramBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let code = v.check(required_text("code", &b.code, 64));
-        let title = v.check(required_text("title", &b.title, 300));
-        let theme = v.check(optional_text("theme", b.theme.as_deref(), 500)).flatten();
-        let funder = v.check(optional_text("funder", b.funder.as_deref(), 200)).flatten();
-        let location = v.check(optional_text("location", b.location.as_deref(), 200)).flatten();
+        let code = v.check(b.code.check("code"));
+        let title = v.check(b.title.check("title"));
+        let theme = v.check(check_optional("theme", b.theme.as_ref())).flatten();
+        let funder = v.check(check_optional("funder", b.funder.as_ref())).flatten();
+        let location = v.check(check_optional("location", b.location.as_ref())).flatten();
         let partners = partners(&mut v, &b.partners);
         let fields = v.finish(|| {
             Some(ProgramFields {
@@ -154,18 +164,21 @@ impl TryFrom<CreateProgramBody> for NewProgram {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchProgramBody {
-    pub code: Option<String>,
-    pub title: Option<String>,
+    #[schema(inline)]
+    pub code: Option<Text<64>>,
+    #[schema(inline)]
+    pub title: Option<Text<300>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub theme: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<500>>, inline)]
+    pub theme: Option<Option<OptionalText<500>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub funder: Option<Option<String>>,
-    pub partners: Option<Vec<String>>,
+    #[schema(value_type = Option<OptionalText<200>>, inline)]
+    pub funder: Option<Option<OptionalText<200>>>,
+    #[schema(inline, max_items = 50)]
+    pub partners: Option<Vec<Text<200>>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub location: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<200>>, inline)]
+    pub location: Option<Option<OptionalText<200>>>,
     pub training_starts_on: Option<NaiveDate>,
     pub training_ends_on: Option<NaiveDate>,
     pub follow_up_until: Option<NaiveDate>,
@@ -179,11 +192,11 @@ impl TryFrom<PatchProgramBody> for ProgramChanges {
     type Error = DomainError;
     fn try_from(b: PatchProgramBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let code = b.code.as_deref().and_then(|c| v.check(required_text("code", c, 64)));
-        let title = b.title.as_deref().and_then(|t| v.check(required_text("title", t, 300)));
-        let theme = b.theme.map(|t| v.check(optional_text("theme", t.as_deref(), 500)).flatten());
-        let funder = b.funder.map(|t| v.check(optional_text("funder", t.as_deref(), 200)).flatten());
-        let location = b.location.map(|t| v.check(optional_text("location", t.as_deref(), 200)).flatten());
+        let code = b.code.as_ref().and_then(|c| v.check(c.check("code")));
+        let title = b.title.as_ref().and_then(|t| v.check(t.check("title")));
+        let theme = b.theme.map(|t| v.check(check_optional("theme", t.as_ref())).flatten());
+        let funder = b.funder.map(|t| v.check(check_optional("funder", t.as_ref())).flatten());
+        let location = b.location.map(|t| v.check(check_optional("location", t.as_ref())).flatten());
         let partners = b.partners.as_deref().and_then(|p| partners(&mut v, p));
         v.finish(|| {
             Some(ProgramChanges {

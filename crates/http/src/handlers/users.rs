@@ -5,9 +5,7 @@ use chrono::{DateTime, Utc};
 use followup_domain::ids::{OrganizationId, UserId};
 use followup_domain::users::User;
 use followup_domain::users::{NewUser, UserChanges};
-use followup_domain::values::{
-    optional_text, required_text, Email, Locale, NewPassword, SystemRole, TimeZone,
-};
+use followup_domain::values::{Email, Locale, NewPassword, SystemRole, TimeZone};
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::users::{self, UserFilter};
 use serde::{Deserialize, Serialize};
@@ -24,6 +22,7 @@ use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
+use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 
 /// An account. Never carries a password or its hash.
@@ -71,20 +70,29 @@ impl From<User> for UserBody {
 /// A new account. Without `password`, one is generated and returned once as `initial_password`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "yohanes.lado@kemensos.go.id",
+    "display_name": "Yohanes Lado",
+    "position": "Social worker, Sentra Efata Kupang",
+    "locale": "id",
+    "time_zone": "Asia/Makassar",
+    "system_role": "member"
+}))]
 pub struct CreateUserBody {
-    #[schema(example = "yohanes.lado@kemensos.go.id")]
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
-    #[schema(example = "Yohanes Lado")]
-    pub display_name: String,
-    /// 10–128 characters, not the e-mail address.
+    #[schema(inline)]
+    pub display_name: Text<200>,
+    /// 10–128 characters, not the e-mail address, not a common or guessable password.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
     pub organization_id: Option<Uuid>,
-    #[schema(example = "Social worker, Sentra Efata Kupang")]
-    pub position: Option<String>,
+    #[schema(inline)]
+    pub position: Option<OptionalText<200>>,
     /// Default `en`.
     pub locale: Option<Locale>,
     /// IANA name; default `Asia/Jakarta`.
-    #[schema(example = "Asia/Makassar")]
+    #[schema(max_length = 64)]
     pub time_zone: Option<String>,
     /// Default `member`.
     pub system_role: Option<SystemRole>,
@@ -106,14 +114,16 @@ pub struct CreatedUserBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUserBody {
-    pub display_name: Option<String>,
+    #[schema(inline)]
+    pub display_name: Option<Text<200>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Uuid>, nullable)]
     pub organization_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub position: Option<Option<String>>,
+    #[schema(value_type = Option<OptionalText<200>>, inline)]
+    pub position: Option<Option<OptionalText<200>>>,
     pub locale: Option<Locale>,
+    #[schema(max_length = 64)]
     pub time_zone: Option<String>,
     pub system_role: Option<SystemRole>,
     pub active: Option<bool>,
@@ -121,16 +131,16 @@ pub struct PatchUserBody {
 
 pub(crate) fn user_changes(
     v: &mut Validator,
-    display_name: Option<&str>,
+    display_name: Option<&Text<200>>,
     organization_id: Option<Option<Uuid>>,
-    position: Option<Option<&str>>,
+    position: Option<Option<&OptionalText<200>>>,
     locale: Option<Locale>,
     time_zone: Option<&str>,
 ) -> UserChanges {
     UserChanges {
-        display_name: display_name.and_then(|n| v.check(required_text("display_name", n, 200))),
+        display_name: display_name.and_then(|n| v.check(n.check("display_name"))),
         organization_id: organization_id.map(|o| o.map(OrganizationId::from_uuid)),
-        position: position.map(|p| v.check(optional_text("position", p, 200)).flatten()),
+        position: position.map(|p| v.check(check_optional("position", p)).flatten()),
         locale,
         time_zone: time_zone.and_then(|tz| v.check(TimeZone::parse(tz))),
         system_role: None,
@@ -144,9 +154,9 @@ impl TryFrom<PatchUserBody> for UserChanges {
         let mut v = Validator::new();
         let mut changes = user_changes(
             &mut v,
-            b.display_name.as_deref(),
+            b.display_name.as_ref(),
             b.organization_id,
-            b.position.as_ref().map(|p| p.as_deref()),
+            b.position.as_ref().map(|p| p.as_ref()),
             b.locale,
             b.time_zone.as_deref(),
         );
@@ -219,15 +229,15 @@ pub async fn create_user(
     let b = body.0;
     let mut v = Validator::new();
     let email = v.check(Email::parse(&b.email));
-    let display_name = v.check(required_text("display_name", &b.display_name, 200));
-    let position = v.check(optional_text("position", b.position.as_deref(), 200)).flatten();
+    let display_name = v.check(b.display_name.check("display_name"));
+    let position = v.check(check_optional("position", b.position.as_ref())).flatten();
     let time_zone = match &b.time_zone {
         Some(tz) => v.check(TimeZone::parse(tz)),
         None => Some(TimeZone::default()),
     };
     let generated = b.password.is_none();
     let raw_password = b.password.unwrap_or_else(passwords::generate);
-    let about = [b.display_name.as_str(), b.position.as_deref().unwrap_or_default()];
+    let about = [display_name.as_deref().unwrap_or_default(), position.as_deref().unwrap_or_default()];
     let password =
         email.as_ref().and_then(|e| v.check(NewPassword::parse("password", &raw_password, e, &about)));
     let cmd = v.finish(|| {

@@ -4,6 +4,7 @@
 use actix_web::{post, web, HttpResponse};
 use followup_domain::ids::PlanId;
 use followup_domain::plans::Transition;
+use followup_domain::DomainError;
 use followup_persistence::repo::plans as repo;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -15,14 +16,16 @@ use crate::conditional::updated;
 use crate::dto::IdempotencyKeyHeader;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
+use crate::text::{check_optional, OptionalText};
 use crate::AppState;
 
 /// A transition that needs (or takes) a reason.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Please add an indicator for the number of youth reached."}))]
 pub struct ReasonBody {
-    #[schema(example = "Please add an indicator for the number of youth reached.")]
-    pub reason: Option<String>,
+    #[schema(inline)]
+    pub reason: Option<OptionalText<2000>>,
 }
 
 async fn run_transition(
@@ -30,9 +33,10 @@ async fn run_transition(
     state: web::Data<AppState>,
     id: Uuid,
     t: Transition,
-    reason: Option<String>,
+    reason: Option<OptionalText<2000>>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = followup_domain::plans::transition_reason(t, reason.as_deref())?;
+    let reason = check_optional("reason", reason.as_ref()).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let reason = followup_domain::plans::transition_reason(t, reason)?;
     let id = PlanId::from_uuid(id);
     caller
         .respond(
@@ -44,7 +48,7 @@ async fn run_transition(
 }
 
 /// Optional body for transitions without a required reason.
-fn optional_reason(body: Option<JsonBody<ReasonBody>>) -> Option<String> {
+fn optional_reason(body: Option<JsonBody<ReasonBody>>) -> Option<OptionalText<2000>> {
     body.and_then(|b| b.0.reason)
 }
 
