@@ -114,6 +114,13 @@ pub enum DomainError {
     PreconditionFailed { current: i64 },
 }
 
+/// One field error is an invalid request with that one error.
+impl From<FieldError> for DomainError {
+    fn from(e: FieldError) -> Self {
+        Self::Invalid(vec![e])
+    }
+}
+
 impl DomainError {
     pub fn invalid(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
         DomainError::Invalid(vec![FieldError::new(field, code, message)])

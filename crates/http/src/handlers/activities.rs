@@ -1,22 +1,15 @@
 //! Activities of a plan: `/plans/{id}/activities`, `/activities/{id}`.
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::CallerToken;
-use crate::conditional::{if_match, ok_versioned, updated};
-use crate::dto::{
-    addressable, created_or_existing, list_query, nullable, IdempotencyKeyHeader, IfMatchHeader,
-};
-use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
-use crate::problem::{ApiError, Problem};
+use crate::dto::{addressable, list_query, nullable};
+use crate::handlers::endpoints::endpoint;
 use crate::text::{check_optional, OptionalText, Text};
-use crate::AppState;
 use followup_domain::activities::{Activity, ActivityChanges, ActivityFields, NewActivity};
 use followup_domain::ids::{ActivityId, PlanId};
 use followup_domain::values::ActivityStatus;
@@ -165,145 +158,48 @@ list_query! {
     }
 }
 
-/// A plan's activities, in creation order.
-#[utoipa::path(
-    tag = "activities",
-    params(("id" = Uuid, Path, description = "Plan id"), ListActivitiesQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of activities", body = PageBody<ActivityBody>),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/plans/{id}/activities")]
-pub async fn list_activities(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<ListActivitiesQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let filter = ActivityFilter { status: query.status, overdue: query.overdue };
-    let id = PlanId::from_uuid(id.into_inner());
-    let result =
-        caller.read(&state, move |c, actor| repo::list_activities(c, actor, id, &filter, &page)).await?;
-    Ok(paging::respond(&req, result.map(ActivityBody::from)))
+endpoint! {
+    /// A plan's activities, in creation order.
+    list list_activities "/plans/{id}/activities" tag "activities", PlanId "Plan id", ListActivitiesQuery,
+    ActivityBody "A page of activities", errors(404 "No such plan, or not visible to you"),
+    |c, actor, id, query: ListActivitiesQuery, page| {
+        let filter = ActivityFilter { status: query.status, overdue: query.overdue };
+        repo::list_activities(c, actor, id, &filter, page)
+    }
 }
 
-/// Add an activity (the owner; plan in draft, changes_requested or active).
-#[utoipa::path(
-    tag = "activities",
-    params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
-    request_body = CreateActivityBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Created", body = ActivityBody, headers(("Location" = String), ("ETag" = String))),
-        (status = 200, description = "The same create sent again (client-supplied id)", body = ActivityBody),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state` or `id_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`due_on`: `outside_plan_period`…)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/plans/{id}/activities")]
-pub async fn create_activity(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<CreateActivityBody>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = NewActivity::try_from(body.0)?;
-    let id = PlanId::from_uuid(id.into_inner());
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::create_activity(c, actor, id, &cmd),
-            |result| created_or_existing(result, ActivityBody::from),
-        )
-        .await
+endpoint! {
+    /// Add an activity (the owner; plan in draft, changes_requested or active).
+    create create_activity "/plans/{id}/activities" tag "activities", PlanId "Plan id",
+    CreateActivityBody => NewActivity::try_from, ActivityBody "Created",
+    errors(
+        403 "Not the owner", 404 "No such plan, or not visible to you", 409 "`invalid_state` or `id_conflict`",
+        422 "Invalid fields (`due_on`: `outside_plan_period`…)"
+    ),
+    repo::create_activity
 }
 
-/// Read an activity.
-#[utoipa::path(
-    tag = "activities",
-    params(("id" = Uuid, Path, description = "Activity id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The activity", body = ActivityBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such activity, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/activities/{id}")]
-pub async fn get_activity(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = ActivityId::from_uuid(id.into_inner());
-    let a = caller.read(&state, move |c, actor| repo::get_activity(c, actor, id)).await?;
-    Ok(ok_versioned(&req, a.version, &ActivityBody::from(a)))
+endpoint! {
+    /// Read an activity.
+    get get_activity "/activities/{id}" tag "activities", ActivityId "Activity id", CallerToken,
+    ActivityBody "The activity", errors(404 "No such activity, or not visible to you"),
+    repo::get_activity
 }
 
-/// Change an activity (the owner). `done` stamps `completed_on` with today in
-/// the owner's time zone unless given; leaving `done` clears it. Honours `If-Match`.
-#[utoipa::path(
-    tag = "activities",
-    params(("id" = Uuid, Path, description = "Activity id"), IfMatchHeader),
-    request_body = PatchActivityBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Changed", body = ActivityBody, headers(("ETag" = String))),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such activity, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/activities/{id}")]
-pub async fn patch_activity(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<PatchActivityBody>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let changes = ActivityChanges::try_from(body.0)?;
-    let id = ActivityId::from_uuid(id.into_inner());
-    let a = caller
-        .write(&state, move |c, actor| repo::update_activity(c, actor, id, &changes, &expected))
-        .await?;
-    Ok(updated(a.version, &ActivityBody::from(a)))
+endpoint! {
+    /// Change an activity (the owner). `done` stamps `completed_on` with today in
+    /// the owner's time zone unless given; leaving `done` clears it. Honours `If-Match`.
+    patch patch_activity "/activities/{id}" tag "activities", ActivityId "Activity id", CallerToken,
+    PatchActivityBody => ActivityChanges::try_from, ActivityBody "Changed",
+    errors(403 "Not the owner", 404 "No such activity, or not visible to you", 409 "`invalid_state`"),
+    repo::update_activity
 }
 
-/// Delete an activity (the owner). Honours `If-Match`.
-#[utoipa::path(
-    tag = "activities",
-    params(("id" = Uuid, Path, description = "Activity id"), IfMatchHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such activity, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/activities/{id}")]
-pub async fn delete_activity(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let id = ActivityId::from_uuid(id.into_inner());
-    caller.write(&state, move |c, actor| repo::delete_activity(c, actor, id, &expected)).await?;
-    Ok(HttpResponse::NoContent().finish())
+endpoint! {
+    /// Delete an activity (the owner). Honours `If-Match`.
+    delete delete_activity "/activities/{id}" tag "activities", ActivityId "Activity id", CallerToken,
+    errors(403 "Not the owner", 404 "No such activity, or not visible to you", 409 "`invalid_state`"),
+    repo::delete_activity
 }
 
 /// Registers this module's routes.

@@ -1,6 +1,6 @@
 //! Check-ins: `/plans/{id}/check-ins`, `/check-ins/{id}` and its review.
 
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,10 +8,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::CallerToken;
-use crate::conditional::{ok_versioned, updated};
-use crate::dto::{addressable, created_or_existing, list_query, IdempotencyKeyHeader};
+use crate::conditional::updated;
+use crate::dto::{addressable, list_query, IdempotencyKeyHeader};
+use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
@@ -175,7 +175,7 @@ impl From<ReviewDecision> for ReviewStatus {
 impl TryFrom<ReviewBody> for CheckInReview {
     type Error = DomainError;
     fn try_from(b: ReviewBody) -> Result<Self, DomainError> {
-        let note = check_optional("note", b.note.as_ref()).map_err(|e| DomainError::Invalid(vec![e]))?;
+        let note = check_optional("note", b.note.as_ref()).map_err(DomainError::from)?;
         CheckInReview::parse(b.decision.into(), note)
     }
 }
@@ -186,85 +186,30 @@ list_query! {
     }
 }
 
-/// A plan's check-ins, oldest first.
-#[utoipa::path(
-    tag = "check-ins",
-    params(("id" = Uuid, Path, description = "Plan id"), ListCheckInsQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of check-ins", body = PageBody<CheckInBody>),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/plans/{id}/check-ins")]
-pub async fn list_check_ins(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<ListCheckInsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, status) = (PlanId::from_uuid(id.into_inner()), query.review_status);
-    let result =
-        caller.read(&state, move |c, actor| repo::list_check_ins(c, actor, id, status, &page)).await?;
-    Ok(paging::respond(&req, result.map(CheckInBody::from)))
+endpoint! {
+    /// A plan's check-ins, oldest first.
+    list list_check_ins "/plans/{id}/check-ins" tag "check-ins", PlanId "Plan id", ListCheckInsQuery,
+    CheckInBody "A page of check-ins", errors(404 "No such plan, or not visible to you"),
+    |c, actor, id, query: ListCheckInsQuery, page| repo::list_check_ins(c, actor, id, query.review_status, page)
 }
 
-/// Post a check-in (the owner; only while the plan is active).
-#[utoipa::path(
-    tag = "check-ins",
-    params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
-    request_body = CreateCheckInBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Posted", body = CheckInBody, headers(("Location" = String), ("ETag" = String))),
-        (status = 200, description = "The same create sent again (client-supplied id)", body = CheckInBody),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`: the plan is not active; or `id_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`confidence`, `evidence[i].url`…)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/plans/{id}/check-ins")]
-pub async fn create_check_in(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<CreateCheckInBody>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = NewCheckIn::try_from(body.0)?;
-    let id = PlanId::from_uuid(id.into_inner());
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::create_check_in(c, actor, id, &cmd),
-            |result| created_or_existing(result, CheckInBody::from),
-        )
-        .await
+endpoint! {
+    /// Post a check-in (the owner; only while the plan is active).
+    create create_check_in "/plans/{id}/check-ins" tag "check-ins", PlanId "Plan id",
+    CreateCheckInBody => NewCheckIn::try_from, CheckInBody "Posted",
+    errors(
+        403 "Not the owner", 404 "No such plan, or not visible to you",
+        409 "`invalid_state`: the plan is not active; or `id_conflict`",
+        422 "Invalid fields (`confidence`, `evidence[i].url`…)"
+    ),
+    repo::create_check_in
 }
 
-/// Read a check-in.
-#[utoipa::path(
-    tag = "check-ins",
-    params(("id" = Uuid, Path, description = "Check-in id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The check-in", body = CheckInBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such check-in, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/check-ins/{id}")]
-pub async fn get_check_in(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = CheckInId::from_uuid(id.into_inner());
-    let c = caller.read(&state, move |c, actor| repo::get_check_in(c, actor, id)).await?;
-    Ok(ok_versioned(&req, c.version, &CheckInBody::from(c)))
+endpoint! {
+    /// Read a check-in.
+    get get_check_in "/check-ins/{id}" tag "check-ins", CheckInId "Check-in id", CallerToken,
+    CheckInBody "The check-in", errors(404 "No such check-in, or not visible to you"),
+    repo::get_check_in
 }
 
 /// Review a check-in (a mentor of the owner).

@@ -1,20 +1,15 @@
 //! Comments: `/plans/{id}/comments`, `/comments/{id}`.
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::CallerToken;
-use crate::conditional::{if_match, ok_versioned, updated};
-use crate::dto::{addressable, created_or_existing, IdempotencyKeyHeader, IfMatchHeader, PageQuery};
-use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
-use crate::problem::{ApiError, Problem};
+use crate::dto::{addressable, PageQuery};
+use crate::handlers::endpoints::endpoint;
 use crate::text::Text;
-use crate::AppState;
 use followup_domain::comments::{Comment, NewComment};
 use followup_domain::ids::{CommentId, PlanId};
 use followup_domain::values::{CommentTarget, Visibility};
@@ -111,138 +106,44 @@ pub struct PatchCommentBody {
     pub body: Text<10_000>,
 }
 
-/// A plan's comments, oldest first. The owner and observers never receive `mentors` comments.
-#[utoipa::path(
-    tag = "comments",
-    params(("id" = Uuid, Path, description = "Plan id"), PageQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of comments", body = PageBody<CommentBody>),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/plans/{id}/comments")]
-pub async fn list_comments(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let id = PlanId::from_uuid(id.into_inner());
-    let result = caller.read(&state, move |c, actor| repo::list_comments(c, actor, id, &page)).await?;
-    Ok(paging::respond(&req, result.map(CommentBody::from)))
+endpoint! {
+    /// A plan's comments, oldest first. The owner and observers never receive `mentors` comments.
+    list list_comments "/plans/{id}/comments" tag "comments", PlanId "Plan id", PageQuery,
+    CommentBody "A page of comments", errors(404 "No such plan, or not visible to you"),
+    |c, actor, id, _, page| repo::list_comments(c, actor, id, page)
 }
 
-/// Comment on a plan: its owner (`shared` only), the owner's mentors, coordinators.
-#[utoipa::path(
-    tag = "comments",
-    params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
-    request_body = CreateCommentBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Posted", body = CommentBody, headers(("Location" = String), ("ETag" = String))),
-        (status = 200, description = "The same create sent again (client-supplied id)", body = CommentBody),
-        (status = 403, description = "Not allowed to comment (or to write a `mentors` comment)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`target_id` not of this plan…)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/plans/{id}/comments")]
-pub async fn create_comment(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<CreateCommentBody>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = NewComment::try_from(body.0)?;
-    let id = PlanId::from_uuid(id.into_inner());
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::create_comment(c, actor, id, &cmd),
-            |result| created_or_existing(result, CommentBody::from),
-        )
-        .await
+endpoint! {
+    /// Comment on a plan: its owner (`shared` only), the owner's mentors, coordinators.
+    create create_comment "/plans/{id}/comments" tag "comments", PlanId "Plan id",
+    CreateCommentBody => NewComment::try_from, CommentBody "Posted",
+    errors(
+        403 "Not allowed to comment (or to write a `mentors` comment)", 404 "No such plan, or not visible to you",
+        422 "Invalid fields (`target_id` not of this plan…)"
+    ),
+    repo::create_comment
 }
 
-/// Read a comment.
-#[utoipa::path(
-    tag = "comments",
-    params(("id" = Uuid, Path, description = "Comment id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The comment", body = CommentBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such comment, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/comments/{id}")]
-pub async fn get_comment(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = CommentId::from_uuid(id.into_inner());
-    let c = caller.read(&state, move |c, actor| repo::get_comment(c, actor, id)).await?;
-    Ok(ok_versioned(&req, c.version, &CommentBody::from(c)))
+endpoint! {
+    /// Read a comment.
+    get get_comment "/comments/{id}" tag "comments", CommentId "Comment id", CallerToken,
+    CommentBody "The comment", errors(404 "No such comment, or not visible to you"),
+    repo::get_comment
 }
 
-/// Edit your comment. Honours `If-Match`.
-#[utoipa::path(
-    tag = "comments",
-    params(("id" = Uuid, Path, description = "Comment id"), IfMatchHeader),
-    request_body = PatchCommentBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Changed", body = CommentBody, headers(("ETag" = String))),
-        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such comment, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/comments/{id}")]
-pub async fn patch_comment(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<PatchCommentBody>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let text = body.0.body.check("body").map_err(|e| DomainError::Invalid(vec![e]))?;
-    let id = CommentId::from_uuid(id.into_inner());
-    let c =
-        caller.write(&state, move |c, actor| repo::update_comment(c, actor, id, &text, &expected)).await?;
-    Ok(updated(c.version, &CommentBody::from(c)))
+endpoint! {
+    /// Edit your comment. Honours `If-Match`.
+    patch patch_comment "/comments/{id}" tag "comments", CommentId "Comment id", CallerToken,
+    PatchCommentBody => |b: PatchCommentBody| b.body.check("body").map_err(DomainError::from), CommentBody "Changed",
+    errors(403 "Not the author", 404 "No such comment, or not visible to you"),
+    repo::update_comment
 }
 
-/// Delete your comment. Honours `If-Match`.
-#[utoipa::path(
-    tag = "comments",
-    params(("id" = Uuid, Path, description = "Comment id"), IfMatchHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 403, description = "Not the author", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such comment, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/comments/{id}")]
-pub async fn delete_comment(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let id = CommentId::from_uuid(id.into_inner());
-    caller.write(&state, move |c, actor| repo::delete_comment(c, actor, id, &expected)).await?;
-    Ok(HttpResponse::NoContent().finish())
+endpoint! {
+    /// Delete your comment. Honours `If-Match`.
+    delete delete_comment "/comments/{id}" tag "comments", CommentId "Comment id", CallerToken,
+    errors(403 "Not the author", 404 "No such comment, or not visible to you"),
+    repo::delete_comment
 }
 
 /// Registers this module's routes.

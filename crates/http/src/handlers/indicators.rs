@@ -1,7 +1,7 @@
 //! Indicators of a plan and their measurements: `/plans/{id}/indicators`,
 //! `/indicators/{id}`, `/indicators/{id}/measurements`.
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,12 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::CallerToken;
-use crate::conditional::{if_match, ok_versioned, updated};
-use crate::dto::{
-    addressable, created_or_existing, nullable, Addressable, IdempotencyKeyHeader, IfMatchHeader, PageQuery,
-};
+use crate::dto::{addressable, created_or_existing, nullable, Addressable, IdempotencyKeyHeader, PageQuery};
+use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
@@ -145,142 +142,44 @@ impl TryFrom<PatchIndicatorBody> for IndicatorChanges {
     }
 }
 
-/// A plan's indicators.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Plan id"), PageQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of indicators", body = PageBody<IndicatorBody>),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/plans/{id}/indicators")]
-pub async fn list_indicators(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let id = PlanId::from_uuid(id.into_inner());
-    let result = caller.read(&state, move |c, actor| repo::list_indicators(c, actor, id, &page)).await?;
-    Ok(paging::respond(&req, result.map(IndicatorBody::from)))
+endpoint! {
+    /// A plan's indicators.
+    list list_indicators "/plans/{id}/indicators" tag "indicators", PlanId "Plan id", PageQuery,
+    IndicatorBody "A page of indicators", errors(404 "No such plan, or not visible to you"),
+    |c, actor, id, _, page| repo::list_indicators(c, actor, id, page)
 }
 
-/// Add an indicator (the owner; plan in draft, changes_requested or active).
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Plan id"), IdempotencyKeyHeader),
-    request_body = CreateIndicatorBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Created", body = IndicatorBody, headers(("Location" = String), ("ETag" = String))),
-        (status = 200, description = "The same create sent again (client-supplied id)", body = IndicatorBody),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state` or `id_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`target`: `inconsistent_direction`…)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/plans/{id}/indicators")]
-pub async fn create_indicator(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<CreateIndicatorBody>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = NewIndicator::try_from(body.0)?;
-    let id = PlanId::from_uuid(id.into_inner());
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::create_indicator(c, actor, id, &cmd),
-            |result| created_or_existing(result, IndicatorBody::from),
-        )
-        .await
+endpoint! {
+    /// Add an indicator (the owner; plan in draft, changes_requested or active).
+    create create_indicator "/plans/{id}/indicators" tag "indicators", PlanId "Plan id",
+    CreateIndicatorBody => NewIndicator::try_from, IndicatorBody "Created",
+    errors(
+        403 "Not the owner", 404 "No such plan, or not visible to you", 409 "`invalid_state` or `id_conflict`",
+        422 "Invalid fields (`target`: `inconsistent_direction`…)"
+    ),
+    repo::create_indicator
 }
 
-/// Read an indicator.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Indicator id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The indicator", body = IndicatorBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/indicators/{id}")]
-pub async fn get_indicator(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = IndicatorId::from_uuid(id.into_inner());
-    let i = caller.read(&state, move |c, actor| repo::get_indicator(c, actor, id)).await?;
-    Ok(ok_versioned(&req, i.version, &IndicatorBody::from(i)))
+endpoint! {
+    /// Read an indicator.
+    get get_indicator "/indicators/{id}" tag "indicators", IndicatorId "Indicator id", CallerToken,
+    IndicatorBody "The indicator", errors(404 "No such indicator, or not visible to you"),
+    repo::get_indicator
 }
 
-/// Change an indicator (the owner). Honours `If-Match`.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Indicator id"), IfMatchHeader),
-    request_body = PatchIndicatorBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Changed", body = IndicatorBody, headers(("ETag" = String))),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/indicators/{id}")]
-pub async fn patch_indicator(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<PatchIndicatorBody>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let changes = IndicatorChanges::try_from(body.0)?;
-    let id = IndicatorId::from_uuid(id.into_inner());
-    let i = caller
-        .write(&state, move |c, actor| repo::update_indicator(c, actor, id, &changes, &expected))
-        .await?;
-    Ok(updated(i.version, &IndicatorBody::from(i)))
+endpoint! {
+    /// Change an indicator (the owner). Honours `If-Match`.
+    patch patch_indicator "/indicators/{id}" tag "indicators", IndicatorId "Indicator id", CallerToken,
+    PatchIndicatorBody => IndicatorChanges::try_from, IndicatorBody "Changed",
+    errors(403 "Not the owner", 404 "No such indicator, or not visible to you", 409 "`invalid_state`"),
+    repo::update_indicator
 }
 
-/// Delete an indicator and its measurements (the owner). Honours `If-Match`.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Indicator id"), IfMatchHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/indicators/{id}")]
-pub async fn delete_indicator(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let id = IndicatorId::from_uuid(id.into_inner());
-    caller.write(&state, move |c, actor| repo::delete_indicator(c, actor, id, &expected)).await?;
-    Ok(HttpResponse::NoContent().finish())
+endpoint! {
+    /// Delete an indicator and its measurements (the owner). Honours `If-Match`.
+    delete delete_indicator "/indicators/{id}" tag "indicators", IndicatorId "Indicator id", CallerToken,
+    errors(403 "Not the owner", 404 "No such indicator, or not visible to you", 409 "`invalid_state`"),
+    repo::delete_indicator
 }
 
 /// A measurement of an indicator (append-only).
@@ -364,28 +263,11 @@ impl TryFrom<CreateMeasurementBody> for NewMeasurement {
     }
 }
 
-/// An indicator's measurements, in recording order.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Indicator id"), PageQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of measurements", body = PageBody<MeasurementBody>),
-        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/indicators/{id}/measurements")]
-pub async fn list_measurements(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let id = IndicatorId::from_uuid(id.into_inner());
-    let result = caller.read(&state, move |c, actor| repo::list_measurements(c, actor, id, &page)).await?;
-    Ok(paging::respond(&req, result.map(MeasurementBody::from)))
+endpoint! {
+    /// An indicator's measurements, in recording order.
+    list list_measurements "/indicators/{id}/measurements" tag "indicators", IndicatorId "Indicator id", PageQuery,
+    MeasurementBody "A page of measurements", errors(404 "No such indicator, or not visible to you"),
+    |c, actor, id, _, page| repo::list_measurements(c, actor, id, page)
 }
 
 /// Record a measurement (the owner; only while the plan is active).

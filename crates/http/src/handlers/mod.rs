@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod check_ins;
 pub mod comments;
+pub(crate) mod endpoints;
 pub mod export;
 pub mod indicators;
 pub mod me;

@@ -15,9 +15,9 @@ use uuid::Uuid;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{CallerToken, CheckedCaller};
-use crate::conditional::{created, if_match, ok_versioned, updated};
-use crate::db;
-use crate::dto::{list_query, nullable, IfMatchHeader};
+use crate::conditional::created;
+use crate::dto::{list_query, nullable};
+use crate::handlers::endpoints::endpoint;
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -178,88 +178,27 @@ pub async fn create_organization(
     .await
 }
 
-/// Read an organisation.
-#[utoipa::path(
-    tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organisation id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The organisation", body = OrganizationBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/organizations/{id}")]
-pub async fn get_organization(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = OrganizationId::from_uuid(id.into_inner());
-    let org = caller.read(&state, move |c, _| repo::get(c, id)).await?;
-    Ok(ok_versioned(&req, org.version, &OrganizationBody::from(org)))
+endpoint! {
+    /// Read an organisation.
+    get get_organization "/organizations/{id}" tag "organizations", OrganizationId "Organisation id", CallerToken,
+    OrganizationBody "The organisation", errors(404 "No such organisation"),
+    |c, _, id| repo::get(c, id)
 }
 
-/// Change an organisation (admin). Honours `If-Match`.
-#[utoipa::path(
-    tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organisation id"), IfMatchHeader),
-    request_body = PatchOrganizationBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Changed", body = OrganizationBody, headers(("ETag" = String))),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/organizations/{id}")]
-pub async fn patch_organization(
-    req: HttpRequest,
-    caller: CheckedCaller,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<PatchOrganizationBody>,
-) -> Result<HttpResponse, ApiError> {
-    caller.0.require_admin()?;
-    let expected = if_match(&req)?;
-    let changes = OrganizationChanges::try_from(body.0)?;
-    let id = OrganizationId::from_uuid(id.into_inner());
-    let actor = caller.0;
-    let org = db::write(&state, move |c| repo::update(c, &actor, id, &changes, &expected)).await?;
-    Ok(updated(org.version, &OrganizationBody::from(org)))
+endpoint! {
+    /// Change an organisation (admin). Honours `If-Match`.
+    patch patch_organization "/organizations/{id}" tag "organizations", OrganizationId "Organisation id", CheckedCaller,
+    PatchOrganizationBody => OrganizationChanges::try_from, OrganizationBody "Changed",
+    errors(403 "Not an admin", 404 "No such organisation", 409 "`name_taken`"),
+    repo::update
 }
 
-/// Delete an organisation (admin). 409 `still_referenced` while accounts or
-/// child organisations refer to it. Honours `If-Match`.
-#[utoipa::path(
-    tag = "organizations",
-    params(("id" = Uuid, Path, description = "Organisation id"), IfMatchHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`still_referenced`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/organizations/{id}")]
-pub async fn delete_organization(
-    req: HttpRequest,
-    caller: CheckedCaller,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    caller.0.require_admin()?;
-    let expected = if_match(&req)?;
-    let id = OrganizationId::from_uuid(id.into_inner());
-    let actor = caller.0;
-    db::write(&state, move |c| repo::delete(c, &actor, id, &expected)).await?;
-    Ok(HttpResponse::NoContent().finish())
+endpoint! {
+    /// Delete an organisation (admin). 409 `still_referenced` while accounts or
+    /// child organisations refer to it. Honours `If-Match`.
+    delete delete_organization "/organizations/{id}" tag "organizations", OrganizationId "Organisation id", CheckedCaller,
+    errors(403 "Not an admin", 404 "No such organisation", 409 "`still_referenced`"),
+    repo::delete
 }
 
 /// Registers this module's routes.

@@ -17,9 +17,10 @@ use uuid::Uuid;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::CallerToken;
-use crate::conditional::{if_match, ok_versioned, updated};
+use crate::conditional::ok_versioned;
 
-use crate::dto::{addressable, created_or_existing, list_query, nullable, IfMatchHeader, PageQuery};
+use crate::dto::{addressable, created_or_existing, list_query, nullable, PageQuery};
+use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
@@ -372,60 +373,19 @@ pub async fn get_plan(
     Ok(ok_versioned(&req, plan.version, &PlanBody::from(plan)))
 }
 
-/// Edit a plan's content: the owner, in `draft` or `changes_requested`. Honours `If-Match`.
-#[utoipa::path(
-    tag = "plans",
-    params(("id" = Uuid, Path, description = "Plan id"), IfMatchHeader),
-    request_body = PatchPlanBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Changed", body = PlanBody, headers(("ETag" = String))),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`: not editable in this status", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/plans/{id}")]
-pub async fn patch_plan(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<PatchPlanBody>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let changes = PlanChanges::try_from(body.0)?;
-    let id = PlanId::from_uuid(id.into_inner());
-    let plan = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, &expected)).await?;
-    Ok(updated(plan.version, &PlanBody::from(plan)))
+endpoint! {
+    /// Edit a plan's content: the owner, in `draft` or `changes_requested`. Honours `If-Match`.
+    patch patch_plan "/plans/{id}" tag "plans", PlanId "Plan id", CallerToken,
+    PatchPlanBody => PlanChanges::try_from, PlanBody "Changed",
+    errors(403 "Not the owner", 404 "No such plan, or not visible to you", 409 "`invalid_state`: not editable in this status"),
+    repo::update
 }
 
-/// Delete a draft (the owner). Reviewed plans are discontinued, not deleted.
-#[utoipa::path(
-    tag = "plans",
-    params(("id" = Uuid, Path, description = "Plan id"), IfMatchHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such plan, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`: not a draft", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/plans/{id}")]
-pub async fn delete_plan(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let id = PlanId::from_uuid(id.into_inner());
-    caller.write(&state, move |c, actor| repo::delete(c, actor, id, &expected)).await?;
-    Ok(HttpResponse::NoContent().finish())
+endpoint! {
+    /// Delete a draft (the owner). Reviewed plans are discontinued, not deleted.
+    delete delete_plan "/plans/{id}" tag "plans", PlanId "Plan id", CallerToken,
+    errors(403 "Not the owner", 404 "No such plan, or not visible to you", 409 "`invalid_state`: not a draft"),
+    repo::delete
 }
 
 /// One event of a plan's history.

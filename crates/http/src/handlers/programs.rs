@@ -8,8 +8,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::{CallerToken, CheckedCaller};
-use crate::conditional::{created, if_match, ok_versioned, updated};
-use crate::dto::{list_query, nullable, IfMatchHeader};
+use crate::conditional::created;
+use crate::dto::{list_query, nullable};
+use crate::handlers::endpoints::endpoint;
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -276,57 +277,19 @@ pub async fn create_program(
     .await
 }
 
-/// Read a programme you belong to (admins: any). Others get 404.
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The programme", body = ProgramBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/programs/{id}")]
-pub async fn get_program(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = ProgramId::from_uuid(id.into_inner());
-    let view = caller.read(&state, move |c, actor| repo::get(c, actor, id)).await?;
-    Ok(ok_versioned(&req, view.program.version, &ProgramBody::from(view)))
+endpoint! {
+    /// Read a programme you belong to (admins: any). Others get 404.
+    get get_program "/programs/{id}" tag "programs", ProgramId "Programme id", CallerToken,
+    ProgramBody "The programme", errors(404 "No such programme, or not yours"),
+    repo::get
 }
 
-/// Change a programme: its coordinators and admins. Honours `If-Match`.
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), IfMatchHeader),
-    request_body = PatchProgramBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Changed", body = ProgramBody, headers(("ETag" = String))),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`code_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/programs/{id}")]
-pub async fn patch_program(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<PatchProgramBody>,
-) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
-    let changes = ProgramChanges::try_from(body.0)?;
-    let id = ProgramId::from_uuid(id.into_inner());
-    let view = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, &expected)).await?;
-    Ok(updated(view.program.version, &ProgramBody::from(view)))
+endpoint! {
+    /// Change a programme: its coordinators and admins. Honours `If-Match`.
+    patch patch_program "/programs/{id}" tag "programs", ProgramId "Programme id", CallerToken,
+    PatchProgramBody => ProgramChanges::try_from, ProgramBody "Changed",
+    errors(403 "A member who is not a coordinator", 404 "No such programme, or not yours", 409 "`code_taken`"),
+    repo::update
 }
 
 /// Registers this module's routes.

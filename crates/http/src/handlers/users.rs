@@ -15,9 +15,10 @@ use uuid::Uuid;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{passwords, CheckedCaller};
-use crate::conditional::{created, if_match, ok_versioned, updated};
+use crate::conditional::created;
 use crate::db;
-use crate::dto::{list_query, nullable, IfMatchHeader};
+use crate::dto::{list_query, nullable};
+use crate::handlers::endpoints::endpoint;
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
 use crate::paging::{self, PageBody};
@@ -271,61 +272,19 @@ pub async fn create_user(
     .await
 }
 
-/// Read an account (admin).
-#[utoipa::path(
-    tag = "users",
-    params(("id" = Uuid, Path, description = "Account id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The account", body = UserBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/users/{id}")]
-pub async fn get_user(
-    req: HttpRequest,
-    caller: CheckedCaller,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    caller.0.require_admin()?;
-    let id = UserId::from_uuid(id.into_inner());
-    let user = db::read(&state, move |c| users::get(c, id)).await?;
-    Ok(ok_versioned(&req, user.version, &UserBody::from(user)))
+endpoint! {
+    /// Read an account (admin).
+    get get_user "/users/{id}" tag "users", UserId "Account id", CheckedCaller,
+    UserBody "The account", errors(403 "Not an admin", 404 "No such account"),
+    |c, _, id| users::get(c, id)
 }
 
-/// Change an account (admin): profile, role, `active`. Honours `If-Match`.
-#[utoipa::path(
-    tag = "users",
-    params(("id" = Uuid, Path, description = "Account id"), IfMatchHeader),
-    request_body = PatchUserBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The changed account", body = UserBody, headers(("ETag" = String))),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such account", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`last_admin`", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/users/{id}")]
-pub async fn patch_user(
-    req: HttpRequest,
-    caller: CheckedCaller,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<PatchUserBody>,
-) -> Result<HttpResponse, ApiError> {
-    caller.0.require_admin()?;
-    let expected = if_match(&req)?;
-    let changes = UserChanges::try_from(body.0)?;
-    let id = UserId::from_uuid(id.into_inner());
-    let actor = caller.0;
-    let user = db::write(&state, move |c| users::update(c, &actor, id, &changes, &expected)).await?;
-    Ok(updated(user.version, &UserBody::from(user)))
+endpoint! {
+    /// Change an account (admin): profile, role, `active`. Honours `If-Match`.
+    patch patch_user "/users/{id}" tag "users", UserId "Account id", CheckedCaller,
+    PatchUserBody => UserChanges::try_from, UserBody "The changed account",
+    errors(403 "Not an admin", 404 "No such account", 409 "`last_admin`"),
+    users::update
 }
 
 /// Registers this module's routes.

@@ -35,7 +35,7 @@ async fn run_transition(
     t: Transition,
     reason: Option<OptionalText<2000>>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = check_optional("reason", reason.as_ref()).map_err(|e| DomainError::Invalid(vec![e]))?;
+    let reason = check_optional("reason", reason.as_ref()).map_err(DomainError::from)?;
     let reason = followup_domain::plans::transition_reason(t, reason)?;
     let id = PlanId::from_uuid(id);
     caller
