@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError, Validator};
 use crate::ids::{CheckInId, PlanId, UserId};
-use crate::values::{Evidence, Progress, ReviewStatus};
+use crate::values::{not_in_the_future, Evidence, Progress, ReviewStatus};
 
 /// How confident the delegate is that the plan will reach its goal, 0–10.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,14 @@ pub struct NewCheckIn {
     pub evidence: Vec<Evidence>,
 }
 
+impl NewCheckIn {
+    /// A report is of something done: `reported_on` is not after the plan
+    /// owner's today.
+    pub fn check(&self, owners_today: NaiveDate) -> Result<(), DomainError> {
+        Ok(not_in_the_future("reported_on", self.reported_on, owners_today)?)
+    }
+}
+
 /// A mentor's decision on a check-in: `acknowledged`, or
 /// `revision_requested` with a note saying what to change. Never `pending`,
 /// which only a new check-in has.
@@ -122,6 +130,32 @@ mod tests {
                 Some(("confidence", "out_of_range"))
             );
         }
+    }
+
+    #[test]
+    fn a_report_may_be_dated_today_in_the_owners_zone_while_utc_is_still_yesterday() {
+        use chrono::TimeZone;
+        // 16:00 UTC on 31 August is 01:00 on 1 September in Jayapura (UTC+9).
+        let now = Utc.with_ymd_and_hms(2023, 8, 31, 16, 0, 0).single().unwrap_or_default();
+        let today = crate::monitoring::today_in("Asia/Jayapura", now);
+        let on = |d: u32| NewCheckIn {
+            id: CheckInId::new(),
+            reported_on: NaiveDate::from_ymd_opt(2023, 9, d).unwrap_or_default(),
+            summary: "Workshop held.".into(),
+            progress: Progress::OnTrack,
+            confidence: Confidence(7),
+            achievements: None,
+            challenges: None,
+            support_needed: None,
+            next_steps: None,
+            evidence: vec![],
+        };
+        assert_eq!(on(1).check(today), Ok(()));
+        let refused = on(2).check(today);
+        assert!(
+            matches!(refused, Err(DomainError::Invalid(ref e)) if e.iter().any(|e| e.field == "reported_on" && e.code == "in_the_future")),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::error::{DomainError, FieldError};
 use crate::ids::{IndicatorId, MeasurementId, PlanId, UserId};
 use crate::patch::pick;
-use crate::values::{Direction, Evidence};
+use crate::values::{not_in_the_future, Direction, Evidence};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Indicator {
@@ -145,6 +145,14 @@ pub struct NewMeasurement {
     pub measured_on: NaiveDate,
     pub note: Option<String>,
     pub evidence: Vec<Evidence>,
+}
+
+impl NewMeasurement {
+    /// A measurement is of something observed: `measured_on` is not after
+    /// the plan owner's today (else it would become the current value early).
+    pub fn check(&self, owners_today: NaiveDate) -> Result<(), DomainError> {
+        Ok(not_in_the_future("measured_on", self.measured_on, owners_today)?)
+    }
 }
 
 #[cfg(test)]

@@ -140,6 +140,25 @@ pub fn optional_text(field: &str, raw: Option<&str>, max: usize) -> Result<Optio
     }
 }
 
+/// A date of something that has happened (a report, a measurement): not
+/// after `today`, the plan owner's date in their own time zone (422
+/// `in_the_future`).
+pub fn not_in_the_future(
+    field: &str,
+    date: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Result<(), FieldError> {
+    if date > today {
+        return Err(FieldError::new(
+            field,
+            "in_the_future",
+            format!("must not be after today ({today}) in the plan owner's time zone"),
+        )
+        .with("today", today));
+    }
+    Ok(())
+}
+
 /// An e-mail address, stored lower-cased (unique case-insensitively).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);

@@ -200,7 +200,7 @@ endpoint! {
     errors(
         403 "Not the owner", 404 "No such plan, or not visible to you",
         409 "`invalid_state`: the plan is not active; or `id_conflict`",
-        422 "Invalid fields (`confidence`, `evidence[i].url`…)"
+        422 "Invalid fields (`reported_on`: `in_the_future`; `confidence`, `evidence[i].url`…)"
     ),
     repo::create_check_in
 }

@@ -282,7 +282,7 @@ endpoint! {
         (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`invalid_state`: the plan is not active; or `id_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`evidence[i].url`…)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`measured_on`: `in_the_future`; `evidence[i].url`…)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/indicators/{id}/measurements")]

@@ -505,6 +505,13 @@ pub static FIELDS: &[(&str, Text)] = &[
         ),
     ),
     ("not_done", t("is set only when the status is done", "hanya diisi bila statusnya done")),
+    (
+        "in_the_future",
+        t(
+            "must not be after today ({today}) in the plan owner's time zone",
+            "tidak boleh setelah hari ini ({today}) menurut zona waktu pemilik rencana aksi",
+        ),
+    ),
     ("not_finite", t("must be a finite number", "harus berupa bilangan terhingga")),
     (
         "inconsistent_direction",

@@ -69,6 +69,7 @@ pub fn create_check_in(
     let ctx = visible_plan(conn, actor, plan)?;
     policy::require_owner(&ctx.relation)?;
     require_active(ctx.plan.status)?;
+    cmd.check(ctx.today)?;
     let evidence = evidence_json(&cmd.evidence)?;
     let now = DbTime(crate::now());
     let row = CheckInRow {

@@ -231,6 +231,7 @@ pub fn record_measurement(
     let (ind, ctx) = load_indicator(conn, actor, indicator)?;
     policy::require_owner(&ctx.relation)?;
     require_active(ctx.plan.status)?;
+    cmd.check(ctx.today)?;
     let evidence = evidence_json(&cmd.evidence)?;
     if let Some(existing) = measurements::table
         .find(DbId(cmd.id.as_uuid()))
