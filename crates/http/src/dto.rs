@@ -26,6 +26,7 @@ macro_rules! list_query {
     ($(#$attr:tt)* pub struct $name:ident, cursor: $cursor:tt { $($fields:tt)* }) => {
         $(#$attr)*
         #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
         #[into_params(parameter_in = Query)]
         pub struct $name {
             /// Page size, 1–200 (default 50).

@@ -16,7 +16,9 @@ use crate::problem::{Problem, ProblemFieldError};
         title = "Followup API",
         description = "Tracks post-training action plans: delegates carry out the plan they drafted during an \
 international training programme, and mentors help, direct and monitor it until the follow-up period ends.\n\n\
-Errors are RFC 9457 `application/problem+json` with a stable `code`; validation errors list `errors[]` per field.\n\n\
+Errors are RFC 9457 `application/problem+json` with a stable `code`; validation errors list `errors[]` per field. \
+A query parameter an endpoint does not take is refused with 400 `unknown_parameter`, naming it in `errors[]`: a \
+misspelt filter never answers with everything.\n\n\
 Language: the `title`, `detail` and field `message`s of a problem follow the `Accept-Language` request header, \
 `id` (Indonesian; also `id-ID` and `in`) or `en` (English, the default), weighed by q-value as in RFC 9110. \
 Problem answers carry `Content-Language` and `Vary: Accept-Language`; `code`, `type` and `status` are the same in \

@@ -1,5 +1,8 @@
 //! The query-string extractor: like `web::Query`, but a bad value is a 422
-//! naming the parameter (`errors[].field`), as a bad body field is.
+//! naming the parameter (`errors[].field`), as a bad body field is, and a
+//! parameter the endpoint does not take is a 400 `unknown_parameter` naming
+//! it (the query types deny unknown fields): a misspelt filter never answers
+//! with everything.
 
 use std::future::{ready, Ready};
 use std::ops::Deref;
@@ -28,6 +31,9 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         let message = e.into_inner().to_string();
+        if let Some(unknown) = unknown_parameter(&message) {
+            return unknown;
+        }
         let error = match message.strip_prefix("missing field `") {
             Some(rest) => {
                 FieldError::new(rest.split('`').next().unwrap_or_default(), "required", "is required")
@@ -38,6 +44,24 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             .with_detail("A query parameter is invalid.")
             .key("validation_failed.query")
     })
+}
+
+/// 400 for serde's "unknown field `x`, expected one of `a`, `b`".
+fn unknown_parameter(message: &str) -> Option<ApiError> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (name, expected) = rest.split_once('`')?;
+    let taken: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let expected = if taken.is_empty() { "no parameters".to_owned() } else { taken.join(", ") };
+    let field = FieldError::new(name, "unknown_parameter", "is not a query parameter of this endpoint");
+    Some(
+        ApiError::bad_request(
+            "unknown_parameter",
+            format!("`{name}` is not a query parameter of this endpoint; it takes: {expected}."),
+        )
+        .arg("name", name)
+        .arg("expected", expected)
+        .with_errors(vec![field]),
+    )
 }
 
 impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
@@ -54,6 +78,7 @@ mod tests {
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
     struct Q {
         limit: Option<i64>,
@@ -72,6 +97,9 @@ mod tests {
             |q: &str| parse::<Q>(q).err().and_then(|e| e.problem().errors.first().map(|f| f.field.clone()));
         assert_eq!(field("status=finished"), Some("status".into()));
         assert_eq!(field("limit=many"), Some("limit".into()));
-        assert!(parse::<Q>("status=active&limit=5&unknown=1").is_ok());
+        assert!(parse::<Q>("status=active&limit=5").is_ok());
+        let unknown = parse::<Q>("status=active&overdue=true").err().map(|e| e.problem());
+        assert_eq!(unknown.as_ref().map(|p| (p.status, p.code.as_str())), Some((400, "unknown_parameter")));
+        assert_eq!(unknown.and_then(|p| p.errors.first().map(|f| f.field.clone())), Some("overdue".into()));
     }
 }

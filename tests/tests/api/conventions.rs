@@ -1,6 +1,6 @@
 //! Conventions every endpoint shares: problem+json errors.
 
-use followup_tests::{assert_problem, backend_test};
+use followup_tests::{assert_problem, backend_test, Value};
 
 backend_test!(
     async fn an_unknown_route_is_a_problem_json_404(app) {
@@ -139,5 +139,52 @@ backend_test!(
         }
         let problem = assert_problem(cast.owner.get("/plans?limit=-1").await, 422, "validation_failed").await;
         assert!(!problem.to_string().contains("i64"), "{problem}");
+    }
+);
+
+backend_test!(
+    async fn a_query_parameter_an_endpoint_does_not_take_is_refused_by_name(app) {
+        let cast = followup_tests::plans::cast(&app).await;
+        let plan_id = followup_tests::api::id_of(&cast.plan_in("active").await);
+        let indicator = followup_tests::plans::create_indicator(
+            &cast.owner,
+            &plan_id,
+            &followup_tests::plans::indicator_body("Youth workers trained", "people", 0.0, 40.0, "increase"),
+        )
+        .await;
+        let indicator_id = followup_tests::api::id_of(&indicator);
+
+        // The misspelt filter of the report: nothing, rather than every plan.
+        let typo = assert_problem(cast.owner.get("/plans?overdue=true").await, 400, "unknown_parameter").await;
+        assert_eq!(typo["errors"][0]["field"], "overdue", "{typo}");
+        assert!(typo["detail"].as_str().unwrap().contains("status"), "the detail lists what it takes: {typo}");
+
+        // Every GET that takes query parameters, as the document lists them.
+        let document: Value = app.get("/api-docs/openapi.json").await.json().await.unwrap();
+        let mut checked = 0;
+        for (path, item) in document["paths"].as_object().unwrap() {
+            let Some(get) = item.get("get") else { continue };
+            let takes_query = get["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            if !takes_query {
+                continue;
+            }
+            let id = if path.starts_with("/api/v1/programs/") {
+                cast.program_id.as_str()
+            } else if path.starts_with("/api/v1/plans/") {
+                plan_id.as_str()
+            } else {
+                indicator_id.as_str()
+            };
+            let url = path.trim_start_matches("/api/v1").replace("{id}", id);
+            let client = if path.contains("/users") { &cast.admin } else { &cast.coordinator };
+            let response = client.get(&format!("{url}?sort_by_typo=1")).await;
+            let problem = assert_problem(response, 400, "unknown_parameter").await;
+            assert_eq!(problem["errors"][0]["field"], "sort_by_typo", "{path}: {problem}");
+            assert_eq!(client.get(&url).await.status(), 200, "{path} without the typo");
+            checked += 1;
+        }
+        assert!(checked >= 15, "lists checked: {checked}");
     }
 );

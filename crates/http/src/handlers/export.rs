@@ -34,6 +34,7 @@ pub enum ExportLevel {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// `plan` (default): one row per plan; `activity`: one row per activity.

@@ -29,6 +29,7 @@ const DEFAULT_SYNC_LIMIT: i64 = 200;
 const MAX_SYNC_LIMIT: i64 = 1000;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SyncQuery {
     /// `next_cursor` of the previous sync; omit it for a first, full sync.

@@ -125,6 +125,14 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         t("The query parameters are invalid.", "Parameter kueri tidak sah."),
     ),
     (
+        "unknown_parameter",
+        t("Bad request", "Permintaan tidak sah"),
+        t(
+            "`{name}` is not a query parameter of this endpoint; it takes: {expected}.",
+            "`{name}` bukan parameter kueri titik akhir ini; yang diterima: {expected}.",
+        ),
+    ),
+    (
         "invalid_cursor",
         t("Bad request", "Permintaan tidak sah"),
         t("The cursor is not one this API issued.", "Kursor ini bukan kursor yang diterbitkan oleh API ini."),
@@ -532,6 +540,10 @@ pub static FIELDS: &[(&str, Text)] = &[
         ),
     ),
     ("incorrect", t("is not your current password", "bukan kata sandi Anda saat ini")),
+    (
+        "unknown_parameter",
+        t("is not a query parameter of this endpoint", "bukan parameter kueri titik akhir ini"),
+    ),
     ("unknown_field", t("is not a field of this resource", "bukan isian yang dikenal pada sumber daya ini")),
     ("invalid", t("is invalid", "tidak sah")),
     ("invalid_value", t("has an invalid value", "nilainya tidak sah")),

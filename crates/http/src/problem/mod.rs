@@ -185,6 +185,12 @@ impl ApiError {
         )
     }
 
+    /// The fields (or parameters) at fault, listed as `errors[]`.
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
         self
