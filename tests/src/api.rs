@@ -146,12 +146,30 @@ impl<'a> Authed<'a> {
         self.request(Method::POST, path).json(body).send().await.expect("request failed")
     }
 
+    /// PATCH as a client that has just read the resource: `If-Match` with
+    /// the ETag `GET path` answers (`*` when the read is refused or has none,
+    /// so the answer is the server's own refusal). `If-Match` itself is
+    /// tested with [`Authed::request`].
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
-        self.request(Method::PATCH, path).json(body).send().await.expect("request failed")
+        let etag = self.current_etag(path).await;
+        self.request(Method::PATCH, path)
+            .header("If-Match", etag)
+            .json(body)
+            .send()
+            .await
+            .expect("request failed")
     }
 
+    /// DELETE with `If-Match` as [`Authed::patch`] sends it.
     pub async fn delete(&self, path: &str) -> Response {
-        self.request(Method::DELETE, path).send().await.expect("request failed")
+        let etag = self.current_etag(path).await;
+        self.request(Method::DELETE, path).header("If-Match", etag).send().await.expect("request failed")
+    }
+
+    async fn current_etag(&self, path: &str) -> String {
+        let read = self.get(path).await;
+        let etag = read.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        etag.filter(|_| read.status() == 200).unwrap_or_else(|| "*".to_owned())
     }
 
     /// GET and assert 200; returns the body.

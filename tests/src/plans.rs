@@ -462,10 +462,15 @@ pub async fn send(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, String) {
+    let conditional = method == Method::PATCH || method == Method::DELETE;
     let mut request = match client {
         Some(client) => client.request(method, path),
         None => app.client.request(method, api_url(app, path)),
     };
+    if conditional {
+        // Whichever version is current: these calls test who may write.
+        request = request.header("If-Match", "*");
+    }
     if let Some(body) = body {
         request = request.json(body);
     }

@@ -1,6 +1,7 @@
 //! Concurrency and caching with versions, as RFC 9110 says: `ETag:
-//! "<version>"`, `If-Match` on PATCH and DELETE (a list; strong comparison;
-//! 412 when no tag is current), `If-None-Match` on GET (weak comparison; 304).
+//! "<version>"`, `If-Match` required on PATCH and DELETE (428 without it, as
+//! RFC 6585 says; a list; strong comparison; 412 when no tag is current),
+//! `If-None-Match` on GET (weak comparison; 304).
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
@@ -57,10 +58,14 @@ fn entity_tags(value: &str) -> Result<Option<Vec<EntityTag<'_>>>, ()> {
 }
 
 /// What `If-Match` demands: any of its strong tags (RFC 9110 §13.1.1; a
-/// weak or foreign tag never matches, so such a list is a 412, not a 400).
-/// A value that is not an entity-tag list at all is a 400.
+/// weak or foreign tag never matches, so such a list is a 412, not a 400);
+/// `*` is whichever version is current. A value that is not an entity-tag
+/// list at all is a 400; no `If-Match` is a 428, so that two offline edits
+/// never overwrite each other without a word.
 pub fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else { return Ok(Precondition::Unconditional) };
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Err(precondition_required(req.path()));
+    };
     let text = value.to_str().map_err(|_| invalid_if_match())?;
     match entity_tags(text).map_err(|_| invalid_if_match())? {
         None => Ok(Precondition::Unconditional),
@@ -68,6 +73,32 @@ pub fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
             Ok(Precondition::OneOf(tags.iter().filter(|t| !t.weak).filter_map(EntityTag::version).collect()))
         }
     }
+}
+
+/// The precondition of a PATCH or DELETE, as an extractor: placed before the
+/// body, a request without `If-Match` is refused (428) before its body is read.
+#[derive(Debug)]
+pub struct IfMatch(pub Precondition);
+
+impl actix_web::FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(if_match(req).map(IfMatch))
+    }
+}
+
+fn precondition_required(path: &str) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PRECONDITION_REQUIRED,
+        "precondition_required",
+        "Precondition required",
+        format!(
+            "Send If-Match with the ETag that GET {path} answered (or * to change whichever version is current)."
+        ),
+    )
+    .arg("path", path)
 }
 
 fn invalid_if_match() -> ApiError {

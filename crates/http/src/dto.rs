@@ -102,10 +102,11 @@ pub(crate) fn created_or_existing<T, B: Addressable>(
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct IfMatchHeader {
-    /// The ETag you last saw, or a list of them; 412 unless one is current
-    /// (strong comparison: a weak `W/` tag never matches)
+    /// Required: the ETag you last read (428 without it), or a list of them;
+    /// 412 unless one is current (strong comparison: a weak `W/` tag never
+    /// matches). `*` changes whichever version is current.
     #[param(rename = "If-Match", pattern = "^(\\*|(W/)?\"[!#-~]*\"( *, *(W/)?\"[!#-~]*\")*)$")]
-    pub if_match: Option<String>,
+    pub if_match: String,
 }
 
 /// The `Idempotency-Key` header of a create, for the OpenAPI document (read

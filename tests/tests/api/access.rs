@@ -17,10 +17,14 @@ async fn status_of(
     path: &str,
     body: Option<&Value>,
 ) -> u16 {
+    let conditional = method == Method::PATCH || method == Method::DELETE;
     let mut request = match actor {
         Some(client) => client.request(method, path),
         None => app.client.request(method, api_url(app, path)),
     };
+    if conditional {
+        request = request.header("If-Match", "*");
+    }
     if let Some(body) = body {
         request = request.json(body);
     }

@@ -315,6 +315,7 @@ backend_test!(
             .mentor
             .request(Method::PATCH, &format!("/plans/{plan_id}"))
             .header("accept-language", "id-ID")
+            .header("if-match", "*")
             .json(&json!({ "title": "Diubah oleh mentor" }))
             .send()
             .await

@@ -803,3 +803,79 @@ backend_test!(
         assert_eq!(response.status(), 304);
     }
 );
+
+backend_test!(
+    async fn every_patch_and_delete_of_a_versioned_resource_requires_if_match(app) {
+        let cast = followup_tests::plans::cast(&app).await;
+        let plan_id = id_of(&cast.draft_plan().await);
+        let activity = followup_tests::plans::create_activity(
+            &cast.owner,
+            &plan_id,
+            &followup_tests::plans::activity_body("Peer-support workshop", None),
+        )
+        .await;
+        let indicator = followup_tests::plans::create_indicator(
+            &cast.owner,
+            &plan_id,
+            &followup_tests::plans::indicator_body("Youth workers trained", "people", 0.0, 40.0, "increase"),
+        )
+        .await;
+        let comment = followup_tests::plans::post_comment(
+            &cast.owner,
+            &plan_id,
+            &followup_tests::plans::comment_body("Draft ready for a first look.", "shared"),
+        )
+        .await;
+        let org = followup_tests::api::create_org(&app, &cast.admin.token, "Dinas Sosial Ende", "technical_unit", None).await;
+        let (user, _) = followup_tests::api::create_user(&app, &cast.admin.token, "gita.maharani@kemensos.go.id", "Gita Maharani").await;
+        let resource = |path: &str| -> (String, &followup_tests::api::Authed<'_>) {
+            let (id, client) = match path {
+                "/api/v1/plans/{id}" => (plan_id.clone(), &cast.owner),
+                "/api/v1/activities/{id}" => (id_of(&activity), &cast.owner),
+                "/api/v1/indicators/{id}" => (id_of(&indicator), &cast.owner),
+                "/api/v1/comments/{id}" => (id_of(&comment), &cast.owner),
+                "/api/v1/organizations/{id}" => (id_of(&org), &cast.admin),
+                "/api/v1/programs/{id}" => (cast.program_id.clone(), &cast.coordinator),
+                "/api/v1/users/{id}" => (id_of(&user), &cast.admin),
+                "/api/v1/me" => (String::new(), &cast.owner),
+                other => panic!("no resource for {other}: add it to this test"),
+            };
+            (path.trim_start_matches("/api/v1").replace("{id}", &id), client)
+        };
+
+        // Every PATCH and DELETE the document says takes If-Match.
+        let document: Value = app.get("/api-docs/openapi.json").await.json().await.unwrap();
+        let mut checked = Vec::new();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for method in ["patch", "delete"] {
+                let Some(op) = item.get(method) else { continue };
+                let if_match = op["parameters"].as_array().and_then(|ps| ps.iter().find(|p| p["name"] == "If-Match"));
+                let Some(if_match) = if_match else { continue };
+                assert_eq!(if_match["required"], true, "{method} {path}: If-Match is required");
+                assert!(op["responses"]["428"].is_object(), "{method} {path} documents 428");
+                let (url, client) = resource(path);
+                let before = client.get(&url).await;
+                let etag = before.headers()["etag"].to_str().unwrap().to_owned();
+                let m = if method == "patch" { Method::PATCH } else { Method::DELETE };
+                let request = client.request(m, &url);
+                let request = if method == "patch" { request.json(&json!({})) } else { request };
+                let refused = request.send().await.unwrap();
+                assert_eq!(refused.status(), 428, "{method} {path}");
+                let problem = assert_problem(refused, 428, "precondition_required").await;
+                let detail = problem["detail"].as_str().unwrap();
+                assert!(detail.contains(&format!("GET /api/v1{url}")), "{method} {path}: says which ETag: {detail}");
+                let after = client.get(&url).await;
+                assert_eq!(after.status(), 200, "{method} {path}: nothing was deleted");
+                assert_eq!(after.headers()["etag"].to_str().unwrap(), etag, "{method} {path}: nothing changed");
+                checked.push(format!("{method} {path}"));
+            }
+        }
+        assert_eq!(checked.len(), 13, "checked: {checked:?}");
+
+        // With the ETag of the last read, the edit goes through.
+        let path = format!("/activities/{}", id_of(&activity));
+        let etag = cast.owner.get(&path).await.headers()["etag"].to_str().unwrap().to_owned();
+        let renamed = cast.owner.request(Method::PATCH, &path).header("If-Match", etag).json(&json!({ "title": "Peer-support workshop, Soe" })).send().await.unwrap();
+        assert_eq!(expect_json(renamed, 200).await["title"], "Peer-support workshop, Soe");
+    }
+);

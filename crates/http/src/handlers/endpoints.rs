@@ -7,7 +7,8 @@
 //!   id is sent again; `Idempotency-Key` honoured.
 //! - `get`: the resource with its `ETag`; 304 when `If-None-Match` matches.
 //! - `patch`: a JSON body parsed into the domain's changes, applied when
-//!   `If-Match` holds (412 when it names another version); 200 with the new `ETag`.
+//!   `If-Match` holds (428 without it, 412 when it names another version); 200
+//!   with the new `ETag`.
 //! - `delete`: removed when `If-Match` holds; 204.
 //!
 //! Each endpoint runs as the signed-in caller (`CallerToken`: the session is
@@ -157,19 +158,20 @@ macro_rules! endpoint {
                 (status = 200, description = $changed, body = $body, headers(("ETag" = String))),
                 $((status = $status, description = $problem, body = crate::problem::Problem, content_type = "application/problem+json"),)*
                 (status = 412, description = "Stale If-Match", body = crate::problem::Problem, content_type = "application/problem+json"),
+                (status = 428, description = "No If-Match: send the ETag of your last read", body = crate::problem::Problem, content_type = "application/problem+json"),
                 (status = 422, description = "Invalid fields", body = crate::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[patch($path)]
         pub async fn $name(
-            req: actix_web::HttpRequest,
             caller: crate::auth::$who,
             state: actix_web::web::Data<crate::AppState>,
             id: actix_web::web::Path<uuid::Uuid>,
+            expected: crate::conditional::IfMatch,
             body: crate::json::JsonBody<$patch>,
         ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
             crate::handlers::endpoints::endpoint!(@guard $who, caller);
-            let expected = crate::conditional::if_match(&req)?;
+            let expected = expected.0;
             let changes = ($parse)(body.0)?;
             let id = $id::from_uuid(id.into_inner());
             let changed = crate::handlers::endpoints::as_who!(
@@ -194,17 +196,18 @@ macro_rules! endpoint {
                 (status = 204, description = "Deleted"),
                 $((status = $status, description = $problem, body = crate::problem::Problem, content_type = "application/problem+json"),)*
                 (status = 412, description = "Stale If-Match", body = crate::problem::Problem, content_type = "application/problem+json"),
+                (status = 428, description = "No If-Match: send the ETag of your last read", body = crate::problem::Problem, content_type = "application/problem+json"),
             )
         )]
         #[delete($path)]
         pub async fn $name(
-            req: actix_web::HttpRequest,
             caller: crate::auth::$who,
             state: actix_web::web::Data<crate::AppState>,
             id: actix_web::web::Path<uuid::Uuid>,
+            expected: crate::conditional::IfMatch,
         ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
             crate::handlers::endpoints::endpoint!(@guard $who, caller);
-            let expected = crate::conditional::if_match(&req)?;
+            let expected = expected.0;
             let id = $id::from_uuid(id.into_inner());
             crate::handlers::endpoints::as_who!(
                 $who, write, caller, state, move |c, actor| ($delete)(c, actor, id, &expected)

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{client_address, passwords, throttle, CallerToken, CheckedCaller};
-use crate::conditional::{if_match, ok_versioned, updated};
+use crate::conditional::{ok_versioned, updated, IfMatch};
 use crate::db;
 use crate::dto::{nullable, IfMatchHeader};
 use crate::handlers::users::{user_changes, UserBody};
@@ -81,17 +81,17 @@ pub async fn get_me(
     responses(
         (status = 200, description = "Your changed account", body = UserBody, headers(("ETag" = String))),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match: send the ETag of your last read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid or unknown fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/me")]
 pub async fn patch_me(
-    req: HttpRequest,
     caller: CallerToken,
     state: web::Data<AppState>,
+    IfMatch(expected): IfMatch,
     body: JsonBody<PatchMeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let expected = if_match(&req)?;
     let b = body.0;
     let mut v = Validator::new();
     let changes: UserChanges = user_changes(

@@ -125,6 +125,14 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         t("The query parameters are invalid.", "Parameter kueri tidak sah."),
     ),
     (
+        "precondition_required",
+        t("Precondition required", "Prasyarat diperlukan"),
+        t(
+            "Send If-Match with the ETag that GET {path} answered (or * to change whichever version is current).",
+            "Kirim If-Match berisi ETag dari jawaban GET {path} (atau * untuk mengubah versi mana pun yang berlaku).",
+        ),
+    ),
+    (
         "unknown_parameter",
         t("Bad request", "Permintaan tidak sah"),
         t(

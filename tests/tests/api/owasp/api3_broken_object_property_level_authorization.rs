@@ -169,7 +169,11 @@ backend_test!(
 
 /// Assert a body is refused 422 naming `field` as unknown.
 async fn mass_assignment(client: &Authed<'_>, method: Method, path: &str, body: &Value, field: &str) {
-    let response = client.request(method.clone(), path).json(body).send().await.unwrap();
+    let mut request = client.request(method.clone(), path).json(body);
+    if method == Method::PATCH {
+        request = request.header("If-Match", "*");
+    }
+    let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     if status != 422 {
         panic!(
