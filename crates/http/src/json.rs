@@ -114,45 +114,82 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = is_json(req);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
+        let read = read_json::<T>(req, payload, true);
         Box::pin(async move {
-            if declared.is_some_and(|len| len > JSON_BODY_LIMIT) {
-                return Err(too_large());
-            }
-            if !json {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "Unsupported media type",
-                    "Send the body as application/json.",
-                ));
-            }
-            let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(JSON_BODY_LIMIT));
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::bad_request("bad_body", format!("The body could not be read: {e}"))
-                })?;
-                if body.len() + chunk.len() > JSON_BODY_LIMIT {
-                    return Err(too_large());
+            match read.await? {
+                Some(value) => Ok(JsonBody(value)),
+                None => {
+                    Err(ApiError::bad_request("malformed_json", "The body is empty; send a JSON object.")
+                        .key("malformed_json.empty"))
                 }
-                body.extend_from_slice(&chunk);
             }
-            if body.is_empty() {
-                return Err(ApiError::bad_request(
-                    "malformed_json",
-                    "The body is empty; send a JSON object.",
-                )
-                .key("malformed_json.empty"));
-            }
-            parse::<T>(&body).map(JsonBody)
         })
     }
+}
+
+/// A JSON body that may be left out: no body at all is `None`; a body that
+/// is sent is read exactly as [`JsonBody`] reads it (a malformed one is
+/// refused, never taken for no body).
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let read = read_json::<T>(req, payload, false);
+        Box::pin(async move { read.await.map(OptionalJsonBody) })
+    }
+}
+
+/// The body parsed as JSON; `None` when there is no body. A `required` body
+/// must be declared JSON (415) before it is read.
+fn read_json<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    required: bool,
+) -> impl Future<Output = Result<Option<T>, ApiError>> {
+    let json = is_json(req);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    async move {
+        if declared.is_some_and(|len| len > JSON_BODY_LIMIT) {
+            return Err(too_large());
+        }
+        if required && !json {
+            return Err(unsupported_media_type());
+        }
+        let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(JSON_BODY_LIMIT));
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|e| ApiError::bad_request("bad_body", format!("The body could not be read: {e}")))?;
+            if body.len() + chunk.len() > JSON_BODY_LIMIT {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if body.is_empty() {
+            return Ok(None);
+        }
+        if !json {
+            return Err(unsupported_media_type());
+        }
+        parse::<T>(&body).map(Some)
+    }
+}
+
+fn unsupported_media_type() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "Unsupported media type",
+        "Send the body as application/json.",
+    )
 }
 
 #[cfg(test)]

@@ -71,6 +71,22 @@ fn not_nullable(param: &mut RefOr<Parameter>) {
     }
 }
 
+/// A body that may be left out (`Option<…>` in the handler) is optional
+/// (`required` absent), not `null`: utoipa also wraps its schema in `oneOf`
+/// with `null`, which the server refuses as it refuses any other non-object.
+fn optional_body_is_absent_not_null(op: &mut Operation) {
+    let Some(RefOr::T(body)) = op.request_body.as_mut() else { return };
+    for content in body.content.values_mut() {
+        let RefOr::T(content) = content else { continue };
+        let Some(RefOr::T(Schema::OneOf(one))) = content.schema.as_ref() else { continue };
+        if let [item @ RefOr::Ref(_), RefOr::T(Schema::Object(null))] = one.items.as_slice() {
+            if null.schema_type == SchemaType::Type(Type::Null) {
+                content.schema = Some(item.clone());
+            }
+        }
+    }
+}
+
 /// A text field ([`crate::text`]) has its rule as an inline schema, which
 /// utoipa wraps in `oneOf` with `null` when the field is optional and in
 /// `allOf` when the field has a description. Folded into one string schema
@@ -145,6 +161,7 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         .flatten()
         {
             add_defaults(op);
+            optional_body_is_absent_not_null(op);
             add_links(op);
         }
     }

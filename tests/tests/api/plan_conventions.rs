@@ -879,3 +879,31 @@ backend_test!(
         assert_eq!(expect_json(renamed, 200).await["title"], "Peer-support workshop, Soe");
     }
 );
+
+backend_test!(
+    async fn a_transition_body_may_be_left_out_but_not_malformed(app) {
+        let cast = followup_tests::plans::cast(&app).await;
+        let plan_id = id_of(&cast.draft_plan().await);
+        let path = format!("/plans/{plan_id}/submit");
+        // Bytes that are not JSON are refused, not taken for "no body".
+        let garbled = cast
+            .owner
+            .request(Method::POST, &path)
+            .header("content-type", "application/json")
+            .body(&b"5[\xd0\x9d"[..])
+            .send()
+            .await
+            .unwrap();
+        assert_problem(garbled, 400, "malformed_json").await;
+        let plan = cast.owner.get_ok(&format!("/plans/{plan_id}")).await;
+        assert_eq!(plan["status"], "draft", "nothing happened: {plan}");
+        // No body at all is a submit without a note.
+        let submitted = cast.owner.request(Method::POST, &path).send().await.unwrap();
+        let plan = expect_json(submitted, 200).await;
+        assert_eq!((plan["status"].as_str(), plan["status_reason"].as_str()), (Some("submitted"), None));
+        // A reason is still required where the transition needs one.
+        let bare = cast.mentor.request(Method::POST, &format!("/plans/{plan_id}/request-changes")).send().await.unwrap();
+        let problem = assert_problem(bare, 422, "validation_failed").await;
+        assert_field_error(&problem, "reason", Some("required"));
+    }
+);

@@ -55,7 +55,9 @@ pub struct PlanBody {
     #[schema(example = "2023-11-30")]
     pub ends_on: NaiveDate,
     pub status: PlanStatus,
-    /// The reason given with the last `request-changes` or `discontinue`.
+    /// The note of the plan's last transition: the reason of `request-changes` or
+    /// `discontinue`, or the optional note of `submit`, `approve` or `complete`;
+    /// each transition replaces it (`null` when it had none).
     pub status_reason: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub approved_at: Option<DateTime<Utc>>,

@@ -14,7 +14,7 @@ use super::PlanBody;
 use crate::auth::CallerToken;
 use crate::conditional::updated;
 use crate::dto::IdempotencyKeyHeader;
-use crate::json::JsonBody;
+use crate::json::OptionalJsonBody;
 use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText};
 use crate::AppState;
@@ -47,9 +47,9 @@ async fn run_transition(
         .await
 }
 
-/// Optional body for transitions without a required reason.
-fn optional_reason(body: Option<JsonBody<ReasonBody>>) -> Option<OptionalText<2000>> {
-    body.and_then(|b| b.0.reason)
+/// The reason of a transition's body, which may be left out.
+fn optional_reason(body: OptionalJsonBody<ReasonBody>) -> Option<OptionalText<2000>> {
+    body.0.and_then(|b| b.reason)
 }
 
 macro_rules! transition_endpoint {
@@ -73,7 +73,7 @@ macro_rules! transition_endpoint {
             caller: CallerToken,
             state: web::Data<AppState>,
             id: web::Path<Uuid>,
-            body: Option<JsonBody<ReasonBody>>,
+            body: OptionalJsonBody<ReasonBody>,
         ) -> Result<HttpResponse, ApiError> {
             run_transition(caller, state, id.into_inner(), $t, optional_reason(body)).await
         }
@@ -86,8 +86,8 @@ transition_endpoint!(
     Transition::Submit,
     "Submit the plan for review (the owner; from `draft` or `changes_requested`).",
     "Not the owner",
-    ReasonBody,
-    "No body needed"
+    Option<ReasonBody>,
+    "No body needed; `reason` is an optional note"
 );
 transition_endpoint!(
     approve_plan,
@@ -95,7 +95,7 @@ transition_endpoint!(
     Transition::Approve,
     "Approve a submitted plan: it becomes `active` (a mentor of the owner or a coordinator).",
     "Not a mentor of the owner nor a coordinator",
-    ReasonBody,
+    Option<ReasonBody>,
     "Optional note as `reason`"
 );
 transition_endpoint!(
@@ -113,7 +113,7 @@ transition_endpoint!(
     Transition::Complete,
     "Mark an active plan completed (the owner, a mentor of the owner or a coordinator).",
     "Not the owner, a mentor of the owner nor a coordinator",
-    ReasonBody,
+    Option<ReasonBody>,
     "Optional note as `reason`"
 );
 transition_endpoint!(
