@@ -20,13 +20,15 @@ from followup_client.api.indicators import create_indicator, create_measurement
 from followup_client.api.activities import create_activity, list_activities
 from followup_client.api.monitoring import dashboard
 from followup_client.api.organizations import create_organization
-from followup_client.api.plans import approve_plan, create_plan, get_plan, plan_history, submit_plan
+from followup_client.api.plans import approve_plan, create_plan, get_plan, list_plans, plan_history, submit_plan
 from followup_client.api.programs import add_member, add_mentorship, create_program, list_members
 from followup_client.api.sync import sync
 from followup_client.api.users import create_user
 from followup_client.models import (
     AddMemberBody,
     AddMentorshipBody,
+    CheckInBody,
+    CommentBody,
     CreateActivityBody,
     CreateCheckInBody,
     CreateCommentBody,
@@ -39,12 +41,16 @@ from followup_client.models import (
     Direction,
     LoginBody,
     OrganizationKind,
+    PlanBody,
     Problem,
     Progress,
     ProgramRole,
     ReasonBody,
     ReviewBody,
     ReviewDecision,
+    SyncItemCheckIn,
+    SyncItemComment,
+    SyncItemPlan,
     Visibility,
 )
 
@@ -166,6 +172,9 @@ check("submit and approve are in the history",
       {"submit", "approve"} <= {e.action for e in history.items})
 read = answer(get_plan.sync_detailed(plan.id, client=hong), 200, "the mentor reads the plan")
 check("the plan's version grew with its transitions", read.version >= 3)
+listed = answer(list_plans.sync_detailed(client=hong), 200, "the mentor lists the plans")
+check("a plan from the list and a plan from its GET are one class, PlanBody",
+      type(listed.items[0]) is type(read) is PlanBody)
 
 figures = answer(dashboard.sync_detailed(program.id, client=admin), 200, "the programme dashboard")
 check("the dashboard counts the active plan", figures.plans_by_status.active == 1)
@@ -173,5 +182,12 @@ check("the dashboard counts the active plan", figures.plans_by_status.active == 
 page = answer(sync.sync_detailed(client=yohanes), 200, "the phone's first sync")
 kinds = {item.type_ for item in page.items}
 check("the sync feed brings the plan, the check-in and the comment", {"plan", "check_in", "comment"} <= kinds)
+typed = {SyncItemPlan: PlanBody, SyncItemCheckIn: CheckInBody, SyncItemComment: CommentBody}
+synced = [item for item in page.items if type(item) in typed]
+check("sync items decode into a class per type, their data into the entity's own class",
+      len(synced) >= 3 and all(isinstance(item.data, typed[type(item)]) for item in synced))
+check("the synced plan is the plan as its GET returns it",
+      any(isinstance(item, SyncItemPlan) and item.data.id == plan.id and item.data.title == read.title
+          for item in page.items))
 
 print(f"story: {passed} passed, 0 failed")

@@ -10,6 +10,8 @@ use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemFieldError};
 
+mod typed;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -129,6 +131,8 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     if let Some(components) = api.components.as_mut() {
         components.schemas.values_mut().for_each(fold_text_properties);
+        typed::page_items_by_reference(components);
+        typed::sync_items_by_type(components);
     }
     let problem = || ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name("Problem")))).build();
     let add_defaults = |op: &mut Operation| {
