@@ -394,3 +394,72 @@ backend_test!(
         assert!(listed.is_empty(), "a deleted indicator is not listed");
     }
 );
+
+/// Every page of `path` at one item a page, following the cursor.
+async fn one_by_one(client: &followup_tests::api::Authed<'_>, path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut next = followup_tests::plans::with_param(path, "limit=1");
+    for _ in 0..50 {
+        let page = client.get_ok(&next).await;
+        assert!(page["items"].as_array().unwrap().len() <= 1, "{page}");
+        out.extend(page["items"].as_array().unwrap().iter().map(|i| id_of(&i["activity"])));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                next = followup_tests::plans::with_param(path, &format!("limit=1&cursor={cursor}"))
+            }
+            None => return out,
+        }
+    }
+    panic!("{path}: paging does not end");
+}
+
+backend_test!(
+    async fn the_programme_overdue_list_holds_what_each_may_see_in_each_owners_time_zone(app) {
+        let cast = cast(&app).await;
+        extend_the_follow_up(&cast).await;
+        let today = owner_today();
+        let long = |from: NaiveDate| with(&plan_body(&cast.program_id), json!({ "ends_on": day(from, 365) }));
+        // Yohanes (Asia/Makassar): one overdue, one done, one due today.
+        let owner_plan = id_of(&create_plan(&cast.owner, &long(today)).await);
+        let a = create_activity(&cast.owner, &owner_plan, &activity_body("Train the first group", Some("2023-07-01"))).await;
+        let done = with(&activity_body("Print the module", Some("2023-07-01")), json!({ "status": "done" }));
+        create_activity(&cast.owner, &owner_plan, &done).await;
+        create_activity(&cast.owner, &owner_plan, &activity_body("Visit the shelter", Some(&day(today, 0)))).await;
+        transition_ok(&cast.owner, &owner_plan, "submit", None).await;
+        // The other delegate (mentored by the other mentor): one overdue, in a draft.
+        let other_plan = id_of(&create_plan(&cast.other_delegate, &long(today)).await);
+        let d = create_activity(&cast.other_delegate, &other_plan, &activity_body("Map the districts", Some("2023-08-01"))).await;
+        // A delegate whose date differs from UTC's: her yesterday is overdue, her today is not.
+        let (offset, zone) = if Utc::now().hour() >= 10 { (14, "Pacific/Kiritimati") } else { (-11, "Pacific/Pago_Pago") };
+        let local = today_at_offset(offset);
+        let (far_id, far) = new_person(&app, &cast.admin.token, "maria.bria@kemensos.go.id", "Maria Bria", zone, None).await;
+        add_member(&app, &cast.admin.token, &cast.program_id, &far_id, "delegate").await;
+        let far_plan = id_of(&create_plan(&far, &long(local)).await);
+        let f = create_activity(&far, &far_plan, &activity_body("Her yesterday", Some(&day(local, -1)))).await;
+        create_activity(&far, &far_plan, &activity_body("Her today", Some(&day(local, 0)))).await;
+
+        let list = format!("/programs/{}/activities", cast.program_id);
+        let overdue = format!("{list}?overdue=true");
+        let ids = |xs: &[&Value]| xs.iter().map(|x| id_of(x)).collect::<Vec<_>>();
+        // The coordinator: every plan's overdue activities, in creation order, paged.
+        assert_eq!(one_by_one(&cast.coordinator, &overdue).await, ids(&[&a, &d, &f]), "coordinator");
+        let page = cast.coordinator.get_ok(&overdue).await;
+        let first = &page["items"][0];
+        assert_eq!((first["plan_title"].as_str(), first["owner_name"].as_str()), (Some(followup_tests::plans::PLAN_TITLE), Some("Yohanes Lado")), "{first}");
+        assert_eq!(first["activity"]["overdue"], true);
+        // Mentors: their mentees' only; the observer: all but drafts; a delegate: their own.
+        assert_eq!(one_by_one(&cast.mentor, &overdue).await, ids(&[&a]), "mentor of Yohanes");
+        assert_eq!(one_by_one(&cast.other_mentor, &overdue).await, ids(&[&d]), "the other mentor");
+        assert_eq!(one_by_one(&cast.observer, &overdue).await, ids(&[&a]), "observer: no drafts");
+        assert_eq!(one_by_one(&far, &overdue).await, ids(&[&f]), "a delegate sees her own");
+        // `overdue=false` is everything else; `status` filters as on a plan's list.
+        let all = one_by_one(&cast.coordinator, &list).await;
+        let not_overdue = one_by_one(&cast.coordinator, &format!("{list}?overdue=false")).await;
+        assert_eq!(all.len(), 6);
+        assert_eq!(not_overdue.len(), 3);
+        assert!(not_overdue.iter().all(|id| ![id_of(&a), id_of(&d), id_of(&f)].contains(id)));
+        assert_eq!(one_by_one(&cast.coordinator, &format!("{list}?status=done")).await.len(), 1);
+        // Another programme's delegate sees nothing of it.
+        assert_problem(cast.outsider.get(&overdue).await, 404, "not_found").await;
+    }
+);

@@ -11,10 +11,10 @@ use crate::dto::{addressable, list_query, nullable};
 use crate::handlers::endpoints::endpoint;
 use crate::text::{check_optional, OptionalText, Text};
 use followup_domain::activities::{Activity, ActivityChanges, ActivityFields, NewActivity};
-use followup_domain::ids::{ActivityId, PlanId};
+use followup_domain::ids::{ActivityId, PlanId, ProgramId};
 use followup_domain::values::ActivityStatus;
 use followup_domain::{DomainError, Validator};
-use followup_persistence::repo::activities::{self as repo, ActivityFilter};
+use followup_persistence::repo::activities::{self as repo, ActivityFilter, ProgramActivity};
 /// An activity of a plan.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActivityBody {
@@ -168,6 +168,43 @@ endpoint! {
     }
 }
 
+/// An activity in a programme-wide list, with the plan and delegate it belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProgramActivityBody {
+    /// The activity, as its own GET returns it.
+    pub activity: ActivityBody,
+    #[schema(example = "Peer-support training for youth workers in Kupang")]
+    pub plan_title: String,
+    pub owner_id: Uuid,
+    #[schema(example = "Yohanes Lado")]
+    pub owner_name: String,
+}
+
+impl From<ProgramActivity> for ProgramActivityBody {
+    fn from(a: ProgramActivity) -> Self {
+        Self {
+            activity: ActivityBody::from(a.activity),
+            plan_title: a.plan_title,
+            owner_id: a.owner_id,
+            owner_name: a.owner_name,
+        }
+    }
+}
+
+endpoint! {
+    /// The activities of every plan of a programme that you may see — a
+    /// coordinator all of them, a mentor their mentees', an observer all but
+    /// drafts', a delegate their own — in creation order. `overdue=true` is the
+    /// programme's overdue list: due before each owner's today in the owner's
+    /// time zone, neither done nor cancelled.
+    list list_program_activities "/programs/{id}/activities" tag "activities", ProgramId "Programme id", ListActivitiesQuery,
+    ProgramActivityBody "A page of activities", errors(404 "No such programme, or not yours"),
+    |c, actor, id, query: ListActivitiesQuery, page| {
+        let filter = ActivityFilter { status: query.status, overdue: query.overdue };
+        repo::list_program_activities(c, actor, id, &filter, page)
+    }
+}
+
 endpoint! {
     /// Add an activity (the owner; plan in draft, changes_requested or active).
     create create_activity "/plans/{id}/activities" tag "activities", PlanId "Plan id",
@@ -205,6 +242,7 @@ endpoint! {
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_activities)
+        .service(list_program_activities)
         .service(create_activity)
         .service(get_activity)
         .service(patch_activity)

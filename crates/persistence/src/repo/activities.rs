@@ -1,22 +1,26 @@
 //! Activities of a plan: they have the plan's visibility; changes are the
 //! owner's, in the states the workflow allows.
 
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use followup_domain::activities::{Activity, ActivityChanges, NewActivity};
-use followup_domain::ids::{ActivityId, PlanId};
+use followup_domain::ids::{ActivityId, PlanId, ProgramId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::require_tracking_editable;
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
 use followup_domain::values::ActivityStatus;
 use followup_domain::{Actor, DomainError};
+use uuid::Uuid;
 
 use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
 use super::rows::ActivityRow;
 use super::{audit, check_version, hide_as, not_found};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::activities;
+use crate::schema::{action_plans, activities, users};
 use crate::sql_types::{DbId, DbTime};
 
 fn load_activity(
@@ -76,6 +80,105 @@ pub fn list_activities(
     let rows = query.load::<ActivityRow>(conn)?;
     let items = rows.into_iter().map(|r| r.into_domain(ctx.today)).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, page, |a| Cursor { at: a.created_at, id: a.id.as_uuid() }))
+}
+
+/// An activity in a programme-wide list, with the plan it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramActivity {
+    pub activity: Activity,
+    pub plan_title: String,
+    pub owner_id: Uuid,
+    pub owner_name: String,
+}
+
+/// The activities of every plan of a programme that the actor sees (the
+/// plan policy for the whole programme, as `GET /plans` applies it), in
+/// creation order, with a plan's list filters. `overdue` is each owner's own:
+/// the owners' time zones are grouped by their today (at most three dates
+/// at any instant), so the filter is exact in SQL and paging stays keyset.
+pub fn list_program_activities(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    program: ProgramId,
+    filter: &ActivityFilter,
+    page: &PageRequest,
+) -> Result<Page<ProgramActivity>, StoreError> {
+    let start = super::export::start(conn, actor, program)?;
+    let program_id = DbId(program.as_uuid());
+    let zones: Vec<String> = action_plans::table
+        .inner_join(users::table)
+        .filter(action_plans::program_id.eq(program_id))
+        .select(users::time_zone)
+        .distinct()
+        .load(conn)?;
+    let mut todays: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
+    for zone in zones {
+        todays.entry(crate::today_in(&zone)).or_default().push(zone);
+    }
+    // UTC offsets span 26 hours, so the owners' todays are at most three
+    // dates; a zone past a third date (impossible) joins the third. Unused
+    // groups match no zone (their date is any one both backends store).
+    let any_date = todays.keys().next().copied().unwrap_or_else(|| crate::now().date_naive());
+    let mut groups = [(any_date, Vec::new()), (any_date, Vec::new()), (any_date, Vec::new())];
+    for (i, (date, zones)) in todays.into_iter().enumerate() {
+        if let Some(group) = groups.get_mut(i.min(2)) {
+            group.0 = if i > 2 { group.0.min(date) } else { date };
+            group.1.extend(zones);
+        }
+    }
+    let [(d0, z0), (d1, z1), (d2, z2)] = groups;
+    let before_owners_today = activities::due_on
+        .lt(d0)
+        .and(users::time_zone.eq_any(z0))
+        .or(activities::due_on.lt(d1).and(users::time_zone.eq_any(z1)))
+        .or(activities::due_on.lt(d2).and(users::time_zone.eq_any(z2)));
+    let closed = [ActivityStatus::Done.as_str(), ActivityStatus::Cancelled.as_str()];
+
+    let mut query = activities::table
+        .inner_join(action_plans::table.inner_join(users::table))
+        .filter(action_plans::program_id.eq(program_id))
+        .filter(super::export::visible_in_program!(&start.scope))
+        .select((
+            ActivityRow::as_select(),
+            action_plans::title,
+            action_plans::owner_id,
+            users::display_name,
+            users::time_zone,
+        ))
+        .order((activities::created_at.asc(), activities::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, activities, page.after);
+    if let Some(status) = filter.status {
+        query = query.filter(activities::status.eq(status.as_str()));
+    }
+    match filter.overdue {
+        Some(true) => {
+            query = query.filter(activities::status.ne_all(closed)).filter(before_owners_today.clone())
+        }
+        Some(false) => {
+            query = query.filter(
+                activities::status
+                    .eq_any(closed)
+                    .or(activities::due_on.is_null())
+                    .or(diesel::dsl::not(before_owners_today)),
+            )
+        }
+        None => {}
+    }
+    let rows = query.load::<(ActivityRow, String, DbId, String, String)>(conn)?;
+    let items = rows
+        .into_iter()
+        .map(|(row, plan_title, owner_id, owner_name, zone)| {
+            Ok(ProgramActivity {
+                activity: row.into_domain(crate::today_in(&zone))?,
+                plan_title,
+                owner_id: owner_id.0,
+                owner_name,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Page::from_rows(items, page, |a| Cursor { at: a.activity.created_at, id: a.activity.id.as_uuid() }))
 }
 
 pub fn get_activity(conn: &mut DbConnection, actor: &Actor, id: ActivityId) -> Result<Activity, StoreError> {

@@ -9,9 +9,8 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::{count_star, exists};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use followup_domain::activities::Activity;
 use followup_domain::ids::ProgramId;
 use followup_domain::policy::plan::{self as policy, ProgramPlanScope};
@@ -24,34 +23,36 @@ use super::{not_found, parse_stored, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
-    action_plans, activities, check_ins, indicators, mentorships, organizations, programs as programs_t,
-    users,
+    action_plans, activities, check_ins, indicators, organizations, programs as programs_t, users,
 };
 use crate::sql_types::{DbId, DbTime};
 use crate::today_in;
 
 /// The plan policy for one programme as a SQL condition on `action_plans`
-/// (usable on any query that has `action_plans` in its FROM clause).
+/// (usable on any query that has `action_plans` and `mentorships` in scope).
 macro_rules! visible_in_program {
     ($scope:expr) => {{
-        let scope: &ProgramPlanScope = $scope;
-        let me = DbId(scope.me.as_uuid());
+        use crate::schema::{action_plans, mentorships};
+        let scope: &followup_domain::policy::plan::ProgramPlanScope = $scope;
+        let me = crate::sql_types::DbId(scope.me.as_uuid());
         let mentored = mentorships::table
             .filter(mentorships::mentor_id.eq(me))
             .filter(mentorships::program_id.eq(action_plans::program_id))
             .filter(mentorships::delegate_id.eq(action_plans::owner_id));
+        let draft = followup_domain::values::PlanStatus::Draft.as_str();
         scope
             .everything
-            .into_sql::<Bool>()
+            .into_sql::<diesel::sql_types::Bool>()
             .or(action_plans::owner_id.eq(me))
-            .or(scope.non_drafts.into_sql::<Bool>().and(action_plans::status.ne(PlanStatus::Draft.as_str())))
-            .or(scope.mentees.into_sql::<Bool>().and(exists(mentored)))
+            .or(scope.non_drafts.into_sql::<diesel::sql_types::Bool>().and(action_plans::status.ne(draft)))
+            .or(scope.mentees.into_sql::<diesel::sql_types::Bool>().and(diesel::dsl::exists(mentored)))
     }};
 }
+pub(crate) use visible_in_program;
 
-/// What an export needs before its first page: the programme's code (for
-/// the file name) and which of its plans the actor sees. 404 for a
-/// programme the actor may not see.
+/// What an export (or another programme-wide read) needs before its first
+/// page: the programme's code (for the file name) and which of its plans the
+/// actor sees. 404 for a programme the actor may not see.
 #[derive(Debug, Clone)]
 pub struct ExportStart {
     pub program_id: ProgramId,
