@@ -5,15 +5,15 @@
 
 use std::collections::BTreeSet;
 
-use followup_tests::api::{assert_field_error, id_of, Authed};
+use followup_tests::api::{assert_field_error, expect_json, id_of, Authed};
 use followup_tests::plans::{
     activity_body, all_ids, all_items, cast, check_in_body, comment_body, create_activity, create_indicator,
-    create_plan, day, indicator_body, owner_today, plan_body, post_check_in, post_comment, transition_ok,
-    with, Cast, Role, PROGRAM_CODE,
+    create_plan, day, indicator_body, measurement_body, owner_today, plan_body, post_check_in, post_comment,
+    transition_ok, with, Cast, Role, PROGRAM_CODE,
 };
 use followup_tests::{assert_problem, backend_test, json};
 
-const PLAN_HEADER: [&str; 17] = [
+const PLAN_HEADER: [&str; 19] = [
     "program_code",
     "plan_id",
     "delegate_name",
@@ -29,6 +29,8 @@ const PLAN_HEADER: [&str; 17] = [
     "latest_check_in_on",
     "latest_check_in_progress",
     "indicators",
+    "indicators_detail",
+    "mentors",
     "created_at",
     "updated_at",
 ];
@@ -153,7 +155,7 @@ backend_test!(
         assert_problem(response, 404, "not_found").await;
         let response = app.client.get(app.url(&format!("/api/v1/programs/{pid}/export.csv"))).send().await.unwrap();
         assert_eq!(response.status(), 401);
-        let response = cast.coordinator.get(&format!("/programs/{pid}/export.csv?level=indicator")).await;
+        let response = cast.coordinator.get(&format!("/programs/{pid}/export.csv?level=measurement")).await;
         let problem = assert_problem(response, 422, "validation_failed").await;
         assert_field_error(&problem, "level", None);
     }
@@ -168,8 +170,13 @@ backend_test!(
         let done = json!({ "title": "Translate the module", "due_on": "2023-06-15", "status": "done", "completed_on": "2023-06-14" });
         create_activity(&cast.owner, &id, &done).await;
         create_activity(&cast.owner, &id, &activity_body("Share the results", None)).await;
-        create_indicator(&cast.owner, &id, &indicator_body("Youth workers trained", "people", 0.0, 20.0, "increase")).await;
+        let trained = create_indicator(&cast.owner, &id, &indicator_body("Youth workers trained", "people", 0.0, 20.0, "increase")).await;
+        create_indicator(&cast.owner, &id, &indicator_body("Weeks to a first counselling session", "weeks", 6.0, 2.0, "decrease")).await;
         let today = owner_today();
+        let measurements = format!("/indicators/{}/measurements", id_of(&trained));
+        expect_json(cast.owner.post(&measurements, &measurement_body(7.0, &day(today, -3))).await, 201).await;
+        // The owner gets a second mentor: both are named, sorted.
+        followup_tests::api::add_mentorship(&app, &cast.admin.token, &cast.program_id, &cast.other_mentor_id, &cast.owner_id).await;
         post_check_in(&cast.owner, &id, &check_in_body(&day(today, -20), "First month")).await;
         let mut late = check_in_body(&day(today, -1), "Second month");
         late["progress"] = json!("at_risk");
@@ -194,7 +201,14 @@ backend_test!(
             ("activities_overdue", api_overdue.len().to_string()),
             ("latest_check_in_on", day(today, -1)),
             ("latest_check_in_progress", "at_risk".to_owned()),
-            ("indicators", "1".to_owned()),
+            ("indicators", "2".to_owned()),
+            (
+                "indicators_detail",
+                "Youth workers trained (people): baseline 0, target 20, current 7, progress 35%; \
+                 Weeks to a first counselling session (weeks): baseline 6, target 2, current none, progress n/a"
+                    .to_owned(),
+            ),
+            ("mentors", "Choi Ha-eun; Young Joon Hong".to_owned()),
         ];
         for (column, value) in expected {
             assert_eq!(csv.cell(row, column), value, "column {column}");
@@ -211,7 +225,7 @@ backend_test!(
         let empty = id_of(&cast.draft_plan().await);
         let (csv, _) = export(&cast.coordinator, &cast.program_id, "").await;
         let row = csv.row("plan_id", &empty);
-        for (column, value) in [("activities_total", "0"), ("activities_overdue", "0"), ("indicators", "0"), ("latest_check_in_on", ""), ("latest_check_in_progress", "")] {
+        for (column, value) in [("activities_total", "0"), ("activities_overdue", "0"), ("indicators", "0"), ("indicators_detail", ""), ("latest_check_in_on", ""), ("latest_check_in_progress", "")] {
             assert_eq!(csv.cell(row, column), value, "empty plan, column {column}");
         }
     }
@@ -296,5 +310,45 @@ backend_test!(
         let due = csv.values("due_on");
         assert_eq!(due[0], "2023-08-01");
         assert_eq!(due[1], "", "no due date: an empty cell");
+    }
+);
+
+backend_test!(
+    async fn the_indicator_export_gives_each_indicators_figures_as_the_api_does(app) {
+        let cast = cast(&app).await;
+        let plan = id_of(&cast.plan_in("active").await);
+        let trained = create_indicator(&cast.owner, &plan, &indicator_body("Youth workers trained", "people", 0.0, 40.0, "increase")).await;
+        let waiting = create_indicator(&cast.owner, &plan, &indicator_body("Weeks to a first counselling session", "weeks", 6.0, 2.0, "decrease")).await;
+        let today = owner_today();
+        for (indicator, value, days_ago) in [(&trained, 10.0, 9), (&trained, 14.0, 2), (&waiting, 3.0, 1)] {
+            let path = format!("/indicators/{}/measurements", id_of(indicator));
+            expect_json(cast.owner.post(&path, &measurement_body(value, &day(today, -days_ago))).await, 201).await;
+        }
+        // Another delegate's plan, which the owner's mentor does not see.
+        let other = create_plan(&cast.other_delegate, &plan_body(&cast.program_id)).await;
+        create_indicator(&cast.other_delegate, &id_of(&other), &indicator_body("Districts mapped", "districts", 0.0, 5.0, "increase")).await;
+
+        let (csv, disposition) = export(&cast.coordinator, &cast.program_id, "?level=indicator").await;
+        assert!(disposition.contains("-indicators.csv"), "{disposition}");
+        assert_eq!(csv.rows.len(), 3, "the coordinator sees every plan's indicators");
+        for indicator in [&trained, &waiting] {
+            let api = cast.coordinator.get_ok(&format!("/indicators/{}", id_of(indicator))).await;
+            let row = csv.row("indicator_id", &id_of(indicator));
+            assert_eq!(csv.cell(row, "plan_id"), plan);
+            assert_eq!(csv.cell(row, "delegate_name"), "Yohanes Lado");
+            assert_eq!(csv.cell(row, "mentors"), "Young Joon Hong");
+            assert_eq!(csv.cell(row, "indicator_name"), api["name"].as_str().unwrap());
+            assert_eq!(csv.cell(row, "direction"), api["direction"].as_str().unwrap());
+            for column in ["baseline", "target", "current_value", "progress"] {
+                let cell: f64 = csv.cell(row, column).parse().unwrap_or_else(|e| panic!("{column}: {e}"));
+                assert_eq!(cell, api[column].as_f64().unwrap(), "{column} as the API says: {api}");
+            }
+        }
+        let row = csv.row("indicator_id", &id_of(&trained));
+        assert_eq!((csv.cell(row, "current_value"), csv.cell(row, "progress")), ("14".to_owned(), "0.35".to_owned()));
+        // The mentor of Yohanes: his indicators only; the other delegate's stays out.
+        let (csv, _) = export(&cast.mentor, &cast.program_id, "?level=indicator").await;
+        assert_eq!(csv.rows.len(), 2);
+        assert!(csv.rows.iter().all(|r| csv.cell(r, "plan_id") == plan));
     }
 );

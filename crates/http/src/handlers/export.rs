@@ -1,12 +1,13 @@
-//! `GET /programs/{id}/export.csv`: the plans (or activities) of a programme
+//! `GET /programs/{id}/export.csv`: the plans (activities, indicators) of a programme
 //! as CSV for funders' reports, streamed page by page in constant memory.
 
 use actix_web::web::Bytes;
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
 use followup_domain::ids::ProgramId;
+use followup_domain::indicators::Indicator;
 use followup_persistence::repo::export::{
-    self as repo, ActivityKey, ActivityLine, ExportStart, PlanKey, PlanLine,
+    self as repo, ActivityKey, ActivityLine, ExportStart, IndicatorLine, PlanKey, PlanLine,
 };
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
@@ -24,25 +25,26 @@ use crate::AppState;
 /// Rows read per database query while streaming.
 pub const PAGE_ROWS: u32 = 500;
 
-/// One row per plan, or one row per activity.
+/// One row per plan, per activity or per indicator.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportLevel {
     #[default]
     Plan,
     Activity,
+    Indicator,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `plan` (default): one row per plan; `activity`: one row per activity.
+    /// `plan` (default): one row per plan; `activity`: one row per activity; `indicator`: one row per indicator.
     #[param(inline)]
     pub level: Option<ExportLevel>,
 }
 
-const PLAN_HEADER: [&str; 17] = [
+const PLAN_HEADER: [&str; 19] = [
     "program_code",
     "plan_id",
     "delegate_name",
@@ -58,8 +60,26 @@ const PLAN_HEADER: [&str; 17] = [
     "latest_check_in_on",
     "latest_check_in_progress",
     "indicators",
+    "indicators_detail",
+    "mentors",
     "created_at",
     "updated_at",
+];
+
+const INDICATOR_HEADER: [&str; 13] = [
+    "program_code",
+    "plan_id",
+    "plan_title",
+    "delegate_name",
+    "mentors",
+    "indicator_id",
+    "indicator_name",
+    "unit",
+    "direction",
+    "baseline",
+    "target",
+    "current_value",
+    "progress",
 ];
 
 const ACTIVITY_HEADER: [&str; 10] = [
@@ -84,6 +104,17 @@ fn header(out: &mut String, names: &[&str]) {
     write_row(out, &cells);
 }
 
+/// An indicator in a sentence: `Name (unit): baseline 0, target 40, current 14, progress 35%`.
+fn indicator_summary(i: &Indicator) -> String {
+    let unit = i.unit.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
+    let current = i.current_value.map_or_else(|| "none".to_owned(), |v| v.to_string());
+    let progress = i.progress().map_or_else(|| "n/a".to_owned(), |p| format!("{:.0}%", p * 100.0));
+    format!(
+        "{}{unit}: baseline {}, target {}, current {current}, progress {progress}",
+        i.name, i.baseline, i.target
+    )
+}
+
 fn plan_row(out: &mut String, code: &str, p: &PlanLine) {
     let (id, starts, ends) = (p.id.to_string(), p.starts_on.to_string(), p.ends_on.to_string());
     let (total, done, overdue, indicators) = (
@@ -94,6 +125,8 @@ fn plan_row(out: &mut String, code: &str, p: &PlanLine) {
     );
     let latest_on = p.latest_check_in_on.map(|d| d.to_string());
     let (created, updated) = (instant(p.created_at), instant(p.updated_at));
+    let detail: Vec<String> = p.indicator_figures.iter().map(indicator_summary).collect();
+    let (detail, mentors) = (detail.join("; "), p.mentors.join("; "));
     write_row(
         out,
         &[
@@ -112,6 +145,8 @@ fn plan_row(out: &mut String, code: &str, p: &PlanLine) {
             Cell::value_or_empty(latest_on.as_deref()),
             Cell::value_or_empty(p.latest_progress.as_deref()),
             Cell::Value(&indicators),
+            Cell::Text(&detail),
+            Cell::Text(&mentors),
             Cell::Value(&created),
             Cell::Value(&updated),
         ],
@@ -140,10 +175,37 @@ fn activity_row(out: &mut String, code: &str, l: &ActivityLine) {
     );
 }
 
+fn indicator_row(out: &mut String, code: &str, l: &IndicatorLine) {
+    let i = &l.indicator;
+    let (plan_id, id, mentors) = (l.plan_id.to_string(), i.id.as_uuid().to_string(), l.mentors.join("; "));
+    let (baseline, target) = (i.baseline.to_string(), i.target.to_string());
+    let current = i.current_value.map(|v| v.to_string());
+    let progress = i.progress().map(|p| p.to_string());
+    write_row(
+        out,
+        &[
+            Cell::Text(code),
+            Cell::Value(&plan_id),
+            Cell::Text(&l.plan_title),
+            Cell::Text(&l.owner_name),
+            Cell::Text(&mentors),
+            Cell::Value(&id),
+            Cell::Text(&i.name),
+            Cell::text_or_empty(i.unit.as_deref()),
+            Cell::Value(i.direction.as_str()),
+            Cell::Value(&baseline),
+            Cell::Value(&target),
+            Cell::value_or_empty(current.as_deref()),
+            Cell::value_or_empty(progress.as_deref()),
+        ],
+    );
+}
+
 /// One page read from the database, and where the next one starts.
 enum Page {
     Plans(Vec<PlanLine>),
     Activities(Vec<ActivityLine>),
+    Indicators(Vec<IndicatorLine>),
 }
 
 /// Where the stream stands between pages.
@@ -151,6 +213,7 @@ enum Page {
 enum Next {
     Plans(PlanKey),
     Activities(ActivityKey),
+    Indicators(ActivityKey),
     Done,
 }
 
@@ -171,6 +234,13 @@ fn render(page: &Page, code: &str, out: &mut String) -> Next {
                 _ => Next::Done,
             }
         }
+        Page::Indicators(rows) => {
+            rows.iter().for_each(|l| indicator_row(out, code, l));
+            match rows.last() {
+                Some(last) if rows.len() == PAGE_ROWS as usize => Next::Indicators(last.key()),
+                _ => Next::Done,
+            }
+        }
     }
 }
 
@@ -181,6 +251,7 @@ fn file_name(code: &str, level: ExportLevel) -> String {
     let what = match level {
         ExportLevel::Plan => "plans",
         ExportLevel::Activity => "activities",
+        ExportLevel::Indicator => "indicators",
     };
     format!("{safe}-{what}.csv")
 }
@@ -214,13 +285,26 @@ fn file_name(code: &str, level: ExportLevel) -> String {
 /// activities list's `overdue`); `latest_check_in_on` and
 /// `latest_check_in_progress` (`on_track`, `at_risk`, `off_track`; the
 /// check-in with the latest `reported_on`; empty without check-ins);
-/// `indicators` (how many the plan has); `created_at`; `updated_at`.
+/// `indicators` (how many the plan has); `indicators_detail` (each indicator
+/// as `Name (unit): baseline 0, target 40, current 14, progress 35%`, joined
+/// by `; `; `current none` before the first measurement); `mentors` (the
+/// owner's mentors in the programme, by name, joined by `; `); `created_at`;
+/// `updated_at`.
 ///
 /// **`level=activity`** (file `<code>-activities.csv`), one row per activity,
 /// plans in creation order and each plan's activities in creation order:
 /// `program_code`; `plan_id`; `plan_title`; `delegate_name`; `activity_id`;
 /// `activity_title`; `status` (`planned`, `in_progress`, `done`, `blocked`,
 /// `cancelled`); `due_on`; `completed_on`; `overdue` (`true`/`false`, as above).
+///
+/// **`level=indicator`** (file `<code>-indicators.csv`), one row per
+/// indicator, plans in creation order and each plan's indicators in creation
+/// order: `program_code`; `plan_id`; `plan_title`; `delegate_name`;
+/// `mentors`; `indicator_id`; `indicator_name`; `unit`; `direction`
+/// (`increase`/`decrease`); `baseline`; `target`; `current_value` (the latest
+/// measurement; empty before the first); `progress` (from baseline toward
+/// target, 0 to 1, as the indicator's GET says; empty when target equals
+/// baseline or before the first measurement).
 ///
 /// The body is streamed: rows are read in pages of 500, each page in its own
 /// read, so rows added while the export runs may or may not appear. Errors
@@ -233,9 +317,9 @@ fn file_name(code: &str, level: ExportLevel) -> String {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The CSV file", body = String, content_type = "text/csv",
-            headers(("Content-Disposition" = String, description = "`attachment; filename=\"<code>-plans.csv\"` (or `-activities.csv`)"))),
+            headers(("Content-Disposition" = String, description = "`attachment; filename=\"<code>-plans.csv\"` (or `-activities.csv`, `-indicators.csv`)"))),
         (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`level` is neither `plan` nor `activity`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`level` is not `plan`, `activity` or `indicator`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/programs/{id}/export.csv")]
@@ -255,6 +339,7 @@ pub async fn export_program(
             let first = match level {
                 ExportLevel::Plan => Page::Plans(repo::plan_page(c, &start, None, PAGE_ROWS)?),
                 ExportLevel::Activity => Page::Activities(repo::activity_page(c, &start, None, PAGE_ROWS)?),
+                ExportLevel::Indicator => Page::Indicators(repo::indicator_page(c, &start, None, PAGE_ROWS)?),
             };
             Ok((start, first))
         })
@@ -266,6 +351,7 @@ pub async fn export_program(
         match level {
             ExportLevel::Plan => &PLAN_HEADER,
             ExportLevel::Activity => &ACTIVITY_HEADER,
+            ExportLevel::Indicator => &INDICATOR_HEADER,
         },
     );
     let next = render(&first, &start.code, &mut text);
@@ -298,6 +384,9 @@ async fn next_chunk(
         Next::Plans(after) => Ok(Page::Plans(repo::plan_page(c, &scope, Some(after), PAGE_ROWS)?)),
         Next::Activities(after) => {
             Ok(Page::Activities(repo::activity_page(c, &scope, Some(after), PAGE_ROWS)?))
+        }
+        Next::Indicators(after) => {
+            Ok(Page::Indicators(repo::indicator_page(c, &scope, Some(after), PAGE_ROWS)?))
         }
         Next::Done => Ok(Page::Plans(Vec::new())),
     })

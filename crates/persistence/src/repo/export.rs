@@ -13,17 +13,19 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use followup_domain::activities::Activity;
 use followup_domain::ids::ProgramId;
+use followup_domain::indicators::Indicator;
 use followup_domain::policy::plan::{self as policy, ProgramPlanScope};
 use followup_domain::values::{ActivityStatus, PlanStatus, ProgramRole};
 use followup_domain::Actor;
 use uuid::Uuid;
 
-use super::rows::{ActivityRow, PlanRow};
+use super::rows::{ActivityRow, IndicatorRow, PlanRow};
 use super::{not_found, parse_stored, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
-    action_plans, activities, check_ins, indicators, organizations, programs as programs_t, users,
+    action_plans, activities, check_ins, indicators, mentorships, organizations, programs as programs_t,
+    users,
 };
 use crate::sql_types::{DbId, DbTime};
 use crate::today_in;
@@ -107,6 +109,10 @@ pub struct PlanLine {
     /// `on_track`, `at_risk` or `off_track`.
     pub latest_progress: Option<String>,
     pub indicators: i64,
+    /// The plan's indicators with their current values, in creation order.
+    pub indicator_figures: Vec<Indicator>,
+    /// The display names of the owner's mentors in the programme, sorted.
+    pub mentors: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -199,7 +205,7 @@ pub fn plan_page(
     // by creation (the same order as `GET /plans/{id}/check-ins` read backwards).
     let mut latest: HashMap<Uuid, (NaiveDate, String)> = HashMap::new();
     for (id, on, progress) in check_ins::table
-        .filter(check_ins::plan_id.eq_any(ids))
+        .filter(check_ins::plan_id.eq_any(ids.clone()))
         .select((check_ins::plan_id, check_ins::reported_on, check_ins::progress))
         .order((
             check_ins::plan_id.asc(),
@@ -211,6 +217,10 @@ pub fn plan_page(
     {
         latest.insert(id.0, (on, progress));
     }
+
+    let owners: Vec<DbId> = rows.iter().map(|(p, ..)| p.owner_id).collect();
+    let mentors = mentors_of(conn, start.program_id, &owners)?;
+    let mut figures = indicators_of(conn, &ids)?;
 
     let mut todays: HashMap<String, NaiveDate> = HashMap::new();
     rows.into_iter()
@@ -248,8 +258,140 @@ pub fn plan_page(
                 latest_check_in_on,
                 latest_progress,
                 indicators: indicator_counts.get(&id).copied().unwrap_or(0),
+                indicator_figures: figures.remove(&id).unwrap_or_default(),
+                mentors: mentors.get(&plan.owner_id.0).cloned().unwrap_or_default(),
                 created_at: plan.created_at.0,
                 updated_at: plan.updated_at.0,
+            })
+        })
+        .collect()
+}
+
+/// The display names of each owner's mentors in the programme, sorted.
+fn mentors_of(
+    conn: &mut DbConnection,
+    program: ProgramId,
+    owners: &[DbId],
+) -> Result<HashMap<Uuid, Vec<String>>, StoreError> {
+    let pairs: Vec<(DbId, DbId)> = mentorships::table
+        .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
+        .filter(mentorships::delegate_id.eq_any(owners.to_vec()))
+        .select((mentorships::delegate_id, mentorships::mentor_id))
+        .load(conn)?;
+    let mentor_ids: Vec<DbId> = pairs.iter().map(|(_, m)| *m).collect();
+    let names: HashMap<Uuid, String> = users::table
+        .filter(users::id.eq_any(mentor_ids))
+        .select((users::id, users::display_name))
+        .load::<(DbId, String)>(conn)?
+        .into_iter()
+        .map(|(id, name)| (id.0, name))
+        .collect();
+    let mut out: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for (delegate, mentor) in pairs {
+        if let Some(name) = names.get(&mentor.0) {
+            out.entry(delegate.0).or_default().push(name.clone());
+        }
+    }
+    out.values_mut().for_each(|names| names.sort());
+    Ok(out)
+}
+
+/// Each plan's indicators with their current values, in creation order.
+fn indicators_of(
+    conn: &mut DbConnection,
+    plans: &[DbId],
+) -> Result<HashMap<Uuid, Vec<Indicator>>, StoreError> {
+    let rows: Vec<IndicatorRow> = indicators::table
+        .filter(indicators::plan_id.eq_any(plans.to_vec()))
+        .select(IndicatorRow::as_select())
+        .order((indicators::created_at.asc(), indicators::id.asc()))
+        .load(conn)?;
+    let ids: Vec<DbId> = rows.iter().map(|r| r.id).collect();
+    let values: HashMap<DbId, f64> = super::indicators::current_values(conn, &ids)?.into_iter().collect();
+    let mut out: HashMap<Uuid, Vec<Indicator>> = HashMap::new();
+    for row in rows {
+        let (plan, current) = (row.plan_id.0, values.get(&row.id).copied());
+        out.entry(plan).or_default().push(row.into_domain(current)?);
+    }
+    Ok(out)
+}
+
+/// One row of the indicator-level export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorLine {
+    pub plan_id: Uuid,
+    pub plan_title: String,
+    pub owner_name: String,
+    pub mentors: Vec<String>,
+    pub indicator: Indicator,
+    pub plan_created_at: DateTime<Utc>,
+}
+
+impl IndicatorLine {
+    pub fn key(&self) -> ActivityKey {
+        ActivityKey {
+            plan: PlanKey { created_at: self.plan_created_at, id: self.plan_id },
+            created_at: self.indicator.created_at,
+            id: self.indicator.id.as_uuid(),
+        }
+    }
+}
+
+/// One page of the indicators of the plans the actor sees, with their
+/// current values: plans in creation order, each plan's indicators in
+/// creation order (as its list shows them).
+pub fn indicator_page(
+    conn: &mut DbConnection,
+    start: &ExportStart,
+    after: Option<ActivityKey>,
+    limit: u32,
+) -> Result<Vec<IndicatorLine>, StoreError> {
+    let mut query = indicators::table
+        .inner_join(action_plans::table.inner_join(users::table))
+        .filter(action_plans::program_id.eq(DbId(start.program_id.as_uuid())))
+        .filter(visible_in_program!(&start.scope))
+        .select((
+            IndicatorRow::as_select(),
+            action_plans::title,
+            action_plans::created_at,
+            action_plans::owner_id,
+            users::display_name,
+        ))
+        .order((
+            action_plans::created_at.asc(),
+            action_plans::id.asc(),
+            indicators::created_at.asc(),
+            indicators::id.asc(),
+        ))
+        .limit(i64::from(limit))
+        .into_boxed();
+    if let Some(k) = after {
+        let (pat, pid) = (DbTime(k.plan.created_at), DbId(k.plan.id));
+        query =
+            query.filter(
+                action_plans::created_at
+                    .gt(pat)
+                    .or(action_plans::created_at.eq(pat).and(action_plans::id.gt(pid)))
+                    .or(action_plans::id.eq(pid).and(indicators::created_at.gt(DbTime(k.created_at)).or(
+                        indicators::created_at.eq(DbTime(k.created_at)).and(indicators::id.gt(DbId(k.id))),
+                    ))),
+            );
+    }
+    let rows = query.load::<(IndicatorRow, String, DbTime, DbId, String)>(conn)?;
+    let ids: Vec<DbId> = rows.iter().map(|(r, ..)| r.id).collect();
+    let values: HashMap<DbId, f64> = super::indicators::current_values(conn, &ids)?.into_iter().collect();
+    let owners: Vec<DbId> = rows.iter().map(|(_, _, _, owner, _)| *owner).collect();
+    let mentors = mentors_of(conn, start.program_id, &owners)?;
+    rows.into_iter()
+        .map(|(row, plan_title, plan_created_at, owner, owner_name)| {
+            let current = values.get(&row.id).copied();
+            Ok(IndicatorLine {
+                plan_id: row.plan_id.0,
+                plan_title,
+                owner_name,
+                mentors: mentors.get(&owner.0).cloned().unwrap_or_default(),
+                plan_created_at: plan_created_at.0,
+                indicator: row.into_domain(current)?,
             })
         })
         .collect()
