@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::error::{DomainError, FieldError, Validator};
+use crate::error::{DomainError, FieldError, Message, Validator};
 use crate::ids::{CheckInId, PlanId, UserId};
 use crate::values::{not_in_the_future, Evidence, Progress, ReviewStatus};
 
@@ -72,6 +72,63 @@ impl NewCheckIn {
     /// owner's today.
     pub fn check(&self, owners_today: NaiveDate) -> Result<(), DomainError> {
         Ok(not_in_the_future("reported_on", self.reported_on, owners_today)?)
+    }
+}
+
+/// What a revision changes in a check-in; `None` leaves a field as it is
+/// (for the optional texts, `Some(None)` clears one).
+#[derive(Debug, Clone, Default)]
+pub struct CheckInChanges {
+    pub reported_on: Option<NaiveDate>,
+    pub summary: Option<String>,
+    pub progress: Option<Progress>,
+    pub confidence: Option<Confidence>,
+    pub achievements: Option<Option<String>>,
+    pub challenges: Option<Option<String>>,
+    pub support_needed: Option<Option<String>>,
+    pub next_steps: Option<Option<String>>,
+    pub evidence: Option<Vec<Evidence>>,
+}
+
+impl CheckInChanges {
+    /// The names of the fields this revision sets.
+    pub fn touched(&self) -> Vec<&'static str> {
+        [
+            ("reported_on", self.reported_on.is_some()),
+            ("summary", self.summary.is_some()),
+            ("progress", self.progress.is_some()),
+            ("confidence", self.confidence.is_some()),
+            ("achievements", self.achievements.is_some()),
+            ("challenges", self.challenges.is_some()),
+            ("support_needed", self.support_needed.is_some()),
+            ("next_steps", self.next_steps.is_some()),
+            ("evidence", self.evidence.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
+    /// A revised report is still of something done: `reported_on` is not
+    /// after the plan owner's today.
+    pub fn check(&self, owners_today: NaiveDate) -> Result<(), DomainError> {
+        match self.reported_on {
+            Some(on) => Ok(not_in_the_future("reported_on", on, owners_today)?),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A check-in is revised by its author only while a mentor has asked for a
+/// revision (409 `invalid_state` otherwise): the revision goes back to
+/// `pending`, and the version it replaces is kept.
+pub fn require_revision_requested(status: ReviewStatus) -> Result<(), DomainError> {
+    match status {
+        ReviewStatus::RevisionRequested => Ok(()),
+        other => Err(DomainError::StateConflict {
+            code: "invalid_state",
+            message: Message::new("invalid_state.revise").with("status", other.as_str()),
+        }),
     }
 }
 

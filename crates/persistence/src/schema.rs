@@ -324,6 +324,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    check_in_versions (check_in_id, version) {
+        check_in_id -> DbUuid,
+        version -> BigInt,
+        reported_on -> Date,
+        summary -> Text,
+        progress -> Text,
+        confidence -> Integer,
+        achievements -> Nullable<Text>,
+        challenges -> Nullable<Text>,
+        support_needed -> Nullable<Text>,
+        next_steps -> Nullable<Text>,
+        evidence -> Text,
+        review_status -> Text,
+        review_note -> Nullable<Text>,
+        reviewer_id -> Nullable<DbUuid>,
+        reviewed_at -> Nullable<Instant>,
+        updated_at -> Instant,
+        replaced_at -> Instant,
+    }
+}
+
+diesel::joinable!(check_in_versions -> check_ins (check_in_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(memberships -> programs (program_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -355,6 +381,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     indicators,
     measurements,
     check_ins,
+    check_in_versions,
     comments,
     audit_events,
     sessions,

@@ -11,7 +11,7 @@
 use anyhow::{anyhow, bail, Context};
 use chrono::{Duration, NaiveDate};
 use followup_domain::activities::{ActivityFields, NewActivity};
-use followup_domain::check_ins::{CheckInReview, Confidence, NewCheckIn};
+use followup_domain::check_ins::{CheckInChanges, CheckInReview, Confidence, NewCheckIn};
 use followup_domain::comments::NewComment;
 use followup_domain::ids::{
     ActivityId, CheckInId, CommentId, IndicatorId, MeasurementId, MentorshipId, OrganizationId, PlanId,
@@ -22,6 +22,7 @@ use followup_domain::members::NewMembership;
 use followup_domain::mentorships::NewMentorship;
 use followup_domain::organizations::NewOrganization;
 use followup_domain::plans::{NewPlan, PlanFields, Transition};
+use followup_domain::precondition::Precondition;
 use followup_domain::programs::{NewProgram, ProgramFields};
 use followup_domain::users::NewUser;
 use followup_domain::values::{
@@ -479,6 +480,26 @@ fn plan_story(
                 Progress::OnTrack,
                 "The first month went as planned.",
             )?;
+            // The mentor asks for the attendance sheet; the delegate revises
+            // the report (its first version is kept), then it is acknowledged.
+            review(
+                c,
+                first.id,
+                ReviewStatus::RevisionRequested,
+                "Please add the attendance sheet of the first workshop.",
+            )?;
+            let revision = CheckInChanges {
+                summary: Some(
+                    "The first month went as planned; 14 social workers came to the first workshop."
+                        .to_owned(),
+                ),
+                evidence: Some(evidence(
+                    "https://drive.example.org/demo/attendance",
+                    "Attendance sheet, first workshop",
+                )),
+                ..CheckInChanges::default()
+            };
+            check_ins::revise_check_in(c, owner, first.id, &revision, &Precondition::Unconditional)?;
             review(c, first.id, ReviewStatus::Acknowledged, "Well done; keep the attendance sheets.")?;
             let last = check_in(c, last_check_in_days_ago, progress, "Workshops have started.")?;
             if d.time_zone == "Asia/Makassar" {

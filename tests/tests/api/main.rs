@@ -19,4 +19,5 @@ mod plan_access;
 mod plan_conventions;
 mod plan_story;
 mod plans;
+mod revisions;
 mod sync;

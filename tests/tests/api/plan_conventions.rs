@@ -826,6 +826,13 @@ backend_test!(
             &followup_tests::plans::comment_body("Draft ready for a first look.", "shared"),
         )
         .await;
+        let active = id_of(&cast.plan_in("active").await);
+        let check_in = followup_tests::plans::post_check_in(
+            &cast.owner,
+            &active,
+            &followup_tests::plans::check_in_body("2023-08-31", "Ran the first workshop."),
+        )
+        .await;
         let org = followup_tests::api::create_org(&app, &cast.admin.token, "Dinas Sosial Ende", "technical_unit", None).await;
         let (user, _) = followup_tests::api::create_user(&app, &cast.admin.token, "gita.maharani@kemensos.go.id", "Gita Maharani").await;
         let resource = |path: &str| -> (String, &followup_tests::api::Authed<'_>) {
@@ -834,6 +841,7 @@ backend_test!(
                 "/api/v1/activities/{id}" => (id_of(&activity), &cast.owner),
                 "/api/v1/indicators/{id}" => (id_of(&indicator), &cast.owner),
                 "/api/v1/comments/{id}" => (id_of(&comment), &cast.owner),
+                "/api/v1/check-ins/{id}" => (id_of(&check_in), &cast.owner),
                 "/api/v1/organizations/{id}" => (id_of(&org), &cast.admin),
                 "/api/v1/programs/{id}" => (cast.program_id.clone(), &cast.coordinator),
                 "/api/v1/users/{id}" => (id_of(&user), &cast.admin),
@@ -870,7 +878,7 @@ backend_test!(
                 checked.push(format!("{method} {path}"));
             }
         }
-        assert_eq!(checked.len(), 13, "checked: {checked:?}");
+        assert_eq!(checked.len(), 14, "checked: {checked:?}");
 
         // With the ETag of the last read, the edit goes through.
         let path = format!("/activities/{}", id_of(&activity));

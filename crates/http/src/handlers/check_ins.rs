@@ -1,6 +1,6 @@
 //! Check-ins: `/plans/{id}/check-ins`, `/check-ins/{id}` and its review.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use crate::auth::CallerToken;
 use crate::conditional::updated;
-use crate::dto::{addressable, list_query, IdempotencyKeyHeader};
+use crate::dto::{addressable, list_query, nullable, IdempotencyKeyHeader};
 use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
-use followup_domain::check_ins::{CheckIn, CheckInReview, Confidence, NewCheckIn};
+use followup_domain::check_ins::{CheckIn, CheckInChanges, CheckInReview, Confidence, NewCheckIn};
 use followup_domain::ids::{CheckInId, PlanId};
 use followup_domain::values::{Evidence, Progress, ReviewStatus};
 use followup_domain::{DomainError, Validator};
@@ -144,6 +144,112 @@ impl TryFrom<CreateCheckInBody> for NewCheckIn {
     }
 }
 
+/// A revision of a check-in by its author, while a mentor asks for one:
+/// only the fields sent change; the review goes back to `pending`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "summary": "Ran the first peer-support workshop with 14 social workers; the attendance sheet is attached.",
+    "evidence": [{"url": "https://drive.example.org/kupang/workshop-attendance.pdf", "title": "Attendance sheet, peer-support workshop"}]
+}))]
+pub struct PatchCheckInBody {
+    pub reported_on: Option<NaiveDate>,
+    #[schema(inline)]
+    pub summary: Option<Text<4000>>,
+    pub progress: Option<Progress>,
+    #[schema(minimum = 0, maximum = 10)]
+    pub confidence: Option<i32>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<OptionalText<4000>>, inline)]
+    pub achievements: Option<Option<OptionalText<4000>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<OptionalText<4000>>, inline)]
+    pub challenges: Option<Option<OptionalText<4000>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<OptionalText<4000>>, inline)]
+    pub support_needed: Option<Option<OptionalText<4000>>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<OptionalText<4000>>, inline)]
+    pub next_steps: Option<Option<OptionalText<4000>>>,
+    /// Replaces the evidence list (http/https links only).
+    #[schema(max_items = 20)]
+    pub evidence: Option<Vec<Evidence>>,
+}
+
+impl TryFrom<PatchCheckInBody> for CheckInChanges {
+    type Error = DomainError;
+    fn try_from(b: PatchCheckInBody) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let summary = b.summary.as_ref().and_then(|s| v.check(s.check("summary")));
+        let confidence = b.confidence.and_then(|c| v.check(Confidence::parse(c)));
+        let mut text = |field: &str, value: Option<Option<OptionalText<4000>>>| {
+            value.map(|t| v.check(check_optional(field, t.as_ref())).flatten())
+        };
+        let achievements = text("achievements", b.achievements);
+        let challenges = text("challenges", b.challenges);
+        let support_needed = text("support_needed", b.support_needed);
+        let next_steps = text("next_steps", b.next_steps);
+        let evidence = b.evidence.as_deref().and_then(|e| v.check_all(Evidence::parse_list(e)));
+        v.finish(|| {
+            Some(CheckInChanges {
+                reported_on: b.reported_on,
+                summary,
+                progress: b.progress,
+                confidence,
+                achievements,
+                challenges,
+                support_needed,
+                next_steps,
+                evidence,
+            })
+        })
+    }
+}
+
+endpoint! {
+    /// Revise your check-in while a mentor asks for a revision (409
+    /// `invalid_state` otherwise): only the fields sent change, the review
+    /// goes back to `pending` (awaiting review again), and the version it
+    /// replaces is kept (`GET /check-ins/{id}/versions`). Honours `If-Match`.
+    patch revise_check_in "/check-ins/{id}" tag "check-ins", CheckInId "Check-in id", CallerToken,
+    PatchCheckInBody => CheckInChanges::try_from, CheckInBody "Revised, awaiting review",
+    errors(
+        403 "Not the author", 404 "No such check-in, or not visible to you",
+        409 "`invalid_state`: no revision is asked for, or the plan is not active"
+    ),
+    repo::revise_check_in
+}
+
+/// A check-in's earlier versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckInVersionsBody {
+    /// Oldest first: each as it stood before a revision replaced it, with the
+    /// review that asked for the revision.
+    pub items: Vec<CheckInBody>,
+}
+
+/// A check-in's earlier versions, oldest first (the current one is its GET).
+#[utoipa::path(
+    tag = "check-ins",
+    params(("id" = Uuid, Path, description = "Check-in id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The versions revisions replaced", body = CheckInVersionsBody),
+        (status = 404, description = "No such check-in, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/check-ins/{id}/versions")]
+pub async fn list_check_in_versions(
+    caller: CallerToken,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = CheckInId::from_uuid(id.into_inner());
+    let versions = caller.read(&state, move |c, actor| repo::check_in_versions(c, actor, id)).await?;
+    Ok(HttpResponse::Ok()
+        .json(CheckInVersionsBody { items: versions.into_iter().map(CheckInBody::from).collect() }))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"decision": "revision_requested", "note": "Please add the attendance sheet as evidence."}))]
@@ -245,5 +351,10 @@ pub async fn review_check_in(
 
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_check_ins).service(create_check_in).service(get_check_in).service(review_check_in);
+    cfg.service(list_check_ins)
+        .service(create_check_in)
+        .service(get_check_in)
+        .service(revise_check_in)
+        .service(list_check_in_versions)
+        .service(review_check_in);
 }

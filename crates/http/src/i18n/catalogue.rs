@@ -432,6 +432,13 @@ pub static DETAILS: &[(&str, Text)] = &[
         ),
     ),
     (
+        "invalid_state.revise",
+        t(
+            "A check-in that is {status} cannot be revised; its author revises it when a mentor asks for a revision.",
+            "Laporan kemajuan berstatus {status} tidak dapat direvisi; penulisnya merevisinya bila mentor meminta revisi.",
+        ),
+    ),
+    (
         "invalid_state.delete",
         t(
             "A plan that is {status} cannot be deleted; only drafts can. Discontinue it instead.",

@@ -2,20 +2,23 @@
 //! mentor of the plan's owner.
 
 use diesel::prelude::*;
-use followup_domain::check_ins::{CheckIn, CheckInReview, NewCheckIn};
+use followup_domain::check_ins::{
+    require_revision_requested, CheckIn, CheckInChanges, CheckInReview, NewCheckIn,
+};
 use followup_domain::ids::{CheckInId, PlanId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::require_active;
 use followup_domain::policy::plan as policy;
+use followup_domain::precondition::Precondition;
 use followup_domain::values::ReviewStatus;
-use followup_domain::Actor;
+use followup_domain::{Actor, DomainError};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, CheckInRow};
-use super::{audit, hide_as, not_found};
+use super::{audit, check_version, hide_as, not_found, parse_stored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::check_ins;
+use crate::schema::{check_in_versions, check_ins};
 use crate::sql_types::{DbId, DbTime};
 
 fn load_check_in(
@@ -151,4 +154,163 @@ pub fn review_check_in(
         .reason(review.note())
         .record(conn)?;
     get_check_in(conn, actor, id)
+}
+
+/// The author revises a check-in a mentor asked to revise: the fields
+/// change, the review goes back to `pending` (so it counts as awaiting
+/// review again) and the version replaced is kept in `check_in_versions`.
+pub fn revise_check_in(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CheckInId,
+    changes: &CheckInChanges,
+    if_match: &Precondition,
+) -> Result<CheckIn, StoreError> {
+    let (row, ctx) = load_check_in(conn, actor, id)?;
+    policy::require_owner(&ctx.relation)?;
+    require_active(ctx.plan.status)?;
+    check_version(if_match, row.version)?;
+    require_revision_requested(parse_stored(
+        "check_ins.review_status",
+        &row.review_status,
+        ReviewStatus::parse,
+    )?)?;
+    changes.check(ctx.today)?;
+    let now = DbTime(crate::now());
+    diesel::insert_into(check_in_versions::table).values(CheckInVersionRow::of(&row, now)).execute(conn)?;
+    let evidence = match &changes.evidence {
+        Some(e) => evidence_json(e)?,
+        None => row.evidence.clone(),
+    };
+    let pick =
+        |new: &Option<Option<String>>, old: &Option<String>| new.clone().unwrap_or_else(|| old.clone());
+    let n = diesel::update(
+        check_ins::table.filter(check_ins::id.eq(row.id).and(check_ins::version.eq(row.version))),
+    )
+    .set((
+        check_ins::reported_on.eq(changes.reported_on.unwrap_or(row.reported_on)),
+        check_ins::summary.eq(changes.summary.clone().unwrap_or_else(|| row.summary.clone())),
+        check_ins::progress
+            .eq(changes.progress.map_or_else(|| row.progress.clone(), |p| p.as_str().to_owned())),
+        check_ins::confidence.eq(changes.confidence.map_or(row.confidence, |c| c.get())),
+        check_ins::achievements.eq(pick(&changes.achievements, &row.achievements)),
+        check_ins::challenges.eq(pick(&changes.challenges, &row.challenges)),
+        check_ins::support_needed.eq(pick(&changes.support_needed, &row.support_needed)),
+        check_ins::next_steps.eq(pick(&changes.next_steps, &row.next_steps)),
+        check_ins::evidence.eq(evidence),
+        check_ins::review_status.eq(ReviewStatus::Pending.as_str()),
+        check_ins::review_note.eq(None::<String>),
+        check_ins::reviewer_id.eq(None::<DbId>),
+        check_ins::reviewed_at.eq(None::<DbTime>),
+        check_ins::version.eq(row.version + 1),
+        check_ins::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
+    }
+    audit::Event::new(Some(actor), "check_in", id.as_uuid(), "revise")
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .fields(&changes.touched())
+        .record(conn)?;
+    get_check_in(conn, actor, id)
+}
+
+/// A check-in's earlier versions, oldest first, each as it stood (with the
+/// review that asked for its revision).
+pub fn check_in_versions(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CheckInId,
+) -> Result<Vec<CheckIn>, StoreError> {
+    let (row, _) = load_check_in(conn, actor, id)?;
+    check_in_versions::table
+        .filter(check_in_versions::check_in_id.eq(row.id))
+        .order(check_in_versions::version.asc())
+        .select(CheckInVersionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|v| v.into_domain(&row))
+        .collect()
+}
+
+/// An earlier version of a check-in, kept when a revision replaced it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = check_in_versions)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct CheckInVersionRow {
+    pub check_in_id: DbId,
+    pub version: i64,
+    pub reported_on: chrono::NaiveDate,
+    pub summary: String,
+    pub progress: String,
+    pub confidence: i32,
+    pub achievements: Option<String>,
+    pub challenges: Option<String>,
+    pub support_needed: Option<String>,
+    pub next_steps: Option<String>,
+    pub evidence: String,
+    pub review_status: String,
+    pub review_note: Option<String>,
+    pub reviewer_id: Option<DbId>,
+    pub reviewed_at: Option<DbTime>,
+    pub updated_at: DbTime,
+    pub replaced_at: DbTime,
+}
+
+impl CheckInVersionRow {
+    /// The version as it stood: the check-in `current` is now.
+    pub fn of(current: &CheckInRow, replaced_at: DbTime) -> Self {
+        let c = current.clone();
+        Self {
+            check_in_id: c.id,
+            version: c.version,
+            reported_on: c.reported_on,
+            summary: c.summary,
+            progress: c.progress,
+            confidence: c.confidence,
+            achievements: c.achievements,
+            challenges: c.challenges,
+            support_needed: c.support_needed,
+            next_steps: c.next_steps,
+            evidence: c.evidence,
+            review_status: c.review_status,
+            review_note: c.review_note,
+            reviewer_id: c.reviewer_id,
+            reviewed_at: c.reviewed_at,
+            updated_at: c.updated_at,
+            replaced_at,
+        }
+    }
+
+    /// The earlier version read as a check-in of `current` (same id, plan,
+    /// author and creation).
+    pub fn into_domain(
+        self,
+        current: &CheckInRow,
+    ) -> Result<followup_domain::check_ins::CheckIn, StoreError> {
+        CheckInRow {
+            id: current.id,
+            plan_id: current.plan_id,
+            author_id: current.author_id,
+            reported_on: self.reported_on,
+            summary: self.summary,
+            progress: self.progress,
+            confidence: self.confidence,
+            achievements: self.achievements,
+            challenges: self.challenges,
+            support_needed: self.support_needed,
+            next_steps: self.next_steps,
+            evidence: self.evidence,
+            review_status: self.review_status,
+            review_note: self.review_note,
+            reviewer_id: self.reviewer_id,
+            reviewed_at: self.reviewed_at,
+            version: self.version,
+            created_at: current.created_at,
+            updated_at: self.updated_at,
+        }
+        .into_domain()
+    }
 }
