@@ -83,6 +83,21 @@ pub fn start(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Resu
     })
 }
 
+/// Keyset paging of a plan's children across plans: rows after key `$k`
+/// (an [`ActivityKey`]) in (plan creation, child creation) order.
+macro_rules! after_plan_then {
+    ($child:ident, $k:expr) => {{
+        let (pat, pid) = (DbTime($k.plan.created_at), DbId($k.plan.id));
+        let (cat, cid) = (DbTime($k.created_at), DbId($k.id));
+        action_plans::created_at
+            .gt(pat)
+            .or(action_plans::created_at.eq(pat).and(action_plans::id.gt(pid)))
+            .or(action_plans::id
+                .eq(pid)
+                .and($child::created_at.gt(cat).or($child::created_at.eq(cat).and($child::id.gt(cid)))))
+    }};
+}
+
 /// Where the next page of plans starts: the last plan's (`created_at`, `id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanKey {
@@ -366,16 +381,7 @@ pub fn indicator_page(
         .limit(i64::from(limit))
         .into_boxed();
     if let Some(k) = after {
-        let (pat, pid) = (DbTime(k.plan.created_at), DbId(k.plan.id));
-        query =
-            query.filter(
-                action_plans::created_at
-                    .gt(pat)
-                    .or(action_plans::created_at.eq(pat).and(action_plans::id.gt(pid)))
-                    .or(action_plans::id.eq(pid).and(indicators::created_at.gt(DbTime(k.created_at)).or(
-                        indicators::created_at.eq(DbTime(k.created_at)).and(indicators::id.gt(DbId(k.id))),
-                    ))),
-            );
+        query = query.filter(after_plan_then!(indicators, k));
     }
     let rows = query.load::<(IndicatorRow, String, DbTime, DbId, String)>(conn)?;
     let ids: Vec<DbId> = rows.iter().map(|(r, ..)| r.id).collect();
@@ -455,16 +461,7 @@ pub fn activity_page(
         .limit(i64::from(limit))
         .into_boxed();
     if let Some(k) = after {
-        let (pat, pid) = (DbTime(k.plan.created_at), DbId(k.plan.id));
-        query =
-            query.filter(
-                action_plans::created_at
-                    .gt(pat)
-                    .or(action_plans::created_at.eq(pat).and(action_plans::id.gt(pid)))
-                    .or(action_plans::id.eq(pid).and(activities::created_at.gt(DbTime(k.created_at)).or(
-                        activities::created_at.eq(DbTime(k.created_at)).and(activities::id.gt(DbId(k.id))),
-                    ))),
-            );
+        query = query.filter(after_plan_then!(activities, k));
     }
     let rows = query.load::<(ActivityRow, String, DbTime, String, String)>(conn)?;
     let mut todays: HashMap<String, NaiveDate> = HashMap::new();
