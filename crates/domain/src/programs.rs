@@ -53,6 +53,18 @@ pub struct ProgramFields {
 
 pub const CADENCE_DAYS: std::ops::RangeInclusive<i32> = 1..=90;
 
+/// Days between expected check-ins: 1 to 90 (parsed at the edge, so a
+/// request out of range is refused before anything is read).
+pub fn check_cadence(days: i32) -> Result<i32, FieldError> {
+    if CADENCE_DAYS.contains(&days) {
+        Ok(days)
+    } else {
+        Err(FieldError::new("check_in_cadence_days", "out_of_range", "must be between 1 and 90")
+            .with("min", CADENCE_DAYS.start())
+            .with("max", CADENCE_DAYS.end()))
+    }
+}
+
 impl ProgramFields {
     /// The rules that span fields: training end ≥ start, follow-up until ≥
     /// training end, cadence 1–90 days.
@@ -74,13 +86,7 @@ impl ProgramFields {
                 .with("other", "training_ends_on"),
             );
         }
-        if !CADENCE_DAYS.contains(&self.check_in_cadence_days) {
-            v.push(
-                FieldError::new("check_in_cadence_days", "out_of_range", "must be between 1 and 90")
-                    .with("min", CADENCE_DAYS.start())
-                    .with("max", CADENCE_DAYS.end()),
-            );
-        }
+        v.check(check_cadence(self.check_in_cadence_days));
         v.finish(|| Some(()))
     }
 

@@ -19,7 +19,7 @@ use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 use followup_domain::ids::ProgramId;
 use followup_domain::programs::ProgramWithRole;
-use followup_domain::programs::{NewProgram, ProgramChanges, ProgramFields};
+use followup_domain::programs::{check_cadence, NewProgram, ProgramChanges, ProgramFields};
 use followup_domain::values::{ProgramRole, ProgramStatus};
 use followup_domain::{DomainError, FieldError, Validator};
 use followup_persistence::repo::programs::{self as repo, ProgramFilter};
@@ -199,6 +199,7 @@ impl TryFrom<PatchProgramBody> for ProgramChanges {
         let funder = b.funder.map(|t| v.check(check_optional("funder", t.as_ref())).flatten());
         let location = b.location.map(|t| v.check(check_optional("location", t.as_ref())).flatten());
         let partners = b.partners.as_deref().and_then(|p| partners(&mut v, p));
+        let cadence = b.check_in_cadence_days.and_then(|d| v.check(check_cadence(d)));
         v.finish(|| {
             Some(ProgramChanges {
                 code,
@@ -210,7 +211,7 @@ impl TryFrom<PatchProgramBody> for ProgramChanges {
                 training_starts_on: b.training_starts_on,
                 training_ends_on: b.training_ends_on,
                 follow_up_until: b.follow_up_until,
-                check_in_cadence_days: b.check_in_cadence_days,
+                check_in_cadence_days: cadence,
                 status: b.status,
             })
         })
