@@ -211,8 +211,10 @@ impl TimeZone {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let name = Some(raw).filter(|r| r.chars().count() <= Self::MAX_LEN).unwrap_or_default();
-        name.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+        // A name longer than any real one is refused as sent, even if
+        // trimming would shorten it (the document's `maxLength`).
+        let name = if raw.chars().count() <= Self::MAX_LEN { raw.trim() } else { "" };
+        name.parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
             FieldError::new(
                 "time_zone",
                 "invalid_time_zone",

@@ -4,6 +4,7 @@
 //! limit, 400 for malformed JSON, 422 for a body of the wrong shape (unknown
 //! field, missing field, wrong type, unknown enum word).
 
+use actix_web::web::BytesMut;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -143,6 +144,32 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJsonBody<T> {
     }
 }
 
+/// The `Content-Length` a request declares, if any.
+pub(crate) fn declared_length(headers: &actix_web::http::header::HeaderMap) -> Option<usize> {
+    headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
+}
+
+/// The whole body, refused (413) past [`JSON_BODY_LIMIT`], whether declared
+/// so or read so.
+pub(crate) async fn read_limited(
+    mut payload: Payload,
+    declared: Option<usize>,
+) -> Result<BytesMut, ApiError> {
+    if declared.is_some_and(|len| len > JSON_BODY_LIMIT) {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(JSON_BODY_LIMIT));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| ApiError::bad_request("bad_body", format!("The body could not be read: {e}")))?;
+        if body.len() + chunk.len() > JSON_BODY_LIMIT {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The body parsed as JSON; `None` when there is no body. A `required` body
 /// must be declared JSON (415) before it is read.
 fn read_json<T: DeserializeOwned + 'static>(
@@ -151,28 +178,13 @@ fn read_json<T: DeserializeOwned + 'static>(
     required: bool,
 ) -> impl Future<Output = Result<Option<T>, ApiError>> {
     let json = is_json(req);
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    let mut payload = payload.take();
+    let declared = declared_length(req.headers());
+    let payload = payload.take();
     async move {
-        if declared.is_some_and(|len| len > JSON_BODY_LIMIT) {
-            return Err(too_large());
-        }
-        if required && !json {
+        if required && !json && declared.is_none_or(|len| len <= JSON_BODY_LIMIT) {
             return Err(unsupported_media_type());
         }
-        let mut body = Vec::with_capacity(declared.unwrap_or(1024).min(JSON_BODY_LIMIT));
-        while let Some(chunk) = payload.next().await {
-            let chunk = chunk
-                .map_err(|e| ApiError::bad_request("bad_body", format!("The body could not be read: {e}")))?;
-            if body.len() + chunk.len() > JSON_BODY_LIMIT {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_limited(payload, declared).await?;
         if body.is_empty() {
             return Ok(None);
         }

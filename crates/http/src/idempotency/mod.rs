@@ -62,15 +62,14 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::web::{self, Bytes, BytesMut};
+use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use followup_persistence::repo::idempotency::{self as repo, Claim, KeyState, KeyedRequest, StoredResponse};
 use followup_persistence::{DbConnection, StoreError};
-use futures_util::StreamExt;
 use tracing::Instrument;
 
 use crate::problem::ApiError;
-use crate::{AppState, JSON_BODY_LIMIT};
+use crate::AppState;
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -116,31 +115,10 @@ fn invalid_key() -> ApiError {
     .arg("max", MAX_KEY_LEN)
 }
 
-fn too_large() -> ApiError {
-    crate::json::too_large()
-}
-
 /// Read the whole body, bounded by [`JSON_BODY_LIMIT`].
 async fn read_body(req: &mut ServiceRequest) -> Result<Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|len| len > JSON_BODY_LIMIT) {
-        return Err(too_large());
-    }
-    let mut payload = req.take_payload();
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(1024).min(JSON_BODY_LIMIT));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|e| ApiError::bad_request("bad_body", format!("The body could not be read: {e}")))?;
-        if body.len() + chunk.len() > JSON_BODY_LIMIT {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+    let declared = crate::json::declared_length(req.headers());
+    Ok(crate::json::read_limited(req.take_payload(), declared).await?.freeze())
 }
 
 /// A keyed request's key, handed by the middleware to the handler (request
