@@ -94,13 +94,11 @@ pub enum DomainError {
     /// The resource does not exist, or the caller may not see it (ids do not leak).
     #[error("{entity} not found")]
     NotFound { entity: &'static str },
-    /// The caller can see the resource but may not perform this action.
-    #[error("forbidden: {reason}")]
-    Forbidden { reason: String },
     /// The request conflicts with the current state (duplicate, wrong status, still referenced).
     #[error("conflict: {message}")]
     Conflict { code: &'static str, message: String },
-    /// Like `Forbidden`, worded by the message catalogue (`forbidden.owner_only`).
+    /// The caller can see the resource but may not perform this action;
+    /// worded by the message catalogue (`forbidden.owner_only`).
     #[error("forbidden: {0}")]
     NotAllowed(Message),
     /// Like `Conflict`, worded by the message catalogue with parameters (`invalid_state.edit`, `status`).
@@ -112,6 +110,10 @@ pub enum DomainError {
     /// `If-Match` named a version that is no longer current.
     #[error("precondition failed: the resource has changed (current version {current})")]
     PreconditionFailed { current: i64 },
+    /// The caller's password was generated or reset by someone else: until
+    /// they choose their own, they may do nothing else.
+    #[error("password change required")]
+    PasswordChangeRequired,
 }
 
 /// One field error is an invalid request with that one error.

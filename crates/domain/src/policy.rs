@@ -250,9 +250,7 @@ pub fn monitoring_scope(actor: &Actor, role: Option<ProgramRole>) -> Result<Moni
         Some(ProgramRole::Mentor) => {
             Ok(MonitoringScope { mentees_of: Some(actor.user_id), hide_drafts: false })
         }
-        _ => Err(DomainError::Forbidden {
-            reason: "The programme's aggregates are for its coordinators, mentors and observers.".into(),
-        }),
+        _ => Err(DomainError::NotAllowed(crate::Message::new("forbidden.monitoring"))),
     }
 }
 
@@ -316,7 +314,7 @@ mod tests {
         assert_eq!(monitoring_scope(&member, None), Err(DomainError::NotFound { entity: "program" }));
         assert!(matches!(
             monitoring_scope(&member, Some(ProgramRole::Delegate)),
-            Err(DomainError::Forbidden { .. })
+            Err(DomainError::NotAllowed(_))
         ));
         assert_eq!(
             monitoring_scope(&member, Some(ProgramRole::Mentor)),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{OrganizationId, UserId};
 use crate::patch::{NullablePatch, Patch};
-use crate::values::{Email, Locale, NewPassword, SystemRole, TimeZone};
+use crate::values::{Email, Locale, NewPassword, PasswordState, SystemRole, TimeZone};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -17,6 +17,7 @@ pub struct User {
     pub time_zone: String,
     pub system_role: SystemRole,
     pub active: bool,
+    pub password_state: PasswordState,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -33,6 +34,10 @@ pub struct NewUser {
     pub time_zone: TimeZone,
     pub system_role: SystemRole,
     pub password: NewPassword,
+    /// `set` for a password the admin chose, `change_required` for a
+    /// generated one, `invited` for an account created by invitation (its
+    /// password is random and never shown).
+    pub password_state: PasswordState,
 }
 
 /// Changes to an account. `system_role` and `active` are admin-only and are

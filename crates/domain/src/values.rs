@@ -63,6 +63,23 @@ word_enum!(
 );
 
 word_enum!(
+    /// How an account's password stands. `set`: chosen by its user.
+    /// `change_required`: generated at creation or issued by a reset; every
+    /// call but `GET /me`, `POST /me/password` and sign-out answers 403
+    /// `password_change_required` until the user chooses their own.
+    /// `invited`: created by invitation, no password yet; the user sets one
+    /// with the invitation token (`POST /auth/password`).
+    PasswordState { Set => "set", ChangeRequired => "change_required", Invited => "invited" }
+);
+
+word_enum!(
+    /// What a single-use account token lets its holder do: accept an
+    /// invitation, or reset a forgotten password. Either way they choose
+    /// their own password with it.
+    AccountTokenPurpose { Invitation => "invitation", PasswordReset => "password_reset" }
+);
+
+word_enum!(
     /// The interface language of a user and of problem details.
     Locale { Id => "id", En => "en" }
 );

@@ -121,6 +121,7 @@ fn user(
         version: 1,
         created_at: now,
         updated_at: now,
+        password_state: "set".into(),
     }
 }
 

@@ -37,6 +37,24 @@ diesel::table! {
         version -> BigInt,
         created_at -> Instant,
         updated_at -> Instant,
+        password_state -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    account_tokens (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        purpose -> Text,
+        token_hash -> Text,
+        issued_by -> Nullable<DbUuid>,
+        created_at -> Instant,
+        expires_at -> Instant,
+        used_at -> Nullable<Instant>,
+        withdrawn -> Bool,
     }
 }
 
@@ -367,6 +385,7 @@ diesel::joinable!(comments -> action_plans (plan_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 
@@ -386,6 +405,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     sessions,
     refresh_tokens,
+    account_tokens,
     idempotency_keys,
     changes,
     sync_counter,

@@ -93,6 +93,7 @@ fn admin_command(email: Email, password: NewPassword) -> NewUser {
         time_zone: TimeZone::default(),
         system_role: SystemRole::Admin,
         password,
+        password_state: followup_domain::values::PasswordState::Set,
     }
 }
 

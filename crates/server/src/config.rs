@@ -106,6 +106,14 @@ pub struct AuthArgs {
     #[arg(long, env = "FOLLOWUP_SESSION_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=365))]
     pub session_days: u64,
 
+    /// Seconds an invitation token stays valid (default 7 days).
+    #[arg(long, env = "FOLLOWUP_INVITATION_TTL", default_value_t = 604_800, value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
+    pub invitation_ttl: u64,
+
+    /// Seconds a password-reset token stays valid (default 24 hours).
+    #[arg(long, env = "FOLLOWUP_PASSWORD_RESET_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
+    pub password_reset_ttl: u64,
+
     /// Failed current-password checks (sign-in, password change) per minute
     /// per client address before 429; an account's ceiling is ten times that,
     /// for addresses that never signed in to it.
@@ -142,6 +150,8 @@ impl ServeConfig {
                 jwt_secret: None,
                 access_token_ttl: 900,
                 session_days: 30,
+                invitation_ttl: 604_800,
+                password_reset_ttl: 86_400,
                 login_max_failures: 5,
                 trust_proxy: false,
                 admin_email: "admin@followup.local".into(),

@@ -340,6 +340,7 @@ fn new_user(
         time_zone: TimeZone::parse(p.time_zone).unwrap_or_default(),
         system_role: role,
         password: password.clone(),
+        password_state: followup_domain::values::PasswordState::Set,
     }
 }
 

@@ -156,11 +156,18 @@ fn auth_state(
         throttle: throttle::LoginThrottle::new(args.login_max_failures),
         dummy_hash: passwords::DummyHash::new().map_err(|e| anyhow::anyhow!(e))?,
         session_lifetime: chrono::Duration::days(days),
+        invitation_lifetime: seconds(args.invitation_ttl)?,
+        reset_lifetime: seconds(args.password_reset_ttl)?,
         trust_proxy: args.trust_proxy,
         request_hash_key: followup_http::idempotency::RequestHashKey::from_secret(
             &crate::bootstrap::request_hash_secret(db)?,
         ),
     })
+}
+
+fn seconds(secs: u64) -> anyhow::Result<chrono::Duration> {
+    let secs = i64::try_from(secs).context("duration out of range")?;
+    Ok(chrono::Duration::seconds(secs))
 }
 
 async fn wait_for_signal() {

@@ -39,6 +39,9 @@ async fn seen(response: Response, status: u16, code: &str) -> Seen {
     Seen { language, vary, body }
 }
 
+/// Makes the same request again, to send it with other headers.
+type Requester<'a> = Box<dyn Fn() -> RequestBuilder + 'a>;
+
 /// One failing request, sent in several languages.
 struct Case<'a> {
     name: &'static str,
@@ -306,7 +309,7 @@ backend_test!(
         // The mentor reviews plans, but a draft cannot be approved: 409 naming the status.
         let id = seen(approve("id").send().await.unwrap(), 409, "invalid_transition").await;
         let en = seen(approve("en").send().await.unwrap(), 409, "invalid_transition").await;
-        assert_eq!(id.detail(), "Rencana aksi berstatus draft tidak dapat disetujui.", "{}", id.body);
+        assert_eq!(id.detail(), "Rencana aksi berstatus draf tidak dapat disetujui.", "{}", id.body);
         assert_eq!(en.detail(), "A plan that is draft cannot be approved.", "{}", en.body);
         assert_eq!(id.title(), "Konflik");
 
@@ -342,5 +345,50 @@ backend_test!(
         assert!(indonesian.headers().get("content-language").is_none(), "only problem answers are labelled");
         let (plain, indonesian): (Value, Value) = (plain.json().await.unwrap(), indonesian.json().await.unwrap());
         assert_eq!(plain, indonesian);
+    }
+);
+
+backend_test!(
+    async fn without_accept_language_a_caller_is_answered_in_their_profiles_language(app) {
+        let admin = admin(&app).await;
+        let email = "yohanes.lado@kemensos.go.id";
+        let body = json!({ "email": email, "display_name": "Yohanes Lado", "locale": "id",
+            "password": followup_tests::api::USER_PASSWORD });
+        followup_tests::api::expect_json(admin.post("/users", &body).await, 201).await;
+        let tokens = followup_tests::api::login(&app, email, followup_tests::api::USER_PASSWORD).await;
+        let user = followup_tests::api::Authed::new(&app, tokens.access_token);
+        let missing = format!("/plans/{}", uuid::Uuid::new_v4());
+        let unknown_program = format!("/programs/{}", uuid::Uuid::new_v4());
+        // Each way a caller is checked: the single-plan read, a handler's own
+        // work, an extractor that checks first, and a refused keyed POST.
+        let requests: Vec<(&str, Requester<'_>, u16, &str)> = vec![
+            ("GET /plans/{id}", Box::new(|| user.request(Method::GET, &missing)), 404, "not_found"),
+            ("GET /programs/{id}", Box::new(|| user.request(Method::GET, &unknown_program)), 404, "not_found"),
+            ("GET /users", Box::new(|| user.request(Method::GET, "/users")), 403, "forbidden"),
+            (
+                "POST /programs (keyed)",
+                Box::new(|| {
+                    user.request(Method::POST, "/programs").header("idempotency-key", uuid::Uuid::new_v4().to_string()).json(&program_body("X"))
+                }),
+                403,
+                "forbidden",
+            ),
+        ];
+        for (what, request, status, code) in &requests {
+            let plain = seen(request().send().await.unwrap(), *status, code).await;
+            assert_eq!(plain.language.as_deref(), Some("id"), "{what}: {}", plain.body);
+            assert!(
+                ["Tidak ditemukan", "Akses ditolak"].contains(&plain.title()),
+                "{what}: an Indonesian title: {}",
+                plain.body
+            );
+            // The header still wins over the profile.
+            let asked = seen(request().header("accept-language", "en").send().await.unwrap(), *status, code).await;
+            assert_eq!(asked.language.as_deref(), Some("en"), "{what}");
+            assert!(["Not found", "Forbidden"].contains(&asked.title()), "{what}: {}", asked.body);
+        }
+        // An English profile, no header: English.
+        let english = seen(admin.request(Method::GET, &missing).send().await.unwrap(), 404, "not_found").await;
+        assert_eq!((english.language.as_deref(), english.title()), (Some("en"), "Not found"));
     }
 );

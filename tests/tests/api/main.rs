@@ -11,6 +11,7 @@ mod export;
 mod i18n;
 mod idempotency;
 mod monitoring;
+mod onboarding;
 mod operations;
 mod outage;
 mod owasp;

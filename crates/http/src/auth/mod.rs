@@ -8,11 +8,15 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use followup_domain::ids::{SessionId, UserId};
-use followup_domain::Actor;
+use followup_domain::values::PasswordState;
+use followup_domain::{Actor, DomainError};
+use followup_persistence::repo::sessions::Principal;
 use followup_persistence::{repo, DbConnection, StoreError};
 
+use crate::i18n::ProfileLocale;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::problem::ApiError;
 use crate::AppState;
@@ -23,6 +27,10 @@ pub struct AuthState {
     pub throttle: throttle::LoginThrottle,
     pub dummy_hash: passwords::DummyHash,
     pub session_lifetime: chrono::Duration,
+    /// How long an invitation token stays valid.
+    pub invitation_lifetime: chrono::Duration,
+    /// How long a password-reset token stays valid.
+    pub reset_lifetime: chrono::Duration,
     pub trust_proxy: bool,
     /// Keys the fingerprints of idempotent requests.
     pub request_hash_key: crate::idempotency::RequestHashKey,
@@ -44,10 +52,44 @@ impl AuthState {
 /// The caller, checked by the extractor before the handler runs: a valid
 /// HS256 access token (signature, algorithm, expiry, not-before, issuer,
 /// audience) whose session is not revoked and whose user is active, with the
-/// user's system role. Anything else is one generic 401 problem+json. For
-/// handlers that need the role before their database work.
+/// user's system role. Anything else is one generic 401 problem+json; a user
+/// who must first change a generated or reset password gets 403
+/// `password_change_required`. For handlers that need the role before their
+/// database work.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckedCaller(pub Actor);
+
+/// Like [`CheckedCaller`], but also admits a user who must change their
+/// password: for the few calls such a user may make (`GET /me`,
+/// `POST /me/password`, `POST /auth/logout`).
+#[derive(Debug, Clone, Copy)]
+pub struct AccountCaller(pub Actor);
+
+/// Whether the principal may proceed: an actor, or the refusal.
+fn admit(
+    user_id: UserId,
+    session_id: SessionId,
+    principal: Option<Principal>,
+    may_change_password_only: bool,
+) -> Result<Actor, ApiError> {
+    let principal = principal.ok_or_else(session_ended)?;
+    if principal.password_state == PasswordState::ChangeRequired && !may_change_password_only {
+        return Err(DomainError::PasswordChangeRequired.into());
+    }
+    Ok(Actor { user_id, system_role: principal.system_role, session_id })
+}
+
+/// Check the token's session and keep the caller's language on the request.
+async fn checked(req: &HttpRequest, may_change_password_only: bool) -> Result<Actor, ApiError> {
+    let (state, user_id, session_id) = token_claims(req)?;
+    let db = state.db.clone();
+    let principal =
+        web::block(move || db.read(|conn| repo::sessions::principal(conn, user_id, session_id))).await??;
+    if let Some(p) = principal {
+        req.extensions_mut().insert(ProfileLocale(p.locale));
+    }
+    admit(user_id, session_id, principal, may_change_password_only)
+}
 
 /// The user and session a request's access token names, once the token
 /// itself is valid (signature, algorithm, expiry, not-before, issuer,
@@ -79,16 +121,18 @@ impl FromRequest for CheckedCaller {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let claims = token_claims(req);
-        Box::pin(async move {
-            let (state, user_id, session_id) = claims?;
-            let db = state.db.clone();
-            let role =
-                web::block(move || db.read(|conn| repo::sessions::principal(conn, user_id, session_id)))
-                    .await??;
-            let role = role.ok_or_else(session_ended)?;
-            Ok(CheckedCaller(Actor { user_id, system_role: role, session_id }))
-        })
+        let req = req.clone();
+        Box::pin(async move { checked(&req, false).await.map(CheckedCaller) })
+    }
+}
+
+impl FromRequest for AccountCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { checked(&req, true).await.map(AccountCaller) })
     }
 }
 
@@ -106,6 +150,7 @@ pub struct CallerToken {
     user_id: UserId,
     session_id: SessionId,
     key: IdempotencyKey,
+    request: HttpRequest,
 }
 
 impl FromRequest for CallerToken {
@@ -117,6 +162,7 @@ impl FromRequest for CallerToken {
             user_id,
             session_id,
             key: IdempotencyKey::of(req),
+            request: req.clone(),
         }))
     }
 }
@@ -130,7 +176,7 @@ enum Mode {
 
 impl CallerToken {
     /// Check the session, then run `work` as the caller (401 when the
-    /// session has ended).
+    /// session has ended, 403 while the caller must change their password).
     async fn run<T, F>(&self, state: &AppState, mode: Mode, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -139,10 +185,31 @@ impl CallerToken {
         let (user_id, session_id) = (self.user_id, self.session_id);
         let work = move |c: &mut DbConnection| as_caller(c, user_id, session_id, work);
         let found = match mode {
-            Mode::Read => crate::db::read(state, work).await?,
-            Mode::Write => crate::db::write(state, work).await?,
+            Mode::Read => crate::db::read(state, work).await,
+            Mode::Write => crate::db::write(state, work).await,
         };
-        found.ok_or_else(session_ended)
+        let (principal, outcome) = match found {
+            Ok(found) => found,
+            Err(e) => {
+                self.remember_locale(state).await;
+                return Err(e);
+            }
+        };
+        if let Some(p) = principal {
+            self.request.extensions_mut().insert(ProfileLocale(p.locale));
+        }
+        admit(user_id, session_id, principal, false)?;
+        outcome.ok_or_else(session_ended)
+    }
+
+    /// Keep the caller's language on the request after work that failed
+    /// before saying who the caller is (problem details follow it).
+    async fn remember_locale(&self, state: &AppState) {
+        let (user_id, session_id) = (self.user_id, self.session_id);
+        let found = crate::db::read(state, move |c| repo::sessions::principal(c, user_id, session_id)).await;
+        if let Ok(Some(p)) = found {
+            self.request.extensions_mut().insert(ProfileLocale(p.locale));
+        }
     }
 
     /// Check the session, then run read-only `work` as the caller.
@@ -163,7 +230,15 @@ impl CallerToken {
         F: FnOnce(&mut DbConnection, UserId, SessionId) -> Result<Option<T>, StoreError> + Send + 'static,
     {
         let (user_id, session_id) = (self.user_id, self.session_id);
-        crate::db::read(state, move |c| work(c, user_id, session_id)).await?.ok_or_else(session_ended)
+        let found = crate::db::read(state, move |c| work(c, user_id, session_id)).await;
+        match found {
+            Ok(Some(found)) => Ok(found),
+            Ok(None) => Err(session_ended()),
+            Err(e) => {
+                self.remember_locale(state).await;
+                Err(e)
+            }
+        }
     }
 
     /// Check the session, then run `work` as the caller in one write
@@ -203,15 +278,22 @@ impl CallerToken {
     }
 }
 
-/// `work` as the session's user, or `None` when the session is not live.
+/// The session's principal and, when it may act, `work` as its user: `None`
+/// when the session is not live or the user must change their password
+/// first (nothing is run then).
+#[allow(clippy::type_complexity)]
 fn as_caller<T>(
     conn: &mut DbConnection,
     user_id: UserId,
     session_id: SessionId,
     work: impl FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError>,
-) -> Result<Option<T>, StoreError> {
-    let Some(system_role) = repo::sessions::principal(conn, user_id, session_id)? else { return Ok(None) };
-    work(conn, &Actor { user_id, system_role, session_id }).map(Some)
+) -> Result<(Option<Principal>, Option<T>), StoreError> {
+    let principal = repo::sessions::principal(conn, user_id, session_id)?;
+    let Some(p) = principal.filter(|p| p.password_state != PasswordState::ChangeRequired) else {
+        return Ok((principal, None));
+    };
+    let actor = Actor { user_id, system_role: p.system_role, session_id };
+    work(conn, &actor).map(|done| (principal, Some(done)))
 }
 
 /// The client's address for throttling: the peer, or the first

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{client_address, passwords, throttle, CallerToken, CheckedCaller};
+use crate::auth::{client_address, passwords, throttle, AccountCaller, CallerToken};
 use crate::conditional::{ok_versioned, updated, IfMatch};
 use crate::db;
 use crate::dto::{nullable, IfMatchHeader};
@@ -51,7 +51,9 @@ pub struct ChangePasswordBody {
     pub new_password: String,
 }
 
-/// The signed-in account.
+/// The signed-in account. `password_state: change_required` says the user
+/// must choose their own password (`POST /me/password`) before anything
+/// else: every other call answers 403 `password_change_required` until then.
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),
@@ -64,7 +66,7 @@ pub struct ChangePasswordBody {
 #[get("/me")]
 pub async fn get_me(
     req: HttpRequest,
-    caller: CheckedCaller,
+    caller: AccountCaller,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let id = caller.0.user_id;
@@ -125,7 +127,7 @@ pub async fn patch_me(
 #[post("/me/password")]
 pub async fn change_password(
     req: HttpRequest,
-    caller: CheckedCaller,
+    caller: AccountCaller,
     key: IdempotencyKey,
     state: web::Data<AppState>,
     body: JsonBody<ChangePasswordBody>,

@@ -1,6 +1,7 @@
 //! Request handlers, one module per resource; each registers its routes
 //! with `configure`.
 
+pub mod account_tokens;
 pub mod activities;
 pub mod check_ins;
 pub mod comments;

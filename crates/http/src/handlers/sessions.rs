@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{client_address, passwords, throttle, tokens, CheckedCaller};
+use crate::auth::{client_address, passwords, throttle, tokens, AccountCaller};
 use crate::db;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
@@ -64,7 +64,7 @@ fn invalid_refresh() -> ApiError {
     )
 }
 
-fn pair(
+pub(crate) fn pair(
     state: &AppState,
     user: UserId,
     session: SessionId,
@@ -171,7 +171,7 @@ pub async fn refresh(
     )
 )]
 #[post("/auth/logout")]
-pub async fn logout(caller: CheckedCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(caller: AccountCaller, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let session = caller.0.session_id;
     db::write(&state, move |c| sessions::revoke_session(c, session, "logout")).await?;
     Ok(HttpResponse::NoContent().finish())

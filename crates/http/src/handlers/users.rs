@@ -5,8 +5,11 @@ use chrono::{DateTime, Utc};
 use followup_domain::ids::{OrganizationId, UserId};
 use followup_domain::users::User;
 use followup_domain::users::{NewUser, UserChanges};
-use followup_domain::values::{Email, Locale, NewPassword, SystemRole, TimeZone};
-use followup_domain::{DomainError, Validator};
+use followup_domain::values::{
+    AccountTokenPurpose, Email, Locale, NewPassword, PasswordState, SystemRole, TimeZone,
+};
+use followup_domain::{DomainError, FieldError, Validator};
+use followup_persistence::repo::account_tokens;
 use followup_persistence::repo::users::{self, UserFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,7 +17,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{passwords, CheckedCaller};
+use crate::auth::{passwords, tokens, CheckedCaller};
 use crate::conditional::created;
 use crate::db;
 use crate::dto::{list_query, nullable};
@@ -43,6 +46,10 @@ pub struct UserBody {
     pub time_zone: String,
     pub system_role: SystemRole,
     pub active: bool,
+    /// `change_required`: the user must choose their own password before
+    /// anything else (every other call answers 403 `password_change_required`);
+    /// `invited`: the invitation is not accepted yet.
+    pub password_state: PasswordState,
     #[schema(example = 1)]
     pub version: i64,
     pub created_at: DateTime<Utc>,
@@ -61,6 +68,7 @@ impl From<User> for UserBody {
             time_zone: u.time_zone,
             system_role: u.system_role,
             active: u.active,
+            password_state: u.password_state,
             version: u.version,
             created_at: u.created_at,
             updated_at: u.updated_at,
@@ -68,7 +76,12 @@ impl From<User> for UserBody {
     }
 }
 
-/// A new account. Without `password`, one is generated and returned once as `initial_password`.
+/// A new account, onboarded one of three ways: `invite: true` issues a
+/// single-use invitation token (returned once as `invitation_token`) with
+/// which the user chooses their own password at `POST /auth/password`;
+/// without `password`, one is generated, returned once as
+/// `initial_password`, and must be changed at the first sign-in; a
+/// `password` chosen by the admin is kept as the user's own.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -77,7 +90,8 @@ impl From<User> for UserBody {
     "position": "Social worker, Sentra Efata Kupang",
     "locale": "id",
     "time_zone": "Asia/Makassar",
-    "system_role": "member"
+    "system_role": "member",
+    "invite": true
 }))]
 pub struct CreateUserBody {
     #[schema(min_length = 3, max_length = 254)]
@@ -87,6 +101,8 @@ pub struct CreateUserBody {
     /// 10–128 characters, not the e-mail address, not a common or guessable password.
     #[schema(min_length = 10, max_length = 128)]
     pub password: Option<String>,
+    /// Invite the user instead of giving them a password (not with `password`).
+    pub invite: Option<bool>,
     pub organization_id: Option<Uuid>,
     #[schema(inline)]
     pub position: Option<OptionalText<200>>,
@@ -99,15 +115,24 @@ pub struct CreateUserBody {
     pub system_role: Option<SystemRole>,
 }
 
-/// The created account, with the generated password when none was given.
+/// The created account, with the generated password or the invitation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUserBody {
     #[serde(flatten)]
     pub user: UserBody,
-    /// Shown once; only when the request had no `password`. Never stored: a
-    /// replay of the same request (`Idempotency-Replayed: true`) leaves it out.
+    /// Shown once; only when the request had neither `password` nor
+    /// `invite`. Never stored: a replay of the same request
+    /// (`Idempotency-Replayed: true`) leaves it out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_password: Option<String>,
+    /// Shown once, only with `invite: true`; hand it to the user, who sets
+    /// their password with it at `POST /auth/password`. Single use; never
+    /// stored (only its hash) and left out of a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_token: Option<String>,
+    /// When the invitation expires (with `invitation_token`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_expires_at: Option<DateTime<Utc>>,
 }
 
 /// Changes to an account (admin). `active: false` deactivates it: its
@@ -236,11 +261,20 @@ pub async fn create_user(
         Some(tz) => v.check(TimeZone::parse(tz)),
         None => Some(TimeZone::default()),
     };
+    let invite = b.invite.unwrap_or(false);
+    if invite && b.password.is_some() {
+        v.push(FieldError::new("invite", "conflicts_with_password", "cannot be given with a password"));
+    }
     let generated = b.password.is_none();
     let raw_password = b.password.unwrap_or_else(passwords::generate);
     let about = [display_name.as_deref().unwrap_or_default(), position.as_deref().unwrap_or_default()];
     let password =
         email.as_ref().and_then(|e| v.check(NewPassword::parse("password", &raw_password, e, &about)));
+    let password_state = match (invite, generated) {
+        (true, _) => PasswordState::Invited,
+        (false, true) => PasswordState::ChangeRequired,
+        (false, false) => PasswordState::Set,
+    };
     let cmd = v.finish(|| {
         Some(NewUser {
             id: UserId::new(),
@@ -252,20 +286,42 @@ pub async fn create_user(
             time_zone: time_zone?,
             system_role: b.system_role.unwrap_or(SystemRole::Member),
             password: password?,
+            password_state,
         })
     })?;
     let secret = cmd.password.clone();
     let hash =
         db::cpu(move || passwords::hash(secret.expose())).await?.map_err(|e| ApiError::internal(&e))?;
+    let invitation = invite.then(tokens::new_refresh_token);
+    let invitation_hash = invitation.as_deref().map(tokens::refresh_token_hash);
+    let lifetime = state.auth.invitation_lifetime;
     let actor = caller.0;
     key.respond(
         &state,
-        move |c| users::create(c, Some(&actor), &cmd, &hash),
-        move |user| {
+        move |c| {
+            let user = users::create(c, Some(&actor), &cmd, &hash)?;
+            let expires = match &invitation_hash {
+                Some(token_hash) => Some(account_tokens::issue(
+                    c,
+                    Some(&actor),
+                    user.id,
+                    AccountTokenPurpose::Invitation,
+                    token_hash,
+                    lifetime,
+                )?),
+                None => None,
+            };
+            Ok((user, expires))
+        },
+        move |(user, invitation_expires_at)| {
             let version = user.version;
             let location = format!("/api/v1/users/{}", user.id);
-            let body =
-                CreatedUserBody { user: user.into(), initial_password: generated.then_some(raw_password) };
+            let body = CreatedUserBody {
+                user: user.into(),
+                initial_password: (generated && !invite).then_some(raw_password),
+                invitation_token: invitation,
+                invitation_expires_at,
+            };
             created(location, version, &body)
         },
     )

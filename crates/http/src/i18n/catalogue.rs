@@ -50,6 +50,14 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         t("Sign in to use this resource.", "Silakan masuk untuk mengakses sumber daya ini."),
     ),
     (
+        "password_change_required",
+        t("Password change required", "Kata sandi harus diganti"),
+        t(
+            "Choose your own password first: POST /api/v1/me/password with the one you were given.",
+            "Pilih kata sandi Anda sendiri terlebih dahulu: POST /api/v1/me/password dengan kata sandi yang Anda terima.",
+        ),
+    ),
+    (
         "invalid_credentials",
         t("Unauthorized", "Belum terautentikasi"),
         t("The e-mail or password is wrong.", "Email atau kata sandi salah."),
@@ -322,6 +330,20 @@ pub static DETAILS: &[(&str, Text)] = &[
             "Origin, metode, atau header ini tidak boleh dipakai dari peramban.",
         ),
     ),
+    (
+        "forbidden.reset_password",
+        t(
+            "Only an admin, or a coordinator for the delegates and observers of their programme, resets a password.",
+            "Hanya admin, atau koordinator untuk delegasi dan pengamat programnya, yang dapat mengatur ulang kata sandi.",
+        ),
+    ),
+    (
+        "forbidden.monitoring",
+        t(
+            "The programme's aggregates are for its coordinators, mentors and observers.",
+            "Ringkasan program hanya untuk koordinator, mentor, dan pengamatnya.",
+        ),
+    ),
     ("forbidden.admin_only", t("This action needs the admin role.", "Tindakan ini memerlukan peran admin.")),
     (
         "forbidden.manage_program",
@@ -414,7 +436,7 @@ pub static DETAILS: &[(&str, Text)] = &[
         "invalid_state.edit",
         t(
             "A plan that is {status} cannot be edited; its content is editable in draft or changes_requested.",
-            "Rencana aksi berstatus {status} tidak dapat diubah; isinya hanya dapat diubah pada status draft atau changes_requested.",
+            "Rencana aksi berstatus {status} tidak dapat diubah; isinya hanya dapat diubah pada status draf atau perlu perbaikan.",
         ),
     ),
     (
@@ -527,7 +549,7 @@ pub static FIELDS: &[(&str, Text)] = &[
             "harus berada dalam periode rencana aksi, {start} sampai {end}",
         ),
     ),
-    ("not_done", t("is set only when the status is done", "hanya diisi bila statusnya done")),
+    ("not_done", t("is set only when the status is done", "hanya diisi bila kegiatannya berstatus selesai")),
     (
         "in_the_future",
         t(
@@ -555,6 +577,14 @@ pub static FIELDS: &[(&str, Text)] = &[
         ),
     ),
     ("incorrect", t("is not your current password", "bukan kata sandi Anda saat ini")),
+    ("conflicts_with_password", t("cannot be given with a password", "tidak dapat diberikan bersama kata sandi")),
+    (
+        "invalid_token",
+        t(
+            "is not a valid invitation or reset token (unknown, used, withdrawn or expired)",
+            "bukan token undangan atau token atur ulang yang sah (tidak dikenal, sudah dipakai, ditarik, atau kedaluwarsa)",
+        ),
+    ),
     (
         "unknown_parameter",
         t("is not a query parameter of this endpoint", "bukan parameter kueri titik akhir ini"),
@@ -600,4 +630,26 @@ pub static TERMS: &[(&str, Text)] = &[
     ("comment", t("comment", "komentar")),
     ("membership", t("membership", "keanggotaan")),
     ("mentorship", t("mentorship", "penugasan mentor")),
+];
+
+/// Status words, substituted for `{status}`: the wire word in English, a
+/// word of the language in Indonesian (never the English enum word).
+pub static STATUSES: &[(&str, Text)] = &[
+    ("draft", t("draft", "draf")),
+    ("submitted", t("submitted", "diajukan")),
+    ("changes_requested", t("changes_requested", "perlu perbaikan")),
+    ("active", t("active", "aktif")),
+    ("completed", t("completed", "selesai")),
+    ("discontinued", t("discontinued", "dihentikan")),
+    ("pending", t("pending", "menunggu tinjauan")),
+    ("acknowledged", t("acknowledged", "sudah ditanggapi")),
+    ("revision_requested", t("revision_requested", "perlu revisi")),
+    ("planned", t("planned", "direncanakan")),
+    ("training", t("training", "masa pelatihan")),
+    ("follow_up", t("follow_up", "masa tindak lanjut")),
+    ("closed", t("closed", "ditutup")),
+    ("in_progress", t("in_progress", "sedang berjalan")),
+    ("done", t("done", "selesai")),
+    ("blocked", t("blocked", "terhambat")),
+    ("cancelled", t("cancelled", "dibatalkan")),
 ];

@@ -8,7 +8,8 @@
 //! Templates name their dynamic parts `{max}`, `{status}`; the error carries
 //! the values and [`render`] substitutes them. The value of a parameter named
 //! `entity` is a resource kind (`plan`, `check-in`) and is itself translated
-//! ([`TERMS`]).
+//! ([`TERMS`]), as is the value of `status` ([`STATUSES`]): an Indonesian text
+//! never shows an English status word.
 //!
 //! The tests in `tests/catalogue.rs` scan the sources for codes and keys
 //! passed to the error constructors and fail naming any the catalogue lacks.
@@ -20,7 +21,7 @@ use followup_domain::values::Locale;
 
 pub mod catalogue;
 
-pub use catalogue::{Text, DETAILS, FIELDS, PROBLEMS, TERMS};
+pub use catalogue::{Text, DETAILS, FIELDS, PROBLEMS, STATUSES, TERMS};
 
 fn lookup(table: &'static [(&'static str, Text)], key: &str) -> Option<Text> {
     table.iter().find(|(k, _)| *k == key).map(|(_, text)| *text)
@@ -77,6 +78,8 @@ pub fn render(template: &str, lang: Locale, params: &[(&'static str, String)]) -
         let value = params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())?;
         if name == "entity" {
             out.push_str(&term(value, lang));
+        } else if name == "status" {
+            out.push_str(lookup(STATUSES, value).map_or(value, |text| text.get(lang)));
         } else {
             out.push_str(value);
         }
@@ -160,6 +163,12 @@ fn qvalue(raw: &str) -> Option<u16> {
 
 // ---- the request's language --------------------------------------------------------
 
+/// The language of the caller's profile, kept in the request's extensions
+/// once their session is checked: problem details follow it when the request
+/// sends no `Accept-Language` ([`crate::problem::localize`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileLocale(pub Locale);
+
 tokio::task_local! {
     /// The language negotiated for the request whose future is being polled.
     static LANGUAGE: Locale;
@@ -179,6 +188,57 @@ pub fn current() -> Locale {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use followup_domain::values::{ActivityStatus, PlanStatus, ProgramStatus, ReviewStatus};
+
+    /// Every status word the API has.
+    fn status_words() -> Vec<&'static str> {
+        let mut words: Vec<&str> = PlanStatus::ALL.iter().map(|s| s.as_str()).collect();
+        words.extend(ReviewStatus::ALL.iter().map(|s| s.as_str()));
+        words.extend(ProgramStatus::ALL.iter().map(|s| s.as_str()));
+        words.extend(ActivityStatus::ALL.iter().map(|s| s.as_str()));
+        words
+    }
+
+    /// Whether `text` holds `word` as a word of its own.
+    fn has_word(text: &str, word: &str) -> bool {
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w.eq_ignore_ascii_case(word))
+    }
+
+    #[test]
+    fn no_indonesian_text_names_an_english_status_word() {
+        let words = status_words();
+        for word in &words {
+            assert!(lookup(STATUSES, word).is_some(), "{word} has no Indonesian word");
+        }
+        let mut texts: Vec<(&str, &str)> = Vec::new();
+        for (code, title, detail) in PROBLEMS {
+            texts.push((code, title.id));
+            texts.push((code, detail.id));
+        }
+        for (key, text) in DETAILS.iter().chain(FIELDS).chain(TERMS).chain(STATUSES) {
+            texts.push((key, text.id));
+        }
+        for (key, template) in &texts {
+            // Rendered with every status a `{status}` may hold.
+            for status in &words {
+                let params: Vec<(&'static str, String)> = placeholders(template)
+                    .into_iter()
+                    .map(|name| match name {
+                        "status" => ("status", (*status).to_owned()),
+                        _ => ("other", String::new()),
+                    })
+                    .collect();
+                let rendered =
+                    render(template, Locale::Id, &params).unwrap_or_else(|| (*template).to_owned());
+                for english in &words {
+                    assert!(
+                        !has_word(&rendered, english),
+                        "{key}: Indonesian text names `{english}`: {rendered}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn negotiation_follows_q_values() {

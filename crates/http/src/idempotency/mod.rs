@@ -256,7 +256,14 @@ impl Reply {
 
 /// Properties of a response that are shown once and never stored: a
 /// replay answers without them (a generated password is not kept anywhere).
-const SHOWN_ONCE: [&str; 3] = ["initial_password", "access_token", "refresh_token"];
+const SHOWN_ONCE: [&str; 6] = [
+    "initial_password",
+    "access_token",
+    "refresh_token",
+    "invitation_token",
+    "reset_token",
+    "temporary_password",
+];
 
 /// `body` without [`SHOWN_ONCE`] properties at its top level.
 fn without_secrets(body: String) -> String {

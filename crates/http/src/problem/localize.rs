@@ -1,6 +1,8 @@
 //! The middleware that answers problems in the caller's language: it
 //! negotiates `Accept-Language`, runs the request in that language (so
-//! `ApiError::error_response` words the body in it, once) and labels every
+//! `ApiError::error_response` words the body in it, once; a request with no
+//! `Accept-Language` from a signed-in caller is worded again in their
+//! profile's language, learnt when the session is checked) and labels every
 //! response carrying an [`ApiError`] with `Content-Language` and
 //! `Vary: Accept-Language`. Successful responses pass through untouched.
 
@@ -8,6 +10,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::HttpMessage;
 
 use super::{ApiError, Worded};
 use crate::i18n;
@@ -17,6 +20,7 @@ pub async fn localize(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let asked = req.headers().contains_key(header::ACCEPT_LANGUAGE);
     let lang = i18n::negotiate(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
     // Handler and extractor errors arrive as responses carrying their error;
     // the middlewares inside this one answer theirs the same way
@@ -26,6 +30,10 @@ pub async fn localize(
     let Some(error) = res.response().error().and_then(|e| e.as_error::<ApiError>()) else {
         return Ok(res);
     };
+    // Without `Accept-Language`, a signed-in caller is answered in their
+    // profile's language (known once the session was checked).
+    let profile = res.request().extensions().get::<i18n::ProfileLocale>().map(|p| p.0);
+    let lang = if asked { lang } else { profile.unwrap_or(lang) };
     let worded = res.response().extensions().get::<Worded>().copied();
     let mut res = if worded == Some(Worded(lang)) {
         res

@@ -329,9 +329,6 @@ impl From<DomainError> for ApiError {
                     .key("not_found.entity")
                     .arg("entity", entity)
             }
-            DomainError::Forbidden { reason } => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", reason)
-            }
             DomainError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, "Conflict", message)
             }
@@ -350,6 +347,12 @@ impl From<DomainError> for ApiError {
                 format!("The resource has changed; its current version is {current}."),
             )
             .arg("version", current),
+            DomainError::PasswordChangeRequired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "Forbidden",
+                "Choose your own password first: POST /api/v1/me/password with the one you were given.",
+            ),
         }
     }
 }

@@ -305,6 +305,7 @@ mod tests {
                     version: 1,
                     created_at: now,
                     updated_at: now,
+                    password_state: "set".into(),
                 })
                 .execute(c)?;
             Ok(())

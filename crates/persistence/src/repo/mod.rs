@@ -7,6 +7,7 @@
 //! multi-backend one), and tests exercise it against real SQLite and
 //! PostgreSQL databases rather than mocks, so a trait would only add noise.
 
+pub mod account_tokens;
 pub mod activities;
 pub mod audit;
 pub mod changes;

@@ -12,7 +12,7 @@ use followup_domain::plans::{
 };
 use followup_domain::policy::{plan as policy, PlanRelation};
 use followup_domain::precondition::Precondition;
-use followup_domain::values::{PlanStatus, ProgramRole, SystemRole};
+use followup_domain::values::{PasswordState, PlanStatus, ProgramRole, SystemRole};
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
 
@@ -111,7 +111,13 @@ pub fn get_in_session(
                 .and(sessions::expires_at.gt(now))),
         )
         .inner_join(
-            reader.on(reader.field(users::id).eq(sessions::user_id).and(reader.field(users::active).eq(true))),
+            reader.on(
+                reader
+                    .field(users::id)
+                    .eq(sessions::user_id)
+                    .and(reader.field(users::active).eq(true))
+                    .and(reader.field(users::password_state).ne(PasswordState::ChangeRequired.as_str())),
+            ),
         )
         .select((
             PlanRow::as_select(),
@@ -122,10 +128,13 @@ pub fn get_in_session(
         .first::<(PlanRow, Option<String>, Option<DbId>, String)>(c)
         .optional())?;
     let Some((row, role, mentorship, system_role)) = found else {
-        // No row: the session has ended, or there is no such plan. Which
-        // one decides between 401 and 404.
+        // No row: the session has ended, the caller must change their
+        // password first, or there is no such plan: 401, 403 or 404.
         return match super::sessions::principal(conn, user_id, session_id)? {
             None => Ok(None),
+            Some(p) if p.password_state == PasswordState::ChangeRequired => {
+                Err(DomainError::PasswordChangeRequired.into())
+            }
             Some(_) => Err(not_found("plan")),
         };
     };

@@ -6,7 +6,9 @@ use followup_domain::mentorships::Mentorship;
 use followup_domain::organizations::Organization;
 use followup_domain::programs::Program;
 use followup_domain::users::User;
-use followup_domain::values::{Locale, OrganizationKind, ProgramRole, ProgramStatus, SystemRole};
+use followup_domain::values::{
+    Locale, OrganizationKind, PasswordState, ProgramRole, ProgramStatus, SystemRole,
+};
 
 use super::parse_stored;
 use crate::error::StoreError;
@@ -31,6 +33,7 @@ pub struct UserRow {
     pub version: i64,
     pub created_at: DbTime,
     pub updated_at: DbTime,
+    pub password_state: String,
 }
 
 impl UserRow {
@@ -45,6 +48,7 @@ impl UserRow {
             time_zone: self.time_zone,
             system_role: parse_stored("users.system_role", &self.system_role, SystemRole::parse)?,
             active: self.active,
+            password_state: parse_stored("users.password_state", &self.password_state, PasswordState::parse)?,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,

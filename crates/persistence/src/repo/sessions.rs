@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use followup_domain::ids::{SessionId, UserId};
 use followup_domain::users::User;
-use followup_domain::values::SystemRole;
+use followup_domain::values::{Locale, PasswordState, SystemRole};
 use uuid::Uuid;
 
 use super::rows::{RefreshTokenRow, SessionRow, UserRow};
@@ -172,6 +172,16 @@ pub fn revoke_user_sessions(
         .execute(conn)?)
 }
 
+/// Who is behind a live session: their system role, how their password
+/// stands (a `change_required` caller may only change it) and their
+/// language, for problem details when a request names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    pub system_role: SystemRole,
+    pub password_state: PasswordState,
+    pub locale: Locale,
+}
+
 /// The caller behind an access token, if its session is live and the user
 /// active: checked on every request so a revoked session or a deactivated
 /// user is refused at once.
@@ -179,7 +189,7 @@ pub fn principal(
     conn: &mut DbConnection,
     user_id: UserId,
     session_id: SessionId,
-) -> Result<Option<SystemRole>, StoreError> {
+) -> Result<Option<Principal>, StoreError> {
     let now = DbTime(crate::now());
     let query = sessions::table
         .inner_join(users::table)
@@ -188,7 +198,15 @@ pub fn principal(
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
         .filter(users::active.eq(true))
-        .select(users::system_role);
-    let role = with_backend_conn!(conn, c => query.first::<String>(c).optional())?;
-    role.map(|r| parse_stored("users.system_role", &r, SystemRole::parse)).transpose()
+        .select((users::system_role, users::password_state, users::locale));
+    let found = with_backend_conn!(conn, c => query.first::<(String, String, String)>(c).optional())?;
+    found
+        .map(|(role, state, locale)| {
+            Ok(Principal {
+                system_role: parse_stored("users.system_role", &role, SystemRole::parse)?,
+                password_state: parse_stored("users.password_state", &state, PasswordState::parse)?,
+                locale: parse_stored("users.locale", &locale, Locale::parse)?,
+            })
+        })
+        .transpose()
 }

@@ -6,7 +6,7 @@ use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::precondition::Precondition;
 use followup_domain::users::User;
 use followup_domain::users::{NewUser, UserChanges};
-use followup_domain::values::SystemRole;
+use followup_domain::values::{PasswordState, SystemRole};
 use followup_domain::{Actor, DomainError, FieldError};
 
 use super::rows::UserRow;
@@ -60,6 +60,7 @@ pub fn create(
         version: 1,
         created_at: now,
         updated_at: now,
+        password_state: cmd.password_state.as_str().to_owned(),
     };
     diesel::insert_into(users::table)
         .values(&row)
@@ -231,7 +232,8 @@ pub fn password_hash(conn: &mut DbConnection, id: UserId) -> Result<String, Stor
         .ok_or_else(|| not_found("user"))
 }
 
-/// Replace the password hash and revoke every other session of the user.
+/// Replace the password hash with one the user chose (their password now
+/// stands `set`) and revoke every other session of the user.
 pub fn set_password(
     conn: &mut DbConnection,
     actor: Option<&Actor>,
@@ -243,6 +245,7 @@ pub fn set_password(
     let updated = diesel::update(users::table.find(DbId(id.as_uuid())))
         .set((
             users::password_hash.eq(new_hash),
+            users::password_state.eq(PasswordState::Set.as_str()),
             users::password_changed_at.eq(now),
             users::version.eq(users::version + 1),
             users::updated_at.eq(now),

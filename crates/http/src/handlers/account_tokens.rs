@@ -1,0 +1,213 @@
+//! Choosing a password with a single-use token: an admin (or a programme's
+//! coordinator, for its delegates and observers) resets a password at
+//! `POST /users/{id}/password-reset`; the user sets their own at
+//! `POST /auth/password` with the reset or invitation token and is signed in.
+
+use actix_web::{post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use followup_domain::ids::UserId;
+use followup_domain::values::{AccountTokenPurpose, Email, NewPassword};
+use followup_domain::{FieldError, Validator};
+use followup_persistence::repo::account_tokens::{self, ResetMethod};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{passwords, tokens, CheckedCaller};
+use crate::db;
+use crate::handlers::sessions::{pair, TokensBody};
+use crate::handlers::users::UserBody;
+use crate::idempotency::IdempotencyKey;
+use crate::json::{JsonBody, OptionalJsonBody};
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+/// How a reset lets the user back in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetMethodWord {
+    /// A single-use token with which the user chooses a new password (default).
+    #[default]
+    Token,
+    /// A temporary password, to be changed at the next sign-in.
+    TemporaryPassword,
+}
+
+/// A password reset. No body at all is a reset by token.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"method": "token"}))]
+pub struct PasswordResetBody {
+    /// Default `token`.
+    pub method: Option<ResetMethodWord>,
+}
+
+/// What a reset issued. The account's sessions have ended and its old
+/// password no longer works.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasswordResetIssuedBody {
+    pub user: UserBody,
+    pub method: ResetMethodWord,
+    /// `invitation` when the account had not accepted its invitation yet.
+    pub purpose: AccountTokenPurpose,
+    /// Shown once (method `token`): hand it to the user, who chooses a new
+    /// password with it at `POST /auth/password`. Single use; only its hash
+    /// is stored, and a replay of the request leaves it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset_token: Option<String>,
+    /// When `reset_token` expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Shown once (method `temporary_password`); the user must change it at
+    /// their next sign-in. Never stored, left out of a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temporary_password: Option<String>,
+}
+
+/// Choosing a password with an invitation or reset token.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"token": "7mB0c2V0LXlvdXItb3duLXBhc3N3b3JkLXBsZWFzZQ", "new_password": "sentra-efata-kupang-2026"}))]
+pub struct SetPasswordBody {
+    /// The invitation or reset token, as issued.
+    #[schema(min_length = 1, max_length = 256)]
+    pub token: String,
+    /// 10–128 characters, not the e-mail address, not a common or guessable password.
+    #[schema(min_length = 10, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Reset an account's password (admin; a coordinator for the delegates and
+/// observers of a programme they coordinate). Every session of the account
+/// ends at once and its old password stops working. With method `token`
+/// (default) a single-use token is returned once, valid for the server's
+/// reset lifetime (`FOLLOWUP_PASSWORD_RESET_TTL`, default 24 hours; an
+/// account that has not accepted its invitation gets a new invitation
+/// instead); with `temporary_password` a generated password that must be
+/// changed at the next sign-in. Earlier tokens of the account are
+/// withdrawn. Audited as `password_reset`.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = Uuid, Path, description = "Account id")),
+    request_body(content = Option<PasswordResetBody>, description = "Optional; no body is a reset by token"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Reset; the token or temporary password is shown once", body = PasswordResetIssuedBody),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither an admin nor the account's coordinator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such account visible to you", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/password-reset")]
+pub async fn reset_password(
+    caller: CheckedCaller,
+    key: IdempotencyKey,
+    state: web::Data<AppState>,
+    path: web::Path<Uuid>,
+    body: OptionalJsonBody<PasswordResetBody>,
+) -> Result<HttpResponse, ApiError> {
+    let id = UserId::from_uuid(path.into_inner());
+    let method_word = body.0.unwrap_or_default().method.unwrap_or_default();
+    let (secret, method) =
+        db::cpu(move || new_secret(method_word)).await?.map_err(|e| ApiError::internal(&e))?;
+    let lifetime = state.auth.reset_lifetime;
+    let actor = caller.0;
+    key.respond(
+        &state,
+        move |c| account_tokens::reset_password(c, &actor, id, &method, lifetime),
+        move |reset| {
+            let token = method_word == ResetMethodWord::Token;
+            let body = PasswordResetIssuedBody {
+                user: reset.user.into(),
+                method: method_word,
+                purpose: reset.purpose,
+                reset_token: token.then(|| secret.clone()),
+                expires_at: reset.expires_at,
+                temporary_password: (!token).then_some(secret),
+            };
+            HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(body)
+        },
+    )
+    .await
+}
+
+/// The secret a reset shows once (a token or a temporary password), and
+/// what is stored for it. With a token, the old password is replaced by a
+/// random one nobody knows.
+fn new_secret(method: ResetMethodWord) -> Result<(String, ResetMethod), String> {
+    Ok(match method {
+        ResetMethodWord::Token => {
+            let token = tokens::new_refresh_token();
+            let token_hash = tokens::refresh_token_hash(&token);
+            (
+                token,
+                ResetMethod::Token { token_hash, unusable_hash: passwords::hash(&passwords::generate())? },
+            )
+        }
+        ResetMethodWord::TemporaryPassword => {
+            let password = passwords::generate();
+            let password_hash = passwords::hash(&password)?;
+            (password, ResetMethod::TemporaryPassword { password_hash })
+        }
+    })
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::validation(vec![FieldError::new(
+        "token",
+        "invalid_token",
+        "is not a valid invitation or reset token (unknown, used, withdrawn or expired)",
+    )])
+}
+
+/// Choose your password with an invitation or reset token, and sign in.
+/// The token is spent; every earlier session of the account ends; the
+/// answer is a new token pair. An unknown, spent, withdrawn or expired token
+/// is 422 on `token`, and nothing changes.
+#[utoipa::path(
+    tag = "auth",
+    request_body = SetPasswordBody,
+    security(()),
+    responses(
+        (status = 200, description = "Password set; signed in", body = TokensBody),
+        (status = 422, description = "`invalid_token`, or a new password that breaks the policy", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password")]
+pub async fn set_password(
+    state: web::Data<AppState>,
+    body: JsonBody<SetPasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let SetPasswordBody { token, new_password } = body.0;
+    let token_hash = tokens::refresh_token_hash(&token);
+    let lookup = token_hash.clone();
+    let found = db::read(&state, move |c| account_tokens::holder(c, &lookup)).await?;
+    let Some((user, _)) = found else { return Err(invalid_token()) };
+    let mut v = Validator::new();
+    let email = Email::parse(&user.email).map_err(|e| ApiError::internal(&e.message))?;
+    let about = [user.display_name.as_str(), user.position.as_deref().unwrap_or_default()];
+    let new = v.check(NewPassword::parse("new_password", &new_password, &email, &about));
+    let new = v.finish(|| new)?;
+    let hash = db::cpu(move || passwords::hash(new.expose())).await?.map_err(|e| ApiError::internal(&e))?;
+    let refresh = tokens::new_refresh_token();
+    let refresh_hash = tokens::refresh_token_hash(&refresh);
+    let lifetime = state.auth.session_lifetime;
+    let user_id = user.id;
+    let session = db::write(&state, move |c| {
+        account_tokens::redeem(c, &token_hash, user_id, &hash, &refresh_hash, lifetime)
+    })
+    .await?
+    .ok_or_else(invalid_token)?;
+    tracing::info!(user = %user_id, session = %session, "password set with a token");
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(pair(&state, user_id, session, refresh)?))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(reset_password).service(set_password);
+}
