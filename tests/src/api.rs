@@ -230,8 +230,11 @@ pub async fn create_org(
     expect_json(Authed::new(app, token).post("/organizations", &body).await, 201).await
 }
 
-/// A programme body with the reference story's data and the given code.
+/// A programme body with the reference story's data and the given code:
+/// trained in May 2023, followed up until 400 days from today (a programme
+/// takes no new plans or check-ins once its follow-up has ended).
 pub fn program_body(code: &str) -> Value {
+    let follow_up_until = (chrono::Utc::now().date_naive() + chrono::Duration::days(400)).to_string();
     json!({
         "code": code,
         "title": "Enhancing Social Rehabilitation Support for the Vulnerable Youth in Indonesia",
@@ -241,7 +244,7 @@ pub fn program_body(code: &str) -> Value {
         "location": "Seoul",
         "training_starts_on": "2023-05-08",
         "training_ends_on": "2023-05-19",
-        "follow_up_until": "2023-11-30",
+        "follow_up_until": follow_up_until,
         "check_in_cadence_days": 14
     })
 }

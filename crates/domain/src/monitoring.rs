@@ -8,9 +8,11 @@
 //!   ([`today_in`]); a plan's today is its owner's.
 //! * an activity is *overdue* when it is neither `done` nor `cancelled` and
 //!   its `due_on` is before the plan's today ([`is_overdue`]).
-//! * a delegate is *silent* when the `reported_on` of their latest check-in
+//! * a delegate is *silent* when they have an `active` plan (only an active
+//!   plan takes check-ins) and the `reported_on` of their latest check-in
 //!   in the programme (or, with none, the programme's `training_ends_on`) is
 //!   more than `check_in_cadence_days` days before their today ([`is_silent`]).
+//! * *overdue* figures count the activities of `active` plans only.
 //! * the *elapsed share* of a plan is (today − `starts_on`) / (`ends_on` −
 //!   `starts_on`), clamped to [0, 1] ([`elapsed_share`]).
 //! * an indicator is *behind schedule* when its progress from baseline toward
@@ -206,6 +208,8 @@ struct CurrentPlan {
 #[derive(Debug, Clone, Copy, Default)]
 struct DelegateTally {
     current: Option<CurrentPlan>,
+    /// Whether any of the delegate's plans is active (only then can they be silent).
+    has_active: bool,
     latest: Option<LatestCheckIn>,
     open_reviews: i64,
 }
@@ -271,6 +275,7 @@ impl<'a> Figures<'a> {
         dashboard.check_ins_awaiting_review += p.pending_reviews;
         let behind = p.indicators_behind(d.today);
         if p.status == PlanStatus::Active {
+            tally.has_active = true;
             dashboard.active_plans += 1;
             dashboard.activities_total += p.activities_total;
             dashboard.activities_done += p.activities_done;
@@ -312,12 +317,16 @@ impl<'a> Figures<'a> {
         let mut dashboard = self.dashboard;
         let mut rows = Vec::with_capacity(self.delegates.len());
         for (d, tally) in self.delegates.iter().zip(self.tallies) {
-            let silent = is_silent(
-                tally.latest.map(|c| c.reported_on),
-                d.training_ends_on,
-                d.check_in_cadence_days,
-                d.today,
-            );
+            // Only a delegate with an active plan can post check-ins, so only
+            // they can be silent; a current plan's overdue activities count
+            // only while it is active.
+            let silent = tally.has_active
+                && is_silent(
+                    tally.latest.map(|c| c.reported_on),
+                    d.training_ends_on,
+                    d.check_in_cadence_days,
+                    d.today,
+                );
             if silent {
                 dashboard.silent_delegate_ids.push(d.user_id);
             }
@@ -331,7 +340,9 @@ impl<'a> Figures<'a> {
                 region: d.region.clone(),
                 plan: current.map(|p| (p.id, p.status)),
                 activities_done_percent: current.and_then(|p| p.activities_done_percent),
-                overdue_activities: current.map_or(0, |p| p.overdue_activities),
+                overdue_activities: current
+                    .filter(|p| p.status == PlanStatus::Active)
+                    .map_or(0, |p| p.overdue_activities),
                 days_since_last_check_in: tally.latest.map(|c| days_since(c.reported_on, d.today)),
                 indicators_behind: current.map_or(0, |p| p.indicators_behind),
                 latest_progress: current.and_then(|p| p.latest_progress),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::error::{DomainError, FieldError, Validator};
+use crate::error::{DomainError, FieldError, Message, Validator};
 use crate::ids::ProgramId;
 use crate::patch::{pick, NullablePatch, Patch};
 use crate::values::{ProgramRole, ProgramStatus};
@@ -25,6 +25,61 @@ pub struct Program {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What a programme's rules for plans and check-ins need: its window (the
+/// training's first day to the end of follow-up) and its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgramWindow {
+    pub training_starts_on: NaiveDate,
+    pub follow_up_until: NaiveDate,
+    pub status: ProgramStatus,
+}
+
+impl ProgramWindow {
+    pub fn of(program: &Program) -> Self {
+        Self {
+            training_starts_on: program.training_starts_on,
+            follow_up_until: program.follow_up_until,
+            status: program.status,
+        }
+    }
+
+    /// A programme takes no new plans or check-ins once a coordinator has
+    /// set it `closed`, or once its follow-up has ended (`today`, in the
+    /// writer's time zone, is after `follow_up_until`): 409 `program_closed`.
+    pub fn require_open(&self, today: NaiveDate) -> Result<(), DomainError> {
+        let message = if self.status == ProgramStatus::Closed {
+            Message::new("program_closed.status")
+        } else if today > self.follow_up_until {
+            Message::new("program_closed.ended").with("date", self.follow_up_until)
+        } else {
+            return Ok(());
+        };
+        Err(DomainError::StateConflict { code: "program_closed", message })
+    }
+
+    /// A plan's period lies within the programme: from the training's first
+    /// day to the end of follow-up (422 on the field outside).
+    pub fn check_plan_period(&self, starts_on: NaiveDate, ends_on: NaiveDate) -> Result<(), DomainError> {
+        let outside = |field: &str| {
+            FieldError::new(field, "outside_program", "must lie within the programme's period")
+                .with("start", self.training_starts_on)
+                .with("end", self.follow_up_until)
+        };
+        let mut errors = Vec::new();
+        if starts_on < self.training_starts_on || starts_on > self.follow_up_until {
+            errors.push(outside("starts_on"));
+        }
+        if ends_on > self.follow_up_until || ends_on < self.training_starts_on {
+            errors.push(outside("ends_on"));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(errors))
+        }
+    }
 }
 
 /// A programme together with the caller's own role in it (none for an admin

@@ -517,7 +517,7 @@ fn programme_with_a_plan(served: &Served) -> (String, String) {
             "title": "Enhancing Social Rehabilitation Support for the Vulnerable Youth in Indonesia",
             "training_starts_on": "2023-05-08",
             "training_ends_on": "2023-05-19",
-            "follow_up_until": "2023-11-30",
+            "follow_up_until": (chrono::Utc::now().date_naive() + chrono::Duration::days(400)).to_string(),
         }),
     );
     let program_id = program["id"].as_str().unwrap();

@@ -20,5 +20,6 @@ mod plan_access;
 mod plan_conventions;
 mod plan_story;
 mod plans;
+mod programme_rules;
 mod revisions;
 mod sync;

@@ -166,7 +166,9 @@ impl World {
                 p.activities.iter().filter(|a| a.0 == "done").count() as f64 * 100.0
                     / p.activities.len() as f64
             }),
+            // Only an active plan's activities are overdue.
             overdue: current
+                .filter(|p| p.status == "active")
                 .map_or(0, |p| p.activities.iter().filter(|a| overdue(a.0, a.1, today)).count() as i64),
             days_since: last.map(|c| (today - c.reported_on).num_days()),
             behind: current.map_or(0, |p| behind(p, today)),
@@ -175,7 +177,8 @@ impl World {
                 .iter()
                 .map(|p| p.check_ins.iter().filter(|c| c.review == "pending").count() as i64)
                 .sum(),
-            silent: (today - since).num_days() > CADENCE,
+            // Only a delegate with an active plan posts check-ins, so only they are silent.
+            silent: plans.iter().any(|p| p.status == "active") && (today - since).num_days() > CADENCE,
         }
     }
 

@@ -84,8 +84,10 @@ pub struct CheckInFigures {
     pub no_check_in: ShareFigure,
 }
 
-/// Delegates in scope who are silent: the `reported_on` of their latest
-/// check-in in this programme (or, with none, the programme's
+/// Delegates in scope who are silent: they have an `active` plan (a draft,
+/// submitted, changes_requested, completed or discontinued plan takes no
+/// check-ins, so its owner is never silent), and the `reported_on` of their
+/// latest check-in in this programme (or, with none, the programme's
 /// `training_ends_on`) is more than `check_in_cadence_days` days before
 /// today in the delegate's time zone.
 #[derive(Debug, Serialize, ToSchema)]
@@ -211,8 +213,9 @@ pub struct DelegateRowBody {
     /// (0–100) of all its activities; `null` without a plan or activities.
     #[schema(example = 37.5)]
     pub activities_done_percent: Option<f64>,
-    /// Overdue activities of the current plan (not `done` nor `cancelled`,
-    /// `due_on` before today).
+    /// Overdue activities of the current plan while it is `active` (not
+    /// `done` nor `cancelled`, `due_on` before today); 0 for a plan in any
+    /// other status.
     #[schema(example = 2)]
     pub overdue_activities: i64,
     /// Days from the `reported_on` of the delegate's latest check-in in this

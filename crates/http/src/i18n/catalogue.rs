@@ -210,6 +210,11 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         ),
     ),
     (
+        "program_closed",
+        t("Conflict", "Konflik"),
+        t("The programme is closed.", "Program ini sudah ditutup."),
+    ),
+    (
         "invalid_state",
         t("Conflict", "Konflik"),
         t(
@@ -447,6 +452,20 @@ pub static DETAILS: &[(&str, Text)] = &[
         ),
     ),
     (
+        "program_closed.status",
+        t(
+            "The programme is closed: it takes no new plans or check-ins.",
+            "Program ini sudah ditutup: tidak menerima rencana aksi atau laporan kemajuan baru.",
+        ),
+    ),
+    (
+        "program_closed.ended",
+        t(
+            "The programme's follow-up ended on {date}: it takes no new plans or check-ins.",
+            "Masa tindak lanjut program ini berakhir pada {date}: tidak menerima rencana aksi atau laporan kemajuan baru.",
+        ),
+    ),
+    (
         "invalid_state.not_active",
         t(
             "A plan that is {status} takes no measurements or check-ins; only an active plan does.",
@@ -542,6 +561,13 @@ pub static FIELDS: &[(&str, Text)] = &[
     ("out_of_range", t("must be between {min} and {max}", "harus di antara {min} dan {max}")),
     ("empty", t("must not be empty", "tidak boleh kosong")),
     ("missing", t("is missing", "tidak ada")),
+    (
+        "outside_program",
+        t(
+            "must lie within the programme's period, {start} to {end}",
+            "harus berada dalam periode program, {start} sampai {end}",
+        ),
+    ),
     (
         "outside_plan_period",
         t(

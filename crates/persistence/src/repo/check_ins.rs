@@ -73,6 +73,7 @@ pub fn create_check_in(
     policy::require_owner(&ctx.relation)?;
     require_active(ctx.plan.status)?;
     cmd.check(ctx.today)?;
+    super::programs::window(conn, ctx.plan.program_id)?.require_open(ctx.today)?;
     let evidence = evidence_json(&cmd.evidence)?;
     let now = DbTime(crate::now());
     let row = CheckInRow {

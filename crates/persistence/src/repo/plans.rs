@@ -73,6 +73,12 @@ fn check_visible(
     Ok((plan, relation))
 }
 
+/// Today in `user`'s time zone.
+pub(crate) fn owners_today(conn: &mut DbConnection, user: UserId) -> Result<NaiveDate, StoreError> {
+    let time_zone: String = users::table.find(DbId(user.as_uuid())).select(users::time_zone).first(conn)?;
+    Ok(crate::today_in(&time_zone))
+}
+
 /// Load a plan the actor may see; 404 otherwise (ids do not leak).
 ///
 /// One statement reads the plan, its owner's time zone, the actor's role in
@@ -183,6 +189,9 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, cmd: &NewPlan) -> Result<C
     if role != Some(ProgramRole::Delegate) {
         return Err(DomainError::NotAllowed(Message::new("forbidden.write_plan")).into());
     }
+    let window = programs::window(conn, cmd.program_id)?;
+    window.require_open(owners_today(conn, actor.user_id)?)?;
+    window.check_plan_period(cmd.fields.starts_on, cmd.fields.ends_on)?;
     if let Some(existing) = action_plans::table
         .find(DbId(cmd.id.as_uuid()))
         .select(PlanRow::as_select())
@@ -376,6 +385,9 @@ pub fn update(
         return Ok(ctx.plan);
     }
     let next = changes.apply(&PlanFields::of(&ctx.plan))?;
+    if changes.starts_on.is_some() || changes.ends_on.is_some() {
+        programs::window(conn, ctx.plan.program_id)?.check_plan_period(next.starts_on, next.ends_on)?;
+    }
     let n = diesel::update(
         action_plans::table
             .filter(action_plans::id.eq(ctx.row.id).and(action_plans::version.eq(ctx.row.version))),

@@ -7,8 +7,8 @@ use followup_domain::ids::{ProgramId, UserId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::policy::program as policy;
 use followup_domain::precondition::Precondition;
-use followup_domain::programs::ProgramWithRole;
 use followup_domain::programs::{NewProgram, ProgramChanges, ProgramFields};
+use followup_domain::programs::{ProgramWindow, ProgramWithRole};
 use followup_domain::values::{ProgramRole, ProgramStatus};
 use followup_domain::{Actor, DomainError, ProgramScope};
 
@@ -34,6 +34,13 @@ pub fn role_of(
         .first::<String>(conn)
         .optional()?;
     role.map(|r| parse_stored("memberships.role", &r, ProgramRole::parse)).transpose()
+}
+
+/// The window and status of a programme, for the rules of its plans and
+/// check-ins.
+pub fn window(conn: &mut DbConnection, id: ProgramId) -> Result<ProgramWindow, StoreError> {
+    let row = load(conn, id)?.ok_or_else(|| not_found("program"))?;
+    Ok(ProgramWindow::of(&row.into_domain()?))
 }
 
 fn load(conn: &mut DbConnection, id: ProgramId) -> Result<Option<ProgramRow>, StoreError> {
