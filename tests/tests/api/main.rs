@@ -21,5 +21,6 @@ mod plan_conventions;
 mod plan_story;
 mod plans;
 mod programme_rules;
+mod review_queue;
 mod revisions;
 mod sync;

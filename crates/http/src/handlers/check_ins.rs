@@ -1,6 +1,6 @@
 //! Check-ins: `/plans/{id}/check-ins`, `/check-ins/{id}` and its review.
 
-use actix_web::{get, patch, post, web, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,11 +12,12 @@ use crate::conditional::updated;
 use crate::dto::{addressable, list_query, nullable, IdempotencyKeyHeader};
 use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
+use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 use followup_domain::check_ins::{CheckIn, CheckInChanges, CheckInReview, Confidence, NewCheckIn};
-use followup_domain::ids::{CheckInId, PlanId};
+use followup_domain::ids::{CheckInId, PlanId, ProgramId};
 use followup_domain::values::{Evidence, Progress, ReviewStatus};
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::check_ins as repo;
@@ -292,6 +293,49 @@ list_query! {
     }
 }
 
+list_query! {
+    /// Filters and paging of a mentor's review queue.
+    pub struct ReviewQueueQuery {
+        /// Default `pending`: the check-ins awaiting your review.
+        pub review_status: Option<ReviewStatus>,
+        /// Only this programme's check-ins.
+        pub program_id: Option<Uuid>,
+    }
+}
+
+/// Your review queue as a mentor: the check-ins of every delegate you
+/// mentor, across their plans and programmes, oldest first (the one waiting
+/// longest comes first), by default those `pending` your review. Empty for a
+/// caller who mentors no one. The other queues of a mentor's day: plans
+/// awaiting your approval are `GET /plans?status=submitted&mentee_of=me`,
+/// your delegates' overdue activities `GET /programs/{id}/activities?overdue=true`.
+#[utoipa::path(
+    tag = "check-ins",
+    params(ReviewQueueQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of check-ins", body = PageBody<CheckInBody>,
+            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+        (status = 400, description = "`invalid_cursor` or `unknown_parameter`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` or filter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/mentor/check-ins")]
+pub async fn review_queue(
+    req: HttpRequest,
+    caller: CallerToken,
+    state: web::Data<AppState>,
+    query: crate::query::QueryParams<ReviewQueueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
+    let status = query.review_status.unwrap_or(ReviewStatus::Pending);
+    let program = query.program_id.map(ProgramId::from_uuid);
+    let result =
+        caller.read(&state, move |c, actor| repo::review_queue(c, actor, program, status, &page)).await?;
+    Ok(paging::respond(&req, result.map(CheckInBody::from)))
+}
+
 endpoint! {
     /// A plan's check-ins, oldest first.
     list list_check_ins "/plans/{id}/check-ins" tag "check-ins", PlanId "Plan id", ListCheckInsQuery,
@@ -305,7 +349,7 @@ endpoint! {
     CreateCheckInBody => NewCheckIn::try_from, CheckInBody "Posted",
     errors(
         403 "Not the owner", 404 "No such plan, or not visible to you",
-        409 "`invalid_state`: the plan is not active; or `id_conflict`",
+        409 "`invalid_state`: the plan is not active; `program_closed`: the programme is closed or its follow-up has ended; or `id_conflict`",
         422 "Invalid fields (`reported_on`: `in_the_future`; `confidence`, `evidence[i].url`…)"
     ),
     repo::create_check_in
@@ -351,7 +395,8 @@ pub async fn review_check_in(
 
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_check_ins)
+    cfg.service(review_queue)
+        .service(list_check_ins)
         .service(create_check_in)
         .service(get_check_in)
         .service(revise_check_in)

@@ -330,8 +330,8 @@ pub async fn list_plans(
         (status = 200, description = "The same create sent again (client-supplied id)", body = PlanBody),
         (status = 403, description = "A member of the programme who is not a delegate", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`id_conflict`: another plan has this id", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`id_conflict`: another plan has this id; `program_closed`: the programme is closed or its follow-up has ended", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`starts_on`/`ends_on`: `outside_program`, outside the training's first day to `follow_up_until`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/plans")]

@@ -5,12 +5,12 @@ use diesel::prelude::*;
 use followup_domain::check_ins::{
     require_revision_requested, CheckIn, CheckInChanges, CheckInReview, NewCheckIn,
 };
-use followup_domain::ids::{CheckInId, PlanId};
+use followup_domain::ids::{CheckInId, PlanId, ProgramId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::require_active;
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
-use followup_domain::values::ReviewStatus;
+use followup_domain::values::{PlanStatus, ProgramRole, ReviewStatus};
 use followup_domain::{Actor, DomainError};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
@@ -18,7 +18,7 @@ use super::rows::{evidence_json, CheckInRow};
 use super::{audit, check_version, hide_as, not_found, parse_stored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{check_in_versions, check_ins};
+use crate::schema::{action_plans, check_in_versions, check_ins, memberships, mentorships};
 use crate::sql_types::{DbId, DbTime};
 
 fn load_check_in(
@@ -53,6 +53,48 @@ pub fn list_check_ins(
     query = super::after_created!(query, check_ins, page.after);
     if let Some(status) = review_status {
         query = query.filter(check_ins::review_status.eq(status.as_str()));
+    }
+    let rows = query.load::<CheckInRow>(conn)?;
+    let items = rows.into_iter().map(CheckInRow::into_domain).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, page, |c| Cursor { at: c.created_at, id: c.id.as_uuid() }))
+}
+
+/// A mentor's review queue: the check-ins of every delegate the actor
+/// mentors, across their plans and programmes, oldest first, with a review
+/// status (default `pending`) and optionally one programme. A mentor sees
+/// exactly what the plan policy lets them see: the check-ins of their
+/// mentees' plans in programmes where they are still a mentor.
+pub fn review_queue(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    program: Option<ProgramId>,
+    review_status: ReviewStatus,
+    page: &PageRequest,
+) -> Result<Page<CheckIn>, StoreError> {
+    let me = DbId(actor.user_id.as_uuid());
+    let mut query = check_ins::table
+        .inner_join(action_plans::table)
+        .inner_join(
+            mentorships::table.on(mentorships::program_id
+                .eq(action_plans::program_id)
+                .and(mentorships::delegate_id.eq(action_plans::owner_id))
+                .and(mentorships::mentor_id.eq(me))),
+        )
+        .inner_join(
+            memberships::table.on(memberships::program_id
+                .eq(action_plans::program_id)
+                .and(memberships::user_id.eq(me))
+                .and(memberships::role.eq(ProgramRole::Mentor.as_str()))),
+        )
+        .filter(action_plans::status.ne(PlanStatus::Draft.as_str()))
+        .filter(check_ins::review_status.eq(review_status.as_str()))
+        .select(CheckInRow::as_select())
+        .order((check_ins::created_at.asc(), check_ins::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, check_ins, page.after);
+    if let Some(program) = program {
+        query = query.filter(action_plans::program_id.eq(DbId(program.as_uuid())));
     }
     let rows = query.load::<CheckInRow>(conn)?;
     let items = rows.into_iter().map(CheckInRow::into_domain).collect::<Result<Vec<_>, _>>()?;
