@@ -14,6 +14,10 @@ pub struct Membership {
     pub display_name: String,
     /// `None` when the reader may not see it ([`crate::policy::program::sees_email`]).
     pub email: Option<String>,
+    /// The member's position (job title), from their account.
+    pub position: Option<String>,
+    /// The member's IANA time zone: their "today" for dates and reminders.
+    pub time_zone: String,
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }

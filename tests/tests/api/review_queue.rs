@@ -29,7 +29,8 @@ backend_test!(
         let outsiders = id_of(&outsiders);
         transition_ok(&cast.outsider, &outsiders, "submit", None).await;
         transition_ok(&cast.mentor, &outsiders, "approve", None).await;
-        let outsider_today = followup_tests::plans::today_at_offset(7).to_string(); // Jakarta
+        // The outsider and the other delegate live in Jakarta (UTC+7).
+        let outsider_today = followup_tests::plans::today_at_offset(7).to_string();
         expected.push(id_of(
             &post_check_in(&cast.outsider, &outsiders, &check_in_body(&outsider_today, "Jakarta, month 1")).await,
         ));
@@ -38,7 +39,7 @@ backend_test!(
         let theirs = id_of(&theirs);
         transition_ok(&cast.other_delegate, &theirs, "submit", None).await;
         transition_ok(&cast.other_mentor, &theirs, "approve", None).await;
-        let other = id_of(&post_check_in(&cast.other_delegate, &theirs, &check_in_body(&today, "Not yours")).await);
+        let other = id_of(&post_check_in(&cast.other_delegate, &theirs, &check_in_body(&outsider_today, "Not yours")).await);
 
         // Paged two at a time, oldest first, exactly the four.
         assert_eq!(all_ids(&cast.mentor, "/mentor/check-ins").await, expected);
@@ -62,5 +63,21 @@ backend_test!(
         assert_eq!(all_ids(&cast.mentor, "/mentor/check-ins?review_status=acknowledged").await, [expected[0].clone()]);
         // A typo in a filter is refused, not ignored.
         assert_problem(cast.mentor.get("/mentor/check-ins?status=pending").await, 400, "unknown_parameter").await;
+    }
+);
+
+backend_test!(
+    async fn members_rows_carry_each_members_time_zone_and_position(app) {
+        let cast = cast(&app).await;
+        let path = format!("/users/{}", cast.owner_id);
+        let position = json!({ "position": "Pekerja Sosial Ahli Muda, Sentra Efata Kupang" });
+        expect_json(cast.admin.patch(&path, &position).await, 200).await;
+        let members = followup_tests::plans::all_items(&cast.mentor, &format!("/programs/{}/members", cast.program_id)).await;
+        let row = |id: &str| members.iter().find(|m| m["user_id"] == id).cloned().unwrap();
+        let owner = row(&cast.owner_id);
+        assert_eq!(owner["time_zone"], followup_tests::plans::OWNER_TIME_ZONE, "{owner}");
+        assert_eq!(owner["position"], "Pekerja Sosial Ahli Muda, Sentra Efata Kupang");
+        assert_eq!(row(&cast.mentor_id)["time_zone"], "Asia/Seoul");
+        assert!(row(&cast.other_delegate_id)["position"].is_null());
     }
 );

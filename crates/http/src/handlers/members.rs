@@ -33,6 +33,13 @@ pub struct MemberBody {
     #[schema(example = "yohanes.lado@kemensos.go.id")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The member's position, from their account.
+    #[schema(example = "Social worker, Sentra Efata Kupang")]
+    pub position: Option<String>,
+    /// The member's IANA time zone: their today decides what is overdue,
+    /// silent or in the future for them.
+    #[schema(example = "Asia/Makassar")]
+    pub time_zone: String,
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }
@@ -46,6 +53,8 @@ impl From<Membership> for MemberBody {
             role: m.role,
             display_name: m.display_name,
             email: m.email,
+            position: m.position,
+            time_zone: m.time_zone,
             version: m.version,
             created_at: m.created_at,
         }

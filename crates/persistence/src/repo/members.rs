@@ -12,7 +12,7 @@ use followup_domain::{Actor, DomainError, FieldError};
 
 use super::changes::{self, Reach};
 use super::programs::{managed, visible};
-use super::rows::MembershipRow;
+use super::rows::{member_account, MemberAccount, MembershipRow};
 use super::{audit, not_found, on_unique};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
@@ -38,7 +38,7 @@ pub fn list_members(
     let mut query = memberships::table
         .inner_join(users::table)
         .filter(memberships::program_id.eq(DbId(program.as_uuid())))
-        .select((MembershipRow::as_select(), users::display_name, users::email))
+        .select((MembershipRow::as_select(), member_account()))
         .order((memberships::created_at.asc(), memberships::id.asc()))
         .limit(page.fetch())
         .into_boxed();
@@ -46,12 +46,12 @@ pub fn list_members(
     if let Some(role) = role {
         query = query.filter(memberships::role.eq(role.as_str()));
     }
-    let rows = query.load::<(MembershipRow, String, String)>(conn)?;
+    let rows = query.load::<(MembershipRow, MemberAccount)>(conn)?;
     let items = rows
         .into_iter()
-        .map(|(row, name, email)| {
-            let email = sees_email(&row).then_some(email);
-            row.into_domain(name, email)
+        .map(|(row, account)| {
+            let sees = sees_email(&row);
+            row.into_domain(account, sees)
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, page, |m| Cursor { at: m.created_at, id: m.id.as_uuid() }))
@@ -63,10 +63,10 @@ pub fn add_member(
     cmd: &NewMembership,
 ) -> Result<Membership, StoreError> {
     managed(conn, actor, cmd.program_id)?;
-    let user = users::table
+    let account = users::table
         .find(DbId(cmd.user_id.as_uuid()))
-        .select((users::display_name, users::email))
-        .first::<(String, String)>(conn)
+        .select(member_account())
+        .first::<MemberAccount>(conn)
         .optional()?
         .ok_or_else(|| {
             StoreError::Domain(DomainError::Invalid(vec![FieldError::new(
@@ -94,7 +94,7 @@ pub fn add_member(
         .fields(&["user_id", "role"])
         .record(conn)?;
     changes::visibility_changed(conn, cmd.program_id, cmd.user_id, Reach::Program)?;
-    row.into_domain(user.0, Some(user.1))
+    row.into_domain(account, true)
 }
 
 /// Remove a member, and the mentorships they are part of in this programme.

@@ -146,15 +146,28 @@ pub struct MembershipRow {
     pub updated_at: DbTime,
 }
 
+/// What a membership shows of its member's account, as selected by
+/// [`member_account`]: display name, e-mail, position, time zone.
+pub type MemberAccount = (String, String, Option<String>, String);
+
+/// The columns of a [`MemberAccount`].
+pub fn member_account() -> (users::display_name, users::email, users::position, users::time_zone) {
+    (users::display_name, users::email, users::position, users::time_zone)
+}
+
 impl MembershipRow {
-    pub fn into_domain(self, display_name: String, email: Option<String>) -> Result<Membership, StoreError> {
+    /// The membership, with the member's e-mail only when `sees_email`.
+    pub fn into_domain(self, account: MemberAccount, sees_email: bool) -> Result<Membership, StoreError> {
+        let (display_name, email, position, time_zone) = account;
         Ok(Membership {
             id: self.id.0.into(),
             program_id: self.program_id.0.into(),
             user_id: self.user_id.0.into(),
             role: parse_stored("memberships.role", &self.role, ProgramRole::parse)?,
             display_name,
-            email,
+            email: sees_email.then_some(email),
+            position,
+            time_zone,
             version: self.version,
             created_at: self.created_at.0,
         })

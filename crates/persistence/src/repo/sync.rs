@@ -31,8 +31,8 @@ use followup_domain::Actor;
 use uuid::Uuid;
 
 use super::rows::{
-    ActivityRow, CheckInRow, CommentRow, IndicatorRow, MeasurementRow, MembershipRow, MentorshipRow, PlanRow,
-    ProgramRow,
+    member_account, ActivityRow, CheckInRow, CommentRow, IndicatorRow, MeasurementRow, MemberAccount,
+    MembershipRow, MentorshipRow, PlanRow, ProgramRow,
 };
 use super::viewer::Viewer;
 use crate::connection::DbConnection;
@@ -207,14 +207,14 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
         }
     }
     if !wanted.memberships.is_empty() {
-        let rows: Vec<(MembershipRow, String, String)> = memberships::table
+        let rows: Vec<(MembershipRow, MemberAccount)> = memberships::table
             .inner_join(users::table)
             .filter(memberships::id.eq_any(wanted.memberships.clone()))
-            .select((MembershipRow::as_select(), users::display_name, users::email))
+            .select((MembershipRow::as_select(), member_account()))
             .load(conn)?;
-        for (row, name, email) in rows.into_iter().filter(|(r, _, _)| viewer.sees_program(r.program_id.0)) {
-            let email = viewer.sees_email(row.program_id.0, row.user_id.0).then_some(email);
-            let m = row.into_domain(name, email)?;
+        for (row, account) in rows.into_iter().filter(|(r, _)| viewer.sees_program(r.program_id.0)) {
+            let sees_email = viewer.sees_email(row.program_id.0, row.user_id.0);
+            let m = row.into_domain(account, sees_email)?;
             out.insert(("membership", m.id.as_uuid()), (m.version, SyncData::Membership(m)));
         }
     }
