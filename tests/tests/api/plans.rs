@@ -463,3 +463,33 @@ backend_test!(
         assert_problem(cast.outsider.get(&overdue).await, 404, "not_found").await;
     }
 );
+
+backend_test!(
+    async fn a_recorded_measurement_is_where_its_location_points(app) {
+        let cast = cast(&app).await;
+        let plan = id_of(&cast.plan_in("active").await);
+        let indicator =
+            create_indicator(&cast.owner, &plan, &indicator_body("Youth workers trained", "persons", 0.0, 20.0, "increase")).await;
+        let path = format!("/indicators/{}/measurements", id_of(&indicator));
+        let body = measurement_body(6.0, &owner_today().to_string());
+        let response = cast.owner.post(&path, &body).await;
+        let location = followup_tests::plans::location(&response).expect("a Location header");
+        let recorded = expect_json(response, 201).await;
+        assert_eq!(location, format!("/api/v1/measurements/{}", id_of(&recorded)));
+        let read = cast.mentor.get(location.trim_start_matches("/api/v1")).await;
+        let etag = followup_tests::plans::etag(&read);
+        assert_eq!(expect_json(read, 200).await, recorded, "the mentor reads what was recorded");
+        let again = cast
+            .mentor
+            .request(reqwest::Method::GET, location.trim_start_matches("/api/v1"))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+        let hidden = cast.outsider.get(location.trim_start_matches("/api/v1")).await;
+        assert_problem(hidden, 404, "not_found").await;
+        let unknown = cast.owner.get(&format!("/measurements/{}", uuid::Uuid::new_v4())).await;
+        assert_problem(unknown, 404, "not_found").await;
+    }
+);

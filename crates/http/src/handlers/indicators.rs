@@ -1,7 +1,7 @@
 //! Indicators of a plan and their measurements: `/plans/{id}/indicators`,
 //! `/indicators/{id}`, `/indicators/{id}/measurements`.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -197,10 +197,10 @@ pub struct MeasurementBody {
     pub created_at: DateTime<Utc>,
 }
 
-/// Measurements are append-only: always version 1, listed under their indicator.
+/// Measurements are append-only: always version 1.
 impl Addressable for MeasurementBody {
     fn location(&self) -> String {
-        format!("/api/v1/indicators/{}/measurements", self.indicator_id)
+        format!("/api/v1/measurements/{}", self.id)
     }
     fn version(&self) -> i64 {
         1
@@ -270,6 +270,30 @@ endpoint! {
     |c, actor, id, _, page| repo::list_measurements(c, actor, id, page)
 }
 
+/// Read a measurement (where a recorded measurement's `Location` points).
+#[utoipa::path(
+    tag = "indicators",
+    params(("id" = Uuid, Path, description = "Measurement id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The measurement", body = MeasurementBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such measurement, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/measurements/{id}")]
+pub async fn get_measurement(
+    req: HttpRequest,
+    caller: CallerToken,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = MeasurementId::from_uuid(id.into_inner());
+    let found = caller.read(&state, move |c, actor| repo::get_measurement(c, actor, id)).await?;
+    let body = MeasurementBody::from(found);
+    Ok(crate::conditional::ok_versioned(&req, body.version(), &body))
+}
+
 /// Record a measurement (the owner; only while the plan is active).
 #[utoipa::path(
     tag = "indicators",
@@ -311,5 +335,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(patch_indicator)
         .service(delete_indicator)
         .service(list_measurements)
+        .service(get_measurement)
         .service(create_measurement);
 }

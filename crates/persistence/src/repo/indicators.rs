@@ -2,7 +2,7 @@
 //! visibility; changes are the owner's, in the states the workflow allows.
 
 use diesel::prelude::*;
-use followup_domain::ids::{IndicatorId, PlanId};
+use followup_domain::ids::{IndicatorId, MeasurementId, PlanId};
 use followup_domain::indicators::{Indicator, IndicatorChanges, Measurement, NewIndicator, NewMeasurement};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::{require_active, require_tracking_editable};
@@ -220,6 +220,23 @@ pub fn list_measurements(
     let rows = query.load::<MeasurementRow>(conn)?;
     let items = rows.into_iter().map(MeasurementRow::into_domain).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, page, |m| Cursor { at: m.created_at, id: m.id.as_uuid() }))
+}
+
+/// One measurement, seen as its plan is (404 otherwise: ids do not leak).
+pub fn get_measurement(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: MeasurementId,
+) -> Result<Measurement, StoreError> {
+    let row = measurements::table
+        .find(DbId(id.as_uuid()))
+        .select(MeasurementRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("measurement"))?;
+    load_indicator(conn, actor, IndicatorId::from_uuid(row.indicator_id.0))
+        .map_err(hide_as("measurement"))?;
+    row.into_domain()
 }
 
 pub fn record_measurement(
