@@ -31,6 +31,7 @@ pub mod ops;
 pub mod paging;
 pub mod problem;
 pub mod query;
+pub mod request_log;
 pub mod routing;
 pub mod text;
 
@@ -190,7 +191,7 @@ pub fn app(
         .wrap(shared.http_metrics.clone())
         .wrap(from_fn(request_id_header))
         .wrap(from_fn(security_headers))
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<request_log::RequestLog>::new())
 }
 
 /// Headers every response carries: no MIME sniffing, no framing, no

@@ -828,3 +828,32 @@ fn a_clients_malformed_requests_are_warnings_never_errors() {
         "the unreadable requests are logged as warnings:\n{log}"
     );
 }
+
+#[test]
+fn a_refused_request_is_one_short_info_line_with_its_code_and_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = followup(dir.path());
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
+    let mut served = Served::start(cmd);
+    let response = client().get(served.url("/api/v1/plans")).send().unwrap();
+    assert_eq!(response.status(), 401);
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let line = loop {
+        let log = served.log();
+        if let Some(line) = log.lines().find(|l| l.contains(&request_id) && l.contains("request refused")) {
+            break line.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no `request refused` line for {request_id}:\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    for part in ["INFO", "method=\"GET\"", "route=\"/api/v1/plans\"", "status=401", "code=\"unauthorized\""] {
+        assert!(line.contains(part), "the line names {part}: {line}");
+    }
+    assert!(line.len() < 400, "one short line ({} bytes): {line}", line.len());
+    let log = served.log();
+    let about_it: Vec<&str> = log.lines().filter(|l| l.contains(&request_id)).collect();
+    assert_eq!(about_it.len(), 1, "one line about the request:\n{log}");
+    assert!(!log.lines().any(|l| l.contains("WARN") && l.contains("/api/v1/plans")), "no warning:\n{log}");
+    assert!(!log.contains("Error encountered"), "the error is not repeated:\n{log}");
+}
