@@ -148,11 +148,38 @@ pub struct TestApp {
     handle: ServerHandle,
 }
 
+/// How many PostgreSQL halves this test process skipped.
+static SKIPPED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static REPORT_AT_EXIT: Once = Once::new();
+
+/// Say that a test's half on `backend` is skipped, and count it: the process
+/// ends with one line saying how many were skipped and how to run them
+/// (libtest captures what a test prints; an exit hook is not captured).
+pub fn skipped(backend: Backend) {
+    eprintln!("[{}] skipped: {POSTGRES_URL_VAR} is not set", backend.name());
+    SKIPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    REPORT_AT_EXIT.call_once(|| {
+        // SAFETY: registers a function with no arguments that only reads an
+        // atomic and writes to standard error, which stays usable at exit.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::atexit(report_skipped);
+        }
+    });
+}
+
+extern "C" fn report_skipped() {
+    let n = SKIPPED.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!(
+        "\n{n} PostgreSQL tests skipped: run them with {POSTGRES_URL_VAR}=postgres://postgres@127.0.0.1:5432/postgres"
+    );
+}
+
 impl TestApp {
     /// Start the server on `backend`; `None` when that backend is not configured.
     pub async fn spawn(backend: Backend) -> Option<Self> {
         let Some(db) = TestDatabase::create(backend) else {
-            eprintln!("[{}] skipped: {POSTGRES_URL_VAR} is not set", backend.name());
+            skipped(backend);
             return None;
         };
         Some(Self::spawn_on(db).await)
@@ -164,7 +191,7 @@ impl TestApp {
         configure: impl FnOnce(&mut followup_server::ServeConfig),
     ) -> Option<Self> {
         let Some(db) = TestDatabase::create(backend) else {
-            eprintln!("[{}] skipped: {POSTGRES_URL_VAR} is not set", backend.name());
+            skipped(backend);
             return None;
         };
         Some(Self::spawn_configured(db, configure).await)

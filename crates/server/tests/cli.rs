@@ -181,7 +181,7 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
     // A request that takes seconds: a readiness check while PostgreSQL refuses
     // connections waits for the pool's connection timeout before answering.
     let Some(db) = TestDatabase::postgres() else {
-        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
+        followup_tests::skipped(followup_tests::Backend::Postgres);
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -418,7 +418,7 @@ fn seed_demo_loads_the_story_once_on_sqlite() {
 #[test]
 fn seed_demo_loads_the_story_once_on_postgres() {
     let Some(db) = TestDatabase::postgres() else {
-        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
+        followup_tests::skipped(followup_tests::Backend::Postgres);
         return;
     };
     seed_demo_story(&db.url);
@@ -734,7 +734,7 @@ fn writes_answered_2xx_survive_kill_9_on_sqlite() {
 #[test]
 fn writes_answered_2xx_survive_kill_9_on_postgres() {
     let Some(db) = TestDatabase::postgres() else {
-        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
+        followup_tests::skipped(followup_tests::Backend::Postgres);
         return;
     };
     writes_survive_kill_9(&db.url);

@@ -11,7 +11,7 @@ use followup_tests::{assert_problem, Backend, TestApp, TestDatabase};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
     let Some(db) = TestDatabase::postgres() else {
-        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
+        followup_tests::skipped(followup_tests::Backend::Postgres);
         return;
     };
     let app = TestApp::spawn_on(db).await;
@@ -60,7 +60,7 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_postgres_connections_are_replaced_without_a_failed_check() {
     let Some(db) = TestDatabase::postgres() else {
-        eprintln!("[postgres] skipped: {} is not set", followup_tests::POSTGRES_URL_VAR);
+        followup_tests::skipped(followup_tests::Backend::Postgres);
         return;
     };
     let app = TestApp::spawn_on(db).await;
