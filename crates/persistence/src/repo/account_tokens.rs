@@ -132,16 +132,7 @@ pub fn reset_password(
             (password_hash.as_str(), PasswordState::ChangeRequired)
         }
     };
-    let now = DbTime(crate::now());
-    diesel::update(users::table.find(DbId(user.as_uuid())))
-        .set((
-            users::password_hash.eq(hash),
-            users::password_state.eq(state.as_str()),
-            users::password_changed_at.eq(now),
-            users::version.eq(users::version + 1),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    super::users::store_password(conn, user, hash, state)?;
     sessions::revoke_user_sessions(conn, user, None, "admin")?;
     let purpose = if invited { AccountTokenPurpose::Invitation } else { AccountTokenPurpose::PasswordReset };
     let (expires_at, reason) = match method {
@@ -149,7 +140,7 @@ pub fn reset_password(
             (Some(issue(conn, Some(actor), user, purpose, token_hash, lifetime)?), "token")
         }
         ResetMethod::TemporaryPassword { .. } => {
-            withdraw_open(conn, user, now.0)?;
+            withdraw_open(conn, user, crate::now())?;
             (None, "temporary_password")
         }
     };
@@ -213,15 +204,7 @@ pub fn redeem(
     if spent == 0 {
         return Ok(None);
     }
-    diesel::update(users::table.find(DbId(user.as_uuid())))
-        .set((
-            users::password_hash.eq(new_hash),
-            users::password_state.eq(PasswordState::Set.as_str()),
-            users::password_changed_at.eq(now),
-            users::version.eq(users::version + 1),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    super::users::store_password(conn, user, new_hash, PasswordState::Set)?;
     sessions::revoke_user_sessions(conn, user, None, "password_change")?;
     let session = sessions::start_session(conn, user, refresh_hash, session_lifetime)?;
     let actor = Actor { user_id: user, system_role: holder.system_role, session_id: session };

@@ -241,11 +241,24 @@ pub fn set_password(
     new_hash: &str,
     keep_session: Option<SessionId>,
 ) -> Result<(), StoreError> {
+    store_password(conn, id, new_hash, PasswordState::Set)?;
+    sessions::revoke_user_sessions(conn, id, keep_session, "password_change")?;
+    audit::Event::new(actor, "user", id.as_uuid(), "password_change").fields(&["password"]).record(conn)
+}
+
+/// Replace an account's password hash, saying how the password now stands
+/// (the one statement every way of changing a password goes through).
+pub(crate) fn store_password(
+    conn: &mut DbConnection,
+    id: UserId,
+    hash: &str,
+    state: PasswordState,
+) -> Result<(), StoreError> {
     let now = DbTime(crate::now());
     let updated = diesel::update(users::table.find(DbId(id.as_uuid())))
         .set((
-            users::password_hash.eq(new_hash),
-            users::password_state.eq(PasswordState::Set.as_str()),
+            users::password_hash.eq(hash),
+            users::password_state.eq(state.as_str()),
             users::password_changed_at.eq(now),
             users::version.eq(users::version + 1),
             users::updated_at.eq(now),
@@ -254,8 +267,7 @@ pub fn set_password(
     if updated == 0 {
         return Err(not_found("user"));
     }
-    sessions::revoke_user_sessions(conn, id, keep_session, "password_change")?;
-    audit::Event::new(actor, "user", id.as_uuid(), "password_change").fields(&["password"]).record(conn)
+    Ok(())
 }
 
 fn any_other_active_admin(conn: &mut DbConnection, except: UserId) -> Result<bool, StoreError> {
