@@ -169,6 +169,10 @@ backend_test!(
         let token_method = Some("token".to_owned());
         assert_eq!(resets, [token_method.clone(), Some("temporary_password".to_owned()), token_method.clone(), token_method]);
         let admin_id = admin.get_ok("/me").await["id"].as_str().unwrap().to_owned();
+        // One's own password is changed, not reset: a reset would end this session too.
+        let own = admin.post(&format!("/users/{admin_id}/password-reset"), &json!({})).await;
+        assert_problem(own, 403, "forbidden").await;
+        expect_json(admin.get("/me").await, 200).await;
         assert!(events
             .iter()
             .filter(|e| e.action == "password_reset")

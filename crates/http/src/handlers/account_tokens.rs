@@ -96,7 +96,7 @@ pub struct SetPasswordBody {
     responses(
         (status = 200, description = "Reset; the token or temporary password is shown once", body = PasswordResetIssuedBody),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Neither an admin nor the account's coordinator", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither an admin nor the account's coordinator, or your own account (use `POST /me/password`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such account visible to you", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid body", body = Problem, content_type = "application/problem+json"),
     )

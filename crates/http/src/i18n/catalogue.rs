@@ -336,6 +336,13 @@ pub static DETAILS: &[(&str, Text)] = &[
         ),
     ),
     (
+        "forbidden.reset_own_password",
+        t(
+            "Change your own password at POST /api/v1/me/password; a reset would sign you out everywhere.",
+            "Ganti kata sandi Anda sendiri melalui POST /api/v1/me/password; atur ulang akan mengeluarkan Anda dari semua sesi.",
+        ),
+    ),
+    (
         "forbidden.reset_password",
         t(
             "Only an admin, or a coordinator for the delegates and observers of their programme, resets a password.",

@@ -81,11 +81,16 @@ pub struct Reset {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Whether `actor` may reset `target`'s password: an admin any account; a
+/// Whether `actor` may reset `target`'s password: never their own; an admin any account; a
 /// coordinator the delegates and observers of a programme they coordinate
 /// (never an admin). Others learn nothing: 404 for an account they may not
 /// manage, 403 when they can see it in a programme but may not reset it.
 fn require_may_reset(conn: &mut DbConnection, actor: &Actor, target: &User) -> Result<(), StoreError> {
+    if target.id == actor.user_id {
+        // A reset ends every session, this one too: one's own password is
+        // changed at `POST /me/password`.
+        return Err(DomainError::NotAllowed(Message::new("forbidden.reset_own_password")).into());
+    }
     if actor.system_role == SystemRole::Admin {
         return Ok(());
     }
