@@ -318,8 +318,9 @@ impl<'a> Figures<'a> {
         let mut rows = Vec::with_capacity(self.delegates.len());
         for (d, tally) in self.delegates.iter().zip(self.tallies) {
             // Only a delegate with an active plan can post check-ins, so only
-            // they can be silent; a current plan's overdue activities count
-            // only while it is active.
+            // they can be silent; a current plan's overdue activities and
+            // indicators behind count only while it is active (a draft's
+            // indicators have no measurements yet).
             let silent = tally.has_active
                 && is_silent(
                     tally.latest.map(|c| c.reported_on),
@@ -344,7 +345,9 @@ impl<'a> Figures<'a> {
                     .filter(|p| p.status == PlanStatus::Active)
                     .map_or(0, |p| p.overdue_activities),
                 days_since_last_check_in: tally.latest.map(|c| days_since(c.reported_on, d.today)),
-                indicators_behind: current.map_or(0, |p| p.indicators_behind),
+                indicators_behind: current
+                    .filter(|p| p.status == PlanStatus::Active)
+                    .map_or(0, |p| p.indicators_behind),
                 latest_progress: current.and_then(|p| p.latest_progress),
                 open_reviews: tally.open_reviews,
                 silent,

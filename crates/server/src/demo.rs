@@ -10,36 +10,26 @@
 
 use anyhow::{anyhow, bail, Context};
 use chrono::{Duration, NaiveDate};
-use followup_domain::activities::{ActivityFields, NewActivity};
-use followup_domain::check_ins::{CheckInChanges, CheckInReview, Confidence, NewCheckIn};
-use followup_domain::comments::NewComment;
-use followup_domain::ids::{
-    ActivityId, CheckInId, CommentId, IndicatorId, MeasurementId, MentorshipId, OrganizationId, PlanId,
-    ProgramId, SessionId, UserId,
-};
-use followup_domain::indicators::{IndicatorFields, NewIndicator, NewMeasurement};
+use followup_domain::ids::{MentorshipId, OrganizationId, ProgramId, SessionId, UserId};
 use followup_domain::members::NewMembership;
 use followup_domain::mentorships::NewMentorship;
 use followup_domain::organizations::NewOrganization;
-use followup_domain::plans::{NewPlan, PlanFields, Transition};
-use followup_domain::precondition::Precondition;
 use followup_domain::programs::{NewProgram, ProgramFields};
 use followup_domain::users::NewUser;
 use followup_domain::values::{
-    ActivityStatus, CommentTarget, Direction, Email, Evidence, Locale, NewPassword, OrganizationKind,
-    ProgramRole, ProgramStatus, Progress, ReviewStatus, SystemRole, TimeZone, Visibility,
+    Email, Locale, NewPassword, OrganizationKind, ProgramRole, ProgramStatus, SystemRole, TimeZone,
 };
 use followup_domain::Actor;
 use followup_http::auth::passwords;
 use followup_persistence::repo::plans::Created;
-use followup_persistence::repo::{
-    activities, check_ins, comments, indicators, members, mentorships, organizations, plans, programs, users,
-};
+use followup_persistence::repo::{members, mentorships, organizations, programs, users};
 use followup_persistence::{Database, DbConnection, StoreError};
 
+mod plan;
 mod story;
 
-use story::{Delegate, Story, DELEGATES, DKI, MINISTRY};
+use plan::plan_story;
+use story::{DELEGATES, DKI, MINISTRY};
 
 /// The demo programme's code: how a second run recognises the demo.
 pub const PROGRAM_CODE: &str = "ITP-2023-IDN-YOUTH";
@@ -61,11 +51,11 @@ pub enum Outcome {
     AlreadyLoaded { program_id: ProgramId },
 }
 
-fn day(today: NaiveDate, days: i64) -> NaiveDate {
+pub(super) fn day(today: NaiveDate, days: i64) -> NaiveDate {
     today + Duration::days(days)
 }
 
-fn made<T>(c: Created<T>) -> T {
+pub(super) fn made<T>(c: Created<T>) -> T {
     match c {
         Created::New(t) | Created::Existing(t) => t,
     }
@@ -105,9 +95,9 @@ pub fn seed_demo(db: &Database, password: Option<&str>, force: bool) -> anyhow::
         let hash = passwords::hash(checked.expose()).map_err(|e| anyhow!("cannot hash a password: {e}"))?;
         hashed.push((email, checked, hash));
     }
-    let today = chrono::Utc::now().date_naive();
+    let now = chrono::Utc::now();
     let (program_id, accounts) =
-        db.write(|c| seed(c, today, &people, hashed)).context("cannot load the demo")?;
+        db.write(|c| seed(c, now, &people, hashed)).context("cannot load the demo")?;
     Ok(Outcome::Seeded { program_id, accounts, password, generated })
 }
 
@@ -174,10 +164,11 @@ fn people() -> Vec<Person> {
 
 fn seed(
     c: &mut DbConnection,
-    today: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
     people: &[Person],
     hashed: Vec<(Email, NewPassword, String)>,
 ) -> Result<(ProgramId, Vec<Account>), StoreError> {
+    let today = now.date_naive();
     // The acting admin: the existing first admin, or the demo's own.
     let existing_admin = users::first_active_admin(c)?;
     let mut accounts = Vec::new();
@@ -317,7 +308,10 @@ fn seed(
             &NewMentorship { id: MentorshipId::new(), program_id, mentor_id, delegate_id: user },
         )?;
         let owner = actor(user, SystemRole::Member);
-        plan_story(c, today, program_id, &owner, &mentor, &coordinator, d)?;
+        // A delegate's dates are relative to their own today, as the
+        // dashboard reads them.
+        let their_today = followup_domain::monitoring::today_in(d.time_zone, now);
+        plan_story(c, their_today, program_id, &owner, &mentor, &coordinator, d)?;
     }
     Ok((program_id, accounts))
 }
@@ -342,219 +336,4 @@ fn new_user(
         password: password.clone(),
         password_state: followup_domain::values::PasswordState::Set,
     }
-}
-
-fn evidence(url: &str, title: &str) -> Vec<Evidence> {
-    vec![Evidence { url: url.to_owned(), title: Some(title.to_owned()) }]
-}
-
-/// One delegate's plan, brought to its place in the story.
-fn plan_story(
-    c: &mut DbConnection,
-    today: NaiveDate,
-    program_id: ProgramId,
-    owner: &Actor,
-    mentor: &Actor,
-    coordinator: &Actor,
-    d: &Delegate,
-) -> Result<(), StoreError> {
-    let plan_id = PlanId::new();
-    let starts_on = NaiveDate::from_ymd_opt(2023, 6, 1).unwrap_or(today);
-    let fields = PlanFields {
-        title: d.plan.to_owned(),
-        problem_statement: Some(format!(
-            "Young people served by {} get little structured follow-up once they leave a rehabilitation programme.",
-            d.org
-        )),
-        goal: Some("Put what was learned in Seoul into practice with colleagues and young people.".to_owned()),
-        target_group: Some("Vulnerable youth aged 15–21 and the social workers who serve them".to_owned()),
-        location: Some(if d.time_zone == "Asia/Makassar" { "Kupang, Nusa Tenggara Timur" } else { "Jakarta" }.to_owned()),
-        starts_on,
-        ends_on: day(today, 90),
-    };
-    plans::create(c, owner, &NewPlan { id: plan_id, program_id, fields })?;
-
-    // Activities: one done, one overdue (due ten days ago, still in progress), two ahead.
-    let activities = [
-        (
-            "Share the training materials with colleagues",
-            day(today, -60),
-            ActivityStatus::Done,
-            Some(day(today, -62)),
-        ),
-        ("Run the first workshop with young people", day(today, -10), ActivityStatus::InProgress, None),
-        ("Hold a follow-up session with the trained staff", day(today, 20), ActivityStatus::Planned, None),
-        ("Write the final report for the mentor", day(today, 80), ActivityStatus::Planned, None),
-    ];
-    for (position, (title, due, status, completed)) in activities.into_iter().enumerate() {
-        let fields = ActivityFields {
-            title: title.to_owned(),
-            description: None,
-            starts_on: None,
-            due_on: Some(due),
-            status,
-            completed_on: completed,
-            position: i32::try_from(position).unwrap_or_default(),
-        };
-        activities::create_activity(c, owner, plan_id, &NewActivity { id: ActivityId::new(), fields })?;
-    }
-    let indicator_id = IndicatorId::new();
-    let fields = IndicatorFields {
-        name: "Young people reached by the new activities".to_owned(),
-        unit: Some("people".to_owned()),
-        baseline: 0.0,
-        target: 40.0,
-        direction: Direction::Increase,
-    };
-    indicators::create_indicator(c, owner, plan_id, &NewIndicator { id: indicator_id, fields })?;
-
-    let transition = |c: &mut DbConnection, who: &Actor, t: Transition, reason: Option<&str>| {
-        plans::transition(c, who, plan_id, t, reason).map(|_| ())
-    };
-    match d.story {
-        Story::Draft => return Ok(()),
-        Story::Submitted => return transition(c, owner, Transition::Submit, None),
-        Story::ChangesRequested => {
-            transition(c, owner, Transition::Submit, None)?;
-            let reason = "Please say how many families you will reach and add a session with the parents.";
-            return transition(c, mentor, Transition::RequestChanges, Some(reason));
-        }
-        _ => {
-            transition(c, owner, Transition::Submit, None)?;
-            transition(c, mentor, Transition::Approve, Some("A clear plan. Good luck!"))?;
-        }
-    }
-
-    // Active from here on: measurements, check-ins, reviews, comments.
-    for (value, days_ago) in [(8.0, 45), (17.0, 15)] {
-        let m = NewMeasurement {
-            id: MeasurementId::new(),
-            value,
-            measured_on: day(today, -days_ago),
-            note: None,
-            evidence: evidence("https://drive.example.org/demo/attendance.pdf", "Attendance sheet"),
-        };
-        indicators::record_measurement(c, owner, indicator_id, &m)?;
-    }
-    let check_in = |c: &mut DbConnection, days_ago: i64, progress: Progress, summary: &str| {
-        let cmd = NewCheckIn {
-            id: CheckInId::new(),
-            reported_on: day(today, -days_ago),
-            summary: summary.to_owned(),
-            progress,
-            confidence: Confidence::parse(match progress {
-                Progress::OnTrack => 8,
-                Progress::AtRisk => 5,
-                Progress::OffTrack => 3,
-            })
-            .map_err(|e| followup_domain::DomainError::Invalid(vec![e]))?,
-            achievements: Some("The materials are shared and the first group is chosen.".to_owned()),
-            challenges: (progress != Progress::OnTrack)
-                .then(|| "The venue was not available and two colleagues moved to another unit.".to_owned()),
-            support_needed: (progress == Progress::OffTrack)
-                .then(|| "A letter from the directorate to free staff time for the workshops.".to_owned()),
-            next_steps: Some("Run the next workshop and record attendance.".to_owned()),
-            evidence: evidence("https://drive.example.org/demo/photos", "Workshop photos"),
-        };
-        check_ins::create_check_in(c, owner, plan_id, &cmd).map(made)
-    };
-    let review = |c: &mut DbConnection, id: CheckInId, decision: ReviewStatus, note: &str| {
-        let review = CheckInReview::parse(decision, Some(note.to_owned()))?;
-        check_ins::review_check_in(c, mentor, id, &review).map(|_| ())
-    };
-    let comment =
-        |c: &mut DbConnection, who: &Actor, body: &str, visibility: Visibility, target: Option<CheckInId>| {
-            let cmd = NewComment {
-                id: CommentId::new(),
-                body: body.to_owned(),
-                visibility,
-                target: target.map(|id| (CommentTarget::CheckIn, id.as_uuid())),
-            };
-            comments::create_comment(c, who, plan_id, &cmd).map(|_| ())
-        };
-
-    match d.story {
-        Story::ActiveReporting { last_check_in_days_ago, progress } => {
-            let first = check_in(
-                c,
-                last_check_in_days_ago + 14,
-                Progress::OnTrack,
-                "The first month went as planned.",
-            )?;
-            // The mentor asks for the attendance sheet; the delegate revises
-            // the report (its first version is kept), then it is acknowledged.
-            review(
-                c,
-                first.id,
-                ReviewStatus::RevisionRequested,
-                "Please add the attendance sheet of the first workshop.",
-            )?;
-            let revision = CheckInChanges {
-                summary: Some(
-                    "The first month went as planned; 14 social workers came to the first workshop."
-                        .to_owned(),
-                ),
-                evidence: Some(evidence(
-                    "https://drive.example.org/demo/attendance",
-                    "Attendance sheet, first workshop",
-                )),
-                ..CheckInChanges::default()
-            };
-            check_ins::revise_check_in(c, owner, first.id, &revision, &Precondition::Unconditional)?;
-            review(c, first.id, ReviewStatus::Acknowledged, "Well done; keep the attendance sheets.")?;
-            let last = check_in(c, last_check_in_days_ago, progress, "Workshops have started.")?;
-            if d.time_zone == "Asia/Makassar" {
-                comment(
-                    c,
-                    mentor,
-                    "The photos show a lively first workshop. Could the young people lead part of the next one?",
-                    Visibility::Shared,
-                    Some(last.id),
-                )?;
-                comment(
-                    c,
-                    mentor,
-                    "Kupang has few staff: worth asking the directorate about a second trainer.",
-                    Visibility::Mentors,
-                    None,
-                )?;
-            }
-        }
-        Story::ActiveSilent { last_check_in_days_ago: Some(days) } => {
-            let only = check_in(c, days, Progress::AtRisk, "Preparations are slower than planned.")?;
-            if days >= 20 {
-                review(
-                    c,
-                    only.id,
-                    ReviewStatus::RevisionRequested,
-                    "Please add the dates of the workshops.",
-                )?;
-            } else {
-                review(c, only.id, ReviewStatus::Acknowledged, "Thank you. Let me know how I can help.")?;
-            }
-            comment(
-                c,
-                coordinator,
-                "A reminder: check-ins are due every two weeks.",
-                Visibility::Shared,
-                None,
-            )?;
-        }
-        Story::ActiveSilent { last_check_in_days_ago: None } => {}
-        Story::Completed => {
-            let first = check_in(c, 30, Progress::OnTrack, "All sessions are done; the map is printed.")?;
-            review(c, first.id, ReviewStatus::Acknowledged, "Excellent work.")?;
-            transition(c, owner, Transition::Complete, Some("Every activity is finished."))?;
-        }
-        Story::Discontinued => {
-            transition(
-                c,
-                mentor,
-                Transition::Discontinue,
-                Some("The league lost its field; the delegate will join a colleague's plan instead."),
-            )?;
-        }
-        Story::Draft | Story::Submitted | Story::ChangesRequested => {}
-    }
-    Ok(())
 }

@@ -387,7 +387,80 @@ fn demo_inventory(url: &str, password: &str) -> (usize, usize, usize, usize) {
     let plans = get(&format!("/api/v1/plans?program_id={id}&limit=200"));
     let orgs = get("/api/v1/organizations?limit=200");
     let count = |v: &serde_json::Value| v["items"].as_array().unwrap().len();
+    delegates_tell_apart(&get, id);
     (count(&programs), count(&delegates), count(&plans), count(&orgs))
+}
+
+/// What a mentor compares in a delegates-table row: every column but the
+/// delegate's name and ids.
+fn profile(row: &serde_json::Value) -> String {
+    [
+        "region",
+        "activities_done_percent",
+        "overdue_activities",
+        "days_since_last_check_in",
+        "indicators_behind",
+        "latest_progress",
+        "open_reviews",
+        "silent",
+    ]
+    .iter()
+    .map(|column| row[column].to_string())
+    .chain([row["plan"]["status"].to_string()])
+    .collect::<Vec<_>>()
+    .join("|")
+}
+
+/// The demo's delegates stand at different points: sorted by any column,
+/// either way, the first page's first five rows show at least four different
+/// profiles, and the story's people are there (one ahead, one silent for
+/// weeks, one with a check-in awaiting review, one behind on an indicator,
+/// one completed).
+fn delegates_tell_apart(get: &dyn Fn(&str) -> serde_json::Value, program: &str) {
+    let columns = [
+        "name",
+        "organization",
+        "region",
+        "plan_status",
+        "done_percent",
+        "overdue",
+        "days_since_check_in",
+        "indicators_behind",
+        "progress",
+        "open_reviews",
+        "silent",
+    ];
+    for column in columns {
+        for sort in [column.to_owned(), format!("-{column}")] {
+            let table = get(&format!("/api/v1/programs/{program}/delegates?sort={sort}&limit=5"));
+            let rows = table["items"].as_array().unwrap();
+            assert_eq!(rows.len(), 5, "sort={sort}: {table}");
+            let distinct: std::collections::BTreeSet<String> = rows.iter().map(profile).collect();
+            assert!(
+                distinct.len() >= 4,
+                "sort={sort}: only {} different rows: {distinct:#?}",
+                distinct.len()
+            );
+        }
+    }
+    let table = get(&format!("/api/v1/programs/{program}/delegates?limit=100"));
+    let rows = table["items"].as_array().unwrap();
+    let some = |what: &str, test: &dyn Fn(&serde_json::Value) -> bool| {
+        assert!(rows.iter().any(test), "no delegate {what}: {table:#}");
+    };
+    some("ahead", &|r| {
+        r["plan"]["status"] == "active"
+            && r["activities_done_percent"].as_f64() >= Some(80.0)
+            && r["overdue_activities"] == 0
+            && r["indicators_behind"] == 0
+    });
+    some("silent for weeks", &|r| r["silent"] == true && r["days_since_last_check_in"].as_i64() >= Some(28));
+    some("with a check-in awaiting review", &|r| r["open_reviews"].as_i64() >= Some(1));
+    some("behind on an indicator", &|r| r["indicators_behind"].as_i64() >= Some(1));
+    some("with a completed plan", &|r| r["plan"]["status"] == "completed");
+    let overdue: std::collections::BTreeSet<i64> =
+        rows.iter().filter_map(|r| r["overdue_activities"].as_i64()).collect();
+    assert!(overdue.len() >= 3, "overdue counts differ: {overdue:?}");
 }
 
 fn seed_demo_story(url: &str) {

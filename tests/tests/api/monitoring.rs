@@ -171,7 +171,8 @@ impl World {
                 .filter(|p| p.status == "active")
                 .map_or(0, |p| p.activities.iter().filter(|a| overdue(a.0, a.1, today)).count() as i64),
             days_since: last.map(|c| (today - c.reported_on).num_days()),
-            behind: current.map_or(0, |p| behind(p, today)),
+            // Only an active plan's indicators are behind.
+            behind: current.filter(|p| p.status == "active").map_or(0, |p| behind(p, today)),
             progress: current.and_then(latest).map(|c| c.progress.to_owned()),
             open_reviews: plans
                 .iter()

@@ -10,7 +10,7 @@
 //!
 //! Every check of a current password (sign-in, `POST /me/password`) goes
 //! through it. Successful attempts are never counted. Counters live in this
-//! process (per instance, as DESIGN.md allows) and are bounded in size.
+//! process (per instance, as docs/design.md allows) and are bounded in size.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

@@ -223,7 +223,7 @@ pub struct DelegateRowBody {
     #[schema(example = 9)]
     pub days_since_last_check_in: Option<i64>,
     /// Indicators of the current plan behind schedule (see the dashboard's
-    /// definition).
+    /// definition) while it is `active`; 0 for a plan in any other status.
     #[schema(example = 1)]
     pub indicators_behind: i64,
     /// The progress word of the current plan's latest check-in.

@@ -29,7 +29,7 @@ use crate::AppState;
 
 mod transitions;
 
-pub use transitions::ReasonBody;
+pub use transitions::{ReasonBody, RequiredReasonBody};
 
 /// An action plan.
 #[derive(Debug, Serialize, ToSchema)]

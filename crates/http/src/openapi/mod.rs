@@ -2,10 +2,11 @@
 //! and the problem+json responses listed on every operation.
 
 use utoipa::openapi::link::LinkBuilder;
-use utoipa::openapi::path::{Operation, Parameter};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::openapi::server::Server;
+use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{Problem, ProblemFieldError};
@@ -124,11 +125,55 @@ fn fold_text_properties(schema: &mut RefOr<Schema>) {
     }
 }
 
-/// Final touches applied to the collected document: the version, optional
-/// parameters without `null`, and a problem+json response for every 4XX/5XX
-/// an operation does not list itself.
+/// The operations anyone may call without a token: signing in, refreshing,
+/// setting a password with an invitation or reset token, health and metrics.
+/// Each says so with `security: []`; every other operation requires a bearer
+/// token (a unit test holds that).
+pub const PUBLIC_OPERATIONS: &[&str] = &["login", "refresh", "set_password", "live", "ready", "metrics"];
+
+/// A public operation's `security: []`: no scheme at all, rather than
+/// utoipa's `[{}]` (an empty requirement) or nothing (which linters read as
+/// "forgotten").
+fn public_security(op: &mut Operation) {
+    if op.operation_id.as_deref().is_some_and(|id| PUBLIC_OPERATIONS.contains(&id)) {
+        op.security = Some(Vec::new());
+    }
+}
+
+/// A GET that documents 304 Not Modified takes the `If-None-Match` that
+/// produces it; declared once here for every such operation.
+fn if_none_match_where_304(op: &mut Operation) {
+    if !op.responses.responses.contains_key("304") {
+        return;
+    }
+    let parameters = op.parameters.get_or_insert_with(Vec::new);
+    let declared =
+        parameters.iter().any(|p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case("If-None-Match")));
+    if !declared {
+        parameters.push(RefOr::T(
+            ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The `ETag` of the copy you hold: when it is still current the answer is 304 with no body",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(SchemaType::Type(Type::String))))
+                .build(),
+        ));
+    }
+}
+
+/// Final touches applied to the collected document: the version, the
+/// server (this host), optional parameters without `null`, `security: []` on
+/// public operations, `If-None-Match` where 304 is documented, and a
+/// problem+json response for every 4XX/5XX an operation does not list itself.
 pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    let mut server = Server::new("/");
+    server.description =
+        Some("This host: every path, /api/v1 included, is relative to where Followup is served".into());
+    api.servers = Some(vec![server]);
     if let Some(components) = api.components.as_mut() {
         components.schemas.values_mut().for_each(fold_text_properties);
         typed::page_items_by_reference(components);
@@ -165,6 +210,8 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         .flatten()
         {
             add_defaults(op);
+            public_security(op);
+            if_none_match_where_304(op);
             optional_body_is_absent_not_null(op);
             add_links(op);
         }
@@ -262,5 +309,55 @@ fn add_links(op: &mut Operation) {
             })
             .build();
         created.links.insert((*target).to_owned(), RefOr::T(link));
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::PUBLIC_OPERATIONS;
+
+    /// Every operation of the document with its operation id, as JSON.
+    fn operations() -> Vec<(String, serde_json::Value)> {
+        let doc = serde_json::to_value(crate::openapi()).unwrap();
+        let mut ops = Vec::new();
+        for item in doc["paths"].as_object().unwrap().values() {
+            for op in item.as_object().unwrap().values() {
+                if let Some(id) = op.get("operationId").and_then(|id| id.as_str()) {
+                    ops.push((id.to_owned(), op.clone()));
+                }
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn only_the_public_operations_go_without_a_bearer_token() {
+        let ops = operations();
+        for public in PUBLIC_OPERATIONS {
+            assert!(ops.iter().any(|(id, _)| id == public), "{public} is not an operation");
+        }
+        for (id, op) in &ops {
+            let expected = if PUBLIC_OPERATIONS.contains(&id.as_str()) {
+                serde_json::json!([])
+            } else {
+                serde_json::json!([{"bearer": []}])
+            };
+            assert_eq!(op["security"], expected, "security of {id}");
+        }
+    }
+
+    #[test]
+    fn every_304_comes_with_the_if_none_match_that_produces_it() {
+        let with_304: Vec<_> =
+            operations().into_iter().filter(|(_, op)| op["responses"].get("304").is_some()).collect();
+        assert!(with_304.len() >= 9, "the single-resource GETs document 304");
+        for (id, op) in with_304 {
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            assert!(
+                params.iter().any(|p| p["name"] == "If-None-Match" && p["in"] == "header"),
+                "{id} documents 304 without If-None-Match"
+            );
+        }
     }
 }

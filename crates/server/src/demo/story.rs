@@ -9,6 +9,8 @@ use followup_domain::values::Progress;
 pub(super) enum Story {
     /// Still writing the plan.
     Draft,
+    /// A draft with only its title and dates so far.
+    Outline,
     /// Waiting for the mentor's review.
     Submitted,
     /// Sent back with a reason.
@@ -26,6 +28,20 @@ pub(super) enum Story {
     Discontinued,
 }
 
+/// How far an approved plan's activities and indicators have come, so the
+/// delegates table and the dashboard show a mentor differences to sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pace {
+    /// Four of five activities done (one early), both indicators at target.
+    Ahead,
+    /// Every activity due so far done; the indicator on course.
+    OnSchedule,
+    /// One activity overdue; one indicator behind.
+    Behind,
+    /// Two activities overdue; both indicators behind.
+    FarBehind,
+}
+
 pub(super) struct Delegate {
     pub(super) name: &'static str,
     pub(super) email: &'static str,
@@ -35,6 +51,8 @@ pub(super) struct Delegate {
     pub(super) position: &'static str,
     pub(super) plan: &'static str,
     pub(super) story: Story,
+    /// Where an approved plan stands; plans never approved have done nothing yet.
+    pub(super) pace: Pace,
 }
 
 pub(super) const MINISTRY: &str = "Ministry of Social Affairs (Kementerian Sosial)";
@@ -49,6 +67,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social worker",
         plan: "Peer-support training for youth workers in Kupang",
         story: Story::ActiveReporting { last_check_in_days_ago: 3, progress: Progress::OnTrack },
+        pace: Pace::Ahead,
     },
     Delegate {
         name: "Dewi Anggraini",
@@ -58,6 +77,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social worker",
         plan: "Case-management guideline for children in conflict with the law",
         story: Story::ActiveSilent { last_check_in_days_ago: Some(40) },
+        pace: Pace::FarBehind,
     },
     Delegate {
         name: "Bambang Sutrisno",
@@ -67,6 +87,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social worker",
         plan: "Intergenerational volunteering between youth and elderly residents",
         story: Story::ActiveSilent { last_check_in_days_ago: None },
+        pace: Pace::FarBehind,
     },
     Delegate {
         name: "Rina Marlina",
@@ -76,6 +97,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social worker",
         plan: "Vocational mentoring for young people with disabilities",
         story: Story::Submitted,
+        pace: Pace::OnSchedule,
     },
     Delegate {
         name: "Agus Setiawan",
@@ -85,6 +107,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social worker",
         plan: "Family conferences before a child leaves Sentra Handayani",
         story: Story::ChangesRequested,
+        pace: Pace::OnSchedule,
     },
     Delegate {
         name: "Fitri Handayani",
@@ -94,6 +117,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social extension worker",
         plan: "Outreach sessions on youth rehabilitation services in schools",
         story: Story::Draft,
+        pace: Pace::OnSchedule,
     },
     Delegate {
         name: "Hendra Wijaya",
@@ -103,6 +127,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social extension worker",
         plan: "Referral map of youth services for social extension workers",
         story: Story::Completed,
+        pace: Pace::Ahead,
     },
     Delegate {
         name: "Siti Rahmawati",
@@ -112,6 +137,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social welfare officer",
         plan: "Street-youth outreach team in North Jakarta",
         story: Story::ActiveReporting { last_check_in_days_ago: 5, progress: Progress::AtRisk },
+        pace: Pace::Behind,
     },
     Delegate {
         name: "Andi Pratama",
@@ -121,6 +147,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social welfare officer",
         plan: "Drop-in counselling corner at the district social office",
         story: Story::ActiveReporting { last_check_in_days_ago: 2, progress: Progress::OffTrack },
+        pace: Pace::FarBehind,
     },
     Delegate {
         name: "Nur Aisyah",
@@ -130,6 +157,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social welfare officer",
         plan: "Parenting classes for families of youth in rehabilitation",
         story: Story::ActiveSilent { last_check_in_days_ago: Some(8) },
+        pace: Pace::OnSchedule,
     },
     Delegate {
         name: "Rudi Hartono",
@@ -139,6 +167,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social welfare officer",
         plan: "Sports league for youth leaving detention",
         story: Story::Discontinued,
+        pace: Pace::Behind,
     },
     Delegate {
         name: "Maya Sari",
@@ -148,6 +177,7 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social welfare officer",
         plan: "Digital case records for the agency's youth caseload",
         story: Story::ActiveSilent { last_check_in_days_ago: Some(20) },
+        pace: Pace::Behind,
     },
     Delegate {
         name: "Taufik Hidayat",
@@ -156,7 +186,8 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         time_zone: "Asia/Jakarta",
         position: "Social welfare officer",
         plan: "Mentoring pairs of trained and new social workers",
-        story: Story::Submitted,
+        story: Story::ChangesRequested,
+        pace: Pace::OnSchedule,
     },
     Delegate {
         name: "Lestari Wulandari",
@@ -165,7 +196,8 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         time_zone: "Asia/Jakarta",
         position: "Social welfare officer",
         plan: "Life-skills workshops in the agency's youth shelter",
-        story: Story::Draft,
+        story: Story::Outline,
+        pace: Pace::OnSchedule,
     },
     Delegate {
         name: "Bayu Nugroho",
@@ -175,5 +207,6 @@ pub(super) const DELEGATES: [Delegate; 15] = [
         position: "Social welfare officer",
         plan: "Job-readiness training with local employers",
         story: Story::ActiveReporting { last_check_in_days_ago: 1, progress: Progress::OnTrack },
+        pace: Pace::OnSchedule,
     },
 ];

@@ -16,7 +16,7 @@ use crate::conditional::updated;
 use crate::dto::IdempotencyKeyHeader;
 use crate::json::OptionalJsonBody;
 use crate::problem::{ApiError, Problem};
-use crate::text::{check_optional, OptionalText};
+use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
 
 /// A transition that needs (or takes) a reason.
@@ -26,6 +26,17 @@ use crate::AppState;
 pub struct ReasonBody {
     #[schema(inline)]
     pub reason: Option<OptionalText<2000>>,
+}
+
+/// The body of a transition that needs a reason (request changes,
+/// discontinue): the schema says `reason` is required and not blank, as the
+/// server checks (422 `required` on `reason` otherwise).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "Please add an indicator for the number of youth reached."}))]
+pub struct RequiredReasonBody {
+    #[schema(inline)]
+    pub reason: Text<2000>,
 }
 
 async fn run_transition(
@@ -104,7 +115,7 @@ transition_endpoint!(
     Transition::RequestChanges,
     "Send a submitted plan back to its owner with a reason (a mentor of the owner or a coordinator).",
     "Not a mentor of the owner nor a coordinator",
-    ReasonBody,
+    RequiredReasonBody,
     "`reason` is required"
 );
 transition_endpoint!(
@@ -122,6 +133,6 @@ transition_endpoint!(
     Transition::Discontinue,
     "Stop a plan under review or active, with a reason (the owner, a mentor of the owner or a coordinator).",
     "Not the owner, a mentor of the owner nor a coordinator",
-    ReasonBody,
+    RequiredReasonBody,
     "`reason` is required"
 );
