@@ -1,10 +1,13 @@
 //! Indicators of a plan and their measurements: the entities, progress
 //! from baseline toward target, and the commands that change them.
-//! Measurements are append-only; an indicator's current value is its latest.
+//! A measurement is corrected or withdrawn by its author, never deleted: each
+//! version a change replaced is kept with who replaced it and why, and a
+//! withdrawn measurement stays, marked. An indicator's current value is its
+//! latest measurement that is not withdrawn.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::error::{DomainError, FieldError};
+use crate::error::{DomainError, FieldError, Message};
 use crate::ids::{IndicatorId, MeasurementId, PlanId, UserId};
 use crate::patch::pick;
 use crate::values::{not_in_the_future, Direction, Evidence};
@@ -59,6 +62,97 @@ pub struct Measurement {
     pub evidence: Vec<Evidence>,
     pub recorded_by: UserId,
     pub created_at: DateTime<Utc>,
+    /// 1 when recorded; one more with each correction or withdrawal.
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+    /// When and why its author withdrew it; a withdrawn measurement is never
+    /// an indicator's current value.
+    pub withdrawn: Option<Withdrawal>,
+}
+
+/// When and why a measurement was withdrawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Withdrawal {
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl Measurement {
+    /// A withdrawn measurement is kept as it was: it takes no correction
+    /// and no second withdrawal (409).
+    pub fn require_not_withdrawn(&self) -> Result<(), DomainError> {
+        match self.withdrawn {
+            None => Ok(()),
+            Some(_) => Err(DomainError::StateConflict {
+                code: "invalid_state",
+                message: Message::new("invalid_state.withdrawn"),
+            }),
+        }
+    }
+}
+
+/// A correction of a measurement by its author: the fields sent replace
+/// the current ones; `reason` says why (kept with the version replaced).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MeasurementCorrection {
+    pub value: Option<f64>,
+    pub measured_on: Option<NaiveDate>,
+    /// `Some(None)` clears the note.
+    pub note: Option<Option<String>>,
+    pub evidence: Option<Vec<Evidence>>,
+    pub reason: String,
+}
+
+impl MeasurementCorrection {
+    /// The fields the correction sets, for the audit.
+    pub fn fields(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.value.is_some() {
+            out.push("value");
+        }
+        if self.measured_on.is_some() {
+            out.push("measured_on");
+        }
+        if self.note.is_some() {
+            out.push("note");
+        }
+        if self.evidence.is_some() {
+            out.push("evidence");
+        }
+        out
+    }
+
+    /// At least one field to correct, and a `measured_on` not after the plan
+    /// owner's today.
+    pub fn check(&self, owners_today: NaiveDate) -> Result<(), DomainError> {
+        if self.fields().is_empty() {
+            return Err(DomainError::invalid(
+                "",
+                "nothing_to_correct",
+                "send at least one of value, measured_on, note, evidence",
+            ));
+        }
+        if let Some(day) = self.measured_on {
+            not_in_the_future("measured_on", day, owners_today)?;
+        }
+        Ok(())
+    }
+}
+
+/// A version of a measurement that a correction or a withdrawal replaced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasurementVersion {
+    pub version: i64,
+    pub value: f64,
+    pub measured_on: NaiveDate,
+    pub note: Option<String>,
+    pub evidence: Vec<Evidence>,
+    /// When this version was written (recorded or corrected).
+    pub updated_at: DateTime<Utc>,
+    /// When the next version replaced it, by whom, and why.
+    pub replaced_at: DateTime<Utc>,
+    pub replaced_by: Option<UserId>,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

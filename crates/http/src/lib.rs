@@ -136,6 +136,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .configure(sync::configure)
             .configure(activities::configure)
             .configure(indicators::configure)
+            .configure(measurements::configure)
             .configure(check_ins::configure)
             .configure(comments::configure),
     );

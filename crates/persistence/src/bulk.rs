@@ -305,6 +305,10 @@ fn seed(conn: &mut DbConnection, spec: &BulkSpec) -> Result<Seeded, StoreError> 
                     evidence: "[]".into(),
                     recorded_by: plan.owner_id,
                     created_at: now,
+                    version: 1,
+                    updated_at: now,
+                    withdrawn_at: None,
+                    withdrawn_reason: None,
                 });
             }
         }

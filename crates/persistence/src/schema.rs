@@ -188,6 +188,28 @@ diesel::table! {
         evidence -> Text,
         recorded_by -> DbUuid,
         created_at -> Instant,
+        version -> BigInt,
+        updated_at -> Instant,
+        withdrawn_at -> Nullable<Instant>,
+        withdrawn_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    measurement_versions (measurement_id, version) {
+        measurement_id -> DbUuid,
+        version -> BigInt,
+        value -> Double,
+        measured_on -> Date,
+        note -> Nullable<Text>,
+        evidence -> Text,
+        updated_at -> Instant,
+        replaced_at -> Instant,
+        replaced_by -> Nullable<DbUuid>,
+        reason -> Text,
     }
 }
 
@@ -368,6 +390,7 @@ diesel::table! {
 }
 
 diesel::joinable!(check_in_versions -> check_ins (check_in_id));
+diesel::joinable!(measurement_versions -> measurements (measurement_id));
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(memberships -> programs (program_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -399,6 +422,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     activities,
     indicators,
     measurements,
+    measurement_versions,
     check_ins,
     check_in_versions,
     comments,

@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod auth;
 mod conventions;
+mod corrections;
 mod dates;
 mod export;
 mod i18n;

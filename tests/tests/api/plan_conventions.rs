@@ -827,6 +827,18 @@ backend_test!(
         )
         .await;
         let active = id_of(&cast.plan_in("active").await);
+        let measured = followup_tests::plans::create_indicator(
+            &cast.owner,
+            &active,
+            &followup_tests::plans::indicator_body("Sessions held", "sessions", 0.0, 10.0, "increase"),
+        )
+        .await;
+        let measurement = followup_tests::plans::record_measurement(
+            &cast.owner,
+            &id_of(&measured),
+            &followup_tests::plans::measurement_body(3.0, "2023-08-31"),
+        )
+        .await;
         let check_in = followup_tests::plans::post_check_in(
             &cast.owner,
             &active,
@@ -842,6 +854,7 @@ backend_test!(
                 "/api/v1/indicators/{id}" => (id_of(&indicator), &cast.owner),
                 "/api/v1/comments/{id}" => (id_of(&comment), &cast.owner),
                 "/api/v1/check-ins/{id}" => (id_of(&check_in), &cast.owner),
+                "/api/v1/measurements/{id}" => (id_of(&measurement), &cast.owner),
                 "/api/v1/organizations/{id}" => (id_of(&org), &cast.admin),
                 "/api/v1/programs/{id}" => (cast.program_id.clone(), &cast.coordinator),
                 "/api/v1/users/{id}" => (id_of(&user), &cast.admin),
@@ -878,7 +891,7 @@ backend_test!(
                 checked.push(format!("{method} {path}"));
             }
         }
-        assert_eq!(checked.len(), 14, "checked: {checked:?}");
+        assert_eq!(checked.len(), 15, "checked: {checked:?}");
 
         // With the ETag of the last read, the edit goes through.
         let path = format!("/activities/{}", id_of(&activity));

@@ -1,25 +1,19 @@
-//! Indicators of a plan and their measurements: `/plans/{id}/indicators`,
-//! `/indicators/{id}`, `/indicators/{id}/measurements`.
+//! Indicators of a plan: `/plans/{id}/indicators`, `/indicators/{id}`
+//! (their measurements are in [`super::measurements`]).
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use actix_web::{delete, get, patch, post};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::CallerToken;
-use crate::dto::{addressable, created_or_existing, nullable, Addressable, IdempotencyKeyHeader, PageQuery};
+use crate::dto::{addressable, nullable, PageQuery};
 use crate::handlers::endpoints::endpoint;
-use crate::json::JsonBody;
-use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
-use crate::AppState;
-use followup_domain::ids::{IndicatorId, MeasurementId, PlanId};
-use followup_domain::indicators::{
-    Indicator, IndicatorChanges, IndicatorFields, Measurement, NewIndicator, NewMeasurement,
-};
-use followup_domain::values::{Direction, Evidence};
+use followup_domain::ids::{IndicatorId, PlanId};
+use followup_domain::indicators::{Indicator, IndicatorChanges, IndicatorFields, NewIndicator};
+use followup_domain::values::Direction;
 use followup_domain::{DomainError, Validator};
 use followup_persistence::repo::indicators as repo;
 /// An indicator of a plan, with its latest value and progress.
@@ -182,159 +176,11 @@ endpoint! {
     repo::delete_indicator
 }
 
-/// A measurement of an indicator (append-only).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeasurementBody {
-    pub id: Uuid,
-    pub indicator_id: Uuid,
-    #[schema(example = 12.0)]
-    pub value: f64,
-    #[schema(example = "2023-08-31")]
-    pub measured_on: NaiveDate,
-    pub note: Option<String>,
-    pub evidence: Vec<Evidence>,
-    pub recorded_by: Uuid,
-    pub created_at: DateTime<Utc>,
-}
-
-/// Measurements are append-only: always version 1.
-impl Addressable for MeasurementBody {
-    fn location(&self) -> String {
-        format!("/api/v1/measurements/{}", self.id)
-    }
-    fn version(&self) -> i64 {
-        1
-    }
-}
-
-impl From<Measurement> for MeasurementBody {
-    fn from(m: Measurement) -> Self {
-        Self {
-            id: m.id.as_uuid(),
-            indicator_id: m.indicator_id.as_uuid(),
-            value: m.value,
-            measured_on: m.measured_on,
-            note: m.note,
-            evidence: m.evidence,
-            recorded_by: m.recorded_by.as_uuid(),
-            created_at: m.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({
-    "value": 14,
-    "measured_on": "2023-08-31",
-    "note": "First workshop, Sentra Efata Kupang.",
-    "evidence": [{"url": "https://drive.example.org/kupang/workshop-attendance.pdf", "title": "Attendance sheet, peer-support workshop"}]
-}))]
-pub struct CreateMeasurementBody {
-    /// Optional client-chosen id.
-    pub id: Option<Uuid>,
-    pub value: f64,
-    pub measured_on: NaiveDate,
-    #[schema(inline)]
-    pub note: Option<OptionalText<2000>>,
-    #[serde(default)]
-    #[schema(max_items = 20)]
-    pub evidence: Vec<Evidence>,
-}
-
-impl TryFrom<CreateMeasurementBody> for NewMeasurement {
-    type Error = DomainError;
-    fn try_from(b: CreateMeasurementBody) -> Result<Self, DomainError> {
-        let mut v = Validator::new();
-        if !b.value.is_finite() {
-            v.push(followup_domain::FieldError::new("value", "not_finite", "must be a finite number"));
-        }
-        let note = v.check(check_optional("note", b.note.as_ref())).flatten();
-        let evidence = v.check_all(Evidence::parse_list(&b.evidence));
-        v.finish(|| {
-            Some(NewMeasurement {
-                id: b.id.map(MeasurementId::from_uuid).unwrap_or_default(),
-                value: b.value,
-                measured_on: b.measured_on,
-                note,
-                evidence: evidence?,
-            })
-        })
-    }
-}
-
-endpoint! {
-    /// An indicator's measurements, in recording order.
-    list list_measurements "/indicators/{id}/measurements" tag "indicators", IndicatorId "Indicator id", PageQuery,
-    MeasurementBody "A page of measurements", errors(404 "No such indicator, or not visible to you"),
-    |c, actor, id, _, page| repo::list_measurements(c, actor, id, page)
-}
-
-/// Read a measurement (where a recorded measurement's `Location` points).
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Measurement id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The measurement", body = MeasurementBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such measurement, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/measurements/{id}")]
-pub async fn get_measurement(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = MeasurementId::from_uuid(id.into_inner());
-    let found = caller.read(&state, move |c, actor| repo::get_measurement(c, actor, id)).await?;
-    let body = MeasurementBody::from(found);
-    Ok(crate::conditional::ok_versioned(&req, body.version(), &body))
-}
-
-/// Record a measurement (the owner; only while the plan is active).
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Indicator id"), IdempotencyKeyHeader),
-    request_body = CreateMeasurementBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Recorded", body = MeasurementBody, headers(("Location" = String))),
-        (status = 200, description = "The same create sent again (client-supplied id)", body = MeasurementBody),
-        (status = 403, description = "Not the owner", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such indicator, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`invalid_state`: the plan is not active; or `id_conflict`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`measured_on`: `in_the_future`; `evidence[i].url`…)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/indicators/{id}/measurements")]
-pub async fn create_measurement(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<CreateMeasurementBody>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = NewMeasurement::try_from(body.0)?;
-    let id = IndicatorId::from_uuid(id.into_inner());
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::record_measurement(c, actor, id, &cmd),
-            |result| created_or_existing(result, MeasurementBody::from),
-        )
-        .await
-}
-
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_indicators)
         .service(create_indicator)
         .service(get_indicator)
         .service(patch_indicator)
-        .service(delete_indicator)
-        .service(list_measurements)
-        .service(get_measurement)
-        .service(create_measurement);
+        .service(delete_indicator);
 }

@@ -9,6 +9,7 @@ pub(crate) mod endpoints;
 pub mod export;
 pub mod indicators;
 pub mod me;
+pub mod measurements;
 pub mod members;
 pub mod mentorships;
 pub mod monitoring;

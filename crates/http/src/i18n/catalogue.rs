@@ -487,6 +487,13 @@ pub static DETAILS: &[(&str, Text)] = &[
         ),
     ),
     (
+        "invalid_state.withdrawn",
+        t(
+            "The measurement is withdrawn: it takes no correction and is not withdrawn twice.",
+            "Pengukuran ini sudah ditarik: tidak dapat dikoreksi maupun ditarik lagi.",
+        ),
+    ),
+    (
         "invalid_state.delete",
         t(
             "A plan that is {status} cannot be deleted; only drafts can. Discontinue it instead.",
@@ -567,6 +574,13 @@ pub static FIELDS: &[(&str, Text)] = &[
     ("before_training_end", t("must be on or after {other}", "tidak boleh lebih awal dari {other}")),
     ("out_of_range", t("must be between {min} and {max}", "harus di antara {min} dan {max}")),
     ("empty", t("must not be empty", "tidak boleh kosong")),
+    (
+        "nothing_to_correct",
+        t(
+            "send at least one of value, measured_on, note, evidence",
+            "kirim setidaknya salah satu dari value, measured_on, note, evidence",
+        ),
+    ),
     ("missing", t("is missing", "tidak ada")),
     (
         "outside_program",

@@ -259,6 +259,15 @@ const LINKS: &[(&str, &[LinkTo])] = &[
             ("create_measurement", BODY_ID),
         ],
     ),
+    (
+        "create_measurement",
+        &[
+            ("get_measurement", BODY_ID),
+            ("correct_measurement", BODY_ID),
+            ("withdraw_measurement", BODY_ID),
+            ("list_measurement_versions", BODY_ID),
+        ],
+    ),
     ("create_check_in", &[("get_check_in", BODY_ID), ("review_check_in", BODY_ID)]),
     ("create_comment", &[("get_comment", BODY_ID), ("patch_comment", BODY_ID), ("delete_comment", BODY_ID)]),
     (

@@ -339,12 +339,12 @@ pub fn plan_entities(
         .select((indicators::id, indicators::plan_id, indicators::version))
         .load(conn)?;
     out.extend(rows.into_iter().map(|(id, plan, v)| change("indicator", id, plan, v, false)));
-    let rows: Vec<(DbId, DbId)> = measurements::table
+    let rows: Vec<(DbId, DbId, i64)> = measurements::table
         .inner_join(indicators::table)
         .filter(indicators::plan_id.eq_any(ids.clone()))
-        .select((measurements::id, indicators::plan_id))
+        .select((measurements::id, indicators::plan_id, measurements::version))
         .load(conn)?;
-    out.extend(rows.into_iter().map(|(id, plan)| change("measurement", id, plan, 1, false)));
+    out.extend(rows.into_iter().map(|(id, plan, v)| change("measurement", id, plan, v, false)));
     let rows: Vec<(DbId, DbId, i64)> = check_ins::table
         .filter(check_ins::plan_id.eq_any(ids.clone()))
         .select((check_ins::id, check_ins::plan_id, check_ins::version))

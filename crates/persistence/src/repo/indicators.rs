@@ -3,7 +3,10 @@
 
 use diesel::prelude::*;
 use followup_domain::ids::{IndicatorId, MeasurementId, PlanId};
-use followup_domain::indicators::{Indicator, IndicatorChanges, Measurement, NewIndicator, NewMeasurement};
+use followup_domain::indicators::{
+    Indicator, IndicatorChanges, Measurement, MeasurementCorrection, MeasurementVersion, NewIndicator,
+    NewMeasurement,
+};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::{require_active, require_tracking_editable};
 use followup_domain::policy::plan as policy;
@@ -15,7 +18,7 @@ use super::rows::{evidence_json, IndicatorRow, MeasurementRow};
 use super::{audit, check_version, hide_as, not_found};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{indicators, measurements};
+use crate::schema::{indicators, measurement_versions, measurements};
 use crate::sql_types::{DbId, DbTime};
 
 fn load_indicator(
@@ -33,13 +36,15 @@ fn load_indicator(
     Ok((row, ctx))
 }
 
-/// The latest value of each indicator: by `measured_on`, then by recording time.
+/// The latest value of each indicator: by `measured_on`, then by recording
+/// time, of the measurements not withdrawn.
 pub(crate) fn current_values(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<(DbId, f64)>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let rows: Vec<(DbId, f64)> = measurements::table
         .filter(measurements::indicator_id.eq_any(ids.to_vec()))
+        .filter(measurements::withdrawn_at.is_null())
         .order((
             measurements::indicator_id.asc(),
             measurements::measured_on.desc(),
@@ -201,7 +206,8 @@ pub fn delete_indicator(
         .record(conn)
 }
 
-// Measurements are append-only: recorded, never changed.
+// Measurements are recorded, corrected or withdrawn by their author, never
+// deleted (but with their indicator); every version replaced is kept.
 
 pub fn list_measurements(
     conn: &mut DbConnection,
@@ -276,12 +282,190 @@ pub fn record_measurement(
         evidence,
         recorded_by: DbId(actor.user_id.as_uuid()),
         created_at: DbTime(crate::now()),
+        version: 1,
+        updated_at: DbTime(crate::now()),
+        withdrawn_at: None,
+        withdrawn_reason: None,
     };
     diesel::insert_into(measurements::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "measurement", cmd.id.as_uuid(), "create")
         .program(ctx.plan.program_id.as_uuid())
         .plan(ctx.plan.id.as_uuid())
         .fields(&["value", "measured_on", "note", "evidence"])
+        .version(1)
         .record(conn)?;
     Ok(Created::New(row.into_domain()?))
+}
+
+/// What its author does to a measurement.
+enum Change<'a> {
+    Correct(&'a MeasurementCorrection),
+    Withdraw(&'a str),
+}
+
+/// A change by the measurement's author (the plan's owner, while the plan
+/// is active, of a measurement not withdrawn, at the version `if_match`
+/// names): the version it replaces is kept with the reason, the change is
+/// audited with that reason, and the indicator's current value follows.
+fn change_measurement(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: MeasurementId,
+    change: Change<'_>,
+    if_match: &Precondition,
+) -> Result<Measurement, StoreError> {
+    let row = measurements::table
+        .find(DbId(id.as_uuid()))
+        .select(MeasurementRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("measurement"))?;
+    let (_, ctx) = load_indicator(conn, actor, IndicatorId::from_uuid(row.indicator_id.0))
+        .map_err(hide_as("measurement"))?;
+    policy::require_owner(&ctx.relation)?;
+    require_active(ctx.plan.status)?;
+    check_version(if_match, row.version)?;
+    row.clone().into_domain()?.require_not_withdrawn()?;
+    let (action, reason, fields) = match change {
+        Change::Correct(c) => {
+            c.check(ctx.today)?;
+            ("correct", c.reason.as_str(), c.fields())
+        }
+        Change::Withdraw(reason) => ("withdraw", reason, Vec::new()),
+    };
+    let now = DbTime(crate::now());
+    diesel::insert_into(measurement_versions::table)
+        .values(MeasurementVersionRow::of(&row, now, DbId(actor.user_id.as_uuid()), reason))
+        .execute(conn)?;
+    let current = measurements::table.filter(
+        measurements::id
+            .eq(row.id)
+            .and(measurements::version.eq(row.version))
+            .and(measurements::withdrawn_at.is_null()),
+    );
+    let next = row.version + 1;
+    let n = match change {
+        Change::Correct(c) => diesel::update(current)
+            .set((
+                measurements::value.eq(c.value.unwrap_or(row.value)),
+                measurements::measured_on.eq(c.measured_on.unwrap_or(row.measured_on)),
+                measurements::note.eq(c.note.clone().unwrap_or_else(|| row.note.clone())),
+                measurements::evidence.eq(match &c.evidence {
+                    Some(e) => evidence_json(e)?,
+                    None => row.evidence.clone(),
+                }),
+                measurements::version.eq(next),
+                measurements::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        Change::Withdraw(reason) => diesel::update(current)
+            .set((
+                measurements::withdrawn_at.eq(Some(now)),
+                measurements::withdrawn_reason.eq(Some(reason)),
+                measurements::version.eq(next),
+                measurements::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: next }.into());
+    }
+    audit::Event::new(Some(actor), "measurement", id.as_uuid(), action)
+        .program(ctx.plan.program_id.as_uuid())
+        .plan(ctx.plan.id.as_uuid())
+        .fields(&fields)
+        .reason(Some(reason))
+        .version(next)
+        .record(conn)?;
+    get_measurement(conn, actor, id)
+}
+
+/// Correct a measurement: the fields sent replace the current ones.
+pub fn correct_measurement(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: MeasurementId,
+    correction: &MeasurementCorrection,
+    if_match: &Precondition,
+) -> Result<Measurement, StoreError> {
+    change_measurement(conn, actor, id, Change::Correct(correction), if_match)
+}
+
+/// Withdraw a measurement: it stays, marked with when and why, and is no
+/// longer its indicator's current value.
+pub fn withdraw_measurement(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: MeasurementId,
+    reason: &str,
+    if_match: &Precondition,
+) -> Result<Measurement, StoreError> {
+    change_measurement(conn, actor, id, Change::Withdraw(reason), if_match)
+}
+
+/// A measurement's earlier versions, oldest first, each with when, by whom
+/// and why the next one replaced it.
+pub fn measurement_versions(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: MeasurementId,
+) -> Result<Vec<MeasurementVersion>, StoreError> {
+    let measurement = get_measurement(conn, actor, id)?;
+    measurement_versions::table
+        .filter(measurement_versions::measurement_id.eq(DbId(measurement.id.as_uuid())))
+        .order(measurement_versions::version.asc())
+        .select(MeasurementVersionRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(MeasurementVersionRow::into_domain)
+        .collect()
+}
+
+/// A version of a measurement that a correction or a withdrawal replaced.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = measurement_versions)]
+#[diesel(treat_none_as_default_value = false)]
+pub struct MeasurementVersionRow {
+    pub measurement_id: DbId,
+    pub version: i64,
+    pub value: f64,
+    pub measured_on: chrono::NaiveDate,
+    pub note: Option<String>,
+    pub evidence: String,
+    pub updated_at: DbTime,
+    pub replaced_at: DbTime,
+    pub replaced_by: Option<DbId>,
+    pub reason: String,
+}
+
+impl MeasurementVersionRow {
+    /// The measurement `current` as it stands, replaced now by `by` for `reason`.
+    pub fn of(current: &MeasurementRow, replaced_at: DbTime, by: DbId, reason: &str) -> Self {
+        Self {
+            measurement_id: current.id,
+            version: current.version,
+            value: current.value,
+            measured_on: current.measured_on,
+            note: current.note.clone(),
+            evidence: current.evidence.clone(),
+            updated_at: current.updated_at,
+            replaced_at,
+            replaced_by: Some(by),
+            reason: reason.to_owned(),
+        }
+    }
+
+    pub fn into_domain(self) -> Result<followup_domain::indicators::MeasurementVersion, StoreError> {
+        Ok(followup_domain::indicators::MeasurementVersion {
+            version: self.version,
+            value: self.value,
+            measured_on: self.measured_on,
+            note: self.note,
+            evidence: super::rows::evidence_from("measurement_versions.evidence", &self.evidence)?,
+            updated_at: self.updated_at.0,
+            replaced_at: self.replaced_at.0,
+            replaced_by: self.replaced_by.map(|id| id.0.into()),
+            reason: self.reason,
+        })
+    }
 }

@@ -322,7 +322,7 @@ type PlanRow = (
 );
 
 /// The indicators of the plans in scope with their current value (the
-/// latest measurement by date, then recording time and id, as everywhere
+/// latest measurement not withdrawn, by date, then recording time and id, as everywhere
 /// else, found per indicator through the (indicator, date, time, id) index),
 /// sorted by plan.
 fn indicators_in_scope(
@@ -332,6 +332,7 @@ fn indicators_in_scope(
     let later_m = diesel::alias!(measurements as later_m);
     let latest_measurement = later_m
         .filter(later_m.field(measurements::indicator_id).eq(indicators::id))
+        .filter(later_m.field(measurements::withdrawn_at).is_null())
         .order((
             later_m.field(measurements::measured_on).desc(),
             later_m.field(measurements::created_at).desc(),

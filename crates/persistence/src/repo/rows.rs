@@ -243,7 +243,10 @@ pub struct RefreshTokenRow {
 
 // ---- plans and what tracks them ---------------------------------------------
 
-fn evidence_from(column: &str, raw: &str) -> Result<Vec<followup_domain::values::Evidence>, StoreError> {
+pub(crate) fn evidence_from(
+    column: &str,
+    raw: &str,
+) -> Result<Vec<followup_domain::values::Evidence>, StoreError> {
     serde_json::from_str(raw).map_err(|e| {
         StoreError::Db(diesel::result::Error::DeserializationError(
             format!("{column} is not evidence JSON: {e}").into(),
@@ -435,6 +438,10 @@ pub struct MeasurementRow {
     pub evidence: String,
     pub recorded_by: DbId,
     pub created_at: DbTime,
+    pub version: i64,
+    pub updated_at: DbTime,
+    pub withdrawn_at: Option<DbTime>,
+    pub withdrawn_reason: Option<String>,
 }
 
 impl MeasurementRow {
@@ -448,6 +455,12 @@ impl MeasurementRow {
             evidence: evidence_from("measurements.evidence", &self.evidence)?,
             recorded_by: self.recorded_by.0.into(),
             created_at: self.created_at.0,
+            version: self.version,
+            updated_at: self.updated_at.0,
+            withdrawn: self.withdrawn_at.map(|at| followup_domain::indicators::Withdrawal {
+                at: at.0,
+                reason: self.withdrawn_reason.unwrap_or_default(),
+            }),
         })
     }
 }

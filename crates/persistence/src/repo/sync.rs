@@ -322,7 +322,7 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
     for (row, plan) in measurement_rows {
         if plans.contains_key(&plan) {
             let m = row.into_domain()?;
-            out.insert(("measurement", m.id.as_uuid()), (1, SyncData::Measurement(m)));
+            out.insert(("measurement", m.id.as_uuid()), (m.version, SyncData::Measurement(m)));
         }
     }
     for row in check_in_rows {

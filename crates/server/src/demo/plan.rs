@@ -7,7 +7,7 @@ use followup_domain::activities::{ActivityFields, NewActivity};
 use followup_domain::check_ins::{CheckInChanges, CheckInReview, Confidence, NewCheckIn};
 use followup_domain::comments::NewComment;
 use followup_domain::ids::{ActivityId, CheckInId, CommentId, IndicatorId, MeasurementId, PlanId, ProgramId};
-use followup_domain::indicators::{IndicatorFields, NewIndicator, NewMeasurement};
+use followup_domain::indicators::{IndicatorFields, MeasurementCorrection, NewIndicator, NewMeasurement};
 use followup_domain::plans::{NewPlan, PlanFields, Transition};
 use followup_domain::precondition::Precondition;
 use followup_domain::values::{
@@ -155,6 +155,7 @@ pub(super) fn plan_story(
     }
 
     // Active from here on: measurements, check-ins, reviews, comments.
+    let mut recorded = Vec::new();
     for (indicator_id, days_ago, value, url, title) in measurements {
         let m = NewMeasurement {
             id: MeasurementId::new(),
@@ -163,7 +164,20 @@ pub(super) fn plan_story(
             note: None,
             evidence: evidence(url, title),
         };
-        indicators::record_measurement(c, owner, indicator_id, &m)?;
+        recorded.push(made(indicators::record_measurement(c, owner, indicator_id, &m)?));
+    }
+    // A delegate behind who reports found a miscount in her first figure and
+    // corrected it (the version replaced is kept with the reason).
+    if d.pace == Pace::Behind && matches!(d.story, Story::ActiveReporting { .. }) {
+        if let Some(m) = recorded.first() {
+            let correction = MeasurementCorrection {
+                value: Some(m.value + 2.0),
+                reason: "Two young people signed the attendance sheet on the back; they were not counted."
+                    .to_owned(),
+                ..MeasurementCorrection::default()
+            };
+            indicators::correct_measurement(c, owner, m.id, &correction, &Precondition::Unconditional)?;
+        }
     }
     let check_in = |c: &mut DbConnection, days_ago: i64, progress: Progress, summary: &str| {
         let cmd = NewCheckIn {
