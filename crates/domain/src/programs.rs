@@ -21,19 +21,45 @@ pub struct Program {
     pub training_ends_on: NaiveDate,
     pub follow_up_until: NaiveDate,
     pub check_in_cadence_days: i32,
+    /// What a coordinator set, or else what the dates say ([`status_by_dates`]).
     pub status: ProgramStatus,
+    /// `true` while no coordinator has set the status.
+    pub status_follows_dates: bool,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// The status a programme's dates give on `today`: `planned` before the
+/// training, `training` from its first to its last day, `follow_up` until
+/// `follow_up_until`, `closed` after.
+pub fn status_by_dates(
+    training_starts_on: NaiveDate,
+    training_ends_on: NaiveDate,
+    follow_up_until: NaiveDate,
+    today: NaiveDate,
+) -> ProgramStatus {
+    if today < training_starts_on {
+        ProgramStatus::Planned
+    } else if today <= training_ends_on {
+        ProgramStatus::Training
+    } else if today <= follow_up_until {
+        ProgramStatus::FollowUp
+    } else {
+        ProgramStatus::Closed
+    }
+}
+
 /// What a programme's rules for plans and check-ins need: its window (the
-/// training's first day to the end of follow-up) and its status.
+/// training's first day to the end of follow-up) and whether a coordinator
+/// closed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProgramWindow {
     pub training_starts_on: NaiveDate,
     pub follow_up_until: NaiveDate,
-    pub status: ProgramStatus,
+    /// A coordinator set the status `closed` (a status that follows the
+    /// dates closes by the date rule, in the writer's own time zone).
+    pub closed_by_coordinator: bool,
 }
 
 impl ProgramWindow {
@@ -41,7 +67,7 @@ impl ProgramWindow {
         Self {
             training_starts_on: program.training_starts_on,
             follow_up_until: program.follow_up_until,
-            status: program.status,
+            closed_by_coordinator: !program.status_follows_dates && program.status == ProgramStatus::Closed,
         }
     }
 
@@ -49,7 +75,7 @@ impl ProgramWindow {
     /// set it `closed`, or once its follow-up has ended (`today`, in the
     /// writer's time zone, is after `follow_up_until`): 409 `program_closed`.
     pub fn require_open(&self, today: NaiveDate) -> Result<(), DomainError> {
-        let message = if self.status == ProgramStatus::Closed {
+        let message = if self.closed_by_coordinator {
             Message::new("program_closed.status")
         } else if today > self.follow_up_until {
             Message::new("program_closed.ended").with("date", self.follow_up_until)
@@ -103,7 +129,8 @@ pub struct ProgramFields {
     pub training_ends_on: NaiveDate,
     pub follow_up_until: NaiveDate,
     pub check_in_cadence_days: i32,
-    pub status: ProgramStatus,
+    /// The status a coordinator set; `None`: the status follows the dates.
+    pub status: Option<ProgramStatus>,
 }
 
 pub const CADENCE_DAYS: std::ops::RangeInclusive<i32> = 1..=90;
@@ -157,7 +184,7 @@ impl ProgramFields {
             training_ends_on: program.training_ends_on,
             follow_up_until: program.follow_up_until,
             check_in_cadence_days: program.check_in_cadence_days,
-            status: program.status,
+            status: (!program.status_follows_dates).then_some(program.status),
         }
     }
 }
@@ -180,7 +207,8 @@ pub struct ProgramChanges {
     pub training_ends_on: Patch<NaiveDate>,
     pub follow_up_until: Patch<NaiveDate>,
     pub check_in_cadence_days: Patch<i32>,
-    pub status: Patch<ProgramStatus>,
+    /// `Some(None)`: the status follows the dates again.
+    pub status: NullablePatch<ProgramStatus>,
 }
 
 impl ProgramChanges {
@@ -218,5 +246,38 @@ impl ProgramChanges {
             check_in_cadence_days,
             status
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_status_follows_the_dates_day_by_day() {
+        let (start, end, until) = (date("2023-05-08"), date("2023-05-19"), date("2024-05-19"));
+        let on = |day: &str| status_by_dates(start, end, until, date(day));
+        assert_eq!(on("2023-05-07"), ProgramStatus::Planned);
+        assert_eq!(on("2023-05-08"), ProgramStatus::Training);
+        assert_eq!(on("2023-05-19"), ProgramStatus::Training);
+        assert_eq!(on("2023-05-20"), ProgramStatus::FollowUp);
+        assert_eq!(on("2024-05-19"), ProgramStatus::FollowUp);
+        assert_eq!(on("2024-05-20"), ProgramStatus::Closed);
+    }
+
+    #[test]
+    fn only_a_coordinator_closes_a_programme_before_its_follow_up_ends() {
+        let window = |closed_by_coordinator| ProgramWindow {
+            training_starts_on: date("2023-05-08"),
+            follow_up_until: date("2024-05-19"),
+            closed_by_coordinator,
+        };
+        assert!(window(false).require_open(date("2024-05-19")).is_ok());
+        assert!(window(true).require_open(date("2024-05-19")).is_err());
+        assert!(window(false).require_open(date("2024-05-20")).is_err(), "the date rule closes it");
     }
 }

@@ -153,10 +153,11 @@ fn seed(conn: &mut DbConnection, spec: &BulkSpec) -> Result<Seeded, StoreError> 
             training_ends_on: today - Duration::days(120),
             follow_up_until: today + Duration::days(180),
             check_in_cadence_days: 14,
-            status: "follow_up".into(),
+            status: "planned".into(),
             version: 1,
             created_at: now,
             updated_at: now,
+            status_set: false,
         })
         .execute(conn)?;
 

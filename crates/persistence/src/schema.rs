@@ -78,6 +78,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Instant,
         updated_at -> Instant,
+        status_set -> Bool,
     }
 }
 

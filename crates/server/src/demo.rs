@@ -17,7 +17,7 @@ use followup_domain::organizations::NewOrganization;
 use followup_domain::programs::{NewProgram, ProgramFields};
 use followup_domain::users::NewUser;
 use followup_domain::values::{
-    Email, Locale, NewPassword, OrganizationKind, ProgramRole, ProgramStatus, SystemRole, TimeZone,
+    Email, Locale, NewPassword, OrganizationKind, ProgramRole, SystemRole, TimeZone,
 };
 use followup_domain::Actor;
 use followup_http::auth::passwords;
@@ -279,7 +279,7 @@ fn seed(
         training_ends_on: NaiveDate::from_ymd_opt(2023, 5, 19).unwrap_or(today),
         follow_up_until: day(today, 120),
         check_in_cadence_days: 14,
-        status: ProgramStatus::FollowUp,
+        status: None,
     };
     programs::create(c, &admin, &NewProgram { id: program_id, fields })?;
     for (user, role) in [

@@ -97,3 +97,56 @@ backend_test!(
         assert_eq!((quiet["silent"].as_bool(), quiet["overdue_activities"].as_i64()), (Some(true), Some(1)));
     }
 );
+
+backend_test!(
+    async fn a_programme_status_follows_its_dates_unless_a_coordinator_sets_it(app) {
+        let cast = cast(&app).await;
+        let today = Utc::now().date_naive();
+        let programme = |code: &str, starts: i64, ends: i64, until: i64, status: Option<&str>| {
+            let mut body = followup_tests::api::program_body(code);
+            body["training_starts_on"] = json!(day(today, starts));
+            body["training_ends_on"] = json!(day(today, ends));
+            body["follow_up_until"] = json!(day(today, until));
+            if let Some(status) = status {
+                body["status"] = json!(status);
+            }
+            body
+        };
+        let admin = &cast.admin;
+        let create = |body: Value| async move { expect_json(admin.post("/programs", &body).await, 201).await };
+        let coming = create(programme("ITP-2027-IDN", 10, 20, 400, None)).await;
+        let running = create(programme("ITP-2026-IDN", -20, -5, 300, None)).await;
+        let ended = create(programme("ITP-2024-IDN", -800, -790, -10, None)).await;
+        let held = create(programme("ITP-2026-PHL", -20, -5, 300, Some("training"))).await;
+        let status = |p: &Value| (p["status"].as_str().unwrap().to_owned(), p["status_follows_dates"].as_bool().unwrap());
+        assert_eq!(status(&coming), ("planned".into(), true));
+        assert_eq!(status(&running), ("follow_up".into(), true));
+        assert_eq!(status(&ended), ("closed".into(), true));
+        assert_eq!(status(&held), ("training".into(), false), "a status set at creation holds");
+
+        let listed = |status: &'static str| async move {
+            let page = admin.get_ok(&format!("/programs?status={status}&limit=200")).await;
+            page["items"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        let ours = |codes: Vec<String>| codes.into_iter().filter(|c| c.starts_with("ITP-20")).collect::<Vec<_>>();
+        assert_eq!(ours(listed("planned").await), ["ITP-2027-IDN"]);
+        assert_eq!(ours(listed("training").await), ["ITP-2026-PHL"]);
+        assert_eq!(ours(listed("follow_up").await), ["ITP-2026-IDN"]);
+        assert_eq!(ours(listed("closed").await), ["ITP-2024-IDN"]);
+
+        // A coordinator closes the running one early: it holds, whatever the dates say.
+        let path = format!("/programs/{}", id_of(&running));
+        let closed = expect_json(cast.admin.patch(&path, &json!({ "status": "closed" })).await, 200).await;
+        assert_eq!(status(&closed), ("closed".into(), false));
+        assert_eq!(ours(listed("closed").await), ["ITP-2026-IDN", "ITP-2024-IDN"]);
+        assert!(ours(listed("follow_up").await).is_empty());
+        // A change of dates leaves a set status alone.
+        let moved = expect_json(cast.admin.patch(&path, &json!({ "follow_up_until": day(today, 350) })).await, 200).await;
+        assert_eq!(status(&moved), ("closed".into(), false));
+        // `null`: it follows the dates again.
+        let again = expect_json(cast.admin.patch(&path, &json!({ "status": null })).await, 200).await;
+        assert_eq!(status(&again), ("follow_up".into(), true));
+        assert_eq!(cast.admin.get_ok(&path).await["status"], "follow_up");
+        assert_eq!(ours(listed("follow_up").await), ["ITP-2026-IDN"]);
+    }
+);

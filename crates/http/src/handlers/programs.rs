@@ -48,7 +48,14 @@ pub struct ProgramBody {
     /// Days between expected check-ins (1–90).
     #[schema(example = 14)]
     pub check_in_cadence_days: i32,
+    /// What a coordinator set, or else what the dates say on today's date
+    /// (UTC): `planned` before the training, `training` from its first to its
+    /// last day, `follow_up` until `follow_up_until`, `closed` after.
     pub status: ProgramStatus,
+    /// `true` while no coordinator has set the status: it follows the dates.
+    /// A PATCH with a `status` sets it; with `"status": null` it follows the
+    /// dates again.
+    pub status_follows_dates: bool,
     /// The caller's role in this programme; `null` for an admin who is not a member.
     pub my_role: Option<ProgramRole>,
     pub version: i64,
@@ -72,6 +79,7 @@ impl From<ProgramWithRole> for ProgramBody {
             follow_up_until: p.follow_up_until,
             check_in_cadence_days: p.check_in_cadence_days,
             status: p.status,
+            status_follows_dates: p.status_follows_dates,
             my_role: v.my_role,
             version: p.version,
             created_at: p.created_at,
@@ -116,7 +124,8 @@ pub struct CreateProgramBody {
     /// Days between expected check-ins; default 14.
     #[schema(minimum = 1, maximum = 90)]
     pub check_in_cadence_days: Option<i32>,
-    /// Default `planned`.
+    /// Set it to hold a status whatever the dates say (a programme stopped
+    /// early is `closed`); left out, the status follows the dates.
     pub status: Option<ProgramStatus>,
 }
 
@@ -154,7 +163,7 @@ impl TryFrom<CreateProgramBody> for NewProgram {
                 training_ends_on: b.training_ends_on,
                 follow_up_until: b.follow_up_until,
                 check_in_cadence_days: b.check_in_cadence_days.unwrap_or(14),
-                status: b.status.unwrap_or(ProgramStatus::Planned),
+                status: b.status,
             })
         })?;
         fields.check()?;
@@ -186,7 +195,11 @@ pub struct PatchProgramBody {
     /// Days between expected check-ins.
     #[schema(minimum = 1, maximum = 90)]
     pub check_in_cadence_days: Option<i32>,
-    pub status: Option<ProgramStatus>,
+    /// Sets the status, which then holds whatever the dates say; `null`: the
+    /// status follows the dates again.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<ProgramStatus>)]
+    pub status: Option<Option<ProgramStatus>>,
 }
 
 impl TryFrom<PatchProgramBody> for ProgramChanges {

@@ -96,10 +96,11 @@ pub fn create(
         training_ends_on: f.training_ends_on,
         follow_up_until: f.follow_up_until,
         check_in_cadence_days: f.check_in_cadence_days,
-        status: f.status.as_str().to_owned(),
+        status: f.status.unwrap_or(ProgramStatus::Planned).as_str().to_owned(),
         version: 1,
         created_at: now,
         updated_at: now,
+        status_set: f.status.is_some(),
     };
     diesel::insert_into(programs::table)
         .values(&row)
@@ -143,7 +144,25 @@ pub fn list(
     }
     query = super::after_created!(query, programs, page.after);
     if let Some(status) = filter.status {
-        query = query.filter(programs::status.eq(status.as_str()));
+        // The status a coordinator set, or the one the dates give today
+        // (UTC), as `status_by_dates` reads them.
+        let set = programs::status_set.and(programs::status.eq(status.as_str()));
+        let by_dates = programs::status_set.eq(false);
+        let today = crate::now().date_naive();
+        query = match status {
+            ProgramStatus::Planned => {
+                query.filter(set.or(by_dates.and(programs::training_starts_on.gt(today))))
+            }
+            ProgramStatus::Training => query.filter(
+                set.or(by_dates
+                    .and(programs::training_starts_on.le(today))
+                    .and(programs::training_ends_on.ge(today))),
+            ),
+            ProgramStatus::FollowUp => query.filter(set.or(
+                by_dates.and(programs::training_ends_on.lt(today)).and(programs::follow_up_until.ge(today)),
+            )),
+            ProgramStatus::Closed => query.filter(set.or(by_dates.and(programs::follow_up_until.lt(today)))),
+        };
     }
     let rows = query.load::<(ProgramRow, Option<String>)>(conn)?;
     let items = rows
@@ -189,7 +208,8 @@ pub fn update(
         programs::training_ends_on.eq(next.training_ends_on),
         programs::follow_up_until.eq(next.follow_up_until),
         programs::check_in_cadence_days.eq(next.check_in_cadence_days),
-        programs::status.eq(next.status.as_str()),
+        programs::status.eq(next.status.unwrap_or(ProgramStatus::Planned).as_str()),
+        programs::status_set.eq(next.status.is_some()),
         programs::version.eq(version),
         programs::updated_at.eq(updated_at),
     ))

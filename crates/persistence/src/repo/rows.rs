@@ -104,6 +104,8 @@ pub struct ProgramRow {
     pub version: i64,
     pub created_at: DbTime,
     pub updated_at: DbTime,
+    /// A coordinator set `status`; otherwise the dates give it.
+    pub status_set: bool,
 }
 
 impl ProgramRow {
@@ -125,7 +127,17 @@ impl ProgramRow {
             training_ends_on: self.training_ends_on,
             follow_up_until: self.follow_up_until,
             check_in_cadence_days: self.check_in_cadence_days,
-            status: parse_stored("programs.status", &self.status, ProgramStatus::parse)?,
+            status: if self.status_set {
+                parse_stored("programs.status", &self.status, ProgramStatus::parse)?
+            } else {
+                followup_domain::programs::status_by_dates(
+                    self.training_starts_on,
+                    self.training_ends_on,
+                    self.follow_up_until,
+                    crate::now().date_naive(),
+                )
+            },
+            status_follows_dates: !self.status_set,
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
