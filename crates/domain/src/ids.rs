@@ -67,6 +67,8 @@ id_type!(
     MentorshipId,
     /// A login session: the family of rotated refresh tokens (`sid` in access tokens).
     SessionId,
+    /// An integrator's API key (and its service account).
+    ApiKeyId,
 );
 
 id_type!(

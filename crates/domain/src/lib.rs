@@ -3,6 +3,7 @@
 //! no SQL here.
 
 pub mod activities;
+pub mod api_keys;
 pub mod check_ins;
 pub mod comments;
 pub mod error;

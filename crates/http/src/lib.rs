@@ -129,6 +129,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .configure(organizations::configure)
             .configure(programs::configure)
             .configure(members::configure)
+            .configure(api_keys::configure)
             .configure(mentorships::configure)
             .configure(export::configure)
             .configure(monitoring::configure)

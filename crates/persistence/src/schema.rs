@@ -38,6 +38,24 @@ diesel::table! {
         created_at -> Instant,
         updated_at -> Instant,
         password_state -> Text,
+        service -> Bool,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    api_keys (id) {
+        id -> DbUuid,
+        program_id -> DbUuid,
+        user_id -> DbUuid,
+        name -> Text,
+        secret_hash -> Text,
+        created_by -> Nullable<DbUuid>,
+        created_at -> Instant,
+        last_used_at -> Nullable<Instant>,
+        revoked_at -> Nullable<Instant>,
     }
 }
 
@@ -410,6 +428,8 @@ diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(audit_events -> users (actor_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
+diesel::joinable!(api_keys -> programs (program_id));
+diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 
@@ -431,6 +451,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     refresh_tokens,
     account_tokens,
+    api_keys,
     idempotency_keys,
     changes,
     sync_counter,

@@ -149,7 +149,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                         crate::demo::PROGRAM_CODE
                     );
                 }
-                crate::demo::Outcome::Seeded { program_id, accounts, password, generated } => {
+                crate::demo::Outcome::Seeded { program_id, accounts, password, generated, api_key } => {
                     println!("loaded the demo programme {} (id {program_id})", crate::demo::PROGRAM_CODE);
                     println!("accounts:");
                     for a in &accounts {
@@ -161,6 +161,10 @@ fn run(command: Command) -> anyhow::Result<()> {
                     } else {
                         println!("every demo account has the password given with --password");
                     }
+                    println!(
+                        "API key \"{}\" (reads the programme as an observer): {api_key}",
+                        crate::demo::API_KEY_NAME
+                    );
                 }
             }
             Ok(())

@@ -10,7 +10,8 @@
 
 use anyhow::{anyhow, bail, Context};
 use chrono::{Duration, NaiveDate};
-use followup_domain::ids::{MentorshipId, OrganizationId, ProgramId, SessionId, UserId};
+use followup_domain::api_keys::{format_key, NewApiKey};
+use followup_domain::ids::{ApiKeyId, MentorshipId, OrganizationId, ProgramId, SessionId, UserId};
 use followup_domain::members::NewMembership;
 use followup_domain::mentorships::NewMentorship;
 use followup_domain::organizations::NewOrganization;
@@ -20,9 +21,9 @@ use followup_domain::values::{
     Email, Locale, NewPassword, OrganizationKind, ProgramRole, SystemRole, TimeZone,
 };
 use followup_domain::Actor;
-use followup_http::auth::passwords;
+use followup_http::auth::{passwords, tokens};
 use followup_persistence::repo::plans::Created;
-use followup_persistence::repo::{members, mentorships, organizations, programs, users};
+use followup_persistence::repo::{api_keys, members, mentorships, organizations, programs, users};
 use followup_persistence::{Database, DbConnection, StoreError};
 
 mod plan;
@@ -33,6 +34,9 @@ use story::{DELEGATES, DKI, MINISTRY};
 
 /// The demo programme's code: how a second run recognises the demo.
 pub const PROGRAM_CODE: &str = "ITP-2023-IDN-YOUTH";
+
+/// The name of the demo's API key, the funder's M&E system's.
+pub const API_KEY_NAME: &str = "KOICA M&E system";
 
 /// One account the demo created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,8 +49,15 @@ pub struct Account {
 /// What `seed-demo` did.
 #[derive(Debug)]
 pub enum Outcome {
-    /// The demo was loaded; every account has `password`.
-    Seeded { program_id: ProgramId, accounts: Vec<Account>, password: String, generated: bool },
+    /// The demo was loaded; every account has `password`; `api_key` is the
+    /// funder's M&E system's key (shown once).
+    Seeded {
+        program_id: ProgramId,
+        accounts: Vec<Account>,
+        password: String,
+        generated: bool,
+        api_key: String,
+    },
     /// The programme was already there; nothing changed.
     AlreadyLoaded { program_id: ProgramId },
 }
@@ -95,10 +106,18 @@ pub fn seed_demo(db: &Database, password: Option<&str>, force: bool) -> anyhow::
         let hash = passwords::hash(checked.expose()).map_err(|e| anyhow!("cannot hash a password: {e}"))?;
         hashed.push((email, checked, hash));
     }
+    // The funder's key: its secret (shown once) and what is stored for it.
+    let key = NewApiKey { id: ApiKeyId::new(), program_id: ProgramId::new(), name: API_KEY_NAME.to_owned() };
+    let secret = tokens::new_refresh_token();
+    let key_hashes = (
+        tokens::refresh_token_hash(&secret),
+        passwords::hash(&passwords::generate()).map_err(|e| anyhow!("cannot hash a password: {e}"))?,
+    );
+    let api_key = format_key(key.id, &secret);
     let now = chrono::Utc::now();
     let (program_id, accounts) =
-        db.write(|c| seed(c, now, &people, hashed)).context("cannot load the demo")?;
-    Ok(Outcome::Seeded { program_id, accounts, password, generated })
+        db.write(|c| seed(c, now, &people, hashed, &key, &key_hashes)).context("cannot load the demo")?;
+    Ok(Outcome::Seeded { program_id, accounts, password, generated, api_key })
 }
 
 struct Person {
@@ -167,6 +186,8 @@ fn seed(
     now: chrono::DateTime<chrono::Utc>,
     people: &[Person],
     hashed: Vec<(Email, NewPassword, String)>,
+    key: &NewApiKey,
+    (secret_hash, unusable_hash): &(String, String),
 ) -> Result<(ProgramId, Vec<Account>), StoreError> {
     let today = now.date_naive();
     // The acting admin: the existing first admin, or the demo's own.
@@ -265,7 +286,7 @@ fn seed(
     let coordinator = actor(coordinator_id, SystemRole::Member);
 
     // The programme: training in Seoul in May 2023, follow-up still running.
-    let program_id = ProgramId::new();
+    let program_id = key.program_id;
     let fields = ProgramFields {
         code: PROGRAM_CODE.to_owned(),
         title: "Invitational Training Program".to_owned(),
@@ -313,6 +334,7 @@ fn seed(
         let their_today = followup_domain::monitoring::today_in(d.time_zone, now);
         plan_story(c, their_today, program_id, &owner, &mentor, &coordinator, d)?;
     }
+    api_keys::create(c, &coordinator, key, secret_hash, unusable_hash)?;
     Ok((program_id, accounts))
 }
 

@@ -470,6 +470,10 @@ fn seed_demo_story(url: &str) {
     assert!(ok, "seed-demo failed: {stderr}");
     assert!(stdout.contains("loaded the demo programme ITP-2023-IDN-YOUTH"), "{stdout}");
     assert!(stdout.contains("yj.hong@followup.demo"), "the mentor's account is printed: {stdout}");
+    assert!(
+        stdout.contains("API key \"KOICA M&E system\"") && stdout.contains(": fuk_"),
+        "the funder's key: {stdout}"
+    );
     let first = demo_inventory(url, password);
     assert_eq!(first.0, 1, "one programme");
     assert_eq!(first.1, 15, "15 delegates");

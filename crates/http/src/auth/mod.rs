@@ -10,7 +10,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use followup_domain::ids::{SessionId, UserId};
+use followup_domain::ids::{ApiKeyId, SessionId, UserId};
 use followup_domain::values::PasswordState;
 use followup_domain::{Actor, DomainError};
 use followup_persistence::repo::sessions::Principal;
@@ -44,7 +44,9 @@ impl AuthState {
     pub fn token_user(&self, req: &HttpRequest) -> Option<UserId> {
         match tokens::check_request(req, &self.keys) {
             tokens::TokenCheck::Valid { user, .. } => Some(user),
-            tokens::TokenCheck::Missing | tokens::TokenCheck::Invalid => None,
+            tokens::TokenCheck::Missing | tokens::TokenCheck::Invalid | tokens::TokenCheck::Key { .. } => {
+                None
+            }
         }
     }
 }
@@ -65,43 +67,94 @@ pub struct CheckedCaller(pub Actor);
 #[derive(Debug, Clone, Copy)]
 pub struct AccountCaller(pub Actor);
 
-/// Whether the principal may proceed: an actor, or the refusal.
-fn admit(
+/// What a request's bearer token names: a login session (an access token)
+/// or an API key, not checked against the database yet.
+#[derive(Debug, Clone)]
+enum Credential {
+    Session { user_id: UserId, session_id: SessionId },
+    Key { id: ApiKeyId, secret_hash: String },
+}
+
+/// A credential found live: who acts, in which session (an API key's id for
+/// a key), with what principal; and the key to mark used, if due.
+struct Resolved {
     user_id: UserId,
     session_id: SessionId,
-    principal: Option<Principal>,
+    principal: Principal,
+    touch_key: Option<ApiKeyId>,
+}
+
+/// Look the credential up: `None` when its session has ended, its key is
+/// revoked or unknown, or its user is deactivated.
+fn resolve(conn: &mut DbConnection, credential: &Credential) -> Result<Option<Resolved>, StoreError> {
+    Ok(match credential {
+        Credential::Session { user_id, session_id } => {
+            repo::sessions::principal(conn, *user_id, *session_id)?.map(|principal| Resolved {
+                user_id: *user_id,
+                session_id: *session_id,
+                principal,
+                touch_key: None,
+            })
+        }
+        Credential::Key { id, secret_hash } => {
+            repo::api_keys::principal(conn, *id, secret_hash)?.map(|k| Resolved {
+                user_id: k.user_id,
+                session_id: SessionId::from_uuid(id.as_uuid()),
+                principal: k.principal,
+                touch_key: repo::api_keys::due_for_touch(k.last_used_at, chrono::Utc::now()).then_some(*id),
+            })
+        }
+    })
+}
+
+/// Whether the resolved credential may proceed: an actor, or the refusal.
+/// A key that was used is marked so (at most once a minute, after the
+/// request's own work, never failing it).
+fn admit(
+    state: &AppState,
+    resolved: Option<&Resolved>,
     may_change_password_only: bool,
 ) -> Result<Actor, ApiError> {
-    let principal = principal.ok_or_else(session_ended)?;
-    if principal.password_state == PasswordState::ChangeRequired && !may_change_password_only {
+    let r = resolved.ok_or_else(session_ended)?;
+    if r.principal.password_state == PasswordState::ChangeRequired && !may_change_password_only {
         return Err(DomainError::PasswordChangeRequired.into());
     }
-    Ok(Actor { user_id, system_role: principal.system_role, session_id })
-}
-
-/// Check the token's session and keep the caller's language on the request.
-async fn checked(req: &HttpRequest, may_change_password_only: bool) -> Result<Actor, ApiError> {
-    let (state, user_id, session_id) = token_claims(req)?;
-    let db = state.db.clone();
-    let principal =
-        web::block(move || db.read(|conn| repo::sessions::principal(conn, user_id, session_id))).await??;
-    if let Some(p) = principal {
-        req.extensions_mut().insert(ProfileLocale(p.locale));
+    if let Some(key) = r.touch_key {
+        let db = state.db.clone();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = web::block(move || db.write(|c| repo::api_keys::touch(c, key))).await {
+                tracing::warn!(error = %e, "could not mark an API key used");
+            }
+        });
     }
-    admit(user_id, session_id, principal, may_change_password_only)
+    Ok(Actor { user_id: r.user_id, system_role: r.principal.system_role, session_id: r.session_id })
 }
 
-/// The user and session a request's access token names, once the token
+/// Check the token's session (or key) and keep the caller's language on the request.
+async fn checked(req: &HttpRequest, may_change_password_only: bool) -> Result<Actor, ApiError> {
+    let (state, credential) = token_claims(req)?;
+    let db = state.db.clone();
+    let resolved = web::block(move || db.read(|conn| resolve(conn, &credential))).await??;
+    if let Some(r) = &resolved {
+        req.extensions_mut().insert(ProfileLocale(r.principal.locale));
+    }
+    admit(&state, resolved.as_ref(), may_change_password_only)
+}
+
+/// The session (or API key) a request's bearer token names, once the token
 /// itself is valid (signature, algorithm, expiry, not-before, issuer,
-/// audience); the session is not checked yet. The token is verified once per
-/// request ([`tokens::check_request`]).
-fn token_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, UserId, SessionId), ApiError> {
+/// audience) or shaped as a key; neither is checked against the database
+/// yet. The token is verified once per request ([`tokens::check_request`]).
+fn token_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, Credential), ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::internal(&"application state missing"))?;
     match tokens::check_request(req, &state.auth.keys) {
-        tokens::TokenCheck::Valid { user, session } => Ok((state, user, session)),
+        tokens::TokenCheck::Valid { user, session } => {
+            Ok((state, Credential::Session { user_id: user, session_id: session }))
+        }
+        tokens::TokenCheck::Key { id, secret_hash } => Ok((state, Credential::Key { id, secret_hash })),
         tokens::TokenCheck::Missing => {
             Err(ApiError::unauthorized("Send an access token: Authorization: Bearer <token>.")
                 .key("unauthorized.missing_token"))
@@ -147,8 +200,7 @@ impl FromRequest for AccountCaller {
 /// write takes in the same transaction (see [`crate::idempotency`]).
 #[derive(Debug, Clone)]
 pub struct CallerToken {
-    user_id: UserId,
-    session_id: SessionId,
+    credential: Credential,
     key: IdempotencyKey,
     request: HttpRequest,
 }
@@ -158,9 +210,8 @@ impl FromRequest for CallerToken {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(token_claims(req).map(|(_, user_id, session_id)| CallerToken {
-            user_id,
-            session_id,
+        std::future::ready(token_claims(req).map(|(_, credential)| CallerToken {
+            credential,
             key: IdempotencyKey::of(req),
             request: req.clone(),
         }))
@@ -182,33 +233,33 @@ impl CallerToken {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError> + Send + 'static,
     {
-        let (user_id, session_id) = (self.user_id, self.session_id);
-        let work = move |c: &mut DbConnection| as_caller(c, user_id, session_id, work);
+        let credential = self.credential.clone();
+        let work = move |c: &mut DbConnection| as_caller(c, &credential, work);
         let found = match mode {
             Mode::Read => crate::db::read(state, work).await,
             Mode::Write => crate::db::write(state, work).await,
         };
-        let (principal, outcome) = match found {
+        let (resolved, outcome) = match found {
             Ok(found) => found,
             Err(e) => {
                 self.remember_locale(state).await;
                 return Err(e);
             }
         };
-        if let Some(p) = principal {
-            self.request.extensions_mut().insert(ProfileLocale(p.locale));
+        if let Some(r) = &resolved {
+            self.request.extensions_mut().insert(ProfileLocale(r.principal.locale));
         }
-        admit(user_id, session_id, principal, false)?;
+        admit(state, resolved.as_ref(), false)?;
         outcome.ok_or_else(session_ended)
     }
 
     /// Keep the caller's language on the request after work that failed
     /// before saying who the caller is (problem details follow it).
     async fn remember_locale(&self, state: &AppState) {
-        let (user_id, session_id) = (self.user_id, self.session_id);
-        let found = crate::db::read(state, move |c| repo::sessions::principal(c, user_id, session_id)).await;
-        if let Ok(Some(p)) = found {
-            self.request.extensions_mut().insert(ProfileLocale(p.locale));
+        let credential = self.credential.clone();
+        let found = crate::db::read(state, move |c| resolve(c, &credential)).await;
+        if let Ok(Some(r)) = found {
+            self.request.extensions_mut().insert(ProfileLocale(r.principal.locale));
         }
     }
 
@@ -223,13 +274,22 @@ impl CallerToken {
 
     /// Run read-only `work` that checks the session itself, in the same
     /// statement as its own read: it gets the token's user and session and
-    /// answers `None` when the session is not live (401 then).
-    pub async fn read_in_session<T, F>(self, state: &AppState, work: F) -> Result<T, ApiError>
+    /// answers `None` when the session is not live (401 then). An API key has
+    /// no session: `otherwise` runs as the key's account instead.
+    pub async fn read_in_session<T, F, G>(
+        self,
+        state: &AppState,
+        work: F,
+        otherwise: G,
+    ) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection, UserId, SessionId) -> Result<Option<T>, StoreError> + Send + 'static,
+        G: FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError> + Send + 'static,
     {
-        let (user_id, session_id) = (self.user_id, self.session_id);
+        let Credential::Session { user_id, session_id } = self.credential else {
+            return self.run(state, Mode::Read, otherwise).await;
+        };
         let found = crate::db::read(state, move |c| work(c, user_id, session_id)).await;
         match found {
             Ok(Some(found)) => Ok(found),
@@ -278,22 +338,22 @@ impl CallerToken {
     }
 }
 
-/// The session's principal and, when it may act, `work` as its user: `None`
-/// when the session is not live or the user must change their password
-/// first (nothing is run then).
+/// The credential's principal and, when it may act, `work` as its user:
+/// `None` when the session is not live (the key revoked) or the user must
+/// change their password first (nothing is run then).
 #[allow(clippy::type_complexity)]
 fn as_caller<T>(
     conn: &mut DbConnection,
-    user_id: UserId,
-    session_id: SessionId,
+    credential: &Credential,
     work: impl FnOnce(&mut DbConnection, &Actor) -> Result<T, StoreError>,
-) -> Result<(Option<Principal>, Option<T>), StoreError> {
-    let principal = repo::sessions::principal(conn, user_id, session_id)?;
-    let Some(p) = principal.filter(|p| p.password_state != PasswordState::ChangeRequired) else {
-        return Ok((principal, None));
+) -> Result<(Option<Resolved>, Option<T>), StoreError> {
+    let resolved = resolve(conn, credential)?;
+    let Some(r) = resolved.as_ref().filter(|r| r.principal.password_state != PasswordState::ChangeRequired)
+    else {
+        return Ok((resolved, None));
     };
-    let actor = Actor { user_id, system_role: p.system_role, session_id };
-    work(conn, &actor).map(|done| (principal, Some(done)))
+    let actor = Actor { user_id: r.user_id, system_role: r.principal.system_role, session_id: r.session_id };
+    work(conn, &actor).map(|done| (resolved, Some(done)))
 }
 
 /// The client's address for throttling: the peer, or the first

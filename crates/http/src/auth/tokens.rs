@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::Utc;
-use followup_domain::ids::{SessionId, UserId};
+use followup_domain::ids::{ApiKeyId, SessionId, UserId};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -89,30 +89,36 @@ impl TokenKeys {
 /// What a request's `Authorization` header holds, decided once per request:
 /// the first reader (the idempotency middleware or an extractor) verifies the
 /// token and keeps the outcome in the request's extensions for the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenCheck {
     /// No `Authorization: Bearer <token>` header.
     Missing,
-    /// A bearer token that is not a valid access token.
+    /// A bearer token that is neither a valid access token nor shaped as an API key.
     Invalid,
     /// A valid access token (its session is checked separately).
     Valid { user: UserId, session: SessionId },
+    /// An API key (`fuk_…`): its id and the hash of its secret, checked
+    /// against the database with the rest of the request's work.
+    Key { id: ApiKeyId, secret_hash: String },
 }
 
 /// The request's [`TokenCheck`], verifying the token on first use only.
 pub fn check_request(req: &actix_web::HttpRequest, keys: &TokenKeys) -> TokenCheck {
     use actix_web::HttpMessage;
     if let Some(done) = req.extensions().get::<TokenCheck>() {
-        return *done;
+        return done.clone();
     }
     let check = match bearer(req.headers()) {
         None => TokenCheck::Missing,
-        Some(token) => keys.check(token).map_or(TokenCheck::Invalid, |claims| TokenCheck::Valid {
-            user: UserId::from_uuid(claims.sub),
-            session: SessionId::from_uuid(claims.sid),
-        }),
+        Some(token) => match followup_domain::api_keys::parse_key(token) {
+            Some((id, secret)) => TokenCheck::Key { id, secret_hash: refresh_token_hash(secret) },
+            None => keys.check(token).map_or(TokenCheck::Invalid, |claims| TokenCheck::Valid {
+                user: UserId::from_uuid(claims.sub),
+                session: SessionId::from_uuid(claims.sid),
+            }),
+        },
     };
-    req.extensions_mut().insert(check);
+    req.extensions_mut().insert(check.clone());
     check
 }
 

@@ -370,7 +370,11 @@ pub async fn get_plan(
 ) -> Result<HttpResponse, ApiError> {
     let id = PlanId::from_uuid(id.into_inner());
     let plan = caller
-        .read_in_session(&state, move |c, user, session| repo::get_in_session(c, user, session, id))
+        .read_in_session(
+            &state,
+            move |c, user, session| repo::get_in_session(c, user, session, id),
+            move |c, actor| repo::get(c, actor, id),
+        )
         .await?;
     Ok(ok_versioned(&req, plan.version, &PlanBody::from(plan)))
 }

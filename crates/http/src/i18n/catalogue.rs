@@ -677,6 +677,7 @@ pub static TERMS: &[(&str, Text)] = &[
     ("comment", t("comment", "komentar")),
     ("membership", t("membership", "keanggotaan")),
     ("mentorship", t("mentorship", "penugasan mentor")),
+    ("api_key", t("API key", "kunci API")),
 ];
 
 /// Status words, substituted for `{status}`: the wire word in English, a

@@ -42,6 +42,7 @@ every language, so clients switch on those. Successful answers do not depend on 
         (name = "check-ins", description = "The delegate's periodic reports and the mentor's review"),
         (name = "comments", description = "Comments on a plan, shared or for mentors only"),
         (name = "monitoring", description = "What mentors, coordinators and observers watch: the programme dashboard, the delegates table and the mentor overview. Today is always a person's own date in their IANA time zone; an activity is overdue when it is neither done nor cancelled and due before its plan owner's today; a delegate is silent when their latest check-in (or, with none, the end of training) is more than the programme's check-in cadence in days before their today; an indicator is behind schedule when its progress from baseline toward target is below the share of its plan period elapsed."),
+        (name = "api-keys", description = "Credentials for integrators: a programme's coordinator creates a key (shown once), sent as `Authorization: Bearer fuk_…`; it reads that programme as an observer does and writes nothing; revoked, it is refused at once"),
         (name = "sync", description = "The change feed for offline clients: everything you may see that changed since your cursor, deletions as tombstones"),
         (name = "operations", description = "Health checks and metrics, outside /api/v1"),
     )
@@ -55,7 +56,10 @@ impl Modify for SecurityAddon {
         let components = openapi.components.get_or_insert_with(Default::default);
         let mut bearer = Http::new(HttpAuthScheme::Bearer);
         bearer.bearer_format = Some("JWT".into());
-        bearer.description = Some("Access token from POST /api/v1/auth/login".into());
+        bearer.description = Some(
+            "Access token from POST /api/v1/auth/login, or an API key (`fuk_…`) from POST /api/v1/programs/{id}/api-keys"
+                .into(),
+        );
         components.add_security_scheme("bearer", SecurityScheme::Http(bearer));
     }
 }

@@ -91,6 +91,11 @@ fn require_may_reset(conn: &mut DbConnection, actor: &Actor, target: &User) -> R
         // changed at `POST /me/password`.
         return Err(DomainError::NotAllowed(Message::new("forbidden.reset_own_password")).into());
     }
+    // An API key's service account has no password to reset: revoke the key.
+    let service: bool = users::table.find(DbId(target.id.as_uuid())).select(users::service).first(conn)?;
+    if service {
+        return Err(not_found("user"));
+    }
     if actor.system_role == SystemRole::Admin {
         return Ok(());
     }

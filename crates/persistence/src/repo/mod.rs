@@ -9,6 +9,7 @@
 
 pub mod account_tokens;
 pub mod activities;
+pub mod api_keys;
 pub mod audit;
 pub mod changes;
 pub mod check_ins;

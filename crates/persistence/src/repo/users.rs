@@ -209,10 +209,12 @@ pub fn update(
     next.into_domain()
 }
 
-/// The account and its password hash, for login. E-mail is matched case-insensitively.
+/// The account and its password hash, for login. E-mail is matched
+/// case-insensitively; an API key's service account never signs in.
 pub fn for_login(conn: &mut DbConnection, email: &str) -> Result<Option<(User, String)>, StoreError> {
     let row = users::table
         .filter(users::email.eq(email.trim().to_lowercase()))
+        .filter(users::service.eq(false))
         .select(UserRow::as_select())
         .first(conn)
         .optional()?;
