@@ -63,8 +63,14 @@ fn entity_tags(value: &str) -> Result<Option<Vec<EntityTag<'_>>>, ()> {
 /// list at all is a 400; no `If-Match` is a 428, so that two offline edits
 /// never overwrite each other without a word.
 pub fn if_match(req: &HttpRequest) -> Result<Precondition, ApiError> {
+    if_match_of(req, req.path())
+}
+
+/// [`if_match`] for a request on an action of a resource (`POST
+/// …/withdraw`): a 428 names `resource`, whose GET answers the ETag.
+pub fn if_match_of(req: &HttpRequest, resource: &str) -> Result<Precondition, ApiError> {
     let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Err(precondition_required(req.path()));
+        return Err(precondition_required(resource));
     };
     let text = value.to_str().map_err(|_| invalid_if_match())?;
     match entity_tags(text).map_err(|_| invalid_if_match())? {

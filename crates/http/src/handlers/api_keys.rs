@@ -62,9 +62,11 @@ impl From<ApiKey> for ApiKeyBody {
 pub struct ApiKeyCreatedBody {
     #[serde(flatten)]
     pub key: ApiKeyBody,
-    /// Send it as `Authorization: Bearer <api_key>`.
+    /// Send it as `Authorization: Bearer <api_key>`. Shown once: absent
+    /// when an `Idempotency-Key` replay answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "fuk_01939b7c2f4a7d0e8b5a3c9d1e2f3a4b_kP3x…")]
-    pub api_key: String,
+    pub api_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -116,7 +118,7 @@ pub async fn create_api_key(
             move |key| {
                 HttpResponse::Created()
                     .insert_header(("Cache-Control", "no-store"))
-                    .json(ApiKeyCreatedBody { key: key.into(), api_key })
+                    .json(ApiKeyCreatedBody { key: key.into(), api_key: Some(api_key) })
             },
         )
         .await

@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::CallerToken;
-use crate::conditional::IfMatch;
+use crate::conditional::if_match_of;
 use crate::dto::{
     addressable, created_or_existing, nullable, IdempotencyKeyHeader, IfMatchHeader, PageQuery,
 };
@@ -270,15 +270,15 @@ pub struct WithdrawMeasurementBody {
 )]
 #[post("/measurements/{id}/withdraw")]
 pub async fn withdraw_measurement(
+    req: HttpRequest,
     caller: CallerToken,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    expected: IfMatch,
     body: JsonBody<WithdrawMeasurementBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = body.0.reason.check("reason").map_err(DomainError::from)?;
     let id = MeasurementId::from_uuid(id.into_inner());
-    let expected = expected.0;
+    let expected = if_match_of(&req, &format!("/api/v1/measurements/{}", id.as_uuid()))?;
+    let reason = body.0.reason.check("reason").map_err(DomainError::from)?;
     caller
         .respond(
             &state,
