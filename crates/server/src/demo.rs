@@ -108,9 +108,9 @@ pub fn seed_demo(db: &Database, password: Option<&str>, force: bool) -> anyhow::
     }
     // The funder's key: its secret (shown once) and what is stored for it.
     let key = NewApiKey { id: ApiKeyId::new(), program_id: ProgramId::new(), name: API_KEY_NAME.to_owned() };
-    let secret = tokens::new_refresh_token();
+    let secret = tokens::new_secret_token();
     let key_hashes = (
-        tokens::refresh_token_hash(&secret),
+        tokens::secret_hash(&secret),
         passwords::hash(&passwords::generate()).map_err(|e| anyhow!("cannot hash a password: {e}"))?,
     );
     let api_key = format_key(key.id, &secret);

@@ -111,7 +111,7 @@ pub fn check_request(req: &actix_web::HttpRequest, keys: &TokenKeys) -> TokenChe
     let check = match bearer(req.headers()) {
         None => TokenCheck::Missing,
         Some(token) => match followup_domain::api_keys::parse_key(token) {
-            Some((id, secret)) => TokenCheck::Key { id, secret_hash: refresh_token_hash(secret) },
+            Some((id, secret)) => TokenCheck::Key { id, secret_hash: secret_hash(secret) },
             None => keys.check(token).map_or(TokenCheck::Invalid, |claims| TokenCheck::Valid {
                 user: UserId::from_uuid(claims.sub),
                 session: SessionId::from_uuid(claims.sid),
@@ -130,16 +130,17 @@ fn bearer(headers: &actix_web::http::header::HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// A new opaque refresh token (256 random bits, base64url).
-pub fn new_refresh_token() -> String {
+/// A new opaque secret token (256 random bits, base64url): a refresh token,
+/// an invitation or reset token, an API key's secret.
+pub fn new_secret_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// What is stored for a refresh token: its SHA-256, hex. The token itself is
+/// What is stored for a secret token: its SHA-256, hex. The token itself is
 /// 256 random bits, so a fast hash is enough (no dictionary to attack).
-pub fn refresh_token_hash(token: &str) -> String {
+pub fn secret_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -140,8 +140,8 @@ pub async fn reset_password(
 fn new_secret(method: ResetMethodWord) -> Result<(String, ResetMethod), String> {
     Ok(match method {
         ResetMethodWord::Token => {
-            let token = tokens::new_refresh_token();
-            let token_hash = tokens::refresh_token_hash(&token);
+            let token = tokens::new_secret_token();
+            let token_hash = tokens::secret_hash(&token);
             (
                 token,
                 ResetMethod::Token { token_hash, unusable_hash: passwords::hash(&passwords::generate())? },
@@ -182,7 +182,7 @@ pub async fn set_password(
     body: JsonBody<SetPasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     let SetPasswordBody { token, new_password } = body.0;
-    let token_hash = tokens::refresh_token_hash(&token);
+    let token_hash = tokens::secret_hash(&token);
     let lookup = token_hash.clone();
     let found = db::read(&state, move |c| account_tokens::holder(c, &lookup)).await?;
     let Some((user, _)) = found else { return Err(invalid_token()) };
@@ -192,8 +192,8 @@ pub async fn set_password(
     let new = v.check(NewPassword::parse("new_password", &new_password, &email, &about));
     let new = v.finish(|| new)?;
     let hash = db::cpu(move || passwords::hash(new.expose())).await?.map_err(|e| ApiError::internal(&e))?;
-    let refresh = tokens::new_refresh_token();
-    let refresh_hash = tokens::refresh_token_hash(&refresh);
+    let refresh = tokens::new_secret_token();
+    let refresh_hash = tokens::secret_hash(&refresh);
     let lifetime = state.auth.session_lifetime;
     let user_id = user.id;
     let session = db::write(&state, move |c| {

@@ -103,8 +103,8 @@ pub async fn create_api_key(
 ) -> Result<HttpResponse, ApiError> {
     let name = body.0.name.check("name").map_err(DomainError::from)?;
     let cmd = NewApiKey { id: ApiKeyId::new(), program_id: ProgramId::from_uuid(id.into_inner()), name };
-    let secret = tokens::new_refresh_token();
-    let secret_hash = tokens::refresh_token_hash(&secret);
+    let secret = tokens::new_secret_token();
+    let secret_hash = tokens::secret_hash(&secret);
     // The service account's password: random, never shown, never used.
     let unusable = web::block(|| passwords::hash(&passwords::generate()))
         .await

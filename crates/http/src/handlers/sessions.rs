@@ -121,8 +121,8 @@ pub async fn login(
         return Err(invalid_credentials());
     };
     state.auth.throttle.record_success(&address, &email);
-    let new_token = tokens::new_refresh_token();
-    let hash = tokens::refresh_token_hash(&new_token);
+    let new_token = tokens::new_secret_token();
+    let hash = tokens::secret_hash(&new_token);
     let lifetime = state.auth.session_lifetime;
     let user_id = user.id;
     let session = db::write(&state, move |c| sessions::start_session(c, user_id, &hash, lifetime)).await?;
@@ -148,9 +148,9 @@ pub async fn refresh(
     state: web::Data<AppState>,
     body: JsonBody<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let presented = tokens::refresh_token_hash(&body.0.refresh_token);
-    let next = tokens::new_refresh_token();
-    let next_hash = tokens::refresh_token_hash(&next);
+    let presented = tokens::secret_hash(&body.0.refresh_token);
+    let next = tokens::new_secret_token();
+    let next_hash = tokens::secret_hash(&next);
     let outcome = db::write(&state, move |c| sessions::rotate(c, &presented, &next_hash)).await?;
     match outcome {
         Refreshed::Rotated { user, session_id } => Ok(HttpResponse::Ok()

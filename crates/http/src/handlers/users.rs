@@ -292,8 +292,8 @@ pub async fn create_user(
     let secret = cmd.password.clone();
     let hash =
         db::cpu(move || passwords::hash(secret.expose())).await?.map_err(|e| ApiError::internal(&e))?;
-    let invitation = invite.then(tokens::new_refresh_token);
-    let invitation_hash = invitation.as_deref().map(tokens::refresh_token_hash);
+    let invitation = invite.then(tokens::new_secret_token);
+    let invitation_hash = invitation.as_deref().map(tokens::secret_hash);
     let lifetime = state.auth.invitation_lifetime;
     let actor = caller.0;
     key.respond(
