@@ -21,6 +21,7 @@ pub use serde_json::{json, Value};
 
 pub mod api;
 pub mod plans;
+pub mod receiver;
 
 /// The first admin every test server starts with.
 pub const ADMIN_EMAIL: &str = "admin@followup.local";
@@ -210,6 +211,9 @@ impl TestApp {
         let mut config = followup_server::ServeConfig::for_database(db.url.clone());
         config.auth.admin_email = ADMIN_EMAIL.into();
         config.auth.admin_password = Some(ADMIN_PASSWORD.into());
+        // The worker's polling would show in statement counts; the tests of
+        // what it does turn it on.
+        config.run_worker = false;
         configure(&mut config);
         let app = tokio::task::spawn_blocking(move || followup_server::Application::build(&config))
             .await

@@ -69,6 +69,12 @@ id_type!(
     SessionId,
     /// An integrator's API key (and its service account).
     ApiKeyId,
+    /// A webhook: an endpoint subscribed to a programme's events.
+    WebhookId,
+    /// One event to one webhook, with its attempts.
+    DeliveryId,
+    /// A domain event in the outbox (a webhook message's `webhook-id`).
+    EventId,
 );
 
 id_type!(

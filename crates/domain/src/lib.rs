@@ -21,6 +21,7 @@ pub mod precondition;
 pub mod programs;
 pub mod users;
 pub mod values;
+pub mod webhooks;
 
 pub use error::{DomainError, FieldError, Message, Validator};
 pub use policy::{Actor, ProgramScope};

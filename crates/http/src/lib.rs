@@ -50,6 +50,10 @@ pub struct AppState {
     pub registry: prometheus::Registry,
     pub routes: routing::RouteTable,
     pub auth: auth::AuthState,
+    /// Whether webhooks may point to loopback, private and link-local
+    /// addresses (and use plain `http`): an operator's choice for a test
+    /// bench or an office network.
+    pub webhook_allow_private: bool,
 }
 
 /// Everything [`app`] needs, built once per process and shared by the workers.
@@ -76,11 +80,22 @@ impl Shared {
             .build()?;
         let routes = routing::RouteTable::from_openapi(&openapi());
         Ok(Self {
-            state: web::Data::new(AppState { db, registry, routes, auth }),
+            state: web::Data::new(AppState { db, registry, routes, auth, webhook_allow_private: false }),
             http_metrics,
             docs_enabled,
             cors_origins: Vec::new(),
         })
+    }
+
+    /// Let webhooks point to loopback, private and link-local addresses.
+    /// Call before the server starts (the state is shared from then on).
+    pub fn with_private_webhook_targets(mut self, allow: bool) -> Self {
+        let mut state = self.state.into_inner();
+        if let Some(state) = std::sync::Arc::get_mut(&mut state) {
+            state.webhook_allow_private = allow;
+        }
+        self.state = web::Data::from(state);
+        self
     }
 
     /// Allow these exact origins to call the API from a browser.
@@ -139,7 +154,8 @@ fn routes(cfg: &mut ServiceConfig) {
             .configure(indicators::configure)
             .configure(measurements::configure)
             .configure(check_ins::configure)
-            .configure(comments::configure),
+            .configure(comments::configure)
+            .configure(webhooks::configure),
     );
 }
 

@@ -408,6 +408,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    outbox_events (id) {
+        id -> DbUuid,
+        occurred_at -> Instant,
+        program_id -> DbUuid,
+        event_type -> Text,
+        audience -> Text,
+        data -> Text,
+        dispatched_at -> Nullable<Instant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    webhooks (id) {
+        id -> DbUuid,
+        program_id -> DbUuid,
+        url -> Text,
+        description -> Nullable<Text>,
+        event_types -> Text,
+        secret -> Text,
+        enabled -> Bool,
+        disabled_at -> Nullable<Instant>,
+        disabled_reason -> Nullable<Text>,
+        failing_since -> Nullable<Instant>,
+        version -> BigInt,
+        created_by -> Nullable<DbUuid>,
+        created_at -> Instant,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    webhook_deliveries (id) {
+        id -> DbUuid,
+        webhook_id -> DbUuid,
+        event_id -> DbUuid,
+        event_type -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Instant>,
+        locked_until -> Nullable<Instant>,
+        created_at -> Instant,
+        delivered_at -> Nullable<Instant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    webhook_attempts (id) {
+        id -> DbUuid,
+        delivery_id -> DbUuid,
+        attempted_at -> Instant,
+        response_status -> Nullable<Integer>,
+        response_ms -> BigInt,
+        error -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(check_in_versions -> check_ins (check_in_id));
 diesel::joinable!(measurement_versions -> measurements (measurement_id));
 diesel::joinable!(users -> organizations (organization_id));
@@ -430,6 +500,11 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(api_keys -> programs (program_id));
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(outbox_events -> programs (program_id));
+diesel::joinable!(webhooks -> programs (program_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> outbox_events (event_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 
@@ -452,6 +527,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     account_tokens,
     api_keys,
+    outbox_events,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
     idempotency_keys,
     changes,
     sync_counter,

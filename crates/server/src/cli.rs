@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{DatabaseArgs, LogFormat, ServeConfig};
+use crate::config::{DatabaseArgs, LogFormat, ServeConfig, WorkerConfig};
 use crate::startup::{open_database, Application};
 use crate::telemetry;
 
@@ -28,6 +28,9 @@ pub struct Cli {
 pub enum Command {
     /// Start the API (migrations run first).
     Serve(ServeConfig),
+    /// Run only the worker (webhook deliveries), beside `serve` processes
+    /// started with `FOLLOWUP_WORKER=false`; any number may run.
+    Worker(WorkerConfig),
     /// Apply pending migrations and exit.
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (the committed openapi/openapi.json is this output).
@@ -170,6 +173,16 @@ fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::SeedBench(args) => seed_bench(&args),
+        Command::Worker(config) => actix_web::rt::System::new().block_on(async move {
+            let db = open_database(&config.database)?;
+            let worker = crate::worker::Worker::new(db, config.worker.clone(), None)?;
+            tracing::info!("worker started");
+            let running = tokio::spawn(worker.run());
+            crate::startup::wait_for_signal().await;
+            running.abort();
+            tracing::info!("worker stopped");
+            Ok(())
+        }),
         Command::Serve(config) => actix_web::rt::System::new().block_on(async move {
             let app = Application::build(&config)?;
             app.run_until_signalled().await

@@ -86,8 +86,73 @@ pub struct ServeConfig {
     #[arg(long, env = "FOLLOWUP_SYNC_COMPACTION_INTERVAL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub sync_compaction_interval: u64,
 
+    /// Run the worker (webhook deliveries) in this process too. Turn it off
+    /// where `followup worker` processes do that work instead.
+    #[arg(long = "worker", env = "FOLLOWUP_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_worker: bool,
+
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+
     #[command(flatten)]
     pub auth: AuthArgs,
+}
+
+/// The worker: webhook deliveries.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Milliseconds between two rounds of the worker (new events fanned
+    /// out, due deliveries sent).
+    #[arg(long, env = "FOLLOWUP_WORKER_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub worker_interval_ms: u64,
+
+    /// Seconds a webhook endpoint gets to answer (connecting included).
+    #[arg(long, env = "FOLLOWUP_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub webhook_timeout: u64,
+
+    /// Seconds between a failed attempt and the next, one per retry,
+    /// comma-separated (each moved by up to a fifth at random). The default
+    /// makes eight attempts over about a day.
+    #[arg(
+        long,
+        env = "FOLLOWUP_WEBHOOK_RETRY_SCHEDULE",
+        value_delimiter = ',',
+        default_value = "5,300,1800,7200,18000,36000,36000"
+    )]
+    pub webhook_retry_schedule: Vec<u64>,
+
+    /// Seconds an endpoint may keep failing (every attempt, across all its
+    /// deliveries) before the webhook is disabled (default 5 days).
+    #[arg(long, env = "FOLLOWUP_WEBHOOK_DISABLE_AFTER", default_value_t = 432_000, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub webhook_disable_after: u64,
+
+    /// Let webhooks reach loopback, private and link-local addresses and
+    /// plain `http` (a test bench, an office network). Off: such targets
+    /// are refused when a webhook is saved and again at each delivery.
+    #[arg(long, env = "FOLLOWUP_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+}
+
+impl Default for WorkerArgs {
+    fn default() -> Self {
+        Self {
+            worker_interval_ms: 1000,
+            webhook_timeout: 10,
+            webhook_retry_schedule: followup_domain::webhooks::DEFAULT_RETRY_SCHEDULE.to_vec(),
+            webhook_disable_after: 432_000,
+            webhook_allow_private: false,
+        }
+    }
+}
+
+/// Settings of `followup worker`.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerConfig {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub worker: WorkerArgs,
 }
 
 /// Tokens, sign-in and the first admin.
@@ -146,6 +211,8 @@ impl ServeConfig {
             client_timeout: 5,
             sync_retention_days: 90,
             sync_compaction_interval: 3600,
+            run_worker: true,
+            worker: WorkerArgs::default(),
             auth: AuthArgs {
                 jwt_secret: None,
                 access_token_ttl: 900,

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod housekeeping;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;
 
 pub use config::ServeConfig;
 pub use startup::Application;

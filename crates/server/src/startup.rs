@@ -10,6 +10,7 @@ use followup_persistence::{Database, DatabaseUrl};
 
 use crate::config::ServeConfig;
 use crate::housekeeping::Housekeeping;
+use crate::worker::Worker;
 
 /// A built, bound, not yet running server.
 pub struct Application {
@@ -17,6 +18,7 @@ pub struct Application {
     server: Server,
     db: Database,
     housekeeping: Housekeeping,
+    worker: Option<Worker>,
 }
 
 /// Open the database named by the configuration and apply pending migrations.
@@ -57,7 +59,16 @@ impl Application {
         let origins = cors_origins(&config.cors_origins)?;
         let shared = followup_http::Shared::new(db.clone(), auth, config.docs)
             .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?
-            .with_cors_origins(origins);
+            .with_cors_origins(origins)
+            .with_private_webhook_targets(config.worker.webhook_allow_private);
+        let worker = if config.run_worker {
+            Some(Worker::new(db.clone(), config.worker.clone(), Some(&shared.state.registry))?)
+        } else {
+            tracing::info!(
+                "no worker in this process (FOLLOWUP_WORKER=false): webhooks are sent by `followup worker`"
+            );
+            None
+        };
         let client_timeout = Duration::from_secs(config.client_timeout);
         let mut server = HttpServer::new(move || followup_http::app(&shared))
             .shutdown_timeout(config.shutdown_timeout)
@@ -82,7 +93,7 @@ impl Application {
             config.sync_retention_days,
             Duration::from_secs(config.sync_compaction_interval),
         );
-        Ok(Self { port, server, db, housekeeping })
+        Ok(Self { port, server, db, housekeeping, worker })
     }
 
     pub fn port(&self) -> u16 {
@@ -101,8 +112,12 @@ impl Application {
     /// Serve until the server is stopped through its handle.
     pub async fn run(self) -> std::io::Result<()> {
         let chores = tokio::spawn(self.housekeeping.run());
+        let worker = self.worker.map(|w| tokio::spawn(w.run()));
         let result = self.server.await;
         chores.abort();
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         result
     }
 
@@ -112,9 +127,13 @@ impl Application {
         let handle = self.server.handle();
         let server = tokio::spawn(self.server);
         let chores = tokio::spawn(self.housekeeping.run());
+        let worker = self.worker.map(|w| tokio::spawn(w.run()));
         wait_for_signal().await;
         tracing::info!("shutting down: finishing in-flight requests");
         chores.abort();
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         handle.stop(true).await;
         server.await.context("server task failed")?.context("server failed")?;
         tracing::info!("stopped");
@@ -170,7 +189,7 @@ fn seconds(secs: u64) -> anyhow::Result<chrono::Duration> {
     Ok(chrono::Duration::seconds(secs))
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

@@ -26,3 +26,4 @@ mod programme_rules;
 mod review_queue;
 mod revisions;
 mod sync;
+mod webhooks;

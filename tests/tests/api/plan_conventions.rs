@@ -847,6 +847,13 @@ backend_test!(
         .await;
         let org = followup_tests::api::create_org(&app, &cast.admin.token, "Dinas Sosial Ende", "technical_unit", None).await;
         let (user, _) = followup_tests::api::create_user(&app, &cast.admin.token, "gita.maharani@kemensos.go.id", "Gita Maharani").await;
+        let webhook = expect_json(
+            cast.coordinator
+                .post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": "https://hooks.dinsos.example.id/followup" }))
+                .await,
+            201,
+        )
+        .await;
         let resource = |path: &str| -> (String, &followup_tests::api::Authed<'_>) {
             let (id, client) = match path {
                 "/api/v1/plans/{id}" => (plan_id.clone(), &cast.owner),
@@ -859,6 +866,7 @@ backend_test!(
                 "/api/v1/programs/{id}" => (cast.program_id.clone(), &cast.coordinator),
                 "/api/v1/users/{id}" => (id_of(&user), &cast.admin),
                 "/api/v1/me" => (String::new(), &cast.owner),
+                "/api/v1/webhooks/{id}" => (id_of(&webhook), &cast.coordinator),
                 other => panic!("no resource for {other}: add it to this test"),
             };
             (path.trim_start_matches("/api/v1").replace("{id}", &id), client)
@@ -891,7 +899,7 @@ backend_test!(
                 checked.push(format!("{method} {path}"));
             }
         }
-        assert_eq!(checked.len(), 15, "checked: {checked:?}");
+        assert_eq!(checked.len(), 17, "checked: {checked:?}");
 
         // With the ETag of the last read, the edit goes through.
         let path = format!("/activities/{}", id_of(&activity));

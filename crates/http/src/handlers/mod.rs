@@ -20,3 +20,4 @@ pub mod programs;
 pub mod sessions;
 pub mod sync;
 pub mod users;
+pub mod webhooks;

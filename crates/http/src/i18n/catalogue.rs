@@ -269,6 +269,14 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         ),
     ),
     ("exists", t("Conflict", "Konflik"), t("This already exists.", "Data ini sudah ada.")),
+    (
+        "webhook_disabled",
+        t("Conflict", "Konflik"),
+        t(
+            "The webhook is disabled: enable it (PATCH enabled: true) before redelivering.",
+            "Webhook ini dinonaktifkan: aktifkan dulu (PATCH enabled: true) sebelum mengirim ulang.",
+        ),
+    ),
 ];
 
 /// More specific details: `(code.variant, detail)`.
@@ -570,6 +578,18 @@ pub static FIELDS: &[(&str, Text)] = &[
     ),
     ("same_as_email", t("must not be the e-mail address", "tidak boleh sama dengan alamat email")),
     ("invalid_url", t("must be an http or https URL", "harus berupa URL http atau https")),
+    ("not_https", t("must be an https URL", "harus berupa URL https")),
+    (
+        "target_refused",
+        t(
+            "must not point to a loopback, private or link-local address",
+            "tidak boleh menuju alamat loopback, privat, atau link-local",
+        ),
+    ),
+    (
+        "unknown_event_type",
+        t("is not an event type: {allowed}", "bukan jenis peristiwa: {allowed}"),
+    ),
     ("before_start", t("must be on or after {other}", "tidak boleh lebih awal dari {other}")),
     ("before_training_end", t("must be on or after {other}", "tidak boleh lebih awal dari {other}")),
     ("out_of_range", t("must be between {min} and {max}", "harus di antara {min} dan {max}")),
@@ -678,6 +698,8 @@ pub static TERMS: &[(&str, Text)] = &[
     ("membership", t("membership", "keanggotaan")),
     ("mentorship", t("mentorship", "penugasan mentor")),
     ("api_key", t("API key", "kunci API")),
+    ("webhook", t("webhook", "webhook")),
+    ("webhook_delivery", t("webhook delivery", "pengiriman webhook")),
 ];
 
 /// Status words, substituted for `{status}`: the wire word in English, a

@@ -256,7 +256,8 @@ impl Reply {
 
 /// Properties of a response that are shown once and never stored: a
 /// replay answers without them (a generated password is not kept anywhere).
-const SHOWN_ONCE: [&str; 7] = [
+const SHOWN_ONCE: [&str; 8] = [
+    "secret",
     "api_key",
     "initial_password",
     "access_token",

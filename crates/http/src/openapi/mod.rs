@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
 use crate::problem::{Problem, ProblemFieldError};
 
 mod typed;
+mod webhooks;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,7 +29,7 @@ Problem answers carry `Content-Language` and `Vary: Accept-Language`; `code`, `t
 every language, so clients switch on those. Successful answers do not depend on the header.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    components(schemas(Problem, ProblemFieldError)),
+    components(schemas(Problem, ProblemFieldError, crate::handlers::webhooks::WebhookMessage)),
     modifiers(&SecurityAddon),
     tags(
         (name = "auth", description = "Sign in, token refresh and sign out"),
@@ -42,6 +43,7 @@ every language, so clients switch on those. Successful answers do not depend on 
         (name = "check-ins", description = "The delegate's periodic reports and the mentor's review"),
         (name = "comments", description = "Comments on a plan, shared or for mentors only"),
         (name = "monitoring", description = "What mentors, coordinators and observers watch: the programme dashboard, the delegates table and the mentor overview. Today is always a person's own date in their IANA time zone; an activity is overdue when it is neither done nor cancelled and due before its plan owner's today; a delegate is silent when their latest check-in (or, with none, the end of training) is more than the programme's check-in cadence in days before their today; an indicator is behind schedule when its progress from baseline toward target is below the share of its plan period elapsed."),
+        (name = "webhooks", description = "Followup tells integrators: a programme's coordinator subscribes an https endpoint to event types; each message is signed by the Standard Webhooks specification (`webhook-id`, `webhook-timestamp`, `webhook-signature` v1), retried with backoff for about a day, logged, and can be redelivered; the document's `webhooks` section describes each message"),
         (name = "api-keys", description = "Credentials for integrators: a programme's coordinator creates a key (shown once), sent as `Authorization: Bearer fuk_…`; it reads that programme as an observer does and writes nothing; revoked, it is refused at once"),
         (name = "sync", description = "The change feed for offline clients: everything you may see that changed since your cursor, deletions as tombstones"),
         (name = "operations", description = "Health checks and metrics, outside /api/v1"),
@@ -220,6 +222,7 @@ pub fn finish(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             add_links(op);
         }
     }
+    webhooks::describe(&mut api);
     api
 }
 

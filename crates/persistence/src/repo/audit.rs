@@ -105,16 +105,31 @@ pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreErro
         reason: event.reason.map(str::to_owned),
     };
     with_backend_conn!(conn, c => diesel::insert_into(audit_events::table).values(&row).execute(c))?;
+    let published = followup_domain::webhooks::event_type_of(event.entity_type, event.action);
+    // A published event needs the plan's owner and status: read them once
+    // for both the change feed and the outbox.
+    let read_scope = match (published, event.plan_id, event.plan_scope) {
+        (Some(_), Some(plan), None) => Some(super::changes::plan_scope(conn, plan)?),
+        _ => None,
+    };
+    let plan_scope = read_scope.as_ref().map(|s| (s.owner, s.status.as_str())).or(event.plan_scope);
     // The same change, numbered for clients that sync.
     super::changes::for_event(
         conn,
         event.entity_type,
         event.entity_id,
         event.program_id,
-        event.plan_id.map(|id| super::changes::PlanRef { id, read: event.plan_scope }),
+        event.plan_id.map(|id| super::changes::PlanRef { id, read: plan_scope }),
         event.action,
         event.version.unwrap_or(0),
-    )
+    )?;
+    // And, when others are told of it, the domain event in the outbox.
+    match (published, event.program_id) {
+        (Some(event_type), Some(program)) => {
+            super::outbox::publish(conn, &event, event_type, program, plan_scope)
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A stored audit event, for tests and the history endpoint.

@@ -284,7 +284,7 @@ pub fn for_event(
     )
 }
 
-fn plan_scope(conn: &mut DbConnection, plan: Uuid) -> Result<PlanScope, StoreError> {
+pub(crate) fn plan_scope(conn: &mut DbConnection, plan: Uuid) -> Result<PlanScope, StoreError> {
     let (owner, status): (DbId, String) = with_backend_conn!(conn, c => action_plans::table
         .find(DbId(plan))
         .select((action_plans::owner_id, action_plans::status))

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod changes;
 pub mod check_ins;
 pub mod comments;
+pub mod deliveries;
 pub mod export;
 pub mod idempotency;
 pub mod indicators;
@@ -21,6 +22,7 @@ pub mod members;
 pub mod mentorships;
 pub mod monitoring;
 pub mod organizations;
+pub mod outbox;
 pub mod plans;
 pub mod programs;
 pub mod rows;
@@ -28,6 +30,7 @@ pub mod sessions;
 pub mod sync;
 pub mod users;
 pub mod viewer;
+pub mod webhooks;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 

@@ -1,0 +1,176 @@
+//! The outbox: each change that others are told of (a plan submitted, a
+//! check-in posted, someone joining a programme…) becomes a domain event,
+//! written by the audit hook in the change's own transaction. The worker
+//! then fans each event out to the webhooks that want it ([`dispatch`]),
+//! once, whichever instance gets there first.
+
+use diesel::prelude::*;
+use followup_domain::webhooks::Audience;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::Event;
+use super::deliveries::DeliveryRow;
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{outbox_events, webhook_deliveries, webhooks};
+use crate::sql_types::{DbId, DbTime};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox_events)]
+pub(crate) struct OutboxRow {
+    pub id: DbId,
+    pub occurred_at: DbTime,
+    pub program_id: DbId,
+    pub event_type: String,
+    pub audience: String,
+    pub data: String,
+    pub dispatched_at: Option<DbTime>,
+}
+
+/// Write the domain event of an audited change: what happened, to what, in
+/// which programme and plan, by whom. It names things by id (the receiver
+/// reads them through the API with its own rights) and says nothing a
+/// programme observer may not know of an event meant for them.
+pub(crate) fn publish(
+    conn: &mut DbConnection,
+    event: &Event<'_>,
+    event_type: &str,
+    program_id: Uuid,
+    plan: Option<(Uuid, &str)>,
+) -> Result<(), StoreError> {
+    let audience = Audience::of(event.entity_type, plan.map(|(_, status)| status));
+    let entity_type = if event.entity_type == "mentor_comment" { "comment" } else { event.entity_type };
+    let mut data = json!({
+        "program_id": program_id,
+        "entity_type": entity_type,
+        "entity_id": event.entity_id,
+        "actor_id": event.actor.map(|a| a.user_id.as_uuid()),
+    });
+    if let (Some(fields), Some(plan_id)) = (data.as_object_mut(), event.plan_id) {
+        fields.insert("plan_id".into(), json!(plan_id));
+        if let Some((owner, status)) = plan {
+            fields.insert("owner_id".into(), json!(owner));
+            fields.insert("plan_status".into(), json!(status));
+        }
+        if entity_type == "plan" {
+            fields.insert("reason".into(), json!(event.reason));
+        }
+    }
+    if let (Some(fields), Some(version)) = (data.as_object_mut(), event.version) {
+        fields.insert("version".into(), json!(version));
+    }
+    let row = OutboxRow {
+        id: DbId(Uuid::now_v7()),
+        occurred_at: DbTime(crate::now()),
+        program_id: DbId(program_id),
+        event_type: event_type.to_owned(),
+        audience: audience.as_str().to_owned(),
+        data: data.to_string(),
+        dispatched_at: None,
+    };
+    with_backend_conn!(conn, c => diesel::insert_into(outbox_events::table).values(&row).execute(c))?;
+    Ok(())
+}
+
+/// Fan out up to `limit` undispatched events, oldest first: a pending
+/// delivery for each enabled webhook of the event's programme that wants
+/// its type (a webhook gets only what a programme observer may see). Each
+/// event is dispatched once: on PostgreSQL the events are locked with
+/// `SKIP LOCKED`, so instances sharing the database take different ones;
+/// SQLite has one writer. Returns how many events were dispatched.
+pub fn dispatch(conn: &mut DbConnection, limit: i64) -> Result<usize, StoreError> {
+    macro_rules! pending {
+        () => {
+            outbox_events::table
+                .filter(outbox_events::dispatched_at.is_null())
+                .order(outbox_events::id.asc())
+                .limit(limit)
+                .select(OutboxRow::as_select())
+        };
+    }
+    let events: Vec<OutboxRow> = match conn {
+        DbConnection::Postgres(c) => pending!().for_update().skip_locked().load(c)?,
+        DbConnection::Sqlite(c) => pending!().load(c)?,
+    };
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let now = DbTime(crate::now());
+    let programs: Vec<DbId> = events.iter().map(|e| e.program_id).collect();
+    let hooks: Vec<(DbId, DbId, String, DbTime)> = webhooks::table
+        .filter(webhooks::program_id.eq_any(programs).and(webhooks::enabled.eq(true)))
+        .select((webhooks::id, webhooks::program_id, webhooks::event_types, webhooks::created_at))
+        .load(conn)?;
+    let mut deliveries = Vec::new();
+    for event in &events {
+        if Audience::parse(&event.audience) != Some(Audience::Programme) {
+            continue;
+        }
+        // A webhook gets the events that happened after it was created.
+        for (hook, program, types, since) in &hooks {
+            let wanted: Vec<String> = serde_json::from_str(types).unwrap_or_default();
+            if *program == event.program_id
+                && event.occurred_at.0 >= since.0
+                && (wanted.is_empty() || wanted.contains(&event.event_type))
+            {
+                deliveries.push(DeliveryRow::due(*hook, event.id, &event.event_type, now));
+            }
+        }
+    }
+    for chunk in deliveries.chunks(500) {
+        with_backend_conn!(&mut *conn, c => diesel::insert_into(webhook_deliveries::table).values(chunk).execute(c))?;
+    }
+    let ids: Vec<DbId> = events.iter().map(|e| e.id).collect();
+    diesel::update(outbox_events::table.filter(outbox_events::id.eq_any(ids)))
+        .set(outbox_events::dispatched_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(events.len())
+}
+
+/// Whether the worker has anything to do: an undispatched event, or a
+/// pending delivery that is due. Read on a read connection, so an idle
+/// worker never takes the writer.
+pub fn has_work(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    let now = DbTime(crate::now());
+    let events: bool = diesel::select(diesel::dsl::exists(
+        outbox_events::table.filter(outbox_events::dispatched_at.is_null()),
+    ))
+    .get_result(conn)?;
+    if events {
+        return Ok(true);
+    }
+    Ok(diesel::select(diesel::dsl::exists(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq("pending"))
+            .filter(webhook_deliveries::next_attempt_at.le(now)),
+    ))
+    .get_result(conn)?)
+}
+
+/// A published event, for tests and the demo.
+#[derive(Debug, Clone)]
+pub struct PublishedEvent {
+    pub id: Uuid,
+    pub event_type: String,
+    pub audience: String,
+    pub data: serde_json::Value,
+}
+
+/// A programme's events, oldest first.
+pub fn of_program(conn: &mut DbConnection, program: Uuid) -> Result<Vec<PublishedEvent>, StoreError> {
+    let rows: Vec<OutboxRow> = outbox_events::table
+        .filter(outbox_events::program_id.eq(DbId(program)))
+        .order(outbox_events::id.asc())
+        .select(OutboxRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PublishedEvent {
+            id: r.id.0,
+            event_type: r.event_type,
+            audience: r.audience,
+            data: serde_json::from_str(&r.data).unwrap_or_default(),
+        })
+        .collect())
+}

@@ -1,0 +1,245 @@
+//! Webhooks: created, read, changed and removed by a programme's coordinator
+//! (or an admin). The signing secret is kept (every message is signed with
+//! it) but never read back through the API after the webhook is created.
+
+use diesel::prelude::*;
+use followup_domain::ids::{ProgramId, UserId, WebhookId};
+use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::precondition::Precondition;
+use followup_domain::webhooks::{NewWebhook, Webhook, WebhookChanges};
+use followup_domain::{Actor, DomainError};
+
+use super::programs::managed;
+use super::{audit, check_version, not_found};
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::webhooks;
+use crate::sql_types::{DbId, DbTime};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks)]
+#[diesel(treat_none_as_default_value = false)]
+pub(crate) struct WebhookRow {
+    pub id: DbId,
+    pub program_id: DbId,
+    pub url: String,
+    pub description: Option<String>,
+    pub event_types: String,
+    pub secret: String,
+    pub enabled: bool,
+    pub disabled_at: Option<DbTime>,
+    pub disabled_reason: Option<String>,
+    pub failing_since: Option<DbTime>,
+    pub version: i64,
+    pub created_by: Option<DbId>,
+    pub created_at: DbTime,
+    pub updated_at: DbTime,
+}
+
+impl WebhookRow {
+    fn into_domain(self) -> Webhook {
+        Webhook {
+            id: WebhookId::from_uuid(self.id.0),
+            program_id: ProgramId::from_uuid(self.program_id.0),
+            url: self.url,
+            description: self.description,
+            event_types: serde_json::from_str(&self.event_types).unwrap_or_default(),
+            enabled: self.enabled,
+            disabled_at: self.disabled_at.map(|t| t.0),
+            disabled_reason: self.disabled_reason,
+            failing_since: self.failing_since.map(|t| t.0),
+            version: self.version,
+            created_by: self.created_by.map(|id| UserId::from_uuid(id.0)),
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+        }
+    }
+}
+
+fn types_json(types: &[String]) -> String {
+    serde_json::Value::from(types.to_vec()).to_string()
+}
+
+/// Subscribe an endpoint to a programme's events (its coordinator or an
+/// admin). `secret` signs every message.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    cmd: &NewWebhook,
+    secret: &str,
+) -> Result<Webhook, StoreError> {
+    managed(conn, actor, cmd.program_id)?;
+    let now = DbTime(crate::now());
+    let row = WebhookRow {
+        id: DbId(cmd.id.as_uuid()),
+        program_id: DbId(cmd.program_id.as_uuid()),
+        url: cmd.url.clone(),
+        description: cmd.description.clone(),
+        event_types: types_json(&cmd.event_types),
+        secret: secret.to_owned(),
+        enabled: true,
+        disabled_at: None,
+        disabled_reason: None,
+        failing_since: None,
+        version: 1,
+        created_by: Some(DbId(actor.user_id.as_uuid())),
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(webhooks::table).values(&row).execute(conn)?;
+    audit::Event::new(Some(actor), "webhook", cmd.id.as_uuid(), "create")
+        .program(cmd.program_id.as_uuid())
+        .fields(&["url", "event_types", "description"])
+        .version(1)
+        .record(conn)?;
+    Ok(row.into_domain())
+}
+
+/// A programme's webhooks, in creation order (its coordinators and admins).
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    program_id: ProgramId,
+    page: &PageRequest,
+) -> Result<Page<Webhook>, StoreError> {
+    managed(conn, actor, program_id)?;
+    let mut query = webhooks::table
+        .filter(webhooks::program_id.eq(DbId(program_id.as_uuid())))
+        .select(WebhookRow::as_select())
+        .order((webhooks::created_at.asc(), webhooks::id.asc()))
+        .limit(page.fetch())
+        .into_boxed();
+    query = super::after_created!(query, webhooks, page.after);
+    let items = query.load::<WebhookRow>(conn)?.into_iter().map(WebhookRow::into_domain).collect();
+    Ok(Page::from_rows(items, page, |w: &Webhook| Cursor { at: w.created_at, id: w.id.as_uuid() }))
+}
+
+/// The webhook, when the actor manages its programme (404 otherwise, so a
+/// webhook's id tells nothing to others).
+pub(crate) fn managed_webhook(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: WebhookId,
+) -> Result<WebhookRow, StoreError> {
+    let row = webhooks::table
+        .find(DbId(id.as_uuid()))
+        .select(WebhookRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("webhook"))?;
+    managed(conn, actor, ProgramId::from_uuid(row.program_id.0)).map_err(|e| match e {
+        StoreError::Domain(DomainError::NotFound { .. }) => not_found("webhook"),
+        other => other,
+    })?;
+    Ok(row)
+}
+
+pub fn get(conn: &mut DbConnection, actor: &Actor, id: WebhookId) -> Result<Webhook, StoreError> {
+    Ok(managed_webhook(conn, actor, id)?.into_domain())
+}
+
+/// Change a webhook. Enabling it again forgets its failures; the deliveries
+/// it missed while disabled stay failed (redeliver them one by one).
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: WebhookId,
+    changes: &WebhookChanges,
+    if_match: &Precondition,
+) -> Result<Webhook, StoreError> {
+    let current = managed_webhook(conn, actor, id)?;
+    check_version(if_match, current.version)?;
+    let fields = changes.fields();
+    if fields.is_empty() {
+        return Ok(current.into_domain());
+    }
+    let now = DbTime(crate::now());
+    let enabled = changes.enabled.unwrap_or(current.enabled);
+    let mut next = WebhookRow {
+        url: changes.url.clone().unwrap_or(current.url.clone()),
+        description: match &changes.description {
+            Some(d) => d.clone(),
+            None => current.description.clone(),
+        },
+        event_types: changes.event_types.as_deref().map(types_json).unwrap_or(current.event_types.clone()),
+        enabled,
+        version: current.version + 1,
+        updated_at: now,
+        ..current.clone()
+    };
+    if enabled && !current.enabled {
+        next.disabled_at = None;
+        next.disabled_reason = None;
+        next.failing_since = None;
+    } else if !enabled && current.enabled {
+        next.disabled_at = Some(now);
+        next.disabled_reason = Some("disabled by a coordinator".into());
+    }
+    let n = diesel::update(
+        webhooks::table.filter(webhooks::id.eq(current.id).and(webhooks::version.eq(current.version))),
+    )
+    .set((
+        webhooks::url.eq(&next.url),
+        webhooks::description.eq(&next.description),
+        webhooks::event_types.eq(&next.event_types),
+        webhooks::enabled.eq(next.enabled),
+        webhooks::disabled_at.eq(next.disabled_at),
+        webhooks::disabled_reason.eq(&next.disabled_reason),
+        webhooks::failing_since.eq(next.failing_since),
+        webhooks::version.eq(next.version),
+        webhooks::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
+    }
+    if !enabled && current.enabled {
+        super::deliveries::fail_pending(conn, current.id)?;
+    }
+    audit::Event::new(Some(actor), "webhook", id.as_uuid(), "update")
+        .program(current.program_id.0)
+        .fields(&fields)
+        .version(next.version)
+        .record(conn)?;
+    Ok(next.into_domain())
+}
+
+/// Remove a webhook and its delivery log.
+pub fn delete(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: WebhookId,
+    if_match: &Precondition,
+) -> Result<(), StoreError> {
+    let current = managed_webhook(conn, actor, id)?;
+    check_version(if_match, current.version)?;
+    diesel::delete(webhooks::table.find(current.id)).execute(conn)?;
+    audit::Event::new(Some(actor), "webhook", id.as_uuid(), "delete")
+        .program(current.program_id.0)
+        .version(current.version)
+        .record(conn)
+}
+
+/// Disable a webhook whose endpoint has failed since `failing_since`, saying
+/// why; the system does it, so the audit event has no actor.
+pub(crate) fn disable_failing(
+    conn: &mut DbConnection,
+    row: &WebhookRow,
+    reason: &str,
+) -> Result<(), StoreError> {
+    let now = DbTime(crate::now());
+    diesel::update(webhooks::table.find(row.id))
+        .set((
+            webhooks::enabled.eq(false),
+            webhooks::disabled_at.eq(Some(now)),
+            webhooks::disabled_reason.eq(Some(reason)),
+            webhooks::version.eq(webhooks::version + 1),
+            webhooks::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit::Event::new(None, "webhook", row.id.0, "disable")
+        .program(row.program_id.0)
+        .fields(&["enabled"])
+        .reason(Some(reason))
+        .record(conn)
+}

@@ -1,0 +1,266 @@
+//! Webhooks: a programme's coordinator subscribes an endpoint; each event
+//! after that arrives signed (Standard Webhooks), once, with only what an
+//! observer may see; failures are retried, logged and redelivered; an
+//! endpoint failing too long is disabled; private targets are refused.
+
+use base64::Engine;
+use followup_persistence::repo::audit::{self, StoredEvent};
+use followup_persistence::{Database, DatabaseUrl, PoolOptions};
+use followup_tests::api::{expect_empty, expect_json, id_of, item_strings, items};
+use followup_tests::plans::{
+    cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment, transition_ok,
+};
+use followup_tests::receiver::{Received, Receiver};
+use followup_tests::{assert_problem, backend_test, configured_test, json, TestApp, Value};
+use hmac::{Hmac, Mac};
+
+/// The worker on, quick, allowed to reach the loopback receiver.
+fn quick(cfg: &mut followup_server::ServeConfig) {
+    cfg.run_worker = true;
+    cfg.worker.worker_interval_ms = 50;
+    cfg.worker.webhook_allow_private = true;
+    cfg.worker.webhook_retry_schedule = vec![1, 1];
+    cfg.worker.webhook_timeout = 5;
+}
+
+/// Check a message's signature as the Standard Webhooks specification says.
+fn assert_signed(message: &Received, secret: &str) {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let key = engine.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    let signed =
+        format!("{}.{}.{}", message.header("webhook-id"), message.header("webhook-timestamp"), message.body);
+    mac.update(signed.as_bytes());
+    let expected = format!("v1,{}", engine.encode(mac.finalize().into_bytes()));
+    assert_eq!(message.header("webhook-signature"), expected, "signature of {}", message.body);
+    let sent: i64 = message.header("webhook-timestamp").parse().unwrap();
+    assert!((chrono::Utc::now().timestamp() - sent).abs() < 60, "a fresh timestamp");
+    assert_eq!(message.header("content-type"), "application/json");
+}
+
+fn types(received: &[Received]) -> Vec<String> {
+    received.iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect()
+}
+
+configured_test!(
+    async fn each_event_after_subscribing_arrives_signed_once_with_what_an_observer_may_see(app) with quick; {
+        let cast = cast(&app).await;
+        let active = id_of(&cast.plan_in("active").await);
+        let draft = id_of(&cast.draft_plan().await);
+        let receiver = Receiver::start().await;
+        let path = format!("/programs/{}/webhooks", cast.program_id);
+        let body = json!({
+            "url": receiver.url,
+            "event_types": ["plan.submitted", "plan.approved", "check_in.posted", "comment.added", "plan.submitted"],
+            "description": "WhatsApp gateway of Dinas Sosial NTT",
+        });
+        // Only the programme's coordinator (or an admin) subscribes.
+        assert_problem(cast.owner.post(&path, &body).await, 403, "forbidden").await;
+        assert_problem(cast.mentor.post(&path, &body).await, 403, "forbidden").await;
+        assert_problem(cast.outsider.post(&path, &body).await, 404, "not_found").await;
+        let response = cast.coordinator.post(&path, &body).await;
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert!(response.headers().contains_key("etag") && response.headers().contains_key("location"));
+        let hook = expect_json(response, 201).await;
+        let secret = hook["secret"].as_str().unwrap().to_owned();
+        assert!(secret.starts_with("whsec_"), "{hook}");
+        assert_eq!(hook["event_types"], json!(["plan.submitted", "plan.approved", "check_in.posted", "comment.added"]));
+        assert_eq!(hook["enabled"], true);
+        let hook_id = id_of(&hook);
+        let read = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}")).await;
+        assert!(read.get("secret").is_none() && !read.to_string().contains(&secret), "the secret is shown once");
+        assert_eq!(item_strings(&cast.coordinator.get_ok(&path).await, "id"), vec![hook_id.clone()]);
+        assert_problem(cast.observer.get(&format!("/webhooks/{hook_id}")).await, 403, "forbidden").await;
+
+        // What happens now: a mentors-only comment (never sent), a draft's
+        // change (never sent), a shared comment, a submission, an approval,
+        // a check-in, and a membership (not subscribed).
+        post_comment(&cast.mentor, &active, &comment_body("Between mentors: watch the budget.", "mentors")).await;
+        post_comment(&cast.owner, &draft, &comment_body("Note to self on the draft.", "shared")).await;
+        let shared = post_comment(&cast.mentor, &active, &comment_body("Well done on the first circle.", "shared")).await;
+        transition_ok(&cast.owner, &draft, "submit", None).await;
+        transition_ok(&cast.mentor, &draft, "approve", None).await;
+        let check_in = post_check_in(&cast.owner, &active, &check_in_body(&day(owner_today(), -1), "Two circles ran.")).await;
+
+        let received = receiver.wait_for("four messages", |r| r.len() >= 4).await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let received = if receiver.received().len() > received.len() { receiver.received() } else { received };
+        let mut got = types(&received);
+        got.sort();
+        assert_eq!(got, ["check_in.posted", "comment.added", "plan.approved", "plan.submitted"], "exactly these, once each");
+        for message in &received {
+            assert_signed(message, &secret);
+            let data = &message.json()["data"];
+            assert_eq!(data["program_id"], cast.program_id.as_str());
+        }
+        let find = |t: &str| received.iter().find(|r| r.json()["type"] == t).unwrap().json();
+        let comment = find("comment.added");
+        assert_eq!(comment["data"]["entity_id"], id_of(&shared).as_str(), "the shared comment, not the mentors' one");
+        assert_eq!(comment["data"]["entity_type"], "comment");
+        let approved = find("plan.approved");
+        assert_eq!(approved["data"]["plan_id"], draft.as_str());
+        assert_eq!(approved["data"]["owner_id"], cast.owner_id.as_str());
+        assert_eq!(approved["data"]["actor_id"], cast.mentor_id.as_str());
+        assert_eq!(approved["data"]["plan_status"], "active");
+        assert_eq!(find("check_in.posted")["data"]["entity_id"], id_of(&check_in).as_str());
+        assert!(chrono::DateTime::parse_from_rfc3339(approved["timestamp"].as_str().unwrap()).is_ok());
+        assert!(!received.iter().any(|r| r.body.contains("watch the budget") || r.body.contains("Note to self")));
+
+        // The delivery log: one attempt each, answered 204; the webhook-id is the event's id.
+        let log = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries?status=succeeded")).await;
+        assert_eq!(items(&log).len(), 4, "{log}");
+        for delivery in items(&log) {
+            assert_eq!(delivery["attempts"], 1);
+            assert_eq!(delivery["attempt_log"][0]["response_status"], 204);
+            assert!(delivery["delivered_at"].is_string());
+            assert!(received.iter().any(|r| r.header("webhook-id") == delivery["event_id"].as_str().unwrap()));
+        }
+        assert!(items(&cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries?status=failed")).await).is_empty());
+
+        // A webhook changed to every type gets the next membership change too;
+        // deleted, it gets nothing more and is gone.
+        let changed = expect_json(cast.coordinator.patch(&format!("/webhooks/{hook_id}"), &json!({ "event_types": [] })).await, 200).await;
+        assert_eq!(changed["event_types"], json!([]));
+        assert_eq!(changed["version"], 2);
+        let (person, _) = followup_tests::plans::new_person(&app, &cast.admin.token, "rina.webhook@dinsos.example.id", "Rina Ndolu", "Asia/Makassar", None).await;
+        followup_tests::api::add_member(&app, &cast.admin.token, &cast.program_id, &person, "observer").await;
+        let received = receiver.wait_for("the membership", |r| types(r).contains(&"membership.added".to_owned())).await;
+        assert_signed(received.last().unwrap(), &secret);
+        expect_empty(cast.coordinator.delete(&format!("/webhooks/{hook_id}")).await, 204).await;
+        assert_problem(cast.coordinator.get(&format!("/webhooks/{hook_id}")).await, 404, "not_found").await;
+        let before = receiver.received().len();
+        post_comment(&cast.mentor, &active, &comment_body("After the webhook was removed.", "shared")).await;
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        assert_eq!(receiver.received().len(), before, "a deleted webhook gets nothing");
+    }
+);
+
+configured_test!(
+    async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled(app) with |cfg| {
+        quick(cfg);
+        cfg.worker.webhook_disable_after = 4;
+    }; {
+        let cast = cast(&app).await;
+        let active = id_of(&cast.plan_in("active").await);
+        let receiver = Receiver::start().await;
+        let hook = expect_json(
+            cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["comment.added"] })).await,
+            201,
+        ).await;
+        let (hook_id, secret) = (id_of(&hook), hook["secret"].as_str().unwrap().to_owned());
+
+        // A 500, then a redirect (not followed), then 204: three attempts, one message id.
+        receiver.answer_next(&[(500, None), (302, Some("/elsewhere"))]);
+        post_comment(&cast.mentor, &active, &comment_body("First comment.", "shared")).await;
+        let received = receiver.wait_for("three attempts", |r| r.len() >= 3).await;
+        let ids: Vec<&str> = received.iter().map(|r| r.header("webhook-id")).collect();
+        assert!(ids.iter().all(|id| *id == ids[0]), "the same webhook-id on every attempt: {ids:?}");
+        assert!(received.iter().all(|r| r.path == "/hooks/followup"), "the redirect is not followed");
+        received.iter().for_each(|r| assert_signed(r, &secret));
+        let log = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries")).await;
+        let mut delivery = items(&log)[0].clone();
+        for _ in 0..40 {
+            if delivery["status"] == "succeeded" { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            delivery = items(&cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries")).await)[0].clone();
+        }
+        assert_eq!(delivery["status"], "succeeded", "{delivery}");
+        let statuses: Vec<Value> = delivery["attempt_log"].as_array().unwrap().iter().map(|a| a["response_status"].clone()).collect();
+        assert_eq!(statuses, [json!(500), json!(302), json!(204)]);
+        assert!(delivery["attempt_log"][0]["response_body"].as_str().unwrap().contains("maintenance"), "the answer is kept");
+        assert!(delivery["attempt_log"][1]["error"].as_str().unwrap().contains("redirects are not followed"));
+        let webhook = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}")).await;
+        assert!(webhook["failing_since"].is_null(), "a success clears the failures: {webhook}");
+
+        // Redelivered by hand: the same message again, a fourth attempt.
+        let delivery_id = id_of(&delivery);
+        assert_problem(cast.owner.post(&format!("/webhook-deliveries/{delivery_id}/redeliver"), &json!({})).await, 403, "forbidden").await;
+        let queued = expect_json(cast.coordinator.post(&format!("/webhook-deliveries/{delivery_id}/redeliver"), &json!({})).await, 202).await;
+        assert_eq!(queued["status"], "pending");
+        let received = receiver.wait_for("the redelivery", |r| r.len() >= 4).await;
+        assert_eq!(received[3].header("webhook-id"), ids[0]);
+        assert_signed(&received[3], &secret);
+
+        // An endpoint that keeps failing: the schedule runs out (failed), and
+        // once it has failed for longer than allowed the webhook is disabled.
+        receiver.answer_otherwise(503);
+        let before = receiver.received().len();
+        post_comment(&cast.mentor, &active, &comment_body("Second comment.", "shared")).await;
+        receiver.wait_for("three failed attempts", |r| r.len() >= before + 3).await;
+        let failing = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}")).await;
+        assert!(failing["failing_since"].is_string() && failing["enabled"] == true, "{failing}");
+        let mut gave_up = Value::Null;
+        for _ in 0..50 {
+            gave_up = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries?status=failed")).await;
+            if !items(&gave_up).is_empty() { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(items(&gave_up)[0]["attempts"], 3, "the schedule is spent: {gave_up}");
+        tokio::time::sleep(std::time::Duration::from_millis(4200)).await;
+        post_comment(&cast.mentor, &active, &comment_body("Third comment.", "shared")).await;
+        let mut webhook = Value::Null;
+        for _ in 0..60 {
+            webhook = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}")).await;
+            if webhook["enabled"] == false { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(webhook["enabled"], false, "{webhook}");
+        assert!(webhook["disabled_reason"].as_str().unwrap().contains("failed since"), "{webhook}");
+        assert!(items(&cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries?status=pending")).await).is_empty(), "nothing waits for a disabled webhook");
+        let failed_id = id_of(&items(&gave_up)[0]);
+        assert_problem(cast.coordinator.post(&format!("/webhook-deliveries/{failed_id}/redeliver"), &json!({})).await, 409, "webhook_disabled").await;
+        let events = audit_of(&app, &hook_id);
+        assert!(events.iter().any(|e| e.action == "disable" && e.actor_id.is_none()), "the server disabled it: {events:?}");
+
+        // Enabled again by the coordinator: failures forgotten, messages flow.
+        receiver.answer_otherwise(204);
+        let enabled = expect_json(cast.coordinator.patch(&format!("/webhooks/{hook_id}"), &json!({ "enabled": true })).await, 200).await;
+        assert!(enabled["enabled"] == true && enabled["failing_since"].is_null() && enabled["disabled_reason"].is_null(), "{enabled}");
+        let before = receiver.received().len();
+        let back = post_comment(&cast.mentor, &active, &comment_body("Back in business.", "shared")).await;
+        let back_id = id_of(&back);
+        receiver.wait_for("the message after re-enabling", |r| r.len() > before && r.iter().any(|m| m.body.contains(&back_id))).await;
+    }
+);
+
+fn audit_of(app: &TestApp, id: &str) -> Vec<StoredEvent> {
+    let url = DatabaseUrl::parse(&app.db.url).unwrap();
+    let db = Database::connect(&url, &PoolOptions::default()).unwrap();
+    db.read(|c| audit::for_entity(c, id.parse().unwrap())).unwrap()
+}
+
+backend_test!(
+    async fn targets_must_be_public_https_unless_the_operator_allows_private_ones(app) {
+        let cast = cast(&app).await;
+        let path = format!("/programs/{}/webhooks", cast.program_id);
+        for (url, code) in [
+            ("http://hooks.dinsos.example.id/followup", "not_https"),
+            ("https://127.0.0.1:9000/hook", "target_refused"),
+            ("https://localhost/hook", "target_refused"),
+            ("https://169.254.169.254/latest/meta-data", "target_refused"),
+            ("https://[::ffff:10.0.0.7]/hook", "target_refused"),
+            ("https://user:secret@hooks.dinsos.example.id/", "invalid_url"),
+            ("hooks.dinsos.example.id", "invalid_url"),
+        ] {
+            let problem = expect_json(cast.coordinator.post(&path, &json!({ "url": url })).await, 422).await;
+            followup_tests::api::assert_field_error(&problem, "url", Some(code));
+        }
+        let unknown = cast.coordinator.post(&path, &json!({ "url": "https://hooks.dinsos.example.id/", "event_types": ["plan.created"] })).await;
+        assert_eq!(unknown.status(), 422);
+        // In Indonesian, for an Indonesian coordinator's client.
+        let refused = cast.coordinator.request(reqwest::Method::POST, &path).header("Accept-Language", "id")
+            .json(&json!({ "url": "https://10.1.2.3/" })).send().await.unwrap();
+        let problem = expect_json(refused, 422).await;
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("tidak boleh menuju alamat"), "{problem}");
+        assert!(items(&cast.coordinator.get_ok(&path).await).is_empty(), "nothing was created");
+
+        // A public target is taken; changing it to a private one is refused and changes nothing.
+        let hook = expect_json(cast.coordinator.post(&path, &json!({ "url": "https://hooks.dinsos.example.id/followup" })).await, 201).await;
+        let hook_path = format!("/webhooks/{}", id_of(&hook));
+        let problem = expect_json(cast.coordinator.patch(&hook_path, &json!({ "url": "https://192.168.1.20/" })).await, 422).await;
+        followup_tests::api::assert_field_error(&problem, "url", Some("target_refused"));
+        let read = cast.coordinator.get_ok(&hook_path).await;
+        assert_eq!(read["url"], "https://hooks.dinsos.example.id/followup");
+        assert_eq!(read["version"], 1);
+    }
+);
