@@ -1,13 +1,15 @@
 //! API keys for integrators: a programme's coordinator creates one (shown
 //! once, stored as a hash); it reads that programme as an observer does —
 //! no drafts, no mentors-only comment, nothing of another programme — writes
-//! nothing, never signs in as a person, and stops at once when revoked.
+//! nothing, never signs in as a person, is not an account (`/me`, sign-out),
+//! and stops at once when revoked.
 
 use followup_persistence::repo::api_keys;
 use followup_persistence::{Database, DatabaseUrl, PoolOptions};
 use followup_tests::api::{expect_json, id_of, Authed};
 use followup_tests::plans::{cast, comment_body, post_comment};
 use followup_tests::{assert_problem, backend_test, json};
+use reqwest::Method;
 use sha2::{Digest, Sha256};
 
 fn sha256_hex(text: &str) -> String {
@@ -93,8 +95,55 @@ backend_test!(
         assert_problem(key.get(&format!("/plans/{active}")).await, 401, "unauthorized").await;
         let again = expect_json(cast.coordinator.post(&revoke, &json!({})).await, 200).await;
         assert_eq!(again["revoked_at"], revoked["revoked_at"]);
-        // A made-up key is refused like a bad token.
+        // A made-up key is refused like a bad token; on `/me`, as any key is.
         let forged = Authed::new(&app, format!("fuk_{key_id}_{}", "A".repeat(43)));
-        assert_problem(forged.get("/me").await, 401, "unauthorized").await;
+        assert_problem(forged.get(&format!("/plans/{active}")).await, 401, "unauthorized").await;
+        assert_problem(forged.get("/me").await, 401, "not_an_account").await;
+    }
+);
+
+backend_test!(
+    async fn an_api_key_is_not_an_account(app) {
+        let cast = cast(&app).await;
+        let keys = format!("/programs/{}/api-keys", cast.program_id);
+        let created = expect_json(cast.coordinator.post(&keys, &json!({ "name": "SMS gateway" })).await, 201).await;
+        let key = Authed::new(&app, created["api_key"].as_str().unwrap());
+        let dashboard = format!("/programs/{}/dashboard", cast.program_id);
+        key.get_ok(&dashboard).await;
+        // The service account as its programme's coordinator and an admin see it.
+        let account = format!("/users/{}", created["user_id"].as_str().unwrap());
+        let read = cast.admin.get(&account).await;
+        let etag = read.headers()["etag"].to_str().unwrap().to_owned();
+        let before = expect_json(read, 200).await;
+        let members = format!("/programs/{}/members?limit=200", cast.program_id);
+        let member = |page: &serde_json::Value| {
+            page["items"].as_array().unwrap().iter().find(|m| m["user_id"] == created["user_id"]).cloned().unwrap()
+        };
+        let member_before = member(&cast.coordinator.get_ok(&members).await);
+
+        // None of the account's own calls takes a key: 401 `not_an_account`,
+        // with the Bearer challenge, in the caller's language.
+        let me = key.get("/me").await;
+        assert!(me.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+        assert_problem(me, 401, "not_an_account").await;
+        let worded = key.request(Method::GET, "/me").header("accept-language", "id").send().await.unwrap();
+        let worded = assert_problem(worded, 401, "not_an_account").await;
+        assert_eq!(worded["title"], "Bukan akun", "{worded}");
+        let change = json!({ "display_name": "Not the gateway", "locale": "id", "time_zone": "Asia/Makassar", "position": "Anyone" });
+        let patch = key.request(Method::PATCH, "/me").header("If-Match", &etag).json(&change).send().await.unwrap();
+        assert_problem(patch, 401, "not_an_account").await;
+        let patch = key.request(Method::PATCH, "/me").header("If-Match", "*").json(&change).send().await.unwrap();
+        assert_problem(patch, 401, "not_an_account").await;
+        let password = json!({ "current_password": "anything-at-all", "new_password": "Kupang harbour at dawn 2027" });
+        assert_problem(key.post("/me/password", &password).await, 401, "not_an_account").await;
+        let logout = key.request(Method::POST, "/auth/logout").send().await.unwrap();
+        assert_problem(logout, 401, "not_an_account").await;
+
+        // The service account is as it was, and the key still reads.
+        assert_eq!(cast.admin.get_ok(&account).await, before);
+        assert_eq!(member(&cast.coordinator.get_ok(&members).await), member_before);
+        key.get_ok(&dashboard).await;
+        // A person's token still reaches their own account.
+        assert_eq!(cast.observer.get_ok("/me").await["id"], cast.observer_id.as_str());
     }
 );

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
 use actix_web::HttpMessage;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use followup_domain::ids::{ApiKeyId, SessionId, UserId};
@@ -61,8 +62,10 @@ impl AuthState {
 #[derive(Debug, Clone, Copy)]
 pub struct CheckedCaller(pub Actor);
 
-/// Like [`CheckedCaller`], but also admits a user who must change their
-/// password: for the few calls such a user may make (`GET /me`,
+/// Like [`CheckedCaller`], but for the caller's own account: only a person's
+/// access token, never an API key (401 `not_an_account`, see
+/// `account_claims`); and it also admits a user who must change their
+/// password, for the few calls such a user may make (`GET /me`,
 /// `POST /me/password`, `POST /auth/logout`).
 #[derive(Debug, Clone, Copy)]
 pub struct AccountCaller(pub Actor);
@@ -130,15 +133,17 @@ fn admit(
     Ok(Actor { user_id: r.user_id, system_role: r.principal.system_role, session_id: r.session_id })
 }
 
-/// Check the token's session (or key) and keep the caller's language on the request.
-async fn checked(req: &HttpRequest, may_change_password_only: bool) -> Result<Actor, ApiError> {
-    let (state, credential) = token_claims(req)?;
+/// Check the token's session (or key) and keep the caller's language on the
+/// request. `account`: for the caller's own account ([`AccountCaller`]): a
+/// session only, also one whose user must change their password.
+async fn checked(req: &HttpRequest, account: bool) -> Result<Actor, ApiError> {
+    let (state, credential) = if account { account_claims(req)? } else { token_claims(req)? };
     let db = state.db.clone();
     let resolved = web::block(move || db.read(|conn| resolve(conn, &credential))).await??;
     if let Some(r) = &resolved {
         req.extensions_mut().insert(ProfileLocale(r.principal.locale));
     }
-    admit(&state, resolved.as_ref(), may_change_password_only)
+    admit(&state, resolved.as_ref(), account)
 }
 
 /// The session (or API key) a request's bearer token names, once the token
@@ -163,6 +168,28 @@ fn token_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, Credential), 
             Err(ApiError::unauthorized("The access token is not valid.").key("unauthorized.invalid_token"))
         }
     }
+}
+
+/// The session a request's access token names, for the calls on the
+/// caller's own account (`/me`, sign-out): an API key acts as a service
+/// account, which is nobody's to read, change or sign out as itself, so any
+/// token shaped as a key is refused (401 `not_an_account`) before the
+/// database is asked, live or not.
+fn account_claims(req: &HttpRequest) -> Result<(web::Data<AppState>, Credential), ApiError> {
+    match token_claims(req)? {
+        (_, Credential::Key { .. }) => Err(not_an_account()),
+        claims @ (_, Credential::Session { .. }) => Ok(claims),
+    }
+}
+
+fn not_an_account() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "not_an_account",
+        "Not an account",
+        "An API key is not an account: this call needs a person's access token (POST /api/v1/auth/login).",
+    )
+    .with_challenge()
 }
 
 fn session_ended() -> ApiError {
@@ -198,6 +225,9 @@ impl FromRequest for AccountCaller {
 ///
 /// On a POST with an `Idempotency-Key` it also carries the key, which its
 /// write takes in the same transaction (see [`crate::idempotency`]).
+///
+/// It admits an API key as well; a call on the caller's own account takes
+/// an [`AccountToken`] instead.
 #[derive(Debug, Clone)]
 pub struct CallerToken {
     credential: Credential,
@@ -205,16 +235,36 @@ pub struct CallerToken {
     request: HttpRequest,
 }
 
+impl CallerToken {
+    fn of(req: &HttpRequest, credential: Credential) -> Self {
+        CallerToken { credential, key: IdempotencyKey::of(req), request: req.clone() }
+    }
+}
+
 impl FromRequest for CallerToken {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        std::future::ready(token_claims(req).map(|(_, credential)| CallerToken {
-            credential,
-            key: IdempotencyKey::of(req),
-            request: req.clone(),
-        }))
+        std::future::ready(token_claims(req).map(|(_, credential)| CallerToken::of(req, credential)))
+    }
+}
+
+/// A [`CallerToken`] for a change to the caller's own account (`PATCH /me`):
+/// a person's access token only, never an API key (401 `not_an_account`,
+/// see `account_claims`); its session is checked with the work as a
+/// [`CallerToken`]'s is.
+#[derive(Debug, Clone)]
+pub struct AccountToken(pub CallerToken);
+
+impl FromRequest for AccountToken {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(
+            account_claims(req).map(|(_, credential)| AccountToken(CallerToken::of(req, credential))),
+        )
     }
 }
 

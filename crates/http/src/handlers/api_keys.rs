@@ -1,7 +1,8 @@
 //! API keys for integrators: `POST /programs/{id}/api-keys` (the key is
 //! shown once), `GET /programs/{id}/api-keys`, `POST /api-keys/{id}/revoke`.
 //! A key is sent as `Authorization: Bearer fuk_…` and reads its programme
-//! as an observer does.
+//! as an observer does. It is not an account: the `/me` calls and sign-out
+//! refuse it (401 `not_an_account`, see [`crate::auth::AccountCaller`]).
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};

@@ -1,4 +1,6 @@
-//! The caller's own account: `/me`, `/me/password`.
+//! The caller's own account: `/me`, `/me/password`. Every call here needs a
+//! person's access token: an API key is not an account and is refused with
+//! 401 `not_an_account` by the extractors ([`AccountCaller`], [`AccountToken`]).
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use followup_domain::users::UserChanges;
@@ -11,7 +13,7 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{client_address, passwords, throttle, AccountCaller, CallerToken};
+use crate::auth::{client_address, passwords, throttle, AccountCaller, AccountToken};
 use crate::conditional::{ok_versioned, updated, IfMatch};
 use crate::db;
 use crate::dto::{nullable, IfMatchHeader};
@@ -54,13 +56,16 @@ pub struct ChangePasswordBody {
 /// The signed-in account. `password_state: change_required` says the user
 /// must choose their own password (`POST /me/password`) before anything
 /// else: every other call answers 403 `password_change_required` until then.
+///
+/// An API key is not an account: it gets 401 `not_an_account` here, as on
+/// every `/me` call and sign-out.
 #[utoipa::path(
     tag = "me",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your account", body = UserBody, headers(("ETag" = String))),
         (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/me")]
@@ -75,6 +80,9 @@ pub async fn get_me(
 }
 
 /// Change your profile. Honours `If-Match`.
+///
+/// An API key gets 401 `not_an_account`: its service account is nobody's
+/// to change.
 #[utoipa::path(
     tag = "me",
     request_body = PatchMeBody,
@@ -82,6 +90,7 @@ pub async fn get_me(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your changed account", body = UserBody, headers(("ETag" = String))),
+        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match: send the ETag of your last read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid or unknown fields", body = Problem, content_type = "application/problem+json"),
@@ -89,7 +98,7 @@ pub async fn get_me(
 )]
 #[patch("/me")]
 pub async fn patch_me(
-    caller: CallerToken,
+    AccountToken(caller): AccountToken,
     state: web::Data<AppState>,
     IfMatch(expected): IfMatch,
     body: JsonBody<PatchMeBody>,
@@ -113,12 +122,15 @@ pub async fn patch_me(
 
 /// Change your password. Needs the current one; every other session of
 /// yours is signed out, this one stays.
+///
+/// An API key gets 401 `not_an_account`: it has no password to change.
 #[utoipa::path(
     tag = "me",
     request_body = ChangePasswordBody,
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed"),
+        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password or a new one that breaks the policy", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_attempts`: too many wrong current passwords from this address or for this account, as for sign-in", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),

@@ -162,12 +162,15 @@ pub async fn refresh(
 
 /// Sign out: the session of this access token ends; its access and refresh
 /// tokens stop working at once.
+///
+/// An API key has no session to end: it gets 401 `not_an_account` (a key is
+/// revoked at `POST /api-keys/{id}/revoke`).
 #[utoipa::path(
     tag = "auth",
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/logout")]

@@ -58,6 +58,14 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         ),
     ),
     (
+        "not_an_account",
+        t("Not an account", "Bukan akun"),
+        t(
+            "An API key is not an account: this call needs a person's access token (POST /api/v1/auth/login).",
+            "Kunci API bukan akun: panggilan ini memerlukan token akses milik seseorang (POST /api/v1/auth/login).",
+        ),
+    ),
+    (
         "invalid_credentials",
         t("Unauthorized", "Belum terautentikasi"),
         t("The e-mail or password is wrong.", "Email atau kata sandi salah."),

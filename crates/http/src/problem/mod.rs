@@ -125,9 +125,13 @@ impl ApiError {
 
     /// 401 with a `WWW-Authenticate: Bearer` challenge.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        let mut e = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
-        e.challenge = true;
-        e
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail).with_challenge()
+    }
+
+    /// Send a `WWW-Authenticate: Bearer` challenge with this (401) answer.
+    pub fn with_challenge(mut self) -> Self {
+        self.challenge = true;
+        self
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
