@@ -198,6 +198,14 @@ impl TestApp {
         Some(Self::spawn_configured(db, configure).await)
     }
 
+    /// Start the server, configured, on an existing test database.
+    pub async fn spawn_with_database(
+        db: TestDatabase,
+        configure: impl FnOnce(&mut followup_server::ServeConfig),
+    ) -> Self {
+        Self::spawn_configured(db, configure).await
+    }
+
     /// Start the server on an existing test database.
     pub async fn spawn_on(db: TestDatabase) -> Self {
         Self::spawn_configured(db, |_| {}).await
@@ -208,20 +216,7 @@ impl TestApp {
         configure: impl FnOnce(&mut followup_server::ServeConfig),
     ) -> Self {
         init_logs();
-        let mut config = followup_server::ServeConfig::for_database(db.url.clone());
-        config.auth.admin_email = ADMIN_EMAIL.into();
-        config.auth.admin_password = Some(ADMIN_PASSWORD.into());
-        // The worker's polling would show in statement counts; the tests of
-        // what it does turn it on.
-        config.run_worker = false;
-        configure(&mut config);
-        let app = tokio::task::spawn_blocking(move || followup_server::Application::build(&config))
-            .await
-            .expect("build task panicked")
-            .unwrap_or_else(|e| panic!("server failed to start: {e:#}"));
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let handle = app.handle();
-        tokio::spawn(app.run());
+        let (address, handle) = start(&db.url, configure).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
@@ -242,6 +237,55 @@ impl TestApp {
     /// Stop the server, letting in-flight requests finish.
     pub async fn stop(&self) {
         self.handle.stop(true).await;
+    }
+
+    /// Another instance of the server on this test's database, as a
+    /// deployment runs several behind a load balancer.
+    pub async fn instance(&self, configure: impl FnOnce(&mut followup_server::ServeConfig)) -> Instance {
+        let (address, handle) = start(&self.db.url, configure).await;
+        Instance { address, handle }
+    }
+}
+
+/// Build and run the server on `url` with the tests' admin, no worker unless
+/// `configure` turns it on, and port 0; its address and handle.
+async fn start(
+    url: &str,
+    configure: impl FnOnce(&mut followup_server::ServeConfig),
+) -> (String, ServerHandle) {
+    let mut config = followup_server::ServeConfig::for_database(url);
+    config.auth.admin_email = ADMIN_EMAIL.into();
+    config.auth.admin_password = Some(ADMIN_PASSWORD.into());
+    // The worker's polling would show in statement counts; the tests of
+    // what it does turn it on.
+    config.run_worker = false;
+    configure(&mut config);
+    let app = tokio::task::spawn_blocking(move || followup_server::Application::build(&config))
+        .await
+        .expect("build task panicked")
+        .unwrap_or_else(|e| panic!("server failed to start: {e:#}"));
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
+    tokio::spawn(app.run());
+    (address, handle)
+}
+
+/// Another instance of the server on a test's database; stopped when dropped.
+pub struct Instance {
+    pub address: String,
+    handle: ServerHandle,
+}
+
+impl Instance {
+    /// Stop it at once, without letting in-flight requests finish.
+    pub async fn kill(&self) {
+        self.handle.stop(false).await;
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
     }
 }
 

@@ -21,7 +21,7 @@ use crate::patch::{NullablePatch, Patch};
 pub const SECRET_PREFIX: &str = "whsec_";
 
 /// Every event type a webhook can subscribe to, with what it means.
-pub const EVENT_TYPES: [(&str, &str); 13] = [
+pub const EVENT_TYPES: [(&str, &str); 15] = [
     ("plan.submitted", "A delegate submitted their plan for approval."),
     ("plan.changes_requested", "A mentor or coordinator asked for changes to a submitted plan."),
     ("plan.approved", "A plan was approved: it is active."),
@@ -35,7 +35,18 @@ pub const EVENT_TYPES: [(&str, &str); 13] = [
     ("membership.removed", "Someone left the programme."),
     ("mentorship.added", "A mentor was paired with a delegate."),
     ("mentorship.removed", "A mentor–delegate pairing ended."),
+    (
+        "activity.overdue",
+        "An activity of an active plan passed its due date undone (in its owner's time zone); once per due date.",
+    ),
+    (
+        "delegate.silent",
+        "A delegate with an active plan has reported nothing for longer than the programme's check-in cadence; once per silence.",
+    ),
 ];
+
+/// The event types the scheduler publishes as days pass (not from a change).
+pub const TIME_BASED: [&str; 2] = ["activity.overdue", "delegate.silent"];
 
 /// The event type an audited change publishes, if any (`entity_type` and
 /// `action` as the audit log names them).

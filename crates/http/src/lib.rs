@@ -54,6 +54,8 @@ pub struct AppState {
     /// addresses (and use plain `http`): an operator's choice for a test
     /// bench or an office network.
     pub webhook_allow_private: bool,
+    /// The worker's backlog, on `/metrics`.
+    pub backlog: ops::BacklogGauges,
 }
 
 /// Everything [`app`] needs, built once per process and shared by the workers.
@@ -79,8 +81,16 @@ impl Shared {
             .mask_unmatched_patterns("UNMATCHED")
             .build()?;
         let routes = routing::RouteTable::from_openapi(&openapi());
+        let backlog = ops::BacklogGauges::register(&registry)?;
         Ok(Self {
-            state: web::Data::new(AppState { db, registry, routes, auth, webhook_allow_private: false }),
+            state: web::Data::new(AppState {
+                db,
+                registry,
+                routes,
+                auth,
+                webhook_allow_private: false,
+                backlog,
+            }),
             http_metrics,
             docs_enabled,
             cors_origins: Vec::new(),

@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{get, web, HttpResponse};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
-use prometheus::{Encoder, IntCounter, IntGaugeVec, Opts, TextEncoder};
+use prometheus::{Encoder, IntCounter, IntGauge, IntGaugeVec, Opts, TextEncoder};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -60,13 +60,23 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
 /// and `followup_http_requests_duration_seconds` by route pattern, method and
 /// status; `followup_db_pool_connections` and `followup_db_pool_idle_connections`
 /// and `followup_db_pool_max_connections` by pool; `followup_db_queries_total`,
-/// the statements the pooled database connections have started.
+/// the statements the pooled database connections have started; the
+/// worker's backlog (`followup_outbox_undispatched_events`,
+/// `followup_webhook_pending_deliveries`, `followup_webhook_oldest_pending_seconds`)
+/// and its attempts by outcome (`followup_webhook_attempts_total`,
+/// `followup_webhook_attempt_seconds`, from the instances that run a worker).
 #[utoipa::path(
     tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain; version=0.0.4"))
 )]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    // When the database cannot be read the backlog gauges keep their last
+    // values: the metrics still answer during an outage.
+    if let Ok(Ok(backlog)) = web::block(move || db.read(followup_persistence::repo::outbox::backlog)).await {
+        state.backlog.set(&backlog);
+    }
     let families = state.registry.gather();
     let mut body = Vec::new();
     TextEncoder::new().encode(&families, &mut body).map_err(|e| ApiError::internal(&e))?;
@@ -74,6 +84,47 @@ pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiErro
         .insert_header((header::CONTENT_TYPE, prometheus::TEXT_FORMAT))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+/// The worker's backlog, read from the database at each scrape:
+/// `followup_outbox_undispatched_events`, `followup_webhook_pending_deliveries`
+/// and `followup_webhook_oldest_pending_seconds` (the age of the oldest
+/// delivery still waiting; 0 when none waits).
+pub struct BacklogGauges {
+    undispatched: IntGauge,
+    pending: IntGauge,
+    oldest_seconds: IntGauge,
+}
+
+impl BacklogGauges {
+    pub fn register(registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {
+        let gauges = Self {
+            undispatched: IntGauge::new(
+                "followup_outbox_undispatched_events",
+                "Domain events not yet fanned out to webhooks",
+            )?,
+            pending: IntGauge::new(
+                "followup_webhook_pending_deliveries",
+                "Webhook deliveries waiting for an attempt",
+            )?,
+            oldest_seconds: IntGauge::new(
+                "followup_webhook_oldest_pending_seconds",
+                "Age of the oldest webhook delivery still waiting, in seconds",
+            )?,
+        };
+        registry.register(Box::new(gauges.undispatched.clone()))?;
+        registry.register(Box::new(gauges.pending.clone()))?;
+        registry.register(Box::new(gauges.oldest_seconds.clone()))?;
+        Ok(gauges)
+    }
+
+    fn set(&self, backlog: &followup_persistence::repo::outbox::Backlog) {
+        self.undispatched.set(backlog.undispatched);
+        self.pending.set(backlog.pending);
+        let age =
+            backlog.oldest_pending.map_or(0, |at| (followup_persistence::now() - at).num_seconds().max(0));
+        self.oldest_seconds.set(age);
+    }
 }
 
 /// Reads the pool gauges and the database statement counter at scrape time.

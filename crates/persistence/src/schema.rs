@@ -412,6 +412,19 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::{DbUuid, Instant};
 
+    notices (kind, program_id, subject_id, on_date) {
+        kind -> Text,
+        program_id -> DbUuid,
+        subject_id -> DbUuid,
+        on_date -> Date,
+        created_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
     outbox_events (id) {
         id -> DbUuid,
         occurred_at -> Instant,
@@ -501,6 +514,7 @@ diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(api_keys -> programs (program_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(outbox_events -> programs (program_id));
+diesel::joinable!(notices -> programs (program_id));
 diesel::joinable!(webhooks -> programs (program_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> outbox_events (event_id));
@@ -527,6 +541,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     account_tokens,
     api_keys,
+    notices,
     outbox_events,
     webhooks,
     webhook_deliveries,

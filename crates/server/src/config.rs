@@ -106,6 +106,11 @@ pub struct WorkerArgs {
     #[arg(long, env = "FOLLOWUP_WORKER_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub worker_interval_ms: u64,
 
+    /// Seconds between two looks for what days bring (activities gone
+    /// overdue, delegates gone silent, in each owner's time zone).
+    #[arg(long, env = "FOLLOWUP_SCHEDULER_INTERVAL", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub scheduler_interval: u64,
+
     /// Seconds a webhook endpoint gets to answer (connecting included).
     #[arg(long, env = "FOLLOWUP_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
     pub webhook_timeout: u64,
@@ -137,6 +142,7 @@ impl Default for WorkerArgs {
     fn default() -> Self {
         Self {
             worker_interval_ms: 1000,
+            scheduler_interval: 300,
             webhook_timeout: 10,
             webhook_retry_schedule: followup_domain::webhooks::DEFAULT_RETRY_SCHEDULE.to_vec(),
             webhook_disable_after: 432_000,

@@ -11,7 +11,7 @@
 use anyhow::{anyhow, bail, Context};
 use chrono::{Duration, NaiveDate};
 use followup_domain::api_keys::{format_key, NewApiKey};
-use followup_domain::ids::{ApiKeyId, MentorshipId, OrganizationId, ProgramId, SessionId, UserId};
+use followup_domain::ids::{ApiKeyId, MentorshipId, OrganizationId, ProgramId, SessionId, UserId, WebhookId};
 use followup_domain::members::NewMembership;
 use followup_domain::mentorships::NewMentorship;
 use followup_domain::organizations::NewOrganization;
@@ -20,10 +20,11 @@ use followup_domain::users::NewUser;
 use followup_domain::values::{
     Email, Locale, NewPassword, OrganizationKind, ProgramRole, SystemRole, TimeZone,
 };
+use followup_domain::webhooks::NewWebhook;
 use followup_domain::Actor;
 use followup_http::auth::{passwords, tokens};
 use followup_persistence::repo::plans::Created;
-use followup_persistence::repo::{api_keys, members, mentorships, organizations, programs, users};
+use followup_persistence::repo::{api_keys, members, mentorships, organizations, programs, users, webhooks};
 use followup_persistence::{Database, DbConnection, StoreError};
 
 mod plan;
@@ -335,6 +336,17 @@ fn seed(
         plan_story(c, their_today, program_id, &owner, &mentor, &coordinator, d)?;
     }
     api_keys::create(c, &coordinator, key, secret_hash, unusable_hash)?;
+    // The province's WhatsApp gateway is told when a mentor reviews a
+    // check-in or sends a plan back, to message the delegate. Its address
+    // is an example: on a demo server the deliveries fail and are logged.
+    let gateway = NewWebhook {
+        id: WebhookId::new(),
+        program_id,
+        url: "https://wa-gateway.dinsos.ntt.example.id/followup".into(),
+        description: Some("WhatsApp gateway of Dinas Sosial NTT".into()),
+        event_types: vec!["check_in.reviewed".into(), "plan.changes_requested".into()],
+    };
+    webhooks::create(c, &coordinator, &gateway, &followup_http::handlers::webhooks::new_secret())?;
     Ok((program_id, accounts))
 }
 

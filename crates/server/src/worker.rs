@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use followup_domain::webhooks::retry_delay;
 use followup_persistence::repo::deliveries::{self, Due, Finished, Outcome};
-use followup_persistence::repo::outbox;
+use followup_persistence::repo::{notices, outbox};
 use followup_persistence::{Database, StoreError};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 use rand::Rng;
@@ -73,9 +73,49 @@ impl Worker {
         }
         let mut ticks = tokio::time::interval(Duration::from_millis(self.settings.worker_interval_ms));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let every = Duration::from_secs(self.settings.scheduler_interval);
+        let mut next_look = tokio::time::Instant::now();
         loop {
             ticks.tick().await;
+            if tokio::time::Instant::now() >= next_look {
+                self.tell_what_is_due().await;
+                next_look = tokio::time::Instant::now() + every;
+            }
             self.round().await;
+        }
+    }
+
+    /// Publish the time-based events that have come due (overdue activities,
+    /// silent delegates), each once across every instance.
+    pub async fn tell_what_is_due(&self) {
+        let now = followup_persistence::now();
+        let due = match self.blocking(move |db| db.read(|c| notices::due(c, now))).await {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, "looking for overdue activities and silent delegates failed; retrying later");
+                return;
+            }
+        };
+        for chunk in due.chunks(100) {
+            let chunk = chunk.to_vec();
+            let told = self
+                .blocking(move |db| {
+                    db.write(|c| {
+                        let mut told = 0;
+                        for notice in &chunk {
+                            told += usize::from(notices::tell(c, notice)?);
+                        }
+                        Ok(told)
+                    })
+                })
+                .await;
+            match told {
+                Ok(0) => {}
+                Ok(told) => {
+                    tracing::info!(told, "time-based events published (overdue activities, silent delegates)")
+                }
+                Err(error) => tracing::warn!(%error, "publishing time-based events failed; retrying later"),
+            }
         }
     }
 

@@ -388,6 +388,14 @@ fn demo_inventory(url: &str, password: &str) -> (usize, usize, usize, usize) {
     let orgs = get("/api/v1/organizations?limit=200");
     let count = |v: &serde_json::Value| v["items"].as_array().unwrap().len();
     delegates_tell_apart(&get, id);
+    // The province's WhatsApp gateway is subscribed, and nothing has been sent yet.
+    let hooks = get(&format!("/api/v1/programs/{id}/webhooks"));
+    assert_eq!(count(&hooks), 1, "{hooks}");
+    let gateway = &hooks["items"][0];
+    assert_eq!(gateway["event_types"], serde_json::json!(["check_in.reviewed", "plan.changes_requested"]));
+    assert_eq!(gateway["enabled"], true);
+    let sent = get(&format!("/api/v1/webhooks/{}/deliveries", gateway["id"].as_str().unwrap()));
+    assert_eq!(count(&sent), 0, "events of the seeding came before the webhook: {sent}");
     (count(&programs), count(&delegates), count(&plans), count(&orgs))
 }
 

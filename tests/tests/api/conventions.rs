@@ -1,6 +1,6 @@
 //! Conventions every endpoint shares: problem+json errors.
 
-use followup_tests::{assert_problem, backend_test, Value};
+use followup_tests::{assert_problem, backend_test, json, Value};
 
 backend_test!(
     async fn an_unknown_route_is_a_problem_json_404(app) {
@@ -159,6 +159,12 @@ backend_test!(
         assert_eq!(typo["errors"][0]["field"], "overdue", "{typo}");
         assert!(typo["detail"].as_str().unwrap().contains("status"), "the detail lists what it takes: {typo}");
 
+        let webhook = cast
+            .coordinator
+            .post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": "https://hooks.dinsos.example.id/followup" }))
+            .await;
+        let webhook_id = followup_tests::api::id_of(&followup_tests::api::expect_json(webhook, 201).await);
+
         // Every GET that takes query parameters, as the document lists them.
         let document: Value = app.get("/api-docs/openapi.json").await.json().await.unwrap();
         let mut checked = 0;
@@ -174,6 +180,8 @@ backend_test!(
                 cast.program_id.as_str()
             } else if path.starts_with("/api/v1/plans/") {
                 plan_id.as_str()
+            } else if path.starts_with("/api/v1/webhooks/") {
+                webhook_id.as_str()
             } else {
                 indicator_id.as_str()
             };

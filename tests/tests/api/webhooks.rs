@@ -116,6 +116,14 @@ configured_test!(
             assert!(received.iter().any(|r| r.header("webhook-id") == delivery["event_id"].as_str().unwrap()));
         }
         assert!(items(&cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries?status=failed")).await).is_empty());
+        let metrics = app.get("/metrics").await.text().await.unwrap();
+        let value = |name: &str| -> f64 {
+            metrics.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or(-1.0)
+        };
+        assert!(value("followup_webhook_attempts_total{outcome=\"delivered\"} ") >= 4.0, "{metrics}");
+        assert_eq!(value("followup_webhook_pending_deliveries "), 0.0, "nothing waits");
+        assert_eq!(value("followup_webhook_oldest_pending_seconds "), 0.0);
+        assert_eq!(value("followup_outbox_undispatched_events "), 0.0);
 
         // A webhook changed to every type gets the next membership change too;
         // deleted, it gets nothing more and is gone.
@@ -262,5 +270,167 @@ backend_test!(
         let read = cast.coordinator.get_ok(&hook_path).await;
         assert_eq!(read["url"], "https://hooks.dinsos.example.id/followup");
         assert_eq!(read["version"], 1);
+    }
+);
+
+configured_test!(
+    async fn an_event_written_while_no_worker_runs_is_sent_when_one_starts_and_retried_until_it_lands(app) with |cfg| {
+        cfg.worker.webhook_allow_private = true;
+    }; {
+        let cast = cast(&app).await;
+        let draft = id_of(&cast.draft_plan().await);
+        let receiver = Receiver::start().await;
+        let hook = expect_json(
+            cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["plan.submitted"] })).await,
+            201,
+        ).await;
+        // The server that takes the submission runs no worker, as if it died
+        // right after committing: the event waits in the outbox.
+        transition_ok(&cast.owner, &draft, "submit", None).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(receiver.received().is_empty());
+        let url = DatabaseUrl::parse(&app.db.url).unwrap();
+        let db = Database::connect(&url, &PoolOptions::default()).unwrap();
+        let program = cast.program_id.parse().unwrap();
+        let events = db.read(|c| followup_persistence::repo::outbox::of_program(c, program)).unwrap();
+        let submitted: Vec<_> = events.iter().filter(|e| e.event_type == "plan.submitted").collect();
+        assert_eq!(submitted.len(), 1, "written with the change: {events:?}");
+        assert_eq!(submitted[0].data["plan_id"], draft.as_str());
+
+        // An instance with a worker starts: it sends the event, and the
+        // endpoint's three 500s are retried until the fourth attempt lands.
+        receiver.answer_next(&[(500, None), (500, None), (500, None)]);
+        let _worker = app.instance(|cfg| {
+            quick(cfg);
+            cfg.worker.webhook_retry_schedule = vec![1, 1, 1];
+        }).await;
+        let received = receiver.wait_for("four attempts", |r| r.len() >= 4).await;
+        assert!(received.iter().all(|r| r.header("webhook-id") == submitted[0].id.to_string()), "one event, four attempts");
+        received.iter().for_each(|r| assert_signed(r, hook["secret"].as_str().unwrap()));
+        let mut delivery = Value::Null;
+        for _ in 0..50 {
+            delivery = items(&cast.coordinator.get_ok(&format!("/webhooks/{}/deliveries", id_of(&hook))).await)[0].clone();
+            if delivery["status"] == "succeeded" { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let statuses: Vec<Value> = delivery["attempt_log"].as_array().unwrap().iter().map(|a| a["response_status"].clone()).collect();
+        assert_eq!(statuses, [json!(500), json!(500), json!(500), json!(204)], "{delivery}");
+    }
+);
+
+/// Instances share one PostgreSQL (SQLite serves one process: its single
+/// writer is the design, not a limit these instances would share).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_send_each_event_once() {
+    let Some(db) = followup_tests::TestDatabase::postgres() else {
+        followup_tests::skipped(followup_tests::Backend::Postgres);
+        return;
+    };
+    let app = TestApp::spawn_with_database(db, |cfg| {
+        quick(cfg);
+        cfg.worker.worker_interval_ms = 20;
+    })
+    .await;
+    {
+        let cast = cast(&app).await;
+        let active = id_of(&cast.plan_in("active").await);
+        let other = app
+            .instance(|cfg| {
+                quick(cfg);
+                cfg.worker.worker_interval_ms = 20;
+            })
+            .await;
+        let receiver = Receiver::start().await;
+        let hook = expect_json(
+            cast.coordinator
+                .post(
+                    &format!("/programs/{}/webhooks", cast.program_id),
+                    &json!({ "url": receiver.url, "event_types": ["comment.added"] }),
+                )
+                .await,
+            201,
+        )
+        .await;
+        // 200 comments, half through each instance, ten at a time.
+        for batch in 0..20 {
+            let posts = (0..10).map(|i| {
+                let n = batch * 10 + i;
+                let base = if n % 2 == 0 { app.address.clone() } else { other.address.clone() };
+                app.client
+                    .post(format!("{base}/api/v1/plans/{active}/comments"))
+                    .bearer_auth(&cast.mentor.token)
+                    .json(&comment_body(&format!("Comment {n} on the circles."), "shared"))
+                    .send()
+            });
+            for response in futures_util::future::join_all(posts).await {
+                assert_eq!(response.unwrap().status(), 201);
+            }
+        }
+        receiver.wait_for("200 messages", |r| r.len() >= 200).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        let received = receiver.received();
+        let ids: std::collections::HashSet<&str> = received.iter().map(|r| r.header("webhook-id")).collect();
+        assert_eq!(ids.len(), 200, "every event");
+        assert_eq!(received.len(), 200, "each once");
+        let log = followup_tests::plans::all_items(
+            &cast.coordinator,
+            &format!("/webhooks/{}/deliveries", id_of(&hook)),
+        )
+        .await;
+        assert_eq!(log.len(), 200);
+        assert!(log.iter().all(|d| d["status"] == "succeeded" && d["attempts"] == 1));
+    }
+}
+
+configured_test!(
+    async fn an_overdue_activity_and_a_silent_delegate_are_told_once_each(app) with |cfg| {
+        quick(cfg);
+        cfg.worker.scheduler_interval = 1;
+    }; {
+        let cast = cast(&app).await;
+        let receiver = Receiver::start().await;
+        expect_json(
+            cast.coordinator
+                .post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["activity.overdue", "delegate.silent"] }))
+                .await,
+            201,
+        )
+        .await;
+        // An active plan whose owner has never reported (training ended in
+        // May 2023) with an activity due in November 2023 and one not yet due.
+        let plan = id_of(&cast.plan_in("active").await);
+        let late = followup_tests::plans::create_activity(&cast.owner, &plan, &followup_tests::plans::activity_body("Train the first ten youth workers", Some("2023-11-15"))).await;
+        followup_tests::plans::create_activity(&cast.owner, &plan, &followup_tests::plans::activity_body("Write the closing report", None)).await;
+        let of = |r: &[Received], t: &str| -> Vec<Value> { r.iter().map(Received::json).filter(|m| m["type"] == t).collect() };
+        let received = receiver.wait_for("both events", |r| !of(r, "activity.overdue").is_empty() && !of(r, "delegate.silent").is_empty()).await;
+        let overdue = &of(&received, "activity.overdue")[0];
+        assert_eq!(overdue["data"]["entity_id"], id_of(&late).as_str());
+        assert_eq!(overdue["data"]["due_on"], "2023-11-15");
+        assert_eq!(overdue["data"]["plan_id"], plan.as_str());
+        assert_eq!(overdue["data"]["owner_id"], cast.owner_id.as_str());
+        assert!(overdue["data"]["actor_id"].is_null(), "the passing of days, not a person");
+        let silent = &of(&received, "delegate.silent")[0];
+        assert_eq!(silent["data"]["entity_type"], "user");
+        assert_eq!(silent["data"]["entity_id"], cast.owner_id.as_str());
+        assert_eq!(silent["data"]["silent_since"], "2023-05-19", "the end of training: no check-in yet");
+
+        // Later looks tell nothing again.
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let received = receiver.received();
+        assert_eq!(of(&received, "activity.overdue").len(), 1, "once per due date");
+        assert_eq!(of(&received, "delegate.silent").len(), 1, "once per silence");
+
+        // A check-in ends the silence; a new due date that passes is told anew;
+        // done, the activity is told nothing more.
+        post_check_in(&cast.owner, &plan, &check_in_body(&day(owner_today(), 0), "The first circle met.")).await;
+        let activity = format!("/activities/{}", id_of(&late));
+        expect_json(cast.owner.patch(&activity, &json!({ "due_on": "2023-11-20" })).await, 200).await;
+        let received = receiver.wait_for("the new due date", |r| of(r, "activity.overdue").len() >= 2).await;
+        assert_eq!(of(&received, "activity.overdue")[1]["data"]["due_on"], "2023-11-20");
+        expect_json(cast.owner.patch(&activity, &json!({ "status": "done", "completed_on": "2023-11-19" })).await, 200).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        let received = receiver.received();
+        assert_eq!(of(&received, "activity.overdue").len(), 2);
+        assert_eq!(of(&received, "delegate.silent").len(), 1, "reporting ended the silence");
     }
 );

@@ -59,6 +59,10 @@ pub enum EventType {
     MentorshipAdded,
     #[serde(rename = "mentorship.removed")]
     MentorshipRemoved,
+    #[serde(rename = "activity.overdue")]
+    ActivityOverdue,
+    #[serde(rename = "delegate.silent")]
+    DelegateSilent,
 }
 
 impl EventType {
@@ -176,7 +180,7 @@ fn check_url(v: &mut Validator, url: &Text<2000>, allow_private: bool) -> Option
 }
 
 /// A new signing secret: 32 random bytes, base64, with the `whsec_` prefix.
-fn new_secret() -> String {
+pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!("{SECRET_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(bytes))
@@ -466,6 +470,16 @@ pub struct WebhookEventData {
     /// The entity's version after the change, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// `activity.overdue`: the due date that passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<chrono::NaiveDate>,
+    /// `delegate.silent`: the date of the delegate's latest check-in in the
+    /// programme (or, with none, the end of training): nothing since.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silent_since: Option<chrono::NaiveDate>,
+    /// `delegate.silent`: the latest check-in's date, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_reported_on: Option<chrono::NaiveDate>,
 }
 
 /// The kinds of entity an event names.
@@ -477,6 +491,9 @@ pub enum WebhookEntity {
     Comment,
     Membership,
     Mentorship,
+    Activity,
+    /// A person (`delegate.silent`: the delegate).
+    User,
 }
 
 /// Registers this module's routes.

@@ -11,7 +11,7 @@ use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::values::{Locale, PasswordState, ProgramRole, SystemRole};
 use followup_domain::Actor;
 
-use super::programs::managed;
+use super::programs::{managed, managed_for};
 use super::sessions::Principal;
 use super::{audit, members, not_found, parse_stored};
 use crate::connection::DbConnection;
@@ -135,10 +135,7 @@ pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: ApiKeyId) -> Result<Ap
         .first(conn)
         .optional()?
         .ok_or_else(|| not_found("api_key"))?;
-    managed(conn, actor, ProgramId::from_uuid(row.program_id.0)).map_err(|e| match e {
-        StoreError::Domain(followup_domain::DomainError::NotFound { .. }) => not_found("api_key"),
-        other => other,
-    })?;
+    managed_for(conn, actor, ProgramId::from_uuid(row.program_id.0), "api_key")?;
     if row.revoked_at.is_some() {
         return Ok(row.into_domain());
     }

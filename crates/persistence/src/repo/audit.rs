@@ -125,9 +125,20 @@ pub fn record(conn: &mut DbConnection, event: Event<'_>) -> Result<(), StoreErro
     )?;
     // And, when others are told of it, the domain event in the outbox.
     match (published, event.program_id) {
-        (Some(event_type), Some(program)) => {
-            super::outbox::publish(conn, &event, event_type, program, plan_scope)
-        }
+        (Some(event_type), Some(program_id)) => super::outbox::publish(
+            conn,
+            &super::outbox::Change {
+                event_type,
+                program_id,
+                entity_type: event.entity_type,
+                entity_id: event.entity_id,
+                actor_id: event.actor.map(|a| a.user_id.as_uuid()),
+                plan: event.plan_id.map(|id| (id, plan_scope)),
+                reason: event.reason,
+                version: event.version,
+                dates: &[],
+            },
+        ),
         _ => Ok(()),
     }
 }

@@ -16,7 +16,7 @@ use followup_domain::webhooks::{Attempt, Delivery, DeliveryStatus, RESPONSE_BODY
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
 
-use super::webhooks::{disable_failing, managed_webhook, WebhookRow};
+use super::webhooks::{disable_failing, fail_pending, managed_webhook, WebhookRow};
 use super::{audit, not_found, parse_stored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
@@ -350,23 +350,6 @@ pub fn finish(
         return Ok(Finished::WebhookDisabled);
     }
     Ok(finished)
-}
-
-/// A disabled webhook's pending deliveries fail: nothing is sent to it.
-pub(crate) fn fail_pending(conn: &mut DbConnection, webhook: DbId) -> Result<usize, StoreError> {
-    Ok(diesel::update(
-        webhook_deliveries::table.filter(
-            webhook_deliveries::webhook_id
-                .eq(webhook)
-                .and(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str())),
-        ),
-    )
-    .set((
-        webhook_deliveries::status.eq(DeliveryStatus::Failed.as_str()),
-        webhook_deliveries::next_attempt_at.eq(None::<DbTime>),
-        webhook_deliveries::locked_until.eq(None::<DbTime>),
-    ))
-    .execute(conn)?)
 }
 
 /// The first `max` bytes of `text`, cut at a character boundary.

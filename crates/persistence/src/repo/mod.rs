@@ -21,6 +21,7 @@ pub mod indicators;
 pub mod members;
 pub mod mentorships;
 pub mod monitoring;
+pub mod notices;
 pub mod organizations;
 pub mod outbox;
 pub mod plans;

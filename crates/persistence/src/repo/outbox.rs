@@ -9,7 +9,6 @@ use followup_domain::webhooks::Audience;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::audit::Event;
 use super::deliveries::DeliveryRow;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
@@ -28,43 +27,59 @@ pub(crate) struct OutboxRow {
     pub dispatched_at: Option<DbTime>,
 }
 
+/// What an audited change that others are told of says about itself.
+pub(crate) struct Change<'a> {
+    pub event_type: &'a str,
+    pub program_id: Uuid,
+    /// As the audit log names it (`mentor_comment` for a mentors-only comment).
+    pub entity_type: &'a str,
+    pub entity_id: Uuid,
+    pub actor_id: Option<Uuid>,
+    /// The plan, with its owner and status after the change when known.
+    pub plan: Option<(Uuid, Option<(Uuid, &'a str)>)>,
+    pub reason: Option<&'a str>,
+    pub version: Option<i64>,
+    /// Dates a time-based event states (`due_on`, `silent_since`…).
+    pub dates: &'a [(&'a str, chrono::NaiveDate)],
+}
+
 /// Write the domain event of an audited change: what happened, to what, in
 /// which programme and plan, by whom. It names things by id (the receiver
 /// reads them through the API with its own rights) and says nothing a
 /// programme observer may not know of an event meant for them.
-pub(crate) fn publish(
-    conn: &mut DbConnection,
-    event: &Event<'_>,
-    event_type: &str,
-    program_id: Uuid,
-    plan: Option<(Uuid, &str)>,
-) -> Result<(), StoreError> {
-    let audience = Audience::of(event.entity_type, plan.map(|(_, status)| status));
-    let entity_type = if event.entity_type == "mentor_comment" { "comment" } else { event.entity_type };
+pub(crate) fn publish(conn: &mut DbConnection, change: &Change<'_>) -> Result<(), StoreError> {
+    let scope = change.plan.and_then(|(_, scope)| scope);
+    let audience = Audience::of(change.entity_type, scope.map(|(_, status)| status));
+    let entity_type = if change.entity_type == "mentor_comment" { "comment" } else { change.entity_type };
     let mut data = json!({
-        "program_id": program_id,
+        "program_id": change.program_id,
         "entity_type": entity_type,
-        "entity_id": event.entity_id,
-        "actor_id": event.actor.map(|a| a.user_id.as_uuid()),
+        "entity_id": change.entity_id,
+        "actor_id": change.actor_id,
     });
-    if let (Some(fields), Some(plan_id)) = (data.as_object_mut(), event.plan_id) {
+    if let (Some(fields), Some((plan_id, _))) = (data.as_object_mut(), change.plan) {
         fields.insert("plan_id".into(), json!(plan_id));
-        if let Some((owner, status)) = plan {
+        if let Some((owner, status)) = scope {
             fields.insert("owner_id".into(), json!(owner));
             fields.insert("plan_status".into(), json!(status));
         }
         if entity_type == "plan" {
-            fields.insert("reason".into(), json!(event.reason));
+            fields.insert("reason".into(), json!(change.reason));
         }
     }
-    if let (Some(fields), Some(version)) = (data.as_object_mut(), event.version) {
+    if let (Some(fields), Some(version)) = (data.as_object_mut(), change.version) {
         fields.insert("version".into(), json!(version));
+    }
+    if let Some(fields) = data.as_object_mut() {
+        for (name, date) in change.dates {
+            fields.insert((*name).into(), json!(date));
+        }
     }
     let row = OutboxRow {
         id: DbId(Uuid::now_v7()),
         occurred_at: DbTime(crate::now()),
-        program_id: DbId(program_id),
-        event_type: event_type.to_owned(),
+        program_id: DbId(change.program_id),
+        event_type: change.event_type.to_owned(),
         audience: audience.as_str().to_owned(),
         data: data.to_string(),
         dispatched_at: None,
@@ -146,6 +161,31 @@ pub fn has_work(conn: &mut DbConnection) -> Result<bool, StoreError> {
             .filter(webhook_deliveries::next_attempt_at.le(now)),
     ))
     .get_result(conn)?)
+}
+
+/// What waits for the worker, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Backlog {
+    /// Events not yet fanned out to webhooks.
+    pub undispatched: i64,
+    /// Deliveries waiting for an attempt (due or not).
+    pub pending: i64,
+    /// When the oldest waiting delivery was created.
+    pub oldest_pending: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+pub fn backlog(conn: &mut DbConnection) -> Result<Backlog, StoreError> {
+    let undispatched: i64 =
+        outbox_events::table.filter(outbox_events::dispatched_at.is_null()).count().get_result(conn)?;
+    let pending_rows = webhook_deliveries::table.filter(webhook_deliveries::status.eq("pending"));
+    let pending: i64 = pending_rows.count().get_result(conn)?;
+    let oldest: Option<DbTime> = webhook_deliveries::table
+        .filter(webhook_deliveries::status.eq("pending"))
+        .order(webhook_deliveries::created_at.asc())
+        .select(webhook_deliveries::created_at)
+        .first(conn)
+        .optional()?;
+    Ok(Backlog { undispatched, pending, oldest_pending: oldest.map(|t| t.0) })
 }
 
 /// A published event, for tests and the demo.

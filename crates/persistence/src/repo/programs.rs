@@ -70,6 +70,20 @@ pub(crate) fn managed(
     load(conn, id)?.ok_or_else(|| not_found("program"))
 }
 
+/// As [`managed`], for a resource of the programme (`entity`): when the
+/// programme is hidden from the actor, the resource is not found either.
+pub(crate) fn managed_for(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ProgramId,
+    entity: &'static str,
+) -> Result<ProgramRow, StoreError> {
+    managed(conn, actor, id).map_err(|e| match e {
+        StoreError::Domain(followup_domain::DomainError::NotFound { .. }) => not_found(entity),
+        other => other,
+    })
+}
+
 fn partners_json(partners: &[String]) -> Result<String, StoreError> {
     serde_json::to_string(partners)
         .map_err(|e| StoreError::Db(diesel::result::Error::SerializationError(Box::new(e))))

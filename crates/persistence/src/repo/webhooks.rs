@@ -9,11 +9,11 @@ use followup_domain::precondition::Precondition;
 use followup_domain::webhooks::{NewWebhook, Webhook, WebhookChanges};
 use followup_domain::{Actor, DomainError};
 
-use super::programs::managed;
+use super::programs::{managed, managed_for};
 use super::{audit, check_version, not_found};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::webhooks;
+use crate::schema::{webhook_deliveries, webhooks};
 use crate::sql_types::{DbId, DbTime};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -127,10 +127,7 @@ pub(crate) fn managed_webhook(
         .first(conn)
         .optional()?
         .ok_or_else(|| not_found("webhook"))?;
-    managed(conn, actor, ProgramId::from_uuid(row.program_id.0)).map_err(|e| match e {
-        StoreError::Domain(DomainError::NotFound { .. }) => not_found("webhook"),
-        other => other,
-    })?;
+    managed_for(conn, actor, ProgramId::from_uuid(row.program_id.0), "webhook")?;
     Ok(row)
 }
 
@@ -194,7 +191,7 @@ pub fn update(
         return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
     }
     if !enabled && current.enabled {
-        super::deliveries::fail_pending(conn, current.id)?;
+        fail_pending(conn, current.id)?;
     }
     audit::Event::new(Some(actor), "webhook", id.as_uuid(), "update")
         .program(current.program_id.0)
@@ -242,4 +239,18 @@ pub(crate) fn disable_failing(
         .fields(&["enabled"])
         .reason(Some(reason))
         .record(conn)
+}
+
+/// A disabled webhook's pending deliveries fail: nothing is sent to it.
+pub(crate) fn fail_pending(conn: &mut DbConnection, webhook: DbId) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::webhook_id.eq(webhook).and(webhook_deliveries::status.eq("pending"))),
+    )
+    .set((
+        webhook_deliveries::status.eq("failed"),
+        webhook_deliveries::next_attempt_at.eq(None::<DbTime>),
+        webhook_deliveries::locked_until.eq(None::<DbTime>),
+    ))
+    .execute(conn)?)
 }
