@@ -128,6 +128,9 @@ pub struct Webhook {
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Until when the secret replaced by the last rotation still signs
+    /// beside the current one (`None` once it has stopped).
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
 impl Webhook {

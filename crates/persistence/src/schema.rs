@@ -455,6 +455,8 @@ diesel::table! {
         created_by -> Nullable<DbUuid>,
         created_at -> Instant,
         updated_at -> Instant,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Instant>,
     }
 }
 

@@ -171,7 +171,7 @@ impl Worker {
         let id = due.event_id.to_string();
         let attempted_at = followup_persistence::now();
         let answer =
-            send::post(&self.client, &due.url, self.settings.webhook_allow_private, &id, &due.secret, body)
+            send::post(&self.client, &due.url, self.settings.webhook_allow_private, &id, &due.secrets, body)
                 .await;
         let succeeded = answer.succeeded();
         let attempts_made = usize::try_from(due.attempts_made).unwrap_or(0) + 1;

@@ -32,7 +32,12 @@ fn assert_signed(message: &Received, secret: &str) {
         format!("{}.{}.{}", message.header("webhook-id"), message.header("webhook-timestamp"), message.body);
     mac.update(signed.as_bytes());
     let expected = format!("v1,{}", engine.encode(mac.finalize().into_bytes()));
-    assert_eq!(message.header("webhook-signature"), expected, "signature of {}", message.body);
+    let signatures: Vec<&str> = message.header("webhook-signature").split(' ').collect();
+    assert!(
+        signatures.contains(&expected.as_str()),
+        "signed with {secret}: {signatures:?} for {}",
+        message.body
+    );
     let sent: i64 = message.header("webhook-timestamp").parse().unwrap();
     assert!((chrono::Utc::now().timestamp() - sent).abs() < 60, "a fresh timestamp");
     assert_eq!(message.header("content-type"), "application/json");
@@ -432,5 +437,39 @@ configured_test!(
         let received = receiver.received();
         assert_eq!(of(&received, "activity.overdue").len(), 2);
         assert_eq!(of(&received, "delegate.silent").len(), 1, "reporting ended the silence");
+    }
+);
+
+configured_test!(
+    async fn a_rotated_secret_signs_beside_the_new_one_for_a_day(app) with quick; {
+        let cast = cast(&app).await;
+        let active = id_of(&cast.plan_in("active").await);
+        let receiver = Receiver::start().await;
+        let hook = expect_json(
+            cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["comment.added"] })).await,
+            201,
+        ).await;
+        let (hook_id, old) = (id_of(&hook), hook["secret"].as_str().unwrap().to_owned());
+        let path = format!("/webhooks/{hook_id}/rotate-secret");
+        assert_problem(cast.owner.post(&path, &json!({})).await, 403, "forbidden").await;
+        let response = cast.coordinator.post(&path, &json!({})).await;
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let rotated = expect_json(response, 200).await;
+        let new = rotated["secret"].as_str().unwrap().to_owned();
+        assert!(new.starts_with("whsec_") && new != old);
+        assert_eq!(rotated["version"], 2);
+        let until = chrono::DateTime::parse_from_rfc3339(rotated["previous_secret_expires_at"].as_str().unwrap()).unwrap();
+        let hours = (until.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes();
+        assert!((23 * 60..=24 * 60).contains(&hours), "a day of overlap: {rotated}");
+        assert!(cast.coordinator.get_ok(&format!("/webhooks/{hook_id}")).await.get("secret").is_none());
+
+        post_comment(&cast.mentor, &active, &comment_body("Signed twice.", "shared")).await;
+        let received = receiver.wait_for("the message", |r| !r.is_empty()).await;
+        assert_eq!(received[0].header("webhook-signature").split(' ').count(), 2, "{:?}", received[0].headers);
+        assert_signed(&received[0], &new);
+        assert_signed(&received[0], &old);
+        let events = audit_of(&app, &hook_id);
+        assert!(events.iter().any(|e| e.action == "rotate_secret"), "{events:?}");
+        assert!(!events.iter().any(|e| e.changes.contains("whsec_")), "no secret in the audit log");
     }
 );

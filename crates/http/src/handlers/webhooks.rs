@@ -97,6 +97,9 @@ pub struct WebhookBody {
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// After a secret rotation: until when the replaced secret still signs
+    /// beside the new one (each message then carries both signatures).
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<Webhook> for WebhookBody {
@@ -115,6 +118,7 @@ impl From<Webhook> for WebhookBody {
             created_by: w.created_by.map(|id| id.as_uuid()),
             created_at: w.created_at,
             updated_at: w.updated_at,
+            previous_secret_expires_at: w.previous_secret_expires_at,
         }
     }
 }
@@ -297,6 +301,49 @@ pub async fn patch_webhook(
     let hook = caller.write(&state, move |c, actor| repo::update(c, actor, id, &changes, &expected)).await?;
     let body = WebhookBody::from(hook);
     Ok(updated(body.version, &body))
+}
+
+/// How long a replaced secret keeps signing beside the new one.
+const ROTATION_OVERLAP_HOURS: i64 = 24;
+
+/// Give a webhook a new signing secret, shown this once. For the next 24
+/// hours each message carries two signatures (`v1,<new> v1,<old>`), so the
+/// receiver can switch to the new secret without refusing a message; after
+/// that only the new secret signs.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Webhook id"), IdempotencyKeyHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Rotated; `secret` is shown this once", body = WebhookCreatedBody, headers(("ETag" = String))),
+        (status = 403, description = "Not a coordinator of the programme nor an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook, or not visible to you", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/webhooks/{id}/rotate-secret")]
+pub async fn rotate_secret(
+    caller: CallerToken,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = WebhookId::from_uuid(id.into_inner());
+    let secret = new_secret();
+    let shown = secret.clone();
+    let overlap = chrono::Duration::hours(ROTATION_OVERLAP_HOURS);
+    caller
+        .respond(
+            &state,
+            move |c, actor| repo::rotate_secret(c, actor, id, &secret, overlap),
+            move |hook| {
+                let body = WebhookCreatedBody { webhook: hook.into(), secret: Some(shown) };
+                let mut response = updated(body.webhook.version, &body);
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+                response
+            },
+        )
+        .await
 }
 
 endpoint! {
@@ -504,7 +551,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(patch_webhook)
         .service(delete_webhook)
         .service(list_deliveries)
-        .service(redeliver);
+        .service(redeliver)
+        .service(rotate_secret);
 }
 
 #[cfg(test)]

@@ -197,12 +197,15 @@ pub struct Due {
     pub data: String,
     pub webhook_id: Uuid,
     pub url: String,
-    pub secret: String,
+    /// The secrets that sign: the current one, and the one a rotation
+    /// replaced while it still signs.
+    pub secrets: Vec<String>,
 }
 
 /// A due delivery as [`claim_due`] reads it: the delivery's id and
-/// attempts, the event's id, type, time and data, the webhook's id, URL and secret.
-type DueRow = (DbId, i32, DbId, String, DbTime, String, DbId, String, String);
+/// attempts, the event's id, type, time and data, the webhook's id, URL,
+/// secret, and the secret a rotation replaced with the time it stops signing.
+type DueRow = (DbId, i32, DbId, String, DbTime, String, DbId, String, String, Option<String>, Option<DbTime>);
 
 /// Take up to `limit` due deliveries of enabled webhooks for `lease`
 /// (no other worker takes them meanwhile), oldest due first.
@@ -241,11 +244,13 @@ pub fn claim_due(conn: &mut DbConnection, lease: Duration, limit: i64) -> Result
             webhooks::id,
             webhooks::url,
             webhooks::secret,
+            webhooks::previous_secret,
+            webhooks::previous_secret_until,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, attempts, event, event_type, at, data, hook, url, secret)| Due {
+        .map(|(id, attempts, event, event_type, at, data, hook, url, secret, previous, until)| Due {
             delivery_id: id.0,
             attempts_made: attempts,
             event_id: event.0,
@@ -254,7 +259,9 @@ pub fn claim_due(conn: &mut DbConnection, lease: Duration, limit: i64) -> Result
             data,
             webhook_id: hook.0,
             url,
-            secret,
+            secrets: std::iter::once(secret)
+                .chain(previous.filter(|_| until.is_some_and(|u| u.0 > now)))
+                .collect(),
         })
         .collect())
 }

@@ -34,6 +34,8 @@ pub(crate) struct WebhookRow {
     pub created_by: Option<DbId>,
     pub created_at: DbTime,
     pub updated_at: DbTime,
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<DbTime>,
 }
 
 impl WebhookRow {
@@ -52,6 +54,7 @@ impl WebhookRow {
             created_by: self.created_by.map(|id| UserId::from_uuid(id.0)),
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
+            previous_secret_expires_at: self.previous_secret_until.map(|t| t.0).filter(|t| *t > crate::now()),
         }
     }
 }
@@ -85,6 +88,8 @@ pub fn create(
         created_by: Some(DbId(actor.user_id.as_uuid())),
         created_at: now,
         updated_at: now,
+        previous_secret: None,
+        previous_secret_until: None,
     };
     diesel::insert_into(webhooks::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "webhook", cmd.id.as_uuid(), "create")
@@ -196,6 +201,43 @@ pub fn update(
     audit::Event::new(Some(actor), "webhook", id.as_uuid(), "update")
         .program(current.program_id.0)
         .fields(&fields)
+        .version(next.version)
+        .record(conn)?;
+    Ok(next.into_domain())
+}
+
+/// Give a webhook a new signing secret. The one it replaces keeps signing
+/// beside it for `overlap` (each message then carries both signatures), so
+/// the receiver can switch without refusing a message.
+pub fn rotate_secret(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: WebhookId,
+    secret: &str,
+    overlap: chrono::Duration,
+) -> Result<Webhook, StoreError> {
+    let current = managed_webhook(conn, actor, id)?;
+    let now = DbTime(crate::now());
+    let next = WebhookRow {
+        secret: secret.to_owned(),
+        previous_secret: Some(current.secret.clone()),
+        previous_secret_until: Some(DbTime(now.0 + overlap)),
+        version: current.version + 1,
+        updated_at: now,
+        ..current.clone()
+    };
+    diesel::update(webhooks::table.find(current.id))
+        .set((
+            webhooks::secret.eq(&next.secret),
+            webhooks::previous_secret.eq(&next.previous_secret),
+            webhooks::previous_secret_until.eq(next.previous_secret_until),
+            webhooks::version.eq(next.version),
+            webhooks::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit::Event::new(Some(actor), "webhook", id.as_uuid(), "rotate_secret")
+        .program(current.program_id.0)
+        .fields(&["secret"])
         .version(next.version)
         .record(conn)?;
     Ok(next.into_domain())

@@ -82,7 +82,7 @@ pub async fn post(
     url: &str,
     allow_private: bool,
     id: &str,
-    secret: &str,
+    secrets: &[String],
     body: String,
 ) -> Answer {
     let started = Instant::now();
@@ -93,8 +93,12 @@ pub async fn post(
         return failed(format!("refused: the URL {}", e.message));
     }
     let timestamp = chrono::Utc::now().timestamp();
-    let signature = match signature(secret, id, timestamp, &body) {
-        Ok(s) => s,
+    // One signature per secret, space-separated, as the specification
+    // allows while a secret is being rotated.
+    let signed: Result<Vec<String>, String> =
+        secrets.iter().map(|secret| signature(secret, id, timestamp, &body)).collect();
+    let signature = match signed {
+        Ok(s) => s.join(" "),
         Err(e) => return failed(e),
     };
     let sent = client
