@@ -176,6 +176,19 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Worker(config) => actix_web::rt::System::new().block_on(async move {
             let db = open_database(&config.database)?;
             let worker = crate::worker::Worker::new(db, config.worker.clone(), None)?;
+            if config.once {
+                let started = std::time::Instant::now();
+                let told = worker.tell_what_is_due().await;
+                let looked = started.elapsed();
+                worker.round().await;
+                tracing::info!(
+                    told,
+                    look_ms = looked.as_millis() as u64,
+                    total_ms = started.elapsed().as_millis() as u64,
+                    "worker ran once"
+                );
+                return Ok(());
+            }
             tracing::info!("worker started");
             let running = tokio::spawn(worker.run());
             crate::startup::wait_for_signal().await;

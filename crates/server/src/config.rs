@@ -159,6 +159,11 @@ pub struct WorkerConfig {
 
     #[command(flatten)]
     pub worker: WorkerArgs,
+
+    /// Do one look for time-based events and one round of deliveries, then
+    /// exit (from cron, or to time the scheduler: `bench/monitoring`).
+    #[arg(long)]
+    pub once: bool,
 }
 
 /// Tokens, sign-in and the first admin.

@@ -87,15 +87,17 @@ impl Worker {
 
     /// Publish the time-based events that have come due (overdue activities,
     /// silent delegates), each once across every instance.
-    pub async fn tell_what_is_due(&self) {
+    /// Returns how many were published.
+    pub async fn tell_what_is_due(&self) -> usize {
         let now = followup_persistence::now();
         let due = match self.blocking(move |db| db.read(|c| notices::due(c, now))).await {
             Ok(due) => due,
             Err(error) => {
                 tracing::warn!(%error, "looking for overdue activities and silent delegates failed; retrying later");
-                return;
+                return 0;
             }
         };
+        let mut total = 0;
         for chunk in due.chunks(100) {
             let chunk = chunk.to_vec();
             let told = self
@@ -110,13 +112,17 @@ impl Worker {
                 })
                 .await;
             match told {
-                Ok(0) => {}
-                Ok(told) => {
-                    tracing::info!(told, "time-based events published (overdue activities, silent delegates)")
-                }
+                Ok(told) => total += told,
                 Err(error) => tracing::warn!(%error, "publishing time-based events failed; retrying later"),
             }
         }
+        if total > 0 {
+            tracing::info!(
+                told = total,
+                "time-based events published (overdue activities, silent delegates)"
+            );
+        }
+        total
     }
 
     /// Dispatch what is new, then send what is due until nothing is.
