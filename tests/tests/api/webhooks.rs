@@ -302,8 +302,16 @@ configured_test!(
         assert_eq!(submitted.len(), 1, "written with the change: {events:?}");
         assert_eq!(submitted[0].data["plan_id"], draft.as_str());
 
-        // An instance with a worker starts: it sends the event, and the
-        // endpoint's three 500s are retried until the fourth attempt lands.
+        // A worker takes the delivery and dies before sending it: its lease
+        // (2 s here) has to run out before another worker sends it.
+        assert!(db.write(|c| followup_persistence::repo::outbox::dispatch(c, 50)).unwrap() >= events.len());
+        let taken = db.write(|c| followup_persistence::repo::deliveries::claim_due(c, chrono::Duration::seconds(2), 50)).unwrap();
+        assert_eq!(taken.len(), 1);
+        let lease_ends = chrono::Utc::now() + chrono::Duration::milliseconds(1900);
+
+        // An instance with a worker starts: it sends the event once the
+        // lease is over, and the endpoint's three 500s are retried until the
+        // fourth attempt lands.
         receiver.answer_next(&[(500, None), (500, None), (500, None)]);
         let _worker = app.instance(|cfg| {
             quick(cfg);
@@ -320,6 +328,8 @@ configured_test!(
         }
         let statuses: Vec<Value> = delivery["attempt_log"].as_array().unwrap().iter().map(|a| a["response_status"].clone()).collect();
         assert_eq!(statuses, [json!(500), json!(500), json!(500), json!(204)], "{delivery}");
+        let first = chrono::DateTime::parse_from_rfc3339(delivery["attempt_log"][0]["attempted_at"].as_str().unwrap()).unwrap();
+        assert!(first >= lease_ends, "not before the dead worker's lease ended: {first} < {lease_ends}");
     }
 );
 
