@@ -131,6 +131,11 @@ pub struct WorkerArgs {
     #[arg(long, env = "FOLLOWUP_WEBHOOK_DISABLE_AFTER", default_value_t = 432_000, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub webhook_disable_after: u64,
 
+    /// Days a webhook event and its delivery log are kept once every
+    /// delivery of it has finished (removed with the change feed's compaction).
+    #[arg(long, env = "FOLLOWUP_WEBHOOK_LOG_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub webhook_log_days: u32,
+
     /// Let webhooks reach loopback, private and link-local addresses and
     /// plain `http` (a test bench, an office network). Off: such targets
     /// are refused when a webhook is saved and again at each delivery.
@@ -146,6 +151,7 @@ impl Default for WorkerArgs {
             webhook_timeout: 10,
             webhook_retry_schedule: followup_domain::webhooks::DEFAULT_RETRY_SCHEDULE.to_vec(),
             webhook_disable_after: 432_000,
+            webhook_log_days: 30,
             webhook_allow_private: false,
         }
     }

@@ -1,11 +1,12 @@
 //! Work the server does on its own schedule beside answering requests:
-//! compacting the change feed behind `GET /sync`. Every instance runs it;
+//! compacting the change feed behind `GET /sync`, and forgetting webhook
+//! events (with their delivery logs) older than the log is kept. Every instance runs it;
 //! compaction is idempotent, so instances sharing a database only repeat
 //! a cheap query.
 
 use std::time::Duration;
 
-use followup_persistence::repo::sync;
+use followup_persistence::repo::{outbox, sync};
 use followup_persistence::Database;
 
 /// The schedule and what it keeps.
@@ -15,11 +16,18 @@ pub struct Housekeeping {
     retention: chrono::Duration,
     /// Time between two rounds (the first runs at start).
     interval: Duration,
+    /// How long a finished webhook event and its delivery log are kept.
+    webhook_log: chrono::Duration,
 }
 
 impl Housekeeping {
-    pub fn new(db: Database, retention_days: u32, interval: Duration) -> Self {
-        Self { db, retention: chrono::Duration::days(i64::from(retention_days)), interval }
+    pub fn new(db: Database, retention_days: u32, interval: Duration, webhook_log_days: u32) -> Self {
+        Self {
+            db,
+            retention: chrono::Duration::days(i64::from(retention_days)),
+            interval,
+            webhook_log: chrono::Duration::days(i64::from(webhook_log_days)),
+        }
     }
 
     /// Run a round now and then one per interval, until the task is dropped.
@@ -29,6 +37,20 @@ impl Housekeeping {
         loop {
             ticks.tick().await;
             self.compact().await;
+            self.prune_webhook_log().await;
+        }
+    }
+
+    async fn prune_webhook_log(&self) {
+        let db = self.db.clone();
+        let cutoff = followup_persistence::now() - self.webhook_log;
+        match tokio::task::spawn_blocking(move || db.write(|c| outbox::prune(c, cutoff))).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(removed)) => {
+                tracing::info!(removed, %cutoff, "old webhook events and delivery logs removed")
+            }
+            Ok(Err(error)) => tracing::warn!(%error, "pruning the webhook log failed; retrying next round"),
+            Err(error) => tracing::error!(%error, "pruning the webhook log panicked"),
         }
     }
 

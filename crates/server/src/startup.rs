@@ -92,6 +92,7 @@ impl Application {
             db.clone(),
             config.sync_retention_days,
             Duration::from_secs(config.sync_compaction_interval),
+            config.worker.webhook_log_days,
         );
         Ok(Self { port, server, db, housekeeping, worker })
     }

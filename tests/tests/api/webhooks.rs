@@ -481,5 +481,22 @@ configured_test!(
         let events = audit_of(&app, &hook_id);
         assert!(events.iter().any(|e| e.action == "rotate_secret"), "{events:?}");
         assert!(!events.iter().any(|e| e.changes.contains("whsec_")), "no secret in the audit log");
+
+        // The log is kept for FOLLOWUP_WEBHOOK_LOG_DAYS: past it, a finished
+        // event goes with its deliveries and attempts.
+        let log_path = format!("/webhooks/{hook_id}/deliveries");
+        let mut finished = Value::Null;
+        for _ in 0..50 {
+            finished = cast.coordinator.get_ok(&log_path).await;
+            if items(&finished).iter().all(|d| d["status"] == "succeeded") { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(items(&finished).len(), 1, "{finished}");
+        let url = DatabaseUrl::parse(&app.db.url).unwrap();
+        let db = Database::connect(&url, &PoolOptions::default()).unwrap();
+        let outbox = followup_persistence::repo::outbox::prune;
+        assert_eq!(db.write(|c| outbox(c, chrono::Utc::now() - chrono::Duration::days(1))).unwrap(), 0, "kept while young");
+        assert!(db.write(|c| outbox(c, chrono::Utc::now() + chrono::Duration::minutes(1))).unwrap() >= 1);
+        assert!(items(&cast.coordinator.get_ok(&log_path).await).is_empty(), "the log went with the event");
     }
 );

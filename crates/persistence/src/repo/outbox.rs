@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::deliveries::DeliveryRow;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{outbox_events, webhook_deliveries, webhooks};
+use crate::schema::{outbox_events, webhook_attempts, webhook_deliveries, webhooks};
 use crate::sql_types::{DbId, DbTime};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -161,6 +161,43 @@ pub fn has_work(conn: &mut DbConnection) -> Result<bool, StoreError> {
             .filter(webhook_deliveries::next_attempt_at.le(now)),
     ))
     .get_result(conn)?)
+}
+
+/// Forget events dispatched before `cutoff` whose deliveries are all
+/// finished (succeeded or failed), with their deliveries and attempt logs;
+/// an event still waiting for a delivery is kept. Returns how many events.
+pub fn prune(conn: &mut DbConnection, cutoff: chrono::DateTime<chrono::Utc>) -> Result<usize, StoreError> {
+    let waiting = diesel::dsl::exists(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::event_id.eq(outbox_events::id))
+            .filter(webhook_deliveries::status.eq("pending")),
+    );
+    let doomed: Vec<DbId> = outbox_events::table
+        .filter(outbox_events::dispatched_at.lt(DbTime(cutoff)))
+        .filter(diesel::dsl::not(waiting))
+        .select(outbox_events::id)
+        .limit(10_000)
+        .load(conn)?;
+    if doomed.is_empty() {
+        return Ok(0);
+    }
+    // Deliveries (and their attempts) go with their event.
+    let deliveries: Vec<DbId> = webhook_deliveries::table
+        .filter(webhook_deliveries::event_id.eq_any(doomed.clone()))
+        .select(webhook_deliveries::id)
+        .load(conn)?;
+    for chunk in deliveries.chunks(1000) {
+        diesel::delete(webhook_attempts::table.filter(webhook_attempts::delivery_id.eq_any(chunk.to_vec())))
+            .execute(conn)?;
+        diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(chunk.to_vec())))
+            .execute(conn)?;
+    }
+    let mut removed = 0;
+    for chunk in doomed.chunks(1000) {
+        removed += diesel::delete(outbox_events::table.filter(outbox_events::id.eq_any(chunk.to_vec())))
+            .execute(conn)?;
+    }
+    Ok(removed)
 }
 
 /// What waits for the worker, for `/metrics`.
