@@ -22,6 +22,7 @@ pub use serde_json::{json, Value};
 pub mod api;
 pub mod plans;
 pub mod receiver;
+pub mod smtp;
 
 /// The first admin every test server starts with.
 pub const ADMIN_EMAIL: &str = "admin@followup.local";

@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod members;
 pub mod mentorships;
 pub mod monitoring;
+pub mod notifications;
 pub mod organizations;
 pub mod paging;
 pub mod patch;

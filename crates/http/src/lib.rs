@@ -149,6 +149,7 @@ fn routes(cfg: &mut ServiceConfig) {
         utoipa_actix_web::scope::scope("/api/v1")
             .configure(sessions::configure)
             .configure(me::configure)
+            .configure(notifications::configure)
             .configure(account_tokens::configure)
             .configure(users::configure)
             .configure(organizations::configure)

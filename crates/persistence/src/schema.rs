@@ -412,6 +412,42 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::sql_types::{DbUuid, Instant};
 
+    notification_settings (user_id) {
+        user_id -> DbUuid,
+        check_in_due -> Bool,
+        activity_overdue -> Bool,
+        weekly_digest -> Bool,
+        version -> BigInt,
+        updated_at -> Instant,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    mail_messages (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        kind -> Text,
+        to_address -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Instant>,
+        locked_until -> Nullable<Instant>,
+        last_error -> Nullable<Text>,
+        created_at -> Instant,
+        sent_at -> Nullable<Instant>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
     notices (kind, program_id, subject_id, on_date) {
         kind -> Text,
         program_id -> DbUuid,
@@ -517,6 +553,8 @@ diesel::joinable!(api_keys -> programs (program_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(outbox_events -> programs (program_id));
 diesel::joinable!(notices -> programs (program_id));
+diesel::joinable!(notification_settings -> users (user_id));
+diesel::joinable!(mail_messages -> users (user_id));
 diesel::joinable!(webhooks -> programs (program_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhook_deliveries -> outbox_events (event_id));
@@ -543,6 +581,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     account_tokens,
     api_keys,
+    notification_settings,
+    mail_messages,
     notices,
     outbox_events,
     webhooks,

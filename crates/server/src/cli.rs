@@ -179,10 +179,12 @@ fn run(command: Command) -> anyhow::Result<()> {
             if config.once {
                 let started = std::time::Instant::now();
                 let told = worker.tell_what_is_due().await;
+                let reminded = worker.remind().await;
                 let looked = started.elapsed();
                 worker.round().await;
                 tracing::info!(
                     told,
+                    reminded,
                     look_ms = looked.as_millis() as u64,
                     total_ms = started.elapsed().as_millis() as u64,
                     "worker ran once"

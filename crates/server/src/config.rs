@@ -136,6 +136,23 @@ pub struct WorkerArgs {
     #[arg(long, env = "FOLLOWUP_WEBHOOK_LOG_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub webhook_log_days: u32,
 
+    /// The SMTP server that sends reminders and digests: `smtp://host:port`
+    /// (STARTTLS when offered; `?tls=required` to insist) or
+    /// `smtps://host:port`, with `user:password@` for a login. Unset: no
+    /// e-mail is sent (said once at start).
+    #[arg(long, env = "FOLLOWUP_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of every e-mail.
+    #[arg(long, env = "FOLLOWUP_MAIL_FROM", default_value = "Followup <followup@localhost>")]
+    pub mail_from: String,
+
+    /// Start the scheduler's clock at this instant (RFC 3339) instead of
+    /// now; it runs on from there. For tests and demonstrations of what the
+    /// days bring (a reminder in a delegate's morning), never in production.
+    #[arg(long, env = "FOLLOWUP_CLOCK")]
+    pub clock: Option<String>,
+
     /// Let webhooks reach loopback, private and link-local addresses and
     /// plain `http` (a test bench, an office network). Off: such targets
     /// are refused when a webhook is saved and again at each delivery.
@@ -152,6 +169,9 @@ impl Default for WorkerArgs {
             webhook_retry_schedule: followup_domain::webhooks::DEFAULT_RETRY_SCHEDULE.to_vec(),
             webhook_disable_after: 432_000,
             webhook_log_days: 30,
+            smtp_url: None,
+            mail_from: "Followup <followup@localhost>".into(),
+            clock: None,
             webhook_allow_private: false,
         }
     }

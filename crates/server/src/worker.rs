@@ -8,13 +8,18 @@
 //! and deliveries are taken under row locks (`SKIP LOCKED` on PostgreSQL)
 //! and leases, so each is handled by one of them.
 
+pub mod mail;
 pub mod send;
 
 use std::time::Duration;
 
+use followup_domain::ids::{ProgramId, SessionId, UserId};
+use followup_domain::values::SystemRole;
 use followup_domain::webhooks::retry_delay;
+use followup_domain::Actor;
 use followup_persistence::repo::deliveries::{self, Due, Finished, Outcome};
-use followup_persistence::repo::{notices, outbox};
+use followup_persistence::repo::reminders::{self, Reminder};
+use followup_persistence::repo::{mail as repo_mail, monitoring, notices, outbox};
 use followup_persistence::{Database, StoreError};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 use rand::Rng;
@@ -24,11 +29,15 @@ use crate::config::WorkerArgs;
 /// How many events, and deliveries, a round takes at a time.
 const BATCH: i64 = 50;
 
+/// Seconds before each retry of an e-mail the SMTP server refused.
+const MAIL_RETRY_SCHEDULE: [u64; 4] = [60, 300, 1800, 7200];
+
 /// The worker's counters, on the server's `/metrics` when it serves.
 #[derive(Clone)]
 struct Metrics {
     deliveries: IntCounterVec,
     seconds: HistogramVec,
+    mail: IntCounterVec,
 }
 
 impl Metrics {
@@ -42,11 +51,19 @@ impl Metrics {
                 .buckets(vec![0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
             &["outcome"],
         )?;
+        let mail = IntCounterVec::new(
+            Opts::new(
+                "followup_mail_attempts_total",
+                "E-mail sending attempts, by outcome (sent, retry, failed)",
+            ),
+            &["outcome"],
+        )?;
         if let Some(registry) = registry {
             registry.register(Box::new(deliveries.clone()))?;
             registry.register(Box::new(seconds.clone()))?;
+            registry.register(Box::new(mail.clone()))?;
         }
-        Ok(Self { deliveries, seconds })
+        Ok(Self { deliveries, seconds, mail })
     }
 }
 
@@ -56,6 +73,9 @@ pub struct Worker {
     client: reqwest::Client,
     settings: WorkerArgs,
     metrics: Metrics,
+    mailer: Option<mail::Mailer>,
+    /// The scheduler's clock minus the real one (`FOLLOWUP_CLOCK`).
+    clock_offset: chrono::Duration,
 }
 
 impl Worker {
@@ -63,7 +83,36 @@ impl Worker {
     pub fn new(db: Database, settings: WorkerArgs, registry: Option<&Registry>) -> anyhow::Result<Self> {
         let client =
             send::client(Duration::from_secs(settings.webhook_timeout), settings.webhook_allow_private)?;
-        Ok(Self { db, client, settings, metrics: Metrics::new(registry)? })
+        let mailer = match &settings.smtp_url {
+            Some(url) => {
+                let mailer = mail::Mailer::new(url, &settings.mail_from)?;
+                let shown = url::Url::parse(url).map(|mut u| {
+                    let _ = u.set_password(None);
+                    u.to_string()
+                });
+                tracing::info!(smtp = %shown.unwrap_or_default(), from = %settings.mail_from, "e-mail: reminders and digests are sent");
+                Some(mailer)
+            }
+            None => {
+                tracing::info!("e-mail: off (FOLLOWUP_SMTP_URL is not set): no reminder or digest is sent");
+                None
+            }
+        };
+        let clock_offset = match &settings.clock {
+            Some(at) => {
+                let at = chrono::DateTime::parse_from_rfc3339(at)
+                    .map_err(|e| anyhow::anyhow!("FOLLOWUP_CLOCK {at:?} is not an RFC 3339 instant: {e}"))?;
+                tracing::warn!(clock = %at, "the scheduler's clock is set (FOLLOWUP_CLOCK): for tests and demonstrations only");
+                at.with_timezone(&chrono::Utc) - chrono::Utc::now()
+            }
+            None => chrono::Duration::zero(),
+        };
+        Ok(Self { db, client, settings, metrics: Metrics::new(registry)?, mailer, clock_offset })
+    }
+
+    /// The scheduler's now.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        followup_persistence::now() + self.clock_offset
     }
 
     /// Run a round at each interval, until the task is dropped.
@@ -79,6 +128,7 @@ impl Worker {
             ticks.tick().await;
             if tokio::time::Instant::now() >= next_look {
                 self.tell_what_is_due().await;
+                self.remind().await;
                 next_look = tokio::time::Instant::now() + every;
             }
             self.round().await;
@@ -89,7 +139,7 @@ impl Worker {
     /// silent delegates), each once across every instance.
     /// Returns how many were published.
     pub async fn tell_what_is_due(&self) -> usize {
-        let now = followup_persistence::now();
+        let now = self.now();
         let due = match self.blocking(move |db| db.read(|c| notices::due(c, now))).await {
             Ok(due) => due,
             Err(error) => {
@@ -125,8 +175,94 @@ impl Worker {
         total
     }
 
+    /// Queue the reminders and digests that have come due (nothing without
+    /// an SMTP server); returns how many were queued.
+    pub async fn remind(&self) -> usize {
+        if self.mailer.is_none() {
+            return 0;
+        }
+        let now = self.now();
+        let due = match self.blocking(move |db| db.read(|c| reminders::due(c, now))).await {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, "looking for reminders failed; retrying later");
+                return 0;
+            }
+        };
+        let mut queued = 0;
+        for reminder in due {
+            let delegates = match &reminder {
+                Reminder::WeeklyDigest { to, program, .. } => {
+                    let mentor = Actor {
+                        user_id: UserId::from_uuid(to.user_id),
+                        system_role: SystemRole::Member,
+                        session_id: SessionId::from_uuid(Default::default()),
+                    };
+                    let program = ProgramId::from_uuid(*program);
+                    match self.blocking(move |db| db.read(|c| monitoring::mentor_overview(c, &mentor))).await
+                    {
+                        Ok(rows) => rows.into_iter().filter(|r| r.program_id == program).collect(),
+                        Err(error) => {
+                            tracing::warn!(%error, "reading a mentor's digest failed; retrying later");
+                            continue;
+                        }
+                    }
+                }
+                _ => Vec::new(),
+            };
+            let message = mail::compose(&reminder, &delegates);
+            match self.blocking(move |db| db.write(|c| reminders::queue_once(c, &reminder, &message))).await {
+                Ok(true) => queued += 1,
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "queueing a reminder failed; retrying later"),
+            }
+        }
+        if queued > 0 {
+            tracing::info!(queued, "reminders and digests queued");
+        }
+        queued
+    }
+
+    /// Send the e-mail that is due.
+    async fn send_mail(&self) {
+        let Some(mailer) = &self.mailer else { return };
+        let lease = chrono::Duration::seconds(120);
+        let due = match self.blocking(move |db| db.write(|c| repo_mail::claim_due(c, lease, 20))).await {
+            Ok(due) => due,
+            Err(error) => {
+                tracing::warn!(%error, "taking due e-mail failed; retrying next round");
+                return;
+            }
+        };
+        for message in due {
+            let sent = mailer.send(&message.to, &message.subject, &message.text, &message.html).await;
+            let attempts = usize::try_from(message.attempts_made).unwrap_or(0) + 1;
+            let retry_at = sent.as_ref().err().and_then(|_| {
+                retry_delay(&MAIL_RETRY_SCHEDULE, attempts, rand::rng().random_range(-1.0..=1.0))
+                    .map(|d| followup_persistence::now() + d)
+            });
+            let outcome = match (&sent, retry_at) {
+                (Ok(()), _) => "sent",
+                (Err(_), Some(_)) => "retry",
+                (Err(_), None) => "failed",
+            };
+            self.metrics.mail.with_label_values(&[outcome]).inc();
+            if let Err(error) = &sent {
+                tracing::warn!(id = %message.id, kind = %message.kind, %error, will_retry = retry_at.is_some(), "sending an e-mail failed");
+            }
+            let (id, error) = (message.id, sent.err());
+            if let Err(e) = self
+                .blocking(move |db| db.write(|c| repo_mail::finish(c, id, error.as_deref(), retry_at)))
+                .await
+            {
+                tracing::warn!(%id, error = %e, "recording an e-mail failed");
+            }
+        }
+    }
+
     /// Dispatch what is new, then send what is due until nothing is.
     pub async fn round(&self) {
+        self.send_mail().await;
         match self.blocking(|db| db.read(outbox::has_work)).await {
             Ok(true) => {}
             Ok(false) => return,

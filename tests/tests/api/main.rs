@@ -23,6 +23,7 @@ mod plan_conventions;
 mod plan_story;
 mod plans;
 mod programme_rules;
+mod reminders;
 mod review_queue;
 mod revisions;
 mod sync;

@@ -14,6 +14,7 @@ pub mod measurements;
 pub mod members;
 pub mod mentorships;
 pub mod monitoring;
+pub mod notifications;
 pub mod organizations;
 pub mod plans;
 pub mod programs;

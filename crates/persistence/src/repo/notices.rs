@@ -26,7 +26,7 @@ use crate::schema::{action_plans, activities, check_ins, notices, programs, user
 use crate::sql_types::{DbId, DbTime};
 
 /// Record a notice; `true` when it is new (and so to be published).
-fn first_time(
+pub(crate) fn first_time(
     conn: &mut DbConnection,
     kind: &str,
     program: Uuid,

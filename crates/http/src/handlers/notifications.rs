@@ -1,0 +1,118 @@
+//! Which e-mail you receive: `GET /me/notifications` and
+//! `PATCH /me/notifications` (every kind is on until you turn it off; every
+//! e-mail says how).
+
+use actix_web::{get, patch, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use followup_domain::notifications::{NotificationChanges, NotificationSettings};
+use followup_persistence::repo::mail;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{AccountCaller, AccountToken};
+use crate::conditional::{ok_versioned, updated, IfMatch};
+use crate::db;
+use crate::dto::IfMatchHeader;
+use crate::json::JsonBody;
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+/// The e-mail you receive, each kind on or off. E-mail is sent only when
+/// the server has an SMTP server (`FOLLOWUP_SMTP_URL`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"check_in_due": true, "activity_overdue": true, "weekly_digest": false, "version": 1, "updated_at": "2026-12-05T02:14:00Z"}))]
+pub struct NotificationsBody {
+    /// A delegate's reminder, in their morning, that a check-in is due (the
+    /// latest check-in, or the end of training, plus the programme's cadence).
+    pub check_in_due: bool,
+    /// A delegate's reminder, in their morning, that an activity of their
+    /// active plan is past its due date (once per due date).
+    pub activity_overdue: bool,
+    /// A mentor's digest on Monday morning, per programme: silent
+    /// delegates, check-ins awaiting review, plans awaiting approval,
+    /// indicators behind schedule.
+    pub weekly_digest: bool,
+    /// 0 until you first change a setting.
+    pub version: i64,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<NotificationSettings> for NotificationsBody {
+    fn from(s: NotificationSettings) -> Self {
+        Self {
+            check_in_due: s.check_in_due,
+            activity_overdue: s.activity_overdue,
+            weekly_digest: s.weekly_digest,
+            version: s.version,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"weekly_digest": false}))]
+pub struct PatchNotificationsBody {
+    pub check_in_due: Option<bool>,
+    pub activity_overdue: Option<bool>,
+    pub weekly_digest: Option<bool>,
+}
+
+/// Which e-mail you receive.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your settings", body = NotificationsBody, headers(("ETag" = String))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/me/notifications")]
+pub async fn get_notifications(
+    req: HttpRequest,
+    caller: AccountCaller,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = caller.0.user_id.as_uuid();
+    let settings = db::read(&state, move |c| mail::settings(c, user)).await?;
+    Ok(ok_versioned(&req, settings.version, &NotificationsBody::from(settings)))
+}
+
+/// Turn kinds of e-mail on or off. Requires `If-Match`.
+#[utoipa::path(
+    tag = "me",
+    request_body = PatchNotificationsBody,
+    params(IfMatchHeader),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your changed settings", body = NotificationsBody, headers(("ETag" = String))),
+        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match: send the ETag of your last read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/me/notifications")]
+pub async fn patch_notifications(
+    AccountToken(caller): AccountToken,
+    state: web::Data<AppState>,
+    IfMatch(expected): IfMatch,
+    body: JsonBody<PatchNotificationsBody>,
+) -> Result<HttpResponse, ApiError> {
+    let b = body.0;
+    let changes = NotificationChanges {
+        check_in_due: b.check_in_due,
+        activity_overdue: b.activity_overdue,
+        weekly_digest: b.weekly_digest,
+    };
+    let settings =
+        caller.write(&state, move |c, actor| mail::change_settings(c, actor, &changes, &expected)).await?;
+    Ok(updated(settings.version, &NotificationsBody::from(settings)))
+}
+
+/// Registers this module's routes.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_notifications).service(patch_notifications);
+}

@@ -1,0 +1,311 @@
+//! Reminders and digests by e-mail, found as days pass: a delegate's
+//! check-in falls due (the latest check-in, or the end of training, plus the
+//! programme's cadence), an activity of theirs is overdue, a mentor's week
+//! begins. Each is found in the recipient's own time zone, from their
+//! morning on, and only when they have not turned that kind off; each is
+//! queued once ([`queue_once`] records it in `notices` with the message).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
+use diesel::prelude::*;
+use followup_domain::monitoring::today_in;
+use followup_domain::notifications::{MailKind, MORNING_HOUR};
+use uuid::Uuid;
+
+use super::mail::{queue, Mail};
+use super::notices::first_time;
+use crate::connection::DbConnection;
+use crate::error::StoreError;
+use crate::schema::{
+    action_plans, activities, check_ins, memberships, mentorships, notices, notification_settings, programs,
+    users,
+};
+use crate::sql_types::DbId;
+
+/// Who gets a reminder, in which language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+}
+
+/// A reminder that is due and not yet queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reminder {
+    CheckInDue {
+        to: Recipient,
+        program: Uuid,
+        program_title: String,
+        due_on: NaiveDate,
+        last_reported_on: Option<NaiveDate>,
+    },
+    ActivityOverdue {
+        to: Recipient,
+        program: Uuid,
+        activity: Uuid,
+        title: String,
+        plan_title: String,
+        due_on: NaiveDate,
+    },
+    WeeklyDigest {
+        to: Recipient,
+        program: Uuid,
+        program_title: String,
+        week_of: NaiveDate,
+    },
+}
+
+impl Reminder {
+    pub fn kind(&self) -> MailKind {
+        match self {
+            Reminder::CheckInDue { .. } => MailKind::CheckInDue,
+            Reminder::ActivityOverdue { .. } => MailKind::ActivityOverdue,
+            Reminder::WeeklyDigest { .. } => MailKind::WeeklyDigest,
+        }
+    }
+
+    pub fn recipient(&self) -> &Recipient {
+        match self {
+            Reminder::CheckInDue { to, .. }
+            | Reminder::ActivityOverdue { to, .. }
+            | Reminder::WeeklyDigest { to, .. } => to,
+        }
+    }
+
+    /// The notice that makes it once: (kind, programme, subject, date).
+    fn notice(&self) -> (&'static str, Uuid, Uuid, NaiveDate) {
+        match self {
+            Reminder::CheckInDue { to, program, due_on, .. } => {
+                ("mail.check_in_due", *program, to.user_id, *due_on)
+            }
+            Reminder::ActivityOverdue { program, activity, due_on, .. } => {
+                ("mail.activity_overdue", *program, *activity, *due_on)
+            }
+            Reminder::WeeklyDigest { to, program, week_of, .. } => {
+                ("mail.weekly_digest", *program, to.user_id, *week_of)
+            }
+        }
+    }
+}
+
+type Person = (DbId, String, String, String, String);
+/// A delegate with an active plan: programme id, title, end of training,
+/// cadence; the person's id, e-mail, name, locale, time zone.
+type DueCheckInRow = (DbId, String, NaiveDate, i32, DbId, String, String, String, String);
+/// An activity that may be overdue: its id, title, due date, the plan's
+/// title and programme; the owner's id, e-mail, name, locale, time zone.
+type OverdueRow = (DbId, String, Option<NaiveDate>, String, DbId, DbId, String, String, String, String);
+
+fn recipient((id, email, name, locale, _): &Person) -> Recipient {
+    Recipient { user_id: id.0, email: email.clone(), name: name.clone(), locale: locale.clone() }
+}
+
+/// Whether it is `person`'s morning (or later) at `now`, and their today.
+fn morning_of(time_zone: &str, now: DateTime<Utc>) -> (bool, NaiveDate) {
+    let tz: chrono_tz::Tz = time_zone.parse().unwrap_or(chrono_tz::Asia::Jakarta);
+    let local = now.with_timezone(&tz);
+    (local.hour() >= MORNING_HOUR, local.date_naive())
+}
+
+/// Everyone of `users` who turned `kind` off.
+fn turned_off(
+    conn: &mut DbConnection,
+    kind: MailKind,
+    users: Vec<DbId>,
+) -> Result<HashSet<DbId>, StoreError> {
+    let off = notification_settings::table.filter(notification_settings::user_id.eq_any(users));
+    let ids: Vec<DbId> = match kind {
+        MailKind::CheckInDue => off
+            .filter(notification_settings::check_in_due.eq(false))
+            .select(notification_settings::user_id)
+            .load(conn)?,
+        MailKind::ActivityOverdue => off
+            .filter(notification_settings::activity_overdue.eq(false))
+            .select(notification_settings::user_id)
+            .load(conn)?,
+        MailKind::WeeklyDigest => off
+            .filter(notification_settings::weekly_digest.eq(false))
+            .select(notification_settings::user_id)
+            .load(conn)?,
+    };
+    Ok(ids.into_iter().collect())
+}
+
+/// What is due at `now`, read on a read connection.
+pub fn due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>, StoreError> {
+    let mut due = check_ins_due(conn, now)?;
+    due.extend(overdue_activities(conn, now)?);
+    due.extend(digests(conn, now)?);
+    Ok(due)
+}
+
+fn check_ins_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>, StoreError> {
+    let active: Vec<DueCheckInRow> = action_plans::table
+        .inner_join(programs::table)
+        .inner_join(users::table.on(users::id.eq(action_plans::owner_id)))
+        .filter(action_plans::status.eq("active"))
+        .filter(users::active.eq(true))
+        .select((
+            programs::id,
+            programs::title,
+            programs::training_ends_on,
+            programs::check_in_cadence_days,
+            users::id,
+            users::email,
+            users::display_name,
+            users::locale,
+            users::time_zone,
+        ))
+        .distinct()
+        .load(conn)?;
+    if active.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owners: Vec<DbId> = active.iter().map(|row| row.4).collect();
+    let off = turned_off(conn, MailKind::CheckInDue, owners.clone())?;
+    let latest: Vec<(DbId, DbId, Option<NaiveDate>)> = check_ins::table
+        .inner_join(action_plans::table)
+        .filter(action_plans::owner_id.eq_any(owners))
+        .group_by((action_plans::program_id, action_plans::owner_id))
+        .select((action_plans::program_id, action_plans::owner_id, diesel::dsl::max(check_ins::reported_on)))
+        .load(conn)?;
+    let latest: HashMap<(DbId, DbId), NaiveDate> =
+        latest.into_iter().filter_map(|(p, o, d)| d.map(|d| ((p, o), d))).collect();
+    let told = told(conn, "mail.check_in_due")?;
+    Ok(active
+        .into_iter()
+        .filter(|row| !off.contains(&row.4))
+        .filter_map(|(program, title, training_ends_on, cadence, user, email, name, locale, time_zone)| {
+            let (morning, today) = morning_of(&time_zone, now);
+            let last = latest.get(&(program, user)).copied();
+            let due_on = last.unwrap_or(training_ends_on) + Duration::days(i64::from(cadence));
+            if !morning || today < due_on || told.contains(&(program, user, due_on)) {
+                return None;
+            }
+            let to = recipient(&(user, email, name, locale, time_zone));
+            Some(Reminder::CheckInDue {
+                to,
+                program: program.0,
+                program_title: title,
+                due_on,
+                last_reported_on: last,
+            })
+        })
+        .collect())
+}
+
+fn overdue_activities(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>, StoreError> {
+    let latest_today = now.date_naive() + Duration::days(1);
+    let rows: Vec<OverdueRow> = activities::table
+        .inner_join(action_plans::table.inner_join(users::table.on(users::id.eq(action_plans::owner_id))))
+        .filter(action_plans::status.eq("active"))
+        .filter(users::active.eq(true))
+        .filter(activities::status.ne_all(["done", "cancelled"]))
+        .filter(activities::due_on.lt(latest_today))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            notices::table.filter(
+                notices::kind
+                    .eq("mail.activity_overdue")
+                    .and(notices::subject_id.eq(activities::id))
+                    .and(notices::on_date.nullable().eq(activities::due_on)),
+            ),
+        )))
+        .select((
+            activities::id,
+            activities::title,
+            activities::due_on,
+            action_plans::title,
+            action_plans::program_id,
+            users::id,
+            users::email,
+            users::display_name,
+            users::locale,
+            users::time_zone,
+        ))
+        .load(conn)?;
+    let owners: Vec<DbId> = rows.iter().map(|row| row.5).collect();
+    let off = turned_off(conn, MailKind::ActivityOverdue, owners)?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| !off.contains(&row.5))
+        .filter_map(|(activity, title, due_on, plan_title, program, user, email, name, locale, time_zone)| {
+            let (morning, today) = morning_of(&time_zone, now);
+            let due_on = due_on.filter(|d| *d < today && morning)?;
+            let to = recipient(&(user, email, name, locale, time_zone));
+            Some(Reminder::ActivityOverdue {
+                to,
+                program: program.0,
+                activity: activity.0,
+                title,
+                plan_title,
+                due_on,
+            })
+        })
+        .collect())
+}
+
+fn digests(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>, StoreError> {
+    let mentors: Vec<(DbId, String, DbId, String, String, String, String)> = mentorships::table
+        .inner_join(programs::table)
+        .inner_join(users::table.on(users::id.eq(mentorships::mentor_id)))
+        .inner_join(
+            memberships::table.on(memberships::program_id
+                .eq(mentorships::program_id)
+                .and(memberships::user_id.eq(mentorships::mentor_id))),
+        )
+        .filter(users::active.eq(true))
+        .select((
+            programs::id,
+            programs::title,
+            users::id,
+            users::email,
+            users::display_name,
+            users::locale,
+            users::time_zone,
+        ))
+        .distinct()
+        .load(conn)?;
+    let ids: Vec<DbId> = mentors.iter().map(|row| row.2).collect();
+    let off = turned_off(conn, MailKind::WeeklyDigest, ids)?;
+    let told = told(conn, "mail.weekly_digest")?;
+    Ok(mentors
+        .into_iter()
+        .filter(|row| !off.contains(&row.2))
+        .filter_map(|(program, title, user, email, name, locale, time_zone)| {
+            let (morning, today) = morning_of(&time_zone, now);
+            let week_of = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+            if !morning || today.weekday() != Weekday::Mon || told.contains(&(program, user, week_of)) {
+                return None;
+            }
+            let to = recipient(&(user, email, name, locale, time_zone));
+            Some(Reminder::WeeklyDigest { to, program: program.0, program_title: title, week_of })
+        })
+        .collect())
+}
+
+fn told(conn: &mut DbConnection, kind: &str) -> Result<HashSet<(DbId, DbId, NaiveDate)>, StoreError> {
+    let rows: Vec<(DbId, DbId, NaiveDate)> = notices::table
+        .filter(notices::kind.eq(kind))
+        .select((notices::program_id, notices::subject_id, notices::on_date))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Queue `mail` for `reminder` unless it was queued already (by this or
+/// another instance); `true` when this call queued it.
+pub fn queue_once(conn: &mut DbConnection, reminder: &Reminder, mail: &Mail) -> Result<bool, StoreError> {
+    let (kind, program, subject, on) = reminder.notice();
+    if !first_time(conn, kind, program, subject, on)? {
+        return Ok(false);
+    }
+    queue(conn, mail)?;
+    Ok(true)
+}
+
+/// Today in `time_zone` (for the messages' wording).
+pub fn today_of(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
+    today_in(time_zone, now)
+}
