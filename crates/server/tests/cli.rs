@@ -191,9 +191,18 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
     assert_eq!(client().get(served.url("/health/ready")).send().unwrap().status(), 200);
 
     let name = db.pg_name().unwrap().to_owned();
+    // Terminated backends exit a moment after pg_terminate_backend returns
+    // (and the worker may be opening one as it runs): wait until none is left.
     db.pg_admin_execute(&format!(
         "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
-         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+         DO $$ BEGIN \
+           FOR i IN 1..200 LOOP \
+             PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'; \
+             PERFORM pg_stat_clear_snapshot(); \
+             EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '{name}'); \
+             PERFORM pg_sleep(0.05); \
+           END LOOP; \
+         END $$;"
     ));
     let url = served.url("/health/ready");
     let started = Instant::now();

@@ -24,9 +24,9 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
     // 10 s) until none is left, else the first check may still find one alive.
     app.db.pg_admin_execute(&format!(
         "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
-         SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'; \
          DO $$ BEGIN \
            FOR i IN 1..200 LOOP \
+             PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'; \
              PERFORM pg_stat_clear_snapshot(); \
              EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '{name}'); \
              PERFORM pg_sleep(0.05); \
