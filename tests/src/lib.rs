@@ -116,6 +116,25 @@ impl TestDatabase {
         conn.batch_execute(sql).expect("administrator SQL failed");
     }
 
+    /// An outage (PostgreSQL only): the database refuses new connections and
+    /// every open one is cut. A terminated backend exits a moment after
+    /// `pg_terminate_backend` returns, and a connection being opened at that
+    /// moment can still arrive: terminate in a loop (up to 10 s) until none is left.
+    pub fn pg_refuse_connections(&self) {
+        let name = self.pg_name().expect("not a PostgreSQL test database").to_owned();
+        self.pg_admin_execute(&format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+             DO $$ BEGIN \
+               FOR i IN 1..200 LOOP \
+                 PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'; \
+                 PERFORM pg_stat_clear_snapshot(); \
+                 EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '{name}'); \
+                 PERFORM pg_sleep(0.05); \
+               END LOOP; \
+             END $$;"
+        ));
+    }
+
     /// The PostgreSQL database name (PostgreSQL only).
     pub fn pg_name(&self) -> Option<&str> {
         self.pg.as_ref().map(|(_, name)| name.as_str())
@@ -296,6 +315,23 @@ impl Drop for TestApp {
         // Stop without waiting: the database guard drops right after.
         drop(handle.stop(false));
     }
+}
+
+/// Wait (up to 20 s) until `done` holds for what `seen` returns; that, or a
+/// panic naming `what` and showing what was seen.
+pub async fn eventually<T: std::fmt::Debug>(
+    what: &str,
+    seen: impl Fn() -> Vec<T>,
+    done: impl Fn(&[T]) -> bool,
+) -> Vec<T> {
+    for _ in 0..400 {
+        let now = seen();
+        if done(&now) {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never saw {what}: {:#?}", seen());
 }
 
 /// Assert a response is RFC 9457 problem+json with this status and code; returns the body.

@@ -4,7 +4,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -76,14 +75,7 @@ impl Receiver {
 
     /// Wait (up to 20 s) until `done` holds for what was received.
     pub async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        for _ in 0..400 {
-            let received = self.received();
-            if done(&received) {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the webhook endpoint never received {what}: {:#?}", self.received());
+        crate::eventually(what, || self.received(), done).await
     }
 }
 

@@ -3,7 +3,6 @@
 //! of every part).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -82,14 +81,7 @@ impl SmtpSink {
 
     /// Wait (up to 20 s) until `done` holds for what was received.
     pub async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
-        for _ in 0..400 {
-            let received = self.received();
-            if done(&received) {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the SMTP server never received {what}: {:#?}", self.received());
+        crate::eventually(what, || self.received(), done).await
     }
 }
 

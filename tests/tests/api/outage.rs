@@ -19,20 +19,8 @@ async fn readiness_is_503_while_postgres_refuses_and_recovers_by_itself() {
     assert_eq!(app.get("/health/ready").await.status(), 200);
     let name = app.db.pg_name().unwrap().to_owned();
 
-    // Outage: refuse new connections and cut the open ones. A terminated
-    // backend exits a moment after pg_terminate_backend returns: wait (up to
-    // 10 s) until none is left, else the first check may still find one alive.
-    app.db.pg_admin_execute(&format!(
-        "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
-         DO $$ BEGIN \
-           FOR i IN 1..200 LOOP \
-             PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'; \
-             PERFORM pg_stat_clear_snapshot(); \
-             EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '{name}'); \
-             PERFORM pg_sleep(0.05); \
-           END LOOP; \
-         END $$;"
-    ));
+    // Outage: refuse new connections and cut the open ones.
+    app.db.pg_refuse_connections();
     let started = Instant::now();
     let response = app.get("/health/ready").await;
     let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());

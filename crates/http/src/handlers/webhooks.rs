@@ -183,6 +183,12 @@ fn check_url(v: &mut Validator, url: &Text<2000>, allow_private: bool) -> Option
     Some(url)
 }
 
+/// An answer that shows a secret: no cache may keep it.
+fn not_stored(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    response
+}
+
 /// A new signing secret: 32 random bytes, base64, with the `whsec_` prefix.
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -233,12 +239,11 @@ pub async fn create_webhook(
             move |c, actor| repo::create(c, actor, &cmd, &secret),
             move |hook| {
                 let body = WebhookCreatedBody { webhook: hook.into(), secret: Some(shown) };
-                let mut response =
-                    created(format!("/api/v1/webhooks/{}", body.webhook.id), body.webhook.version, &body);
-                response
-                    .headers_mut()
-                    .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-                response
+                not_stored(created(
+                    format!("/api/v1/webhooks/{}", body.webhook.id),
+                    body.webhook.version,
+                    &body,
+                ))
             },
         )
         .await
@@ -336,11 +341,7 @@ pub async fn rotate_secret(
             move |c, actor| repo::rotate_secret(c, actor, id, &secret, overlap),
             move |hook| {
                 let body = WebhookCreatedBody { webhook: hook.into(), secret: Some(shown) };
-                let mut response = updated(body.webhook.version, &body);
-                response
-                    .headers_mut()
-                    .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-                response
+                not_stored(updated(body.webhook.version, &body))
             },
         )
         .await

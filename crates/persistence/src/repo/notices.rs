@@ -62,10 +62,36 @@ pub fn due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Notice>, S
     Ok(due)
 }
 
-fn overdue_activities(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Notice>, StoreError> {
+/// An activity of an active plan past its due date in its owner's time
+/// zone, not yet told under `kind`, with what a message about it says.
+#[derive(Debug, Clone)]
+pub(crate) struct Overdue {
+    pub activity: Uuid,
+    pub title: String,
+    pub due_on: NaiveDate,
+    pub plan: Uuid,
+    pub plan_title: String,
+    pub program: Uuid,
+    pub owner: Uuid,
+    pub owner_active: bool,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+    pub time_zone: String,
+}
+
+type OverdueRow =
+    (DbId, String, Option<NaiveDate>, DbId, String, DbId, DbId, bool, String, String, String, String);
+
+/// The overdue activities at `now` not yet told under `kind`.
+pub(crate) fn overdue_not_told(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    kind: &str,
+) -> Result<Vec<Overdue>, StoreError> {
     // The latest today anywhere is at most a day after UTC's.
     let latest_today = now.date_naive() + chrono::Duration::days(1);
-    let rows: Vec<(DbId, Option<NaiveDate>, DbId, DbId, DbId, String)> = activities::table
+    let rows: Vec<OverdueRow> = activities::table
         .inner_join(action_plans::table.inner_join(users::table.on(users::id.eq(action_plans::owner_id))))
         .filter(action_plans::status.eq("active"))
         .filter(activities::status.ne_all(["done", "cancelled"]))
@@ -73,31 +99,72 @@ fn overdue_activities(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec
         .filter(diesel::dsl::not(diesel::dsl::exists(
             notices::table.filter(
                 notices::kind
-                    .eq("activity.overdue")
+                    .eq(kind)
                     .and(notices::subject_id.eq(activities::id))
                     .and(notices::on_date.nullable().eq(activities::due_on)),
             ),
         )))
         .select((
             activities::id,
+            activities::title,
             activities::due_on,
             action_plans::id,
+            action_plans::title,
             action_plans::program_id,
-            action_plans::owner_id,
+            users::id,
+            users::active,
+            users::email,
+            users::display_name,
+            users::locale,
             users::time_zone,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(activity, due_on, plan, program, owner, time_zone)| {
-            let due_on = due_on.filter(|d| *d < today_in(&time_zone, now))?;
-            Some(Notice::ActivityOverdue {
-                program: program.0,
-                plan: plan.0,
-                owner: owner.0,
-                activity: activity.0,
+        .filter_map(
+            |(
+                activity,
+                title,
                 due_on,
-            })
+                plan,
+                plan_title,
+                program,
+                owner,
+                owner_active,
+                email,
+                name,
+                locale,
+                time_zone,
+            )| {
+                let due_on = due_on.filter(|d| *d < today_in(&time_zone, now))?;
+                Some(Overdue {
+                    activity: activity.0,
+                    title,
+                    due_on,
+                    plan: plan.0,
+                    plan_title,
+                    program: program.0,
+                    owner: owner.0,
+                    owner_active,
+                    email,
+                    name,
+                    locale,
+                    time_zone,
+                })
+            },
+        )
+        .collect())
+}
+
+fn overdue_activities(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Notice>, StoreError> {
+    Ok(overdue_not_told(conn, now, "activity.overdue")?
+        .into_iter()
+        .map(|o| Notice::ActivityOverdue {
+            program: o.program,
+            plan: o.plan,
+            owner: o.owner,
+            activity: o.activity,
+            due_on: o.due_on,
         })
         .collect())
 }

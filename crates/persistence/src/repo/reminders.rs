@@ -14,12 +14,11 @@ use followup_domain::notifications::{MailKind, MORNING_HOUR};
 use uuid::Uuid;
 
 use super::mail::{queue, Mail};
-use super::notices::first_time;
+use super::notices::{first_time, overdue_not_told, Overdue};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
-    action_plans, activities, check_ins, memberships, mentorships, notices, notification_settings, programs,
-    users,
+    action_plans, check_ins, memberships, mentorships, notices, notification_settings, programs, users,
 };
 use crate::sql_types::DbId;
 
@@ -95,9 +94,6 @@ type Person = (DbId, String, String, String, String);
 /// A delegate with an active plan: programme id, title, end of training,
 /// cadence; the person's id, e-mail, name, locale, time zone.
 type DueCheckInRow = (DbId, String, NaiveDate, i32, DbId, String, String, String, String);
-/// An activity that may be overdue: its id, title, due date, the plan's
-/// title and programme; the owner's id, e-mail, name, locale, time zone.
-type OverdueRow = (DbId, String, Option<NaiveDate>, String, DbId, DbId, String, String, String, String);
 
 fn recipient((id, email, name, locale, _): &Person) -> Recipient {
     Recipient { user_id: id.0, email: email.clone(), name: name.clone(), locale: locale.clone() }
@@ -198,51 +194,22 @@ fn check_ins_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Remi
 }
 
 fn overdue_activities(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>, StoreError> {
-    let latest_today = now.date_naive() + Duration::days(1);
-    let rows: Vec<OverdueRow> = activities::table
-        .inner_join(action_plans::table.inner_join(users::table.on(users::id.eq(action_plans::owner_id))))
-        .filter(action_plans::status.eq("active"))
-        .filter(users::active.eq(true))
-        .filter(activities::status.ne_all(["done", "cancelled"]))
-        .filter(activities::due_on.lt(latest_today))
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            notices::table.filter(
-                notices::kind
-                    .eq("mail.activity_overdue")
-                    .and(notices::subject_id.eq(activities::id))
-                    .and(notices::on_date.nullable().eq(activities::due_on)),
-            ),
-        )))
-        .select((
-            activities::id,
-            activities::title,
-            activities::due_on,
-            action_plans::title,
-            action_plans::program_id,
-            users::id,
-            users::email,
-            users::display_name,
-            users::locale,
-            users::time_zone,
-        ))
-        .load(conn)?;
-    let owners: Vec<DbId> = rows.iter().map(|row| row.5).collect();
-    let off = turned_off(conn, MailKind::ActivityOverdue, owners)?;
-    Ok(rows
+    let overdue: Vec<Overdue> = overdue_not_told(conn, now, "mail.activity_overdue")?
         .into_iter()
-        .filter(|row| !off.contains(&row.5))
-        .filter_map(|(activity, title, due_on, plan_title, program, user, email, name, locale, time_zone)| {
-            let (morning, today) = morning_of(&time_zone, now);
-            let due_on = due_on.filter(|d| *d < today && morning)?;
-            let to = recipient(&(user, email, name, locale, time_zone));
-            Some(Reminder::ActivityOverdue {
-                to,
-                program: program.0,
-                activity: activity.0,
-                title,
-                plan_title,
-                due_on,
-            })
+        .filter(|o| o.owner_active)
+        .collect();
+    let owners: Vec<DbId> = overdue.iter().map(|o| DbId(o.owner)).collect();
+    let off = turned_off(conn, MailKind::ActivityOverdue, owners)?;
+    Ok(overdue
+        .into_iter()
+        .filter(|o| !off.contains(&DbId(o.owner)) && morning_of(&o.time_zone, now).0)
+        .map(|o| Reminder::ActivityOverdue {
+            to: Recipient { user_id: o.owner, email: o.email, name: o.name, locale: o.locale },
+            program: o.program,
+            activity: o.activity,
+            title: o.title,
+            plan_title: o.plan_title,
+            due_on: o.due_on,
         })
         .collect())
 }
