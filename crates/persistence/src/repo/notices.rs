@@ -187,19 +187,8 @@ fn silent_delegates(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<N
         return Ok(Vec::new());
     }
     let owners: Vec<DbId> = active.iter().map(|(_, owner, ..)| *owner).collect();
-    let latest: Vec<(DbId, DbId, Option<NaiveDate>)> = check_ins::table
-        .inner_join(action_plans::table)
-        .filter(action_plans::owner_id.eq_any(owners))
-        .group_by((action_plans::program_id, action_plans::owner_id))
-        .select((action_plans::program_id, action_plans::owner_id, diesel::dsl::max(check_ins::reported_on)))
-        .load(conn)?;
-    let latest: HashMap<(DbId, DbId), NaiveDate> =
-        latest.into_iter().filter_map(|(p, o, d)| d.map(|d| ((p, o), d))).collect();
-    let told: Vec<(DbId, DbId, NaiveDate)> = notices::table
-        .filter(notices::kind.eq("delegate.silent"))
-        .select((notices::program_id, notices::subject_id, notices::on_date))
-        .load(conn)?;
-    let told: std::collections::HashSet<(DbId, DbId, NaiveDate)> = told.into_iter().collect();
+    let latest = latest_reports(conn, owners)?;
+    let told = told(conn, "delegate.silent")?;
     Ok(active
         .into_iter()
         .filter_map(|(program, owner, time_zone, training_ends_on, cadence)| {
@@ -267,4 +256,30 @@ pub fn tell(conn: &mut DbConnection, notice: &Notice) -> Result<bool, StoreError
         }
     }
     Ok(true)
+}
+
+/// The date of each (programme, owner)'s latest check-in, for `owners`.
+pub(crate) fn latest_reports(
+    conn: &mut DbConnection,
+    owners: Vec<DbId>,
+) -> Result<HashMap<(DbId, DbId), NaiveDate>, StoreError> {
+    let latest: Vec<(DbId, DbId, Option<NaiveDate>)> = check_ins::table
+        .inner_join(action_plans::table)
+        .filter(action_plans::owner_id.eq_any(owners))
+        .group_by((action_plans::program_id, action_plans::owner_id))
+        .select((action_plans::program_id, action_plans::owner_id, diesel::dsl::max(check_ins::reported_on)))
+        .load(conn)?;
+    Ok(latest.into_iter().filter_map(|(p, o, d)| d.map(|d| ((p, o), d))).collect())
+}
+
+/// What was already told under `kind`: (programme, subject, date).
+pub(crate) fn told(
+    conn: &mut DbConnection,
+    kind: &str,
+) -> Result<std::collections::HashSet<(DbId, DbId, NaiveDate)>, StoreError> {
+    let rows: Vec<(DbId, DbId, NaiveDate)> = notices::table
+        .filter(notices::kind.eq(kind))
+        .select((notices::program_id, notices::subject_id, notices::on_date))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
 }

@@ -5,7 +5,7 @@
 //! morning on, and only when they have not turned that kind off; each is
 //! queued once ([`queue_once`] records it in `notices` with the message).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 use diesel::prelude::*;
@@ -14,12 +14,10 @@ use followup_domain::notifications::{MailKind, MORNING_HOUR};
 use uuid::Uuid;
 
 use super::mail::{queue, Mail};
-use super::notices::{first_time, overdue_not_told, Overdue};
+use super::notices::{first_time, latest_reports, overdue_not_told, told, Overdue};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{
-    action_plans, check_ins, memberships, mentorships, notices, notification_settings, programs, users,
-};
+use crate::schema::{action_plans, memberships, mentorships, notification_settings, programs, users};
 use crate::sql_types::DbId;
 
 /// Who gets a reminder, in which language.
@@ -162,14 +160,7 @@ fn check_ins_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Remi
     }
     let owners: Vec<DbId> = active.iter().map(|row| row.4).collect();
     let off = turned_off(conn, MailKind::CheckInDue, owners.clone())?;
-    let latest: Vec<(DbId, DbId, Option<NaiveDate>)> = check_ins::table
-        .inner_join(action_plans::table)
-        .filter(action_plans::owner_id.eq_any(owners))
-        .group_by((action_plans::program_id, action_plans::owner_id))
-        .select((action_plans::program_id, action_plans::owner_id, diesel::dsl::max(check_ins::reported_on)))
-        .load(conn)?;
-    let latest: HashMap<(DbId, DbId), NaiveDate> =
-        latest.into_iter().filter_map(|(p, o, d)| d.map(|d| ((p, o), d))).collect();
+    let latest = latest_reports(conn, owners)?;
     let told = told(conn, "mail.check_in_due")?;
     Ok(active
         .into_iter()
@@ -251,14 +242,6 @@ fn digests(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>,
             Some(Reminder::WeeklyDigest { to, program: program.0, program_title: title, week_of })
         })
         .collect())
-}
-
-fn told(conn: &mut DbConnection, kind: &str) -> Result<HashSet<(DbId, DbId, NaiveDate)>, StoreError> {
-    let rows: Vec<(DbId, DbId, NaiveDate)> = notices::table
-        .filter(notices::kind.eq(kind))
-        .select((notices::program_id, notices::subject_id, notices::on_date))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
 }
 
 /// Queue `mail` for `reminder` unless it was queued already (by this or
