@@ -226,6 +226,9 @@ impl Worker {
     /// Send the e-mail that is due.
     async fn send_mail(&self) {
         let Some(mailer) = &self.mailer else { return };
+        if !matches!(self.blocking(|db| db.read(repo_mail::has_due)).await, Ok(true)) {
+            return;
+        }
         let lease = chrono::Duration::seconds(120);
         let due = match self.blocking(move |db| db.write(|c| repo_mail::claim_due(c, lease, 20))).await {
             Ok(due) => due,

@@ -135,6 +135,17 @@ pub(crate) fn queue(conn: &mut DbConnection, mail: &Mail) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Whether a message is due (read on a read connection, so an idle worker
+/// never takes the writer).
+pub fn has_due(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        mail_messages::table
+            .filter(mail_messages::status.eq("pending"))
+            .filter(mail_messages::next_attempt_at.le(DbTime(crate::now()))),
+    ))
+    .get_result(conn)?)
+}
+
 /// A message a worker has taken.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
