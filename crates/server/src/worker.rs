@@ -340,14 +340,21 @@ impl Worker {
             i64::try_from(self.settings.webhook_disable_after).unwrap_or(i64::MAX / 2),
         );
         let delivery = due.delivery_id;
+        let mailing = self.mailer.is_some();
         let finished = self
-            .blocking(move |db| db.write(|c| deliveries::finish(c, delivery, &outcome, disable_after)))
+            .blocking(move |db| {
+                db.write(|c| {
+                    deliveries::finish(c, delivery, &outcome, disable_after, &|disabled, owner| {
+                        mailing.then(|| mail::webhook_disabled(disabled, owner))
+                    })
+                })
+            })
             .await;
         let label = match &finished {
             Ok(Finished::Delivered) => "delivered",
             Ok(Finished::WillRetry) => "retry",
             Ok(Finished::GaveUp) => "failed",
-            Ok(Finished::WebhookDisabled) => "disabled",
+            Ok(Finished::WebhookDisabled(_)) => "disabled",
             Err(_) => "unrecorded",
         };
         self.metrics.deliveries.with_label_values(&[label]).inc();
@@ -361,8 +368,8 @@ impl Worker {
                 error = answer.error.as_deref().unwrap_or(""), attempt = attempts_made, will_retry = retry_at.is_some(),
                 "webhook delivery failed"
             ),
-            Ok(Finished::WebhookDisabled) => tracing::warn!(
-                webhook = %due.webhook_id, url = %due.url,
+            Ok(Finished::WebhookDisabled(disabled)) => tracing::warn!(
+                webhook = %due.webhook_id, url = %due.url, told = disabled.owners.len(), mailed = mailing,
                 "webhook disabled: its endpoint has failed for longer than FOLLOWUP_WEBHOOK_DISABLE_AFTER"
             ),
             // The lease runs out and another round sends it again: at least once.

@@ -1,7 +1,8 @@
 //! Webhooks: a programme's coordinator subscribes an endpoint; each event
 //! after that arrives signed (Standard Webhooks), once, with only what an
 //! observer may see; failures are retried, logged and redelivered; an
-//! endpoint failing too long is disabled; private targets are refused.
+//! endpoint failing too long is disabled and its owner told by e-mail;
+//! private targets are refused.
 
 use base64::Engine;
 use followup_persistence::repo::audit::{self, StoredEvent};
@@ -11,7 +12,8 @@ use followup_tests::plans::{
     cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment, transition_ok,
 };
 use followup_tests::receiver::{Received, Receiver};
-use followup_tests::{assert_problem, backend_test, configured_test, json, TestApp, Value};
+use followup_tests::smtp::{Received as SmtpReceived, SmtpSink};
+use followup_tests::{assert_problem, backend_test, configured_test, json, Backend, TestApp, Value};
 use hmac::{Hmac, Mac};
 
 /// The worker on, quick, allowed to reach the loopback receiver.
@@ -148,18 +150,44 @@ configured_test!(
     }
 );
 
-configured_test!(
-    async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled(app) with |cfg| {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_sqlite(
+) {
+    failing_endpoint(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_postgres(
+) {
+    failing_endpoint(Backend::Postgres).await;
+}
+
+async fn failing_endpoint(backend: Backend) {
+    let sink = SmtpSink::start().await;
+    let smtp = sink.url.clone();
+    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
         quick(cfg);
         cfg.worker.webhook_disable_after = 4;
-    }; {
+        cfg.worker.smtp_url = Some(smtp);
+    })
+    .await
+    else {
+        return;
+    };
+    {
         let cast = cast(&app).await;
         let active = id_of(&cast.plan_in("active").await);
         let receiver = Receiver::start().await;
         let hook = expect_json(
-            cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["comment.added"] })).await,
+            cast.coordinator
+                .post(
+                    &format!("/programs/{}/webhooks", cast.program_id),
+                    &json!({ "url": receiver.url, "event_types": ["comment.added"] }),
+                )
+                .await,
             201,
-        ).await;
+        )
+        .await;
         let (hook_id, secret) = (id_of(&hook), hook["secret"].as_str().unwrap().to_owned());
 
         // A 500, then a redirect (not followed), then 204: three attempts, one message id.
@@ -173,22 +201,42 @@ configured_test!(
         let log = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries")).await;
         let mut delivery = items(&log)[0].clone();
         for _ in 0..40 {
-            if delivery["status"] == "succeeded" { break; }
+            if delivery["status"] == "succeeded" {
+                break;
+            }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            delivery = items(&cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries")).await)[0].clone();
+            delivery =
+                items(&cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries")).await)[0].clone();
         }
         assert_eq!(delivery["status"], "succeeded", "{delivery}");
-        let statuses: Vec<Value> = delivery["attempt_log"].as_array().unwrap().iter().map(|a| a["response_status"].clone()).collect();
+        let statuses: Vec<Value> = delivery["attempt_log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["response_status"].clone())
+            .collect();
         assert_eq!(statuses, [json!(500), json!(302), json!(204)]);
-        assert!(delivery["attempt_log"][0]["response_body"].as_str().unwrap().contains("maintenance"), "the answer is kept");
+        assert!(
+            delivery["attempt_log"][0]["response_body"].as_str().unwrap().contains("maintenance"),
+            "the answer is kept"
+        );
         assert!(delivery["attempt_log"][1]["error"].as_str().unwrap().contains("redirects are not followed"));
         let webhook = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}")).await;
         assert!(webhook["failing_since"].is_null(), "a success clears the failures: {webhook}");
 
         // Redelivered by hand: the same message again, a fourth attempt.
         let delivery_id = id_of(&delivery);
-        assert_problem(cast.owner.post(&format!("/webhook-deliveries/{delivery_id}/redeliver"), &json!({})).await, 403, "forbidden").await;
-        let queued = expect_json(cast.coordinator.post(&format!("/webhook-deliveries/{delivery_id}/redeliver"), &json!({})).await, 202).await;
+        assert_problem(
+            cast.owner.post(&format!("/webhook-deliveries/{delivery_id}/redeliver"), &json!({})).await,
+            403,
+            "forbidden",
+        )
+        .await;
+        let queued = expect_json(
+            cast.coordinator.post(&format!("/webhook-deliveries/{delivery_id}/redeliver"), &json!({})).await,
+            202,
+        )
+        .await;
         assert_eq!(queued["status"], "pending");
         let received = receiver.wait_for("the redelivery", |r| r.len() >= 4).await;
         assert_eq!(received[3].header("webhook-id"), ids[0]);
@@ -205,7 +253,9 @@ configured_test!(
         let mut gave_up = Value::Null;
         for _ in 0..50 {
             gave_up = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries?status=failed")).await;
-            if !items(&gave_up).is_empty() { break; }
+            if !items(&gave_up).is_empty() {
+                break;
+            }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert_eq!(items(&gave_up)[0]["attempts"], 3, "the schedule is spent: {gave_up}");
@@ -214,27 +264,71 @@ configured_test!(
         let mut webhook = Value::Null;
         for _ in 0..60 {
             webhook = cast.coordinator.get_ok(&format!("/webhooks/{hook_id}")).await;
-            if webhook["enabled"] == false { break; }
+            if webhook["enabled"] == false {
+                break;
+            }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         assert_eq!(webhook["enabled"], false, "{webhook}");
         assert!(webhook["disabled_reason"].as_str().unwrap().contains("failed since"), "{webhook}");
-        assert!(items(&cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries?status=pending")).await).is_empty(), "nothing waits for a disabled webhook");
+        assert!(
+            items(&cast.coordinator.get_ok(&format!("/webhooks/{hook_id}/deliveries?status=pending")).await)
+                .is_empty(),
+            "nothing waits for a disabled webhook"
+        );
         let failed_id = id_of(&items(&gave_up)[0]);
-        assert_problem(cast.coordinator.post(&format!("/webhook-deliveries/{failed_id}/redeliver"), &json!({})).await, 409, "webhook_disabled").await;
+        assert_problem(
+            cast.coordinator.post(&format!("/webhook-deliveries/{failed_id}/redeliver"), &json!({})).await,
+            409,
+            "webhook_disabled",
+        )
+        .await;
         let events = audit_of(&app, &hook_id);
-        assert!(events.iter().any(|e| e.action == "disable" && e.actor_id.is_none()), "the server disabled it: {events:?}");
+        assert!(
+            events.iter().any(|e| e.action == "disable" && e.actor_id.is_none()),
+            "the server disabled it: {events:?}"
+        );
+
+        // The coordinator who subscribed it is told by e-mail, once, with the
+        // way back: the delivery log and the PATCH that turns it on again.
+        let coordinator_email = cast.coordinator.get_ok("/me").await["email"].as_str().unwrap().to_owned();
+        let notice = |m: &SmtpReceived| m.header("Subject").starts_with("Webhook disabled");
+        let mail = sink.wait_for("the owner's notice", |r| r.iter().any(notice)).await;
+        let told: Vec<_> = mail.iter().filter(|m| notice(m)).collect();
+        assert_eq!(told.len(), 1, "told once, and only the one who subscribed it: {told:?}");
+        assert_eq!(told[0].to, [coordinator_email.clone()]);
+        assert_eq!(told[0].header("Subject"), format!("Webhook disabled: {}", receiver.url));
+        let text = told[0].text();
+        assert!(
+            text.contains("failed since") && text.contains(&format!("/api/v1/webhooks/{hook_id}/deliveries")),
+            "{text}"
+        );
+        assert!(text.contains(r#"{"enabled": true}"#), "{text}");
 
         // Enabled again by the coordinator: failures forgotten, messages flow.
         receiver.answer_otherwise(204);
-        let enabled = expect_json(cast.coordinator.patch(&format!("/webhooks/{hook_id}"), &json!({ "enabled": true })).await, 200).await;
-        assert!(enabled["enabled"] == true && enabled["failing_since"].is_null() && enabled["disabled_reason"].is_null(), "{enabled}");
+        let enabled = expect_json(
+            cast.coordinator.patch(&format!("/webhooks/{hook_id}"), &json!({ "enabled": true })).await,
+            200,
+        )
+        .await;
+        assert!(
+            enabled["enabled"] == true
+                && enabled["failing_since"].is_null()
+                && enabled["disabled_reason"].is_null(),
+            "{enabled}"
+        );
         let before = receiver.received().len();
         let back = post_comment(&cast.mentor, &active, &comment_body("Back in business.", "shared")).await;
         let back_id = id_of(&back);
-        receiver.wait_for("the message after re-enabling", |r| r.len() > before && r.iter().any(|m| m.body.contains(&back_id))).await;
+        receiver
+            .wait_for("the message after re-enabling", |r| {
+                r.len() > before && r.iter().any(|m| m.body.contains(&back_id))
+            })
+            .await;
     }
-);
+    app.stop().await;
+}
 
 fn audit_of(app: &TestApp, id: &str) -> Vec<StoredEvent> {
     let url = DatabaseUrl::parse(&app.db.url).unwrap();

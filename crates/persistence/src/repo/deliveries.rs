@@ -12,15 +12,19 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use followup_domain::ids::{DeliveryId, EventId, WebhookId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
+use followup_domain::values::ProgramRole;
 use followup_domain::webhooks::{Attempt, Delivery, DeliveryStatus, RESPONSE_BODY_KEPT};
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
 
+use super::mail::{queue, Mail, Recipient};
 use super::webhooks::{disable_failing, fail_pending, managed_webhook, WebhookRow};
 use super::{audit, not_found, parse_stored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{outbox_events, webhook_attempts, webhook_deliveries, webhooks};
+use crate::schema::{
+    memberships, outbox_events, programs, users, webhook_attempts, webhook_deliveries, webhooks,
+};
 use crate::sql_types::{DbId, DbTime};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -280,22 +284,39 @@ pub struct Outcome {
 }
 
 /// What [`finish`] did beyond logging the attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finished {
     Delivered,
     WillRetry,
     GaveUp,
-    /// Failed, and the webhook has failed for too long: it is now disabled.
-    WebhookDisabled,
+    /// Failed, and the webhook has failed for too long: it is now disabled,
+    /// and those told of it were.
+    WebhookDisabled(Disabled),
+}
+
+/// A webhook the server disabled, and who is told: the person who
+/// subscribed it, or the programme's coordinators when that person no
+/// longer can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disabled {
+    pub webhook_id: Uuid,
+    pub url: String,
+    pub description: Option<String>,
+    pub program_title: String,
+    pub reason: String,
+    pub owners: Vec<Recipient>,
 }
 
 /// Log an attempt and move the delivery on; disable the webhook when every
-/// attempt has failed for longer than `disable_after`.
+/// attempt has failed for longer than `disable_after`, queueing in the same
+/// transaction the message `tell` writes to each owner (none when it
+/// answers `None`: no e-mail is sent).
 pub fn finish(
     conn: &mut DbConnection,
     delivery: Uuid,
     outcome: &Outcome,
     disable_after: Duration,
+    tell: &dyn Fn(&Disabled, &Recipient) -> Option<Mail>,
 ) -> Result<Finished, StoreError> {
     let kept = outcome.response_body.as_deref().map(|b| truncate(b, RESPONSE_BODY_KEPT));
     let attempt = AttemptRow {
@@ -354,9 +375,48 @@ pub fn finish(
         );
         disable_failing(conn, &hook, &reason)?;
         fail_pending(conn, hook.id)?;
-        return Ok(Finished::WebhookDisabled);
+        let disabled = Disabled {
+            webhook_id: hook.id.0,
+            program_title: programs::table.find(hook.program_id).select(programs::title).first(conn)?,
+            owners: owners(conn, &hook)?,
+            url: hook.url,
+            description: hook.description,
+            reason,
+        };
+        for owner in &disabled.owners {
+            if let Some(mail) = tell(&disabled, owner) {
+                queue(conn, &mail)?;
+            }
+        }
+        return Ok(Finished::WebhookDisabled(disabled));
     }
     Ok(finished)
+}
+
+/// Who is told about a webhook: whoever subscribed it while they are an
+/// active person; otherwise the programme's active coordinators.
+fn owners(conn: &mut DbConnection, hook: &WebhookRow) -> Result<Vec<Recipient>, StoreError> {
+    type Row = (DbId, String, String, String);
+    let person = (users::id, users::email, users::display_name, users::locale);
+    let live = users::active.eq(true).and(users::service.eq(false));
+    let mut found: Vec<Row> = match hook.created_by {
+        Some(creator) => users::table.find(creator).filter(live).select(person).load(conn)?,
+        None => Vec::new(),
+    };
+    if found.is_empty() {
+        found = memberships::table
+            .inner_join(users::table)
+            .filter(memberships::program_id.eq(hook.program_id))
+            .filter(memberships::role.eq(ProgramRole::Coordinator.as_str()))
+            .filter(live)
+            .order(users::email.asc())
+            .select(person)
+            .load(conn)?;
+    }
+    Ok(found
+        .into_iter()
+        .map(|(id, email, name, locale)| Recipient { user_id: id.0, email, name, locale })
+        .collect())
 }
 
 /// The first `max` bytes of `text`, cut at a character boundary.

@@ -101,6 +101,15 @@ pub fn change_settings(
     Ok(next)
 }
 
+/// Who gets a message, in which language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub user_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub locale: String,
+}
+
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct Mail {

@@ -13,21 +13,12 @@ use followup_domain::monitoring::today_in;
 use followup_domain::notifications::{MailKind, MORNING_HOUR};
 use uuid::Uuid;
 
-use super::mail::{queue, Mail};
+use super::mail::{queue, Mail, Recipient};
 use super::notices::{first_time, latest_reports, overdue_not_told, told, Overdue};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{action_plans, memberships, mentorships, notification_settings, programs, users};
 use crate::sql_types::DbId;
-
-/// Who gets a reminder, in which language.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recipient {
-    pub user_id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub locale: String,
-}
 
 /// A reminder that is due and not yet queued.
 #[derive(Debug, Clone, PartialEq, Eq)]

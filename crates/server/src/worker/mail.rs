@@ -5,7 +5,8 @@
 use chrono::{Datelike, NaiveDate};
 use followup_domain::monitoring::DelegateRow;
 use followup_domain::values::PlanStatus;
-use followup_persistence::repo::mail::Mail;
+use followup_persistence::repo::deliveries::Disabled;
+use followup_persistence::repo::mail::{Mail, Recipient};
 use followup_persistence::repo::reminders::Reminder;
 use lettre::message::{header::ContentTransferEncoding, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -199,6 +200,48 @@ pub fn compose(reminder: &Reminder, delegates: &[DelegateRow]) -> Mail {
     paragraphs.push(turn_off(kind, id));
     let (text, html) = render(&paragraphs);
     Mail { user_id: to.user_id, kind, to: to.email.clone(), subject, text, html }
+}
+
+/// The notice to a webhook's owner that the server disabled it: which
+/// endpoint, why, and how to turn it back on. Not a kind anyone turns off:
+/// it goes to the few who manage the subscription, once per disabling.
+pub fn webhook_disabled(disabled: &Disabled, to: &Recipient) -> Mail {
+    let id = indonesian(&to.locale);
+    let name = disabled.description.as_deref().unwrap_or(&disabled.url);
+    let hook = disabled.webhook_id;
+    let (subject, paragraphs) = if id {
+        (
+            format!("Webhook dinonaktifkan: {name}"),
+            vec![
+                format!("Halo {},", to.name),
+                format!(
+                    "Followup menonaktifkan webhook program {} ke {} karena pengirimannya terus gagal: {}.",
+                    disabled.program_title, disabled.url, disabled.reason
+                ),
+                format!(
+                    "Tidak ada lagi yang dikirim ke alamat itu. Periksa log pengiriman (GET /api/v1/webhooks/{hook}/deliveries), perbaiki penerimanya, lalu aktifkan kembali (PATCH /api/v1/webhooks/{hook} {{\"enabled\": true}}) dan kirim ulang peristiwa yang terlewat."
+                ),
+                "Anda menerima email ini karena Anda mengelola webhook ini; pemberitahuan ini tidak dapat dimatikan.".to_owned(),
+            ],
+        )
+    } else {
+        (
+            format!("Webhook disabled: {name}"),
+            vec![
+                format!("Hello {},", to.name),
+                format!(
+                    "Followup disabled the {} webhook to {} because its deliveries kept failing: {}.",
+                    disabled.program_title, disabled.url, disabled.reason
+                ),
+                format!(
+                    "Nothing more is sent to that address. Read the delivery log (GET /api/v1/webhooks/{hook}/deliveries), mend the receiver, then turn the webhook back on (PATCH /api/v1/webhooks/{hook} {{\"enabled\": true}}) and redeliver what it missed."
+                ),
+                "You receive this because you manage this webhook; this notice cannot be turned off.".to_owned(),
+            ],
+        )
+    };
+    let (text, html) = render(&paragraphs);
+    Mail { user_id: to.user_id, kind: "webhook_disabled", to: to.email.clone(), subject, text, html }
 }
 
 fn digest(
