@@ -296,7 +296,7 @@ async fn failing_endpoint(backend: Backend) {
         let mail = sink.wait_for("the owner's notice", |r| r.iter().any(notice)).await;
         let told: Vec<_> = mail.iter().filter(|m| notice(m)).collect();
         assert_eq!(told.len(), 1, "told once, and only the one who subscribed it: {told:?}");
-        assert_eq!(told[0].to, [coordinator_email.clone()]);
+        assert_eq!(told[0].to, vec![coordinator_email.clone()]);
         assert_eq!(told[0].header("Subject"), format!("Webhook disabled: {}", receiver.url));
         let text = told[0].text();
         assert!(
