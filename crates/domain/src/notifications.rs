@@ -3,7 +3,7 @@
 //! cadence), that an activity is overdue, and a mentor's weekly digest.
 //! Everyone receives every kind until they turn it off.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::patch::Patch;
 
@@ -66,3 +66,88 @@ impl NotificationChanges {
 
 /// The local hour from which reminders are sent (a delegate's morning).
 pub const MORNING_HOUR: u32 = 7;
+
+/// A date as a reader says it: `7 Desember 2026` (`indonesian`),
+/// `7 December 2026`.
+pub fn long_date(d: NaiveDate, indonesian: bool) -> String {
+    const ID: [&str; 12] = [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ];
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let months = if indonesian { ID } else { EN };
+    let month = months.get(d.month0() as usize).copied().unwrap_or_default();
+    format!("{} {month} {}", d.day(), d.year())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// An e-mail's paragraphs as plain text and HTML: lines starting `- ` make
+/// a list, and a paragraph that is one `https://` address a link.
+pub fn render(paragraphs: &[String]) -> (String, String) {
+    let text = paragraphs.join("\n\n");
+    let html = paragraphs
+        .iter()
+        .map(|p| {
+            let link =
+                (p.starts_with("https://") || p.starts_with("http://")) && !p.contains(char::is_whitespace);
+            if link {
+                format!("<p><a href=\"{0}\">{0}</a></p>", escape(p))
+            } else if p.lines().all(|l| l.starts_with("- ")) {
+                let items: String =
+                    p.lines().map(|l| format!("<li>{}</li>", escape(l.trim_start_matches("- ")))).collect();
+                format!("<ul>{items}</ul>")
+            } else {
+                format!("<p>{}</p>", escape(p).replace('\n', "<br>"))
+            }
+        })
+        .collect::<String>();
+    (text, format!("<!doctype html><html><body>{html}</body></html>"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_html_read_as_a_person_writes_them() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
+        assert_eq!(long_date(d, true), "7 Desember 2026");
+        assert_eq!(long_date(d, false), "7 December 2026");
+        let (text, html) = render(&[
+            "Halo <b>&".to_owned(),
+            "- a\n- b".to_owned(),
+            "https://app.example.org/reset?token=a&b".to_owned(),
+        ]);
+        assert_eq!(text, "Halo <b>&\n\n- a\n- b\n\nhttps://app.example.org/reset?token=a&b");
+        assert!(
+            html.contains("<p>Halo &lt;b&gt;&amp;</p><ul><li>a</li><li>b</li></ul><p><a href=\"https://app.example.org/reset?token=a&amp;b\">"),
+            "{html}"
+        );
+    }
+}

@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start the API (migrations run first).
-    Serve(ServeConfig),
+    Serve(Box<ServeConfig>),
     /// Run only the worker (webhook deliveries), beside `serve` processes
     /// started with `FOLLOWUP_WORKER=false`; any number may run.
     Worker(WorkerConfig),

@@ -216,6 +216,13 @@ pub struct AuthArgs {
     #[arg(long, env = "FOLLOWUP_PASSWORD_RESET_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
     pub password_reset_ttl: u64,
 
+    /// The client's page that takes a reset token, with `{token}` where it
+    /// goes (`https://app.example.org/reset-password?token={token}`): the
+    /// reset e-mail links to it. Unset: the e-mail gives the token to enter
+    /// in the app.
+    #[arg(long, env = "FOLLOWUP_PASSWORD_RESET_URL", value_parser = reset_url)]
+    pub password_reset_url: Option<String>,
+
     /// Failed current-password checks (sign-in, password change) per minute
     /// per client address before 429; an account's ceiling is ten times that,
     /// for addresses that never signed in to it.
@@ -256,6 +263,7 @@ impl ServeConfig {
                 session_days: 30,
                 invitation_ttl: 604_800,
                 password_reset_ttl: 86_400,
+                password_reset_url: None,
                 login_max_failures: 5,
                 trust_proxy: false,
                 admin_email: "admin@followup.local".into(),
@@ -263,4 +271,14 @@ impl ServeConfig {
             },
         }
     }
+}
+
+/// A reset page's address: `http(s)://…` holding `{token}`.
+fn reset_url(raw: &str) -> Result<String, String> {
+    let parsed =
+        url::Url::parse(&raw.replace("{token}", "token")).map_err(|e| format!("not an absolute URL: {e}"))?;
+    if !matches!(parsed.scheme(), "https" | "http") || !raw.contains("{token}") {
+        return Err("must be an http(s) URL with {token} where the reset token goes".into());
+    }
+    Ok(raw.to_owned())
 }

@@ -43,7 +43,7 @@ impl Application {
             TcpListener::bind(&config.bind).with_context(|| format!("cannot listen on {}", config.bind))?;
         let bound = listener.local_addr().context("cannot read the bound address")?;
         let port = bound.port();
-        let auth = auth_state(&db, &config.auth)?;
+        let auth = auth_state(&db, &config.auth, config.worker.smtp_url.is_some())?;
         match crate::bootstrap::ensure_admin(&db, &config.auth)? {
             crate::bootstrap::AdminOutcome::Created { email, generated_password } => {
                 tracing::warn!(%email, "no admin existed: created the first admin account");
@@ -166,8 +166,9 @@ fn cors_origins(raw: &[String]) -> anyhow::Result<Vec<String>> {
 fn auth_state(
     db: &Database,
     args: &crate::config::AuthArgs,
+    sends_mail: bool,
 ) -> anyhow::Result<followup_http::auth::AuthState> {
-    use followup_http::auth::{passwords, throttle, tokens, AuthState};
+    use followup_http::auth::{passwords, throttle, tokens, AuthState, ResetByMail};
     let secret = crate::bootstrap::jwt_secret(db, args)?;
     let ttl = i64::try_from(args.access_token_ttl).context("access token TTL out of range")?;
     let days = i64::try_from(args.session_days).context("session lifetime out of range")?;
@@ -182,6 +183,10 @@ fn auth_state(
         request_hash_key: followup_http::idempotency::RequestHashKey::from_secret(
             &crate::bootstrap::request_hash_secret(db)?,
         ),
+        reset_by_mail: sends_mail.then(|| ResetByMail {
+            link: args.password_reset_url.clone(),
+            throttle: throttle::LoginThrottle::new(args.login_max_failures),
+        }),
     })
 }
 

@@ -17,6 +17,7 @@ mod onboarding;
 mod operations;
 mod outage;
 mod owasp;
+mod password_reset;
 mod people;
 mod plan_access;
 mod plan_conventions;

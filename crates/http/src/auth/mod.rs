@@ -35,6 +35,20 @@ pub struct AuthState {
     pub trust_proxy: bool,
     /// Keys the fingerprints of idempotent requests.
     pub request_hash_key: crate::idempotency::RequestHashKey,
+    /// Password reset by e-mail (`POST /auth/password-reset`); `None` when
+    /// the server sends no e-mail.
+    pub reset_by_mail: Option<ResetByMail>,
+}
+
+/// How a forgotten password is reset by e-mail.
+pub struct ResetByMail {
+    /// The client's page that takes the token, with `{token}` where it goes
+    /// (`https://app.example.org/reset-password?token={token}`); without it
+    /// the message gives the token to paste into the app.
+    pub link: Option<String>,
+    /// Requests per client address (and, ten times higher, per account) in a
+    /// minute; every request counts.
+    pub throttle: throttle::LoginThrottle,
 }
 
 impl AuthState {

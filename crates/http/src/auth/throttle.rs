@@ -133,6 +133,18 @@ pub fn too_many_attempts(wait: u64) -> ApiError {
     .with_retry_after(wait)
 }
 
+/// 429 `too_many_reset_requests` with `Retry-After`.
+pub fn too_many_reset_requests(wait: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_reset_requests",
+        "Too many requests",
+        format!("Too many password-reset requests. Try again in {wait} seconds."),
+    )
+    .arg("wait", wait)
+    .with_retry_after(wait)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

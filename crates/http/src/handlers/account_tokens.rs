@@ -2,20 +2,25 @@
 //! coordinator, for its delegates and observers) resets a password at
 //! `POST /users/{id}/password-reset`; the user sets their own at
 //! `POST /auth/password` with the reset or invitation token and is signed in.
+//! A user who forgot their password asks for a token by e-mail at
+//! `POST /auth/password-reset`.
 
-use actix_web::{post, web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use followup_domain::ids::UserId;
+use followup_domain::notifications::render;
 use followup_domain::values::{AccountTokenPurpose, Email, NewPassword};
 use followup_domain::{FieldError, Validator};
 use followup_persistence::repo::account_tokens::{self, ResetMethod};
+use followup_persistence::repo::mail::{Mail, Recipient, PASSWORD_RESET};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{passwords, tokens, CheckedCaller};
+use crate::auth::{client_address, passwords, throttle, tokens, CheckedCaller};
 use crate::db;
 use crate::handlers::sessions::{pair, TokensBody};
 use crate::handlers::users::UserBody;
@@ -207,7 +212,135 @@ pub async fn set_password(
         .json(pair(&state, user_id, session, refresh)?))
 }
 
+/// A forgotten password: the account's e-mail address.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email": "ketut.wirawan@dinsos.ntt.example.id"}))]
+pub struct ResetRequestBody {
+    #[schema(max_length = 254)]
+    pub email: String,
+}
+
+/// Forgot your password? Ask for a reset by e-mail. When the address is an
+/// active account's, a single-use reset token (valid for
+/// `FOLLOWUP_PASSWORD_RESET_TTL`) is e-mailed to it in the account's
+/// language, with a link when the server knows the client's page
+/// (`FOLLOWUP_PASSWORD_RESET_URL`); the new password is chosen at
+/// `POST /auth/password`. The answer is the same 202, after the same time,
+/// whether or not an account has the address, so it tells nobody who has
+/// one. Nothing changes until the token is used: the password still works
+/// and no session ends. At most one message a minute per account; requests
+/// are throttled per client address (429). A server that sends no e-mail
+/// answers 503 `mail_unavailable`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ResetRequestBody,
+    security(()),
+    responses(
+        (status = 202, description = "If an account has the address, a reset message is on its way"),
+        (status = 422, description = "Not an e-mail address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_reset_requests`", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "`mail_unavailable`: this server sends no e-mail", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn request_reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: JsonBody<ResetRequestBody>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(by_mail) = &state.auth.reset_by_mail else { return Err(mail_unavailable()) };
+    let email = Email::parse(&body.0.email).map_err(|e| ApiError::validation(vec![e]))?;
+    let address = client_address(&req, state.auth.trust_proxy);
+    if let Some(wait) = by_mail.throttle.blocked(&address, email.as_str()) {
+        return Err(throttle::too_many_reset_requests(wait));
+    }
+    by_mail.throttle.record_failure(&address, email.as_str());
+    let token = tokens::new_secret_token();
+    let token_hash = tokens::secret_hash(&token);
+    let lifetime = state.auth.reset_lifetime;
+    let link = by_mail.link.as_ref().map(|l| l.replace("{token}", &token));
+    // The work is done after the answer, so an address with an account is
+    // answered as fast as one without.
+    let st = state.clone();
+    actix_web::rt::spawn(async move {
+        let compose = move |to: &Recipient, expires_at: DateTime<Utc>| {
+            reset_mail(to, &token, link.as_deref(), expires_at)
+        };
+        let email = email.as_str().to_owned();
+        match db::write(&st, move |c| {
+            account_tokens::request_reset(c, &email, &token_hash, lifetime, &compose)
+        })
+        .await
+        {
+            Ok(Some(user)) => tracing::info!(%user, %address, "password reset e-mailed"),
+            Ok(None) => {
+                tracing::info!(%address, "password reset asked for no account, or again within a minute")
+            }
+            Err(e) => tracing::warn!(error = %e, %address, "a password-reset request could not be recorded"),
+        }
+    });
+    Ok(HttpResponse::Accepted().finish())
+}
+
+fn mail_unavailable() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "mail_unavailable",
+        "Not available on this server",
+        "This server sends no e-mail, so a password cannot be reset by e-mail: ask your programme's coordinator or an administrator to reset it.",
+    )
+}
+
+/// The reset message, in the account's language.
+fn reset_mail(to: &Recipient, token: &str, link: Option<&str>, expires_at: DateTime<Utc>) -> Mail {
+    let id = to.locale == "id";
+    let until = format!("{} UTC", expires_at.format("%Y-%m-%d %H:%M"));
+    let mut paragraphs = vec![if id { format!("Halo {},", to.name) } else { format!("Hello {},", to.name) }];
+    paragraphs.push(if id {
+        "Seseorang (semoga Anda) meminta untuk mengatur ulang kata sandi akun Followup Anda.".to_owned()
+    } else {
+        "Someone (we hope you) asked to reset the password of your Followup account.".to_owned()
+    });
+    match link {
+        Some(link) => {
+            paragraphs.push(if id {
+                format!(
+                    "Buka tautan ini untuk memilih kata sandi baru (berlaku sampai {until}, sekali pakai):"
+                )
+            } else {
+                format!("Open this link to choose a new password (valid until {until}, once):")
+            });
+            paragraphs.push(link.to_owned());
+        }
+        None => {
+            paragraphs.push(if id {
+                format!("Masukkan kode ini di aplikasi Followup untuk memilih kata sandi baru (berlaku sampai {until}, sekali pakai):")
+            } else {
+                format!("Enter this code in the Followup app to choose a new password (valid until {until}, once):")
+            });
+            paragraphs.push(token.to_owned());
+        }
+    }
+    paragraphs.push(if id {
+        "Jika Anda tidak memintanya, abaikan email ini: kata sandi Anda tetap berlaku. Email ini dikirim karena ada permintaan atur ulang dan tidak dapat dimatikan.".to_owned()
+    } else {
+        "If you did not ask, ignore this message: your password still works. It was sent because a reset was requested, and cannot be turned off.".to_owned()
+    });
+    let (text, html) = render(&paragraphs);
+    let subject = if id { "Atur ulang kata sandi Followup Anda" } else { "Reset your Followup password" };
+    Mail {
+        user_id: to.user_id,
+        kind: PASSWORD_RESET,
+        to: to.email.clone(),
+        subject: subject.to_owned(),
+        text,
+        html,
+    }
+}
+
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(reset_password).service(set_password);
+    cfg.service(reset_password).service(set_password).service(request_reset);
 }

@@ -87,6 +87,22 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         ),
     ),
     (
+        "too_many_reset_requests",
+        t("Too many requests", "Terlalu banyak permintaan"),
+        t(
+            "Too many password-reset requests. Try again in {wait} seconds.",
+            "Terlalu banyak permintaan atur ulang kata sandi. Coba lagi dalam {wait} detik.",
+        ),
+    ),
+    (
+        "mail_unavailable",
+        t("Not available on this server", "Tidak tersedia di server ini"),
+        t(
+            "This server sends no e-mail, so a password cannot be reset by e-mail: ask your programme's coordinator or an administrator to reset it.",
+            "Server ini tidak mengirim email, sehingga kata sandi tidak dapat diatur ulang lewat email: mintalah koordinator program Anda atau administrator untuk mengatur ulang.",
+        ),
+    ),
+    (
         "method_not_allowed",
         t("Method not allowed", "Metode tidak diizinkan"),
         t("This resource supports: {allow}.", "Sumber daya ini hanya melayani metode: {allow}."),

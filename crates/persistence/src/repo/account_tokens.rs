@@ -12,6 +12,7 @@ use followup_domain::values::{AccountTokenPurpose, PasswordState, ProgramRole, S
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
 
+use super::mail::{queue, Mail, Recipient};
 use super::rows::UserRow;
 use super::{audit, not_found, sessions};
 use crate::connection::DbConnection;
@@ -224,4 +225,54 @@ pub fn redeem(
     };
     audit::Event::new(Some(&actor), "user", user.as_uuid(), action).fields(&["password"]).record(conn)?;
     Ok(Some(session))
+}
+
+/// How long after a reset e-mail another is not sent to the same account,
+/// so nobody can flood a mailbox through the form.
+pub const RESET_MAIL_INTERVAL_SECONDS: i64 = 60;
+
+/// Someone asks for a password reset by e-mail for `email`. When it names
+/// an active person's account (never an API key's), and no reset e-mail
+/// went to it in the last [`RESET_MAIL_INTERVAL_SECONDS`], a reset token is
+/// issued (withdrawing their open ones) and `compose` writes the message,
+/// queued in the same transaction; audited as `password_reset_request`.
+/// Nothing else changes: the password still works and no session ends
+/// until the token is used, so a stranger asking cannot lock anyone out.
+/// Returns whom a message was queued for; the caller answers the same
+/// either way.
+pub fn request_reset(
+    conn: &mut DbConnection,
+    email: &str,
+    token_hash: &str,
+    lifetime: Duration,
+    compose: &dyn Fn(&Recipient, DateTime<Utc>) -> Mail,
+) -> Result<Option<UserId>, StoreError> {
+    let found: Option<(DbId, String, String, String)> = users::table
+        .filter(users::email.eq(email.trim().to_lowercase()))
+        .filter(users::service.eq(false))
+        .filter(users::active.eq(true))
+        .select((users::id, users::email, users::display_name, users::locale))
+        .first(conn)
+        .optional()?;
+    let Some((id, email, name, locale)) = found else { return Ok(None) };
+    let user = UserId::from_uuid(id.0);
+    let now = crate::now();
+    let recent = diesel::select(diesel::dsl::exists(
+        account_tokens::table
+            .filter(account_tokens::user_id.eq(id))
+            .filter(account_tokens::purpose.eq(AccountTokenPurpose::PasswordReset.as_str()))
+            .filter(account_tokens::issued_by.is_null())
+            .filter(
+                account_tokens::created_at.gt(DbTime(now - Duration::seconds(RESET_MAIL_INTERVAL_SECONDS))),
+            ),
+    ))
+    .get_result::<bool>(conn)?;
+    if recent {
+        return Ok(None);
+    }
+    let expires_at = issue(conn, None, user, AccountTokenPurpose::PasswordReset, token_hash, lifetime)?;
+    let to = Recipient { user_id: id.0, email, name, locale };
+    queue(conn, &compose(&to, expires_at))?;
+    audit::Event::new(None, "user", id.0, "password_reset_request").record(conn)?;
+    Ok(Some(user))
 }

@@ -110,6 +110,9 @@ pub struct Recipient {
     pub locale: String,
 }
 
+/// The kind of the message that carries a password-reset token.
+pub const PASSWORD_RESET: &str = "password_reset";
+
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct Mail {
@@ -228,6 +231,12 @@ pub fn finish(
         (Some(_), Some(at)) => ("pending", Some(DbTime(at)), None),
         (Some(_), None) => ("failed", None, None),
     };
+    if error.is_none() {
+        // A sent reset message held a live token: its words are not kept.
+        diesel::update(mail_messages::table.find(DbId(id)).filter(mail_messages::kind.eq(PASSWORD_RESET)))
+            .set((mail_messages::text_body.eq(""), mail_messages::html_body.eq("")))
+            .execute(conn)?;
+    }
     diesel::update(mail_messages::table.find(DbId(id)))
         .set((
             mail_messages::status.eq(status),

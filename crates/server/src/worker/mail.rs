@@ -2,8 +2,9 @@
 //! language (Indonesian or English), as plain text and HTML, each saying
 //! how to turn that kind off; and the SMTP transport that sends them.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use followup_domain::monitoring::DelegateRow;
+use followup_domain::notifications::{long_date as date, render};
 use followup_domain::values::PlanStatus;
 use followup_persistence::repo::deliveries::Disabled;
 use followup_persistence::repo::mail::{Mail, Recipient};
@@ -54,63 +55,6 @@ impl Mailer {
 
 fn indonesian(locale: &str) -> bool {
     locale == "id"
-}
-
-/// A date as a reader says it: `7 Desember 2026`, `7 December 2026`.
-fn date(d: NaiveDate, id: bool) -> String {
-    const ID: [&str; 12] = [
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ];
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let months = if id { ID } else { EN };
-    let month = months.get(d.month0() as usize).copied().unwrap_or_default();
-    format!("{} {month} {}", d.day(), d.year())
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// Paragraphs (and bulleted lines, starting `- `) as plain text and HTML.
-fn render(paragraphs: &[String]) -> (String, String) {
-    let text = paragraphs.join("\n\n");
-    let html = paragraphs
-        .iter()
-        .map(|p| {
-            if p.lines().all(|l| l.starts_with("- ")) {
-                let items: String =
-                    p.lines().map(|l| format!("<li>{}</li>", escape(l.trim_start_matches("- ")))).collect();
-                format!("<ul>{items}</ul>")
-            } else {
-                format!("<p>{}</p>", escape(p).replace('\n', "<br>"))
-            }
-        })
-        .collect::<String>();
-    (text, format!("<!doctype html><html><body>{html}</body></html>"))
 }
 
 /// How to turn a kind off, in the recipient's language.
@@ -292,20 +236,5 @@ fn digest(
             paragraphs.push(silent.join("\n"));
         }
         (format!("Weekly digest: {program}"), paragraphs)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_and_html_read_as_a_person_writes_them() {
-        let d = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap_or_default();
-        assert_eq!(date(d, true), "7 Desember 2026");
-        assert_eq!(date(d, false), "7 December 2026");
-        let (text, html) = render(&["Halo <b>&".to_owned(), "- a\n- b".to_owned()]);
-        assert_eq!(text, "Halo <b>&\n\n- a\n- b");
-        assert!(html.contains("<p>Halo &lt;b&gt;&amp;</p><ul><li>a</li><li>b</li></ul>"), "{html}");
     }
 }
