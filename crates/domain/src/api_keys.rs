@@ -1,12 +1,15 @@
 //! API keys for integrators (a programme office's messaging gateway, a
 //! funder's M&E system): a key reads one programme as an observer of it
 //! does — every plan but drafts, the figures, never a mentors-only comment —
-//! through its own service account, which never signs in as a person. Only a
-//! hash of its secret is kept; it is shown once and revoked at once.
+//! through its own service account, which never signs in as a person; a key
+//! with the `webhooks` scope also manages the programme's webhooks. No key
+//! sees a `mentors` comment. Only a hash of its secret is kept; it is shown
+//! once and revoked at once.
 
 use chrono::{DateTime, Utc};
 
 use crate::ids::{ApiKeyId, ProgramId, UserId};
+use crate::values::ApiKeyScope;
 
 /// The prefix of every API key's secret, so a key is recognised (and found
 /// by secret scanners) at a glance: `fuk_<key id>_<secret>`.
@@ -19,6 +22,8 @@ pub struct ApiKey {
     /// The key's service account (an observer of the programme).
     pub user_id: UserId,
     pub name: String,
+    /// What it may do; always `read`.
+    pub scopes: Vec<ApiKeyScope>,
     pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     /// When the key last authenticated a request (to the minute).
@@ -32,6 +37,13 @@ pub struct NewApiKey {
     pub id: ApiKeyId,
     pub program_id: ProgramId,
     pub name: String,
+    pub scopes: Vec<ApiKeyScope>,
+}
+
+/// The scopes a key holds, in one order, each once, `read` always among
+/// them.
+pub fn normalise_scopes(asked: &[ApiKeyScope]) -> Vec<ApiKeyScope> {
+    ApiKeyScope::ALL.iter().copied().filter(|s| *s == ApiKeyScope::Read || asked.contains(s)).collect()
 }
 
 /// A key's bearer secret: `fuk_<key id, 32 hex digits>_<secret>`.
@@ -54,6 +66,15 @@ pub fn parse_key(bearer: &str) -> Option<(ApiKeyId, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_key_reads_and_scopes_are_kept_once_in_order() {
+        assert_eq!(normalise_scopes(&[]), [ApiKeyScope::Read]);
+        assert_eq!(
+            normalise_scopes(&[ApiKeyScope::Webhooks, ApiKeyScope::Webhooks]),
+            [ApiKeyScope::Read, ApiKeyScope::Webhooks]
+        );
+    }
 
     #[test]
     fn a_key_reads_back_as_its_id_and_secret() {

@@ -102,6 +102,14 @@ word_enum!(
 );
 
 word_enum!(
+    /// What an API key may do. Every key has `read`: it reads its programme
+    /// as an observer does. `webhooks`: it also manages the programme's
+    /// webhooks (subscribe, change, rotate, remove, read their delivery log,
+    /// redeliver).
+    ApiKeyScope { Read => "read", Webhooks => "webhooks" }
+);
+
+word_enum!(
     /// A user's role in one programme.
     ProgramRole { Coordinator => "coordinator", Mentor => "mentor", Delegate => "delegate", Observer => "observer" }
 );

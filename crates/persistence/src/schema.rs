@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> Instant,
         last_used_at -> Nullable<Instant>,
         revoked_at -> Nullable<Instant>,
+        scopes -> Text,
     }
 }
 

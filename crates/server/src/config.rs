@@ -216,6 +216,12 @@ pub struct AuthArgs {
     #[arg(long, env = "FOLLOWUP_PASSWORD_RESET_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
     pub password_reset_ttl: u64,
 
+    /// Requests a minute each API key may make (it may burst up to that,
+    /// then goes at that pace), per instance; past it, 429 `rate_limited`.
+    /// 0: no limit.
+    #[arg(long, env = "FOLLOWUP_API_KEY_RATE", default_value_t = 600)]
+    pub api_key_rate: u32,
+
     /// The client's page that takes a reset token, with `{token}` where it
     /// goes (`https://app.example.org/reset-password?token={token}`): the
     /// reset e-mail links to it. Unset: the e-mail gives the token to enter
@@ -264,6 +270,7 @@ impl ServeConfig {
                 invitation_ttl: 604_800,
                 password_reset_ttl: 86_400,
                 password_reset_url: None,
+                api_key_rate: 600,
                 login_max_failures: 5,
                 trust_proxy: false,
                 admin_email: "admin@followup.local".into(),

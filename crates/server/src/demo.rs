@@ -108,7 +108,12 @@ pub fn seed_demo(db: &Database, password: Option<&str>, force: bool) -> anyhow::
         hashed.push((email, checked, hash));
     }
     // The funder's key: its secret (shown once) and what is stored for it.
-    let key = NewApiKey { id: ApiKeyId::new(), program_id: ProgramId::new(), name: API_KEY_NAME.to_owned() };
+    let key = NewApiKey {
+        id: ApiKeyId::new(),
+        program_id: ProgramId::new(),
+        name: API_KEY_NAME.to_owned(),
+        scopes: vec![followup_domain::values::ApiKeyScope::Read],
+    };
     let secret = tokens::new_secret_token();
     let key_hashes = (
         tokens::secret_hash(&secret),

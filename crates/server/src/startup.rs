@@ -168,7 +168,7 @@ fn auth_state(
     args: &crate::config::AuthArgs,
     sends_mail: bool,
 ) -> anyhow::Result<followup_http::auth::AuthState> {
-    use followup_http::auth::{passwords, throttle, tokens, AuthState, ResetByMail};
+    use followup_http::auth::{passwords, rate, throttle, tokens, AuthState, ResetByMail};
     let secret = crate::bootstrap::jwt_secret(db, args)?;
     let ttl = i64::try_from(args.access_token_ttl).context("access token TTL out of range")?;
     let days = i64::try_from(args.session_days).context("session lifetime out of range")?;
@@ -183,6 +183,7 @@ fn auth_state(
         request_hash_key: followup_http::idempotency::RequestHashKey::from_secret(
             &crate::bootstrap::request_hash_secret(db)?,
         ),
+        key_rate: rate::KeyRate::new(args.api_key_rate),
         reset_by_mail: sends_mail.then(|| ResetByMail {
             link: args.password_reset_url.clone(),
             throttle: throttle::LoginThrottle::new(args.login_max_failures),

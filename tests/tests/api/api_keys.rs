@@ -2,13 +2,16 @@
 //! once, stored as a hash); it reads that programme as an observer does —
 //! no drafts, no mentors-only comment, nothing of another programme — writes
 //! nothing, never signs in as a person, is not an account (`/me`, sign-out),
-//! and stops at once when revoked.
+//! and stops at once when revoked. With the `webhooks` scope a key manages
+//! its programme's webhooks, and its keyed POSTs replay; each key has its
+//! own request allowance.
 
 use followup_persistence::repo::api_keys;
 use followup_persistence::{Database, DatabaseUrl, PoolOptions};
 use followup_tests::api::{expect_json, id_of, Authed};
 use followup_tests::plans::{cast, comment_body, post_comment};
-use followup_tests::{assert_problem, backend_test, json};
+use followup_tests::{assert_problem, backend_test, configured_test, json};
+use futures_util::FutureExt;
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 
@@ -145,5 +148,96 @@ backend_test!(
         key.get_ok(&dashboard).await;
         // A person's token still reaches their own account.
         assert_eq!(cast.observer.get_ok("/me").await["id"], cast.observer_id.as_str());
+    }
+);
+
+configured_test!(
+    async fn a_key_with_the_webhooks_scope_manages_its_programmes_webhooks_and_its_retries_replay(app) with |cfg| {
+        cfg.worker.webhook_allow_private = true;
+    }; {
+        let cast = cast(&app).await;
+        let keys = format!("/programs/{}/api-keys", cast.program_id);
+        let hooks = format!("/programs/{}/webhooks", cast.program_id);
+        let bad = json!({ "name": "WhatsApp gateway", "scopes": ["admin"] });
+        assert_problem(cast.coordinator.post(&keys, &bad).await, 422, "validation_failed").await;
+        let reader = expect_json(cast.coordinator.post(&keys, &json!({ "name": "KOICA M&E system" })).await, 201).await;
+        assert_eq!(reader["scopes"], json!(["read"]), "every key reads, by default only that");
+        let gateway = json!({ "name": "WhatsApp gateway, Dinas Sosial NTT", "scopes": ["webhooks"] });
+        let gateway = expect_json(cast.coordinator.post(&keys, &gateway).await, 201).await;
+        assert_eq!(gateway["scopes"], json!(["read", "webhooks"]));
+        let listed = cast.coordinator.get_ok(&keys).await;
+        assert!(listed["items"].as_array().unwrap().iter().any(|k| k["scopes"] == json!(["read", "webhooks"])), "{listed}");
+        let reader = Authed::new(&app, reader["api_key"].as_str().unwrap());
+        let key = Authed::new(&app, gateway["api_key"].as_str().unwrap());
+
+        let subscription = json!({ "url": "http://127.0.0.1:9/hooks/followup", "event_types": ["check_in.posted"] });
+        assert_problem(reader.post(&hooks, &subscription).await, 403, "forbidden").await;
+        assert_problem(reader.get(&hooks).await, 403, "forbidden").await;
+
+        // The scoped key subscribes; a retry with the same Idempotency-Key
+        // replays the answer without the secret, and creates nothing more.
+        let send = || key.request(Method::POST, &hooks).header("Idempotency-Key", "wa-gateway-subscribe-1").json(&subscription).send().map(Result::unwrap);
+        let first = send().await;
+        assert!(first.headers().get("idempotency-replayed").is_none());
+        let first = expect_json(first, 201).await;
+        assert!(first["secret"].as_str().unwrap().starts_with("whsec_"), "{first}");
+        let again = send().await;
+        assert_eq!(again.headers()["idempotency-replayed"], "true");
+        let again = expect_json(again, 201).await;
+        assert_eq!(again["id"], first["id"]);
+        assert!(again.get("secret").is_none(), "the secret is shown once: {again}");
+        let other = key.request(Method::POST, &hooks).header("Idempotency-Key", "wa-gateway-subscribe-1").json(&json!({ "url": "http://127.0.0.1:9/other", "event_types": ["check_in.posted"] })).send().await.unwrap();
+        assert_problem(other, 422, "idempotency_key_reused").await;
+        let listed = key.get_ok(&hooks).await;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+        let hook = format!("/webhooks/{}", id_of(&first));
+        key.get_ok(&format!("{hook}/deliveries")).await;
+        let etag = key.get(&hook).await.headers()["etag"].to_str().unwrap().to_owned();
+        let changed = key.request(Method::PATCH, &hook).header("If-Match", etag).json(&json!({ "description": "Pesan WhatsApp ke delegasi" })).send().await.unwrap();
+        assert_eq!(expect_json(changed, 200).await["description"], "Pesan WhatsApp ke delegasi");
+        // The coordinator sees what the key subscribed.
+        assert_eq!(cast.coordinator.get_ok(&hook).await["description"], "Pesan WhatsApp ke delegasi");
+
+        // Nothing beyond: another programme's webhooks, writes elsewhere.
+        let elsewhere = format!("/programs/{}/webhooks", cast.other_program_id);
+        assert_problem(key.post(&elsewhere, &subscription).await, 404, "not_found").await;
+        let active = id_of(&cast.plan_in("active").await);
+        assert_problem(key.post(&format!("/plans/{active}/comments"), &comment_body("From a machine", "shared")).await, 403, "forbidden").await;
+        assert_problem(key.post(&keys, &json!({ "name": "Another" })).await, 403, "forbidden").await;
+
+        // Revoked: its webhooks stay (the programme's), the key is refused.
+        expect_json(cast.coordinator.post(&format!("/api-keys/{}/revoke", id_of(&gateway)), &json!({})).await, 200).await;
+        assert_problem(key.get(&hook).await, 401, "unauthorized").await;
+        let etag = cast.coordinator.get(&hook).await.headers()["etag"].to_str().unwrap().to_owned();
+        let deleted = cast.coordinator.request(Method::DELETE, &hook).header("If-Match", etag).send().await.unwrap();
+        assert_eq!(deleted.status(), 204);
+    }
+);
+
+configured_test!(
+    async fn each_key_is_rate_limited_on_its_own(app) with |cfg| {
+        cfg.auth.api_key_rate = 5;
+    }; {
+        let cast = cast(&app).await;
+        let keys = format!("/programs/{}/api-keys", cast.program_id);
+        let dashboard = format!("/programs/{}/dashboard", cast.program_id);
+        let one = expect_json(cast.coordinator.post(&keys, &json!({ "name": "KOICA M&E system" })).await, 201).await;
+        let two = expect_json(cast.coordinator.post(&keys, &json!({ "name": "SMS gateway" })).await, 201).await;
+        let (one, two) = (Authed::new(&app, one["api_key"].as_str().unwrap()), Authed::new(&app, two["api_key"].as_str().unwrap()));
+        for _ in 0..5 {
+            one.get_ok(&dashboard).await;
+        }
+        let refused = one.request(Method::GET, &dashboard).header("accept-language", "id").send().await.unwrap();
+        let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=12).contains(&wait), "{wait}");
+        let body = assert_problem(refused, 429, "rate_limited").await;
+        assert!(body["detail"].as_str().unwrap().contains("Kunci API ini"), "{body}");
+        two.get_ok(&dashboard).await;
+        for _ in 0..10 {
+            cast.coordinator.get_ok(&dashboard).await;
+        }
+        // The allowance comes back at its pace (5 a minute: one in 12 s).
+        tokio::time::sleep(std::time::Duration::from_millis(12_100)).await;
+        one.get_ok(&dashboard).await;
     }
 );

@@ -1,6 +1,7 @@
 //! Authentication: the bearer-token extractor, tokens, passwords, throttling.
 
 pub mod passwords;
+pub mod rate;
 pub mod throttle;
 pub mod tokens;
 
@@ -38,6 +39,8 @@ pub struct AuthState {
     /// Password reset by e-mail (`POST /auth/password-reset`); `None` when
     /// the server sends no e-mail.
     pub reset_by_mail: Option<ResetByMail>,
+    /// Each API key's request allowance.
+    pub key_rate: rate::KeyRate,
 }
 
 /// How a forgotten password is reset by e-mail.
@@ -56,12 +59,21 @@ impl AuthState {
     /// session is not checked). For the idempotency middleware, which keys
     /// requests by it; the token is verified once per request
     /// ([`tokens::check_request`]), and the extractors reuse the outcome.
-    pub fn token_user(&self, req: &HttpRequest) -> Option<UserId> {
+    /// An API key's requests are keyed by its service account, found in
+    /// the database when the key is live.
+    pub async fn token_user(&self, req: &HttpRequest, db: &followup_persistence::Database) -> Option<UserId> {
         match tokens::check_request(req, &self.keys) {
             tokens::TokenCheck::Valid { user, .. } => Some(user),
-            tokens::TokenCheck::Missing | tokens::TokenCheck::Invalid | tokens::TokenCheck::Key { .. } => {
-                None
+            tokens::TokenCheck::Key { id, secret_hash } => {
+                let db = db.clone();
+                match web::block(move || db.read(|c| repo::api_keys::account_of(c, id, &secret_hash))).await {
+                    Ok(Ok(account)) => account,
+                    // The handler's own check answers (401, or 503 when the
+                    // database is out of reach).
+                    Ok(Err(_)) | Err(_) => None,
+                }
             }
+            tokens::TokenCheck::Missing | tokens::TokenCheck::Invalid => None,
         }
     }
 }
@@ -98,6 +110,8 @@ struct Resolved {
     user_id: UserId,
     session_id: SessionId,
     principal: Principal,
+    /// The API key, when the credential is one.
+    key: Option<ApiKeyId>,
     touch_key: Option<ApiKeyId>,
 }
 
@@ -110,6 +124,7 @@ fn resolve(conn: &mut DbConnection, credential: &Credential) -> Result<Option<Re
                 user_id: *user_id,
                 session_id: *session_id,
                 principal,
+                key: None,
                 touch_key: None,
             })
         }
@@ -118,6 +133,7 @@ fn resolve(conn: &mut DbConnection, credential: &Credential) -> Result<Option<Re
                 user_id: k.user_id,
                 session_id: SessionId::from_uuid(id.as_uuid()),
                 principal: k.principal,
+                key: Some(*id),
                 touch_key: repo::api_keys::due_for_touch(k.last_used_at, chrono::Utc::now()).then_some(*id),
             })
         }
@@ -135,6 +151,9 @@ fn admit(
     let r = resolved.ok_or_else(session_ended)?;
     if r.principal.password_state == PasswordState::ChangeRequired && !may_change_password_only {
         return Err(DomainError::PasswordChangeRequired.into());
+    }
+    if let Some(key) = r.key {
+        state.auth.key_rate.take(key, std::time::Instant::now()).map_err(rate::rate_limited)?;
     }
     if let Some(key) = r.touch_key {
         let db = state.db.clone();

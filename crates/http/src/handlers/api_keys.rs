@@ -1,13 +1,15 @@
 //! API keys for integrators: `POST /programs/{id}/api-keys` (the key is
 //! shown once), `GET /programs/{id}/api-keys`, `POST /api-keys/{id}/revoke`.
 //! A key is sent as `Authorization: Bearer fuk_…` and reads its programme
-//! as an observer does. It is not an account: the `/me` calls and sign-out
+//! as an observer does (and, with the `webhooks` scope, manages the
+//! programme's webhooks). It is not an account: the `/me` calls and sign-out
 //! refuse it (401 `not_an_account`, see [`crate::auth::AccountCaller`]).
 
 use actix_web::{get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use followup_domain::api_keys::{format_key, ApiKey, NewApiKey};
 use followup_domain::ids::{ApiKeyId, ProgramId};
+use followup_domain::values::ApiKeyScope;
 use followup_domain::DomainError;
 use followup_persistence::repo::api_keys as repo;
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,9 @@ pub struct ApiKeyBody {
     /// What the key is for.
     #[schema(example = "KOICA M&E system")]
     pub name: String,
+    /// What the key may do: `read` (always) and `webhooks`.
+    #[schema(example = json!(["read", "webhooks"]))]
+    pub scopes: Vec<ApiKeyScope>,
     /// The key's service account: an observer of the programme, listed among
     /// its members; it never signs in as a person.
     pub user_id: Uuid,
@@ -48,6 +53,7 @@ impl From<ApiKey> for ApiKeyBody {
             id: k.id.as_uuid(),
             program_id: k.program_id.as_uuid(),
             name: k.name,
+            scopes: k.scopes,
             user_id: k.user_id.as_uuid(),
             created_by: k.created_by.map(|id| id.as_uuid()),
             created_at: k.created_at,
@@ -72,17 +78,25 @@ pub struct ApiKeyCreatedBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "KOICA M&E system"}))]
+#[schema(example = json!({"name": "WhatsApp gateway, Dinas Sosial NTT", "scopes": ["read", "webhooks"]}))]
 pub struct CreateApiKeyBody {
     /// What the key is for: an integrator's system, a dashboard.
     #[schema(inline)]
     pub name: Text<200>,
+    /// What it may do besides reading (default `["read"]`; `read` is always
+    /// held): `webhooks` lets it manage the programme's webhooks. No scope
+    /// shows a key a `mentors` comment.
+    #[serde(default)]
+    pub scopes: Vec<ApiKeyScope>,
 }
 
 /// Create an API key for a programme (its coordinator or an admin). The key
 /// reads the programme as an observer does — its plans but drafts, their
 /// activities, indicators, check-ins and shared comments, the dashboard, the
-/// delegates table, the export and the change feed — and writes nothing.
+/// delegates table, the export and the change feed — and writes nothing but,
+/// with the `webhooks` scope, the programme's webhooks. Its requests are
+/// rate-limited (`FOLLOWUP_API_KEY_RATE` a minute; 429 `rate_limited`) and an
+/// `Idempotency-Key` on its POSTs replays as for a person.
 #[utoipa::path(
     tag = "api-keys",
     params(("id" = Uuid, Path, description = "Programme id"), IdempotencyKeyHeader),
@@ -103,7 +117,12 @@ pub async fn create_api_key(
     body: JsonBody<CreateApiKeyBody>,
 ) -> Result<HttpResponse, ApiError> {
     let name = body.0.name.check("name").map_err(DomainError::from)?;
-    let cmd = NewApiKey { id: ApiKeyId::new(), program_id: ProgramId::from_uuid(id.into_inner()), name };
+    let cmd = NewApiKey {
+        id: ApiKeyId::new(),
+        program_id: ProgramId::from_uuid(id.into_inner()),
+        name,
+        scopes: body.0.scopes,
+    };
     let secret = tokens::new_secret_token();
     let secret_hash = tokens::secret_hash(&secret);
     // The service account's password: random, never shown, never used.

@@ -95,6 +95,14 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         ),
     ),
     (
+        "rate_limited",
+        t("Too many requests", "Terlalu banyak permintaan"),
+        t(
+            "This API key has used its allowance of requests for now. Try again in {wait} seconds.",
+            "Kunci API ini sudah menghabiskan jatah permintaannya untuk saat ini. Coba lagi dalam {wait} detik.",
+        ),
+    ),
+    (
         "mail_unavailable",
         t("Not available on this server", "Tidak tersedia di server ini"),
         t(

@@ -340,7 +340,9 @@ pub async fn middleware(
     // The caller first: without a valid token the handler answers 401,
     // whatever the key looks like.
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else { return pass(req, next).await };
-    let Some(user_id) = state.auth.token_user(req.request()) else { return pass(req, next).await };
+    let Some(user_id) = state.auth.token_user(req.request(), &state.db).await else {
+        return pass(req, next).await;
+    };
     let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
     let key = match (values.next().map(validate_key), values.next()) {
         (Some(Ok(key)), None) => key.to_owned(),

@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use followup_domain::api_keys::{ApiKey, NewApiKey};
+use followup_domain::api_keys::{normalise_scopes, ApiKey, NewApiKey};
 use followup_domain::ids::{ApiKeyId, ProgramId, UserId};
 use followup_domain::members::NewMembership;
 use followup_domain::paging::{Cursor, Page, PageRequest};
-use followup_domain::values::{Locale, PasswordState, ProgramRole, SystemRole};
+use followup_domain::values::{ApiKeyScope, Locale, PasswordState, ProgramRole, SystemRole};
 use followup_domain::Actor;
 
 use super::programs::{managed, managed_for};
@@ -32,6 +32,7 @@ struct ApiKeyRow {
     created_at: DbTime,
     last_used_at: Option<DbTime>,
     revoked_at: Option<DbTime>,
+    scopes: String,
 }
 
 impl ApiKeyRow {
@@ -41,6 +42,7 @@ impl ApiKeyRow {
             program_id: ProgramId::from_uuid(self.program_id.0),
             user_id: UserId::from_uuid(self.user_id.0),
             name: self.name,
+            scopes: scopes_of(&self.scopes),
             created_by: self.created_by.map(|id| UserId::from_uuid(id.0)),
             created_at: self.created_at.0,
             last_used_at: self.last_used_at.map(|t| t.0),
@@ -97,11 +99,12 @@ pub fn create(
         created_at: now,
         last_used_at: None,
         revoked_at: None,
+        scopes: scopes_json(&normalise_scopes(&cmd.scopes)),
     };
     diesel::insert_into(api_keys::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "api_key", cmd.id.as_uuid(), "create")
         .program(cmd.program_id.as_uuid())
-        .fields(&["name"])
+        .fields(&["name", "scopes"])
         .record(conn)?;
     Ok(row.into_domain())
 }
@@ -200,4 +203,45 @@ pub fn touch(conn: &mut DbConnection, id: ApiKeyId) -> Result<(), StoreError> {
         .set(api_keys::last_used_at.eq(Some(DbTime(crate::now()))))
         .execute(conn)?;
     Ok(())
+}
+
+fn scopes_json(scopes: &[ApiKeyScope]) -> String {
+    let words: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    serde_json::to_string(&words).unwrap_or_else(|_| r#"["read"]"#.to_owned())
+}
+
+/// The stored scopes; a word this build does not know is left out (it
+/// grants nothing), and `read` is always there.
+fn scopes_of(stored: &str) -> Vec<ApiKeyScope> {
+    let words: Vec<String> = serde_json::from_str(stored).unwrap_or_default();
+    normalise_scopes(&words.iter().filter_map(|w| ApiKeyScope::parse(w)).collect::<Vec<_>>())
+}
+
+/// Whether `actor` is a live API key of `program` holding `scope` (a key
+/// acts in the session named by its own id).
+pub(crate) fn key_may(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    program: ProgramId,
+    scope: ApiKeyScope,
+) -> Result<bool, StoreError> {
+    let stored: Option<String> = api_keys::table
+        .filter(api_keys::id.eq(DbId(actor.session_id.as_uuid())))
+        .filter(api_keys::user_id.eq(DbId(actor.user_id.as_uuid())))
+        .filter(api_keys::program_id.eq(DbId(program.as_uuid())))
+        .filter(api_keys::revoked_at.is_null())
+        .select(api_keys::scopes)
+        .first(conn)
+        .optional()?;
+    Ok(stored.is_some_and(|s| scopes_of(&s).contains(&scope)))
+}
+
+/// The service account of a live key whose secret hashes to `secret_hash`:
+/// who an `Idempotency-Key` of the key's requests belongs to.
+pub fn account_of(
+    conn: &mut DbConnection,
+    id: ApiKeyId,
+    secret_hash: &str,
+) -> Result<Option<UserId>, StoreError> {
+    Ok(principal(conn, id, secret_hash)?.map(|k| k.user_id))
 }

@@ -6,10 +6,12 @@ use diesel::prelude::*;
 use followup_domain::ids::{ProgramId, UserId, WebhookId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::precondition::Precondition;
+use followup_domain::values::ApiKeyScope;
 use followup_domain::webhooks::{NewWebhook, Webhook, WebhookChanges};
 use followup_domain::{Actor, DomainError};
 
-use super::programs::{managed, managed_for};
+use super::api_keys::key_may;
+use super::programs::managed_for;
 use super::{audit, check_version, not_found};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
@@ -71,7 +73,7 @@ pub fn create(
     cmd: &NewWebhook,
     secret: &str,
 ) -> Result<Webhook, StoreError> {
-    managed(conn, actor, cmd.program_id)?;
+    webhooks_managed(conn, actor, cmd.program_id, "program")?;
     let now = DbTime(crate::now());
     let row = WebhookRow {
         id: DbId(cmd.id.as_uuid()),
@@ -107,7 +109,7 @@ pub fn list(
     program_id: ProgramId,
     page: &PageRequest,
 ) -> Result<Page<Webhook>, StoreError> {
-    managed(conn, actor, program_id)?;
+    webhooks_managed(conn, actor, program_id, "program")?;
     let mut query = webhooks::table
         .filter(webhooks::program_id.eq(DbId(program_id.as_uuid())))
         .select(WebhookRow::as_select())
@@ -132,8 +134,25 @@ pub(crate) fn managed_webhook(
         .first(conn)
         .optional()?
         .ok_or_else(|| not_found("webhook"))?;
-    managed_for(conn, actor, ProgramId::from_uuid(row.program_id.0), "webhook")?;
+    webhooks_managed(conn, actor, ProgramId::from_uuid(row.program_id.0), "webhook")?;
     Ok(row)
+}
+
+/// Whether `actor` manages `program`'s webhooks: its coordinators, admins,
+/// and its API keys with the `webhooks` scope. Otherwise the refusal
+/// `managed_for` words (404 for a resource of a hidden programme, named
+/// `entity`; 403 for one the actor sees).
+fn webhooks_managed(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    program: ProgramId,
+    entity: &'static str,
+) -> Result<(), StoreError> {
+    match managed_for(conn, actor, program, entity) {
+        Ok(_) => Ok(()),
+        Err(_) if key_may(conn, actor, program, ApiKeyScope::Webhooks)? => Ok(()),
+        Err(refused) => Err(refused),
+    }
 }
 
 pub fn get(conn: &mut DbConnection, actor: &Actor, id: WebhookId) -> Result<Webhook, StoreError> {
