@@ -122,3 +122,61 @@ async fn reminded_in_their_morning(backend: Backend) {
         assert_eq!(digests, 1, "one digest a week");
     }
 }
+
+/// Monday 7 December 2026, mid-morning in every Indonesian time zone (10:00
+/// WIB, 11:00 WITA, 12:00 WIT).
+const MONDAY_MORNING_EVERYWHERE: &str = "2026-12-07T03:00:00Z";
+
+/// Two instances on one PostgreSQL, each with its scheduler and SMTP: a
+/// programme of two hundred delegates (check-ins due, activities overdue, a
+/// mentor's digest) gets every reminder once. SQLite serves one process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_postgres_send_each_reminder_once() {
+    let Some(db) = followup_tests::TestDatabase::postgres() else {
+        followup_tests::skipped(Backend::Postgres);
+        return;
+    };
+    let app = TestApp::spawn_with_database(db, |_| {}).await;
+    let url = followup_persistence::DatabaseUrl::parse(&app.db.url).unwrap();
+    let store = followup_persistence::Database::connect(&url, &Default::default()).unwrap();
+    let spec =
+        followup_persistence::bulk::BulkSpec::new("KSP-TWO-INSTANCES", 200, "$argon2id$unusable".into());
+    store.write(|c| followup_persistence::bulk::seed_program(c, &spec)).unwrap();
+    let at =
+        chrono::DateTime::parse_from_rfc3339(MONDAY_MORNING_EVERYWHERE).unwrap().with_timezone(&chrono::Utc);
+    let due = store.read(|c| followup_persistence::repo::reminders::due(c, at)).unwrap();
+    let mut expected: Vec<(String, String)> = due
+        .iter()
+        .map(|r| {
+            let mail = followup_server::worker::mail::compose(r, &[]);
+            (mail.to, mail.subject)
+        })
+        .collect();
+    expected.sort();
+    assert!(expected.len() >= 100, "a real morning's work: {}", expected.len());
+    assert!(
+        expected.iter().any(|(_, s)| s.starts_with("Ringkasan mingguan")),
+        "the mentor's digest: {expected:?}"
+    );
+
+    let sink = SmtpSink::start().await;
+    let configure = |smtp: String| {
+        move |cfg: &mut followup_server::ServeConfig| {
+            cfg.run_worker = true;
+            cfg.worker.worker_interval_ms = 20;
+            cfg.worker.scheduler_interval = 1;
+            cfg.worker.clock = Some(MONDAY_MORNING_EVERYWHERE.into());
+            cfg.worker.smtp_url = Some(smtp);
+        }
+    };
+    let _one = app.instance(configure(sink.url.clone())).await;
+    let _two = app.instance(configure(sink.url.clone())).await;
+    sink.wait_for("every reminder", |r| r.len() >= expected.len()).await;
+    // Both schedulers look again each second: nothing more may come.
+    tokio::time::sleep(std::time::Duration::from_millis(3000)).await;
+    let mut received: Vec<(String, String)> =
+        sink.received().iter().map(|m| (m.to.join(","), m.header("Subject"))).collect();
+    received.sort();
+    assert_eq!(received.len(), expected.len(), "each reminder once");
+    assert_eq!(received, expected);
+}
