@@ -135,7 +135,8 @@ fn fold_text_properties(schema: &mut RefOr<Schema>) {
 /// setting a password with an invitation or reset token, health and metrics.
 /// Each says so with `security: []`; every other operation requires a bearer
 /// token (a unit test holds that).
-pub const PUBLIC_OPERATIONS: &[&str] = &["login", "refresh", "set_password", "live", "ready", "metrics"];
+pub const PUBLIC_OPERATIONS: &[&str] =
+    &["login", "refresh", "set_password", "request_reset", "live", "ready", "metrics"];
 
 /// A public operation's `security: []`: no scheme at all, rather than
 /// utoipa's `[{}]` (an empty requirement) or nothing (which linters read as
