@@ -20,6 +20,7 @@ use diesel::{Connection, PgConnection};
 pub use serde_json::{json, Value};
 
 pub mod api;
+pub mod files;
 pub mod plans;
 pub mod receiver;
 pub mod smtp;

@@ -75,6 +75,8 @@ id_type!(
     DeliveryId,
     /// A domain event in the outbox (a webhook message's `webhook-id`).
     EventId,
+    /// An evidence file on a check-in, activity, measurement or comment.
+    AttachmentId,
 );
 
 id_type!(

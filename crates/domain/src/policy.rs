@@ -115,7 +115,7 @@ pub struct PlanRelation {
 pub mod plan {
     use super::*;
     use crate::plans::Transition;
-    use crate::values::{PlanStatus, Visibility};
+    use crate::values::{AttachmentParent, PlanStatus, Visibility};
 
     fn coordinator(rel: &PlanRelation) -> bool {
         rel.role == Some(ProgramRole::Coordinator)
@@ -201,6 +201,43 @@ pub mod plan {
             Ok(())
         } else {
             Err(forbidden("forbidden.review_check_in"))
+        }
+    }
+
+    /// Attach a file: to a check-in, activity or measurement its plan's
+    /// owner; to a comment its author; while the plan is neither completed
+    /// nor discontinued.
+    pub fn require_attach(
+        rel: &PlanRelation,
+        status: PlanStatus,
+        parent: AttachmentParent,
+        comment_author: bool,
+    ) -> Result<(), DomainError> {
+        let allowed = match parent {
+            AttachmentParent::Comment => comment_author,
+            AttachmentParent::CheckIn | AttachmentParent::Activity | AttachmentParent::Measurement => {
+                rel.is_owner
+            }
+        };
+        if !allowed {
+            return Err(forbidden("forbidden.attach"));
+        }
+        require_open_for_files(status)
+    }
+
+    /// Remove a file: its uploader, while the plan is open.
+    pub fn require_remove_file(uploader: bool, status: PlanStatus) -> Result<(), DomainError> {
+        if !uploader {
+            return Err(forbidden("forbidden.remove_file"));
+        }
+        require_open_for_files(status)
+    }
+
+    fn require_open_for_files(status: PlanStatus) -> Result<(), DomainError> {
+        if matches!(status, PlanStatus::Completed | PlanStatus::Discontinued) {
+            Err(forbidden("forbidden.plan_closed_files"))
+        } else {
+            Ok(())
         }
     }
 

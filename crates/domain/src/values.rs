@@ -102,6 +102,11 @@ word_enum!(
 );
 
 word_enum!(
+    /// What an evidence file is attached to.
+    AttachmentParent { CheckIn => "check_in", Activity => "activity", Measurement => "measurement", Comment => "comment" }
+);
+
+word_enum!(
     /// What an API key may do. Every key has `read`: it reads its programme
     /// as an observer does. `webhooks`: it also manages the programme's
     /// webhooks (subscribe, change, rotate, remove, read their delivery log,

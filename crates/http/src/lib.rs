@@ -22,6 +22,7 @@ pub mod conditional;
 pub mod csv;
 pub mod db;
 pub mod dto;
+pub mod files;
 pub mod handlers;
 pub mod i18n;
 pub mod idempotency;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub webhook_allow_private: bool,
     /// The worker's backlog, on `/metrics`.
     pub backlog: ops::BacklogGauges,
+    /// Evidence files; `None` until the server sets its store.
+    pub files: Option<files::Files>,
 }
 
 /// Everything [`app`] needs, built once per process and shared by the workers.
@@ -90,6 +93,7 @@ impl Shared {
                 auth,
                 webhook_allow_private: false,
                 backlog,
+                files: None,
             }),
             http_metrics,
             docs_enabled,
@@ -103,6 +107,17 @@ impl Shared {
         let mut state = self.state.into_inner();
         if let Some(state) = std::sync::Arc::get_mut(&mut state) {
             state.webhook_allow_private = allow;
+        }
+        self.state = web::Data::from(state);
+        self
+    }
+
+    /// Keep evidence files in this store, under these rules. Call before
+    /// the server starts (the state is shared from then on).
+    pub fn with_files(mut self, files: files::Files) -> Self {
+        let mut state = self.state.into_inner();
+        if let Some(state) = std::sync::Arc::get_mut(&mut state) {
+            state.files = Some(files);
         }
         self.state = web::Data::from(state);
         self
@@ -166,6 +181,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .configure(measurements::configure)
             .configure(check_ins::configure)
             .configure(comments::configure)
+            .configure(attachments::configure)
             .configure(webhooks::configure),
     );
 }

@@ -563,6 +563,32 @@ diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    attachments (id) {
+        id -> DbUuid,
+        program_id -> DbUuid,
+        plan_id -> DbUuid,
+        parent_type -> Text,
+        parent_id -> DbUuid,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        width -> Nullable<Integer>,
+        height -> Nullable<Integer>,
+        storage_key -> Text,
+        uploaded_by -> Nullable<DbUuid>,
+        created_at -> Instant,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(attachments -> programs (program_id));
+diesel::joinable!(attachments -> action_plans (plan_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -593,4 +619,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     changes,
     sync_counter,
     server_settings,
+    attachments,
 );

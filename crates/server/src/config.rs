@@ -96,6 +96,32 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub files: FilesArgs,
+}
+
+/// Evidence files: where they are kept and how large they may be.
+#[derive(Debug, Clone, Args)]
+pub struct FilesArgs {
+    /// Where files' bytes are kept: `file://DIR` (created if missing) or
+    /// `s3://bucket/prefix` (an S3-compatible store; credentials and region
+    /// from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, the
+    /// server from `FOLLOWUP_S3_ENDPOINT` for other than AWS).
+    #[arg(long, env = "FOLLOWUP_STORAGE_URL", default_value = "file://./followup-files")]
+    pub storage_url: String,
+
+    /// The largest file taken, in megabytes (10^6 bytes).
+    #[arg(long, env = "FOLLOWUP_FILE_MAX_MB", default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub file_max_mb: u64,
+
+    /// What one programme's files may take together, in megabytes.
+    #[arg(long, env = "FOLLOWUP_PROGRAM_QUOTA_MB", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub program_quota_mb: u64,
+
+    /// Seconds a signed download link (`download_url`) works.
+    #[arg(long, env = "FOLLOWUP_DOWNLOAD_LINK_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    pub download_link_ttl: u64,
 }
 
 /// The worker: webhook deliveries.
@@ -275,6 +301,12 @@ impl ServeConfig {
                 trust_proxy: false,
                 admin_email: "admin@followup.local".into(),
                 admin_password: None,
+            },
+            files: FilesArgs {
+                storage_url: "memory://".into(),
+                file_max_mb: 25,
+                program_quota_mb: 5_000,
+                download_link_ttl: 900,
             },
         }
     }

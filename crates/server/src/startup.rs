@@ -57,10 +57,12 @@ impl Application {
             crate::bootstrap::AdminOutcome::AlreadyPresent => {}
         }
         let origins = cors_origins(&config.cors_origins)?;
+        let files = files(&db, &config.files)?;
         let shared = followup_http::Shared::new(db.clone(), auth, config.docs)
             .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?
             .with_cors_origins(origins)
-            .with_private_webhook_targets(config.worker.webhook_allow_private);
+            .with_private_webhook_targets(config.worker.webhook_allow_private)
+            .with_files(files);
         let worker = if config.run_worker {
             Some(Worker::new(db.clone(), config.worker.clone(), Some(&shared.state.registry))?)
         } else {
@@ -189,6 +191,20 @@ fn auth_state(
             throttle: throttle::LoginThrottle::new(args.login_max_failures),
         }),
     })
+}
+
+/// The file store and its limits; said at start.
+fn files(db: &Database, args: &crate::config::FilesArgs) -> anyhow::Result<followup_http::files::Files> {
+    let store =
+        followup_http::files::store::FileStore::from_url(&args.storage_url).map_err(anyhow::Error::msg)?;
+    tracing::info!(store = %store.described, max_file_mb = args.file_max_mb, program_quota_mb = args.program_quota_mb, "evidence files");
+    Ok(followup_http::files::Files::new(
+        store,
+        args.file_max_mb.saturating_mul(1_000_000),
+        i64::try_from(args.program_quota_mb.saturating_mul(1_000_000)).unwrap_or(i64::MAX),
+        seconds(args.download_link_ttl)?,
+        &crate::bootstrap::request_hash_secret(db)?,
+    ))
 }
 
 fn seconds(secs: u64) -> anyhow::Result<chrono::Duration> {

@@ -4,6 +4,7 @@
 
 mod access;
 mod api_keys;
+mod attachments;
 mod audit;
 mod auth;
 mod conventions;

@@ -145,6 +145,30 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         t("The body exceeds the limit of {limit} bytes.", "Isi permintaan melebihi batas {limit} bita."),
     ),
     (
+        "file_too_large",
+        t("File too large", "Berkas terlalu besar"),
+        t(
+            "A file may be at most {limit_mb} MB ({limit} bytes).",
+            "Ukuran berkas paling besar {limit_mb} MB ({limit} bita).",
+        ),
+    ),
+    (
+        "quota_exceeded",
+        t("Programme storage full", "Ruang penyimpanan program penuh"),
+        t(
+            "This file would take the programme's files past its quota of {quota_mb} MB ({used_mb} MB used). Remove files no longer needed or ask an administrator to raise FOLLOWUP_PROGRAM_QUOTA_MB.",
+            "Berkas ini akan membuat berkas program melampaui kuota {quota_mb} MB ({used_mb} MB terpakai). Hapus berkas yang tidak diperlukan lagi atau minta administrator menaikkan FOLLOWUP_PROGRAM_QUOTA_MB.",
+        ),
+    ),
+    (
+        "invalid_download_link",
+        t("Forbidden", "Tidak diizinkan"),
+        t(
+            "This download link is not valid or has expired: ask the API for a new one.",
+            "Tautan unduhan ini tidak sah atau sudah kedaluwarsa: mintalah tautan baru dari API.",
+        ),
+    ),
+    (
         "unsupported_media_type",
         t("Unsupported media type", "Jenis media tidak didukung"),
         t("Send the body as application/json.", "Kirim isi permintaan sebagai application/json."),
@@ -433,6 +457,27 @@ pub static DETAILS: &[(&str, Text)] = &[
         ),
     ),
     (
+        "forbidden.attach",
+        t(
+            "Only the plan's owner attaches files to its check-ins, activities and measurements, and only a comment's author to the comment.",
+            "Hanya pemilik rencana aksi yang dapat melampirkan berkas pada laporan kemajuan, kegiatan, dan pengukurannya, dan hanya penulis komentar pada komentarnya.",
+        ),
+    ),
+    (
+        "forbidden.remove_file",
+        t(
+            "Only the person who uploaded a file removes it.",
+            "Hanya pengunggah berkas yang dapat menghapusnya.",
+        ),
+    ),
+    (
+        "forbidden.plan_closed_files",
+        t(
+            "The plan is completed or discontinued: its files can no longer be added or removed.",
+            "Rencana aksi sudah selesai atau dihentikan: berkasnya tidak dapat lagi ditambah atau dihapus.",
+        ),
+    ),
+    (
         "forbidden.comment_author",
         t(
             "Only its author changes or deletes a comment.",
@@ -693,6 +738,13 @@ pub static FIELDS: &[(&str, Text)] = &[
     ("invalid_value", t("has an invalid value", "nilainya tidak sah")),
     ("invalid_value.choice", t("must be one of: {allowed}", "harus salah satu dari: {allowed}")),
     ("invalid_value.reason", t("has an invalid value: {reason}", "nilainya tidak sah ({reason})")),
+    (
+        "unsupported_file_type",
+        t(
+            "must be a JPEG, PNG, WebP or HEIC image, a PDF, or a Word, Excel, PowerPoint or OpenDocument file",
+            "harus berupa gambar JPEG, PNG, WebP atau HEIC, PDF, atau berkas Word, Excel, PowerPoint atau OpenDocument",
+        ),
+    ),
     (
         "unknown_target",
         t(

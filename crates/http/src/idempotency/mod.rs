@@ -94,7 +94,9 @@ const REPLAYED_HEADERS: [HeaderName; 4] =
 
 /// Whether a request path is subject to idempotency keys.
 fn applies_to(path: &str) -> bool {
-    path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/")
+    // A file upload's body is a file: it is streamed to the store, never
+    // held to be fingerprinted (a file is sent again whole, or resumed).
+    path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/") && !path.ends_with("/attachments")
 }
 
 /// Check an `Idempotency-Key` value: 1–255 visible ASCII characters.

@@ -10,6 +10,7 @@
 pub mod account_tokens;
 pub mod activities;
 pub mod api_keys;
+pub mod attachments;
 pub mod audit;
 pub mod changes;
 pub mod check_ins;

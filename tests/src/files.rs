@@ -1,0 +1,78 @@
+//! Files for the evidence-file tests: a JPEG carrying a GPS position and a
+//! camera in its EXIF, a PDF of any size, a program renamed as a picture.
+
+use base64::Engine;
+
+/// The smallest JPEG (1×1, grey), with its end-of-image marker.
+fn tiny_jpeg() -> Vec<u8> {
+    let mut jpeg = base64::engine::general_purpose::STANDARD
+        .decode("/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=")
+        .unwrap_or_default();
+    jpeg.extend_from_slice(&[0xFF, 0xD9]);
+    jpeg
+}
+
+fn entry(tag: u16, kind: u16, count: u32, value: [u8; 4]) -> Vec<u8> {
+    let mut e = Vec::new();
+    e.extend_from_slice(&tag.to_le_bytes());
+    e.extend_from_slice(&kind.to_le_bytes());
+    e.extend_from_slice(&count.to_le_bytes());
+    e.extend_from_slice(&value);
+    e
+}
+
+/// A photo taken in Kupang: EXIF with the camera (`Canon`, `EOS Kupang`),
+/// orientation 6 (turned), and a GPS position (10°10′ S).
+pub fn photo_with_gps() -> Vec<u8> {
+    let (make, model) = (b"Canon\0".as_slice(), b"EOS Kupang\0".as_slice());
+    let ifd0_end = 8 + 2 + 4 * 12 + 4;
+    let make_at = ifd0_end as u32;
+    let model_at = make_at + make.len() as u32;
+    let gps_at = model_at + model.len() as u32;
+    let latitude_at = gps_at + 2 + 2 * 12 + 4;
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    tiff.extend_from_slice(&4u16.to_le_bytes());
+    tiff.extend(entry(0x010F, 2, make.len() as u32, make_at.to_le_bytes()));
+    tiff.extend(entry(0x0110, 2, model.len() as u32, model_at.to_le_bytes()));
+    tiff.extend(entry(0x0112, 3, 1, [6, 0, 0, 0]));
+    tiff.extend(entry(0x8825, 4, 1, gps_at.to_le_bytes()));
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    tiff.extend_from_slice(make);
+    tiff.extend_from_slice(model);
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend(entry(0x0001, 2, 2, *b"S\0\0\0"));
+    tiff.extend(entry(0x0002, 5, 3, latitude_at.to_le_bytes()));
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    for n in [10u32, 1, 10, 1, 0, 1] {
+        tiff.extend_from_slice(&n.to_le_bytes());
+    }
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(tiff);
+    let jpeg = tiny_jpeg();
+    let mut out = jpeg.get(..2).unwrap_or_default().to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend(app1);
+    out.extend_from_slice(jpeg.get(2..).unwrap_or_default());
+    out
+}
+
+/// A PDF of `size` bytes (a header, then filler a reader skips).
+pub fn pdf(size: usize) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut n: u32 = 0x2545_4f46;
+    while pdf.len() < size {
+        n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        pdf.push(b'a' + (n >> 24) as u8 % 26);
+    }
+    pdf.truncate(size);
+    pdf
+}
+
+/// A Windows program, named as a photo by whoever sends it.
+pub fn program() -> Vec<u8> {
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
+    exe.resize(4096, 0);
+    exe
+}

@@ -1,0 +1,227 @@
+//! Evidence files: a delegate attaches a photo and the signed attendance
+//! list to a check-in; the photo loses its GPS position and camera; the
+//! list comes back byte for byte; what is not taken is refused with the
+//! reason and the limit; only those who may see the parent see its files,
+//! also through a signed link, which expires and cannot be altered; the
+//! uploader removes a file and its bytes leave the store.
+
+use followup_tests::api::{expect_json, id_of, Authed};
+use followup_tests::files::{pdf, photo_with_gps, program};
+use followup_tests::plans::{
+    cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment,
+};
+use followup_tests::{assert_problem, Backend, TestApp};
+use reqwest::Method;
+use sha2::{Digest, Sha256};
+
+fn hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn upload(client: &Authed<'_>, parent: &str, name: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let path = format!("{parent}/attachments?file_name={}", urlencode(name));
+    client
+        .request(Method::POST, &path)
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn bytes_of(response: reqwest::Response) -> Vec<u8> {
+    assert_eq!(response.status(), 200, "download");
+    response.bytes().await.unwrap().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_files_are_taken_cleaned_guarded_and_removed_sqlite() {
+    evidence(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_files_are_taken_cleaned_guarded_and_removed_postgres() {
+    evidence(Backend::Postgres).await;
+}
+
+async fn evidence(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("file://{}", dir.path().display());
+    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
+        cfg.files.storage_url = store;
+        cfg.files.file_max_mb = 2;
+        cfg.files.program_quota_mb = 4;
+        cfg.files.download_link_ttl = 10;
+    })
+    .await
+    else {
+        return;
+    };
+    let cast = cast(&app).await;
+    let plan = id_of(&cast.plan_in("active").await);
+    let check_in = id_of(
+        &post_check_in(
+            &cast.owner,
+            &plan,
+            &check_in_body(&day(owner_today(), 0), "Lingkaran sebaya kedua berjalan."),
+        )
+        .await,
+    );
+    let parent = format!("/check-ins/{check_in}");
+
+    // A photo with a GPS position and a camera: stored without either.
+    let photo = photo_with_gps();
+    assert!(photo.windows(5).any(|w| w == b"Canon"), "the test photo names its camera");
+    let stored = expect_json(upload(&cast.owner, &parent, "IMG_2041.jpg", photo.clone()).await, 201).await;
+    assert_eq!(stored["content_type"], "image/jpeg");
+    assert_eq!(stored["parent_type"], "check_in");
+    assert_eq!((stored["width"].as_i64(), stored["height"].as_i64()), (Some(1), Some(1)));
+    let photo_id = id_of(&stored);
+    let cleaned = bytes_of(cast.owner.get(&format!("/attachments/{photo_id}/content")).await).await;
+    assert!(!cleaned.windows(5).any(|w| w == b"Canon"), "no camera");
+    assert!(!cleaned.windows(10).any(|w| w == b"EOS Kupang"), "no camera model");
+    assert!(cleaned.len() < photo.len(), "the metadata is gone");
+    assert!(cleaned.windows(4).any(|w| w == b"Exif"), "only the orientation stays");
+    assert_eq!(stored["sha256"], hex(&cleaned).as_str());
+    assert_eq!(stored["size_bytes"], cleaned.len() as u64);
+
+    // The signed attendance list, 1.5 MB, comes back byte for byte.
+    let list = pdf(1_500_000);
+    let stored = expect_json(
+        upload(&cast.owner, &parent, "../Daftar hadir: lingkaran sebaya.pdf", list.clone()).await,
+        201,
+    )
+    .await;
+    assert_eq!(stored["content_type"], "application/pdf");
+    assert_eq!(stored["file_name"], "Daftar hadir_ lingkaran sebaya.pdf");
+    assert_eq!(stored["sha256"], hex(&list).as_str());
+    let list_id = id_of(&stored);
+    let response = cast.mentor.get(&format!("/attachments/{list_id}/content")).await;
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    assert_eq!(bytes_of(response).await, list, "byte-identical");
+
+    // What is not taken is refused, with the reason and the limit.
+    let refused =
+        assert_problem(upload(&cast.owner, &parent, "foto.jpg", program()).await, 422, "validation_failed")
+            .await;
+    assert_eq!(refused["errors"][0]["code"], "unsupported_file_type", "{refused}");
+    let big = cast
+        .owner
+        .request(Method::POST, &format!("{parent}/attachments?file_name=besar.pdf"))
+        .header("accept-language", "id")
+        .body(pdf(2_100_000))
+        .send()
+        .await
+        .unwrap();
+    let big = assert_problem(big, 413, "file_too_large").await;
+    assert!(big["detail"].as_str().unwrap().contains("paling besar 2 MB"), "{big}");
+    let big =
+        assert_problem(upload(&cast.owner, &parent, "big.pdf", pdf(2_100_000)).await, 413, "file_too_large")
+            .await;
+    assert!(big["detail"].as_str().unwrap().contains("at most 2 MB"), "{big}");
+    expect_json(upload(&cast.owner, &parent, "kedua.pdf", pdf(1_900_000)).await, 201).await;
+    let full =
+        assert_problem(upload(&cast.owner, &parent, "ketiga.pdf", pdf(900_000)).await, 413, "quota_exceeded")
+            .await;
+    assert!(full["detail"].as_str().unwrap().contains("quota of 4 MB"), "{full}");
+
+    // Whoever may see the check-in sees its files; nobody else learns of them.
+    let listed = cast.observer.get_ok(&format!("{parent}/attachments")).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 3, "{listed}");
+    for outsider in [&cast.other_delegate, &cast.outsider] {
+        assert_problem(outsider.get(&format!("{parent}/attachments")).await, 404, "not_found").await;
+        assert_problem(outsider.get(&format!("/attachments/{list_id}")).await, 404, "not_found").await;
+        assert_problem(outsider.get(&format!("/attachments/{list_id}/content")).await, 404, "not_found")
+            .await;
+    }
+    assert_problem(upload(&cast.mentor, &parent, "mentor.pdf", pdf(1000)).await, 403, "forbidden").await;
+    assert_problem(upload(&cast.other_delegate, &parent, "x.pdf", pdf(1000)).await, 404, "not_found").await;
+
+    // A mentors-only comment's file stays with the mentors.
+    let note = id_of(
+        &post_comment(&cast.mentor, &plan, &comment_body("Catatan untuk para mentor.", "mentors")).await,
+    );
+    let note_file = id_of(
+        &expect_json(upload(&cast.mentor, &format!("/comments/{note}"), "catatan.pdf", pdf(2000)).await, 201)
+            .await,
+    );
+    cast.coordinator.get_ok(&format!("/attachments/{note_file}")).await;
+    for kept_out in [&cast.owner, &cast.observer, &cast.other_mentor] {
+        assert_problem(kept_out.get(&format!("/comments/{note}/attachments")).await, 404, "not_found").await;
+        assert_problem(kept_out.get(&format!("/attachments/{note_file}/content")).await, 404, "not_found")
+            .await;
+    }
+
+    // A signed link works without a token, for that file only, until it expires.
+    let read = cast.owner.get_ok(&format!("/attachments/{photo_id}")).await;
+    let link = app.url(read["download_url"].as_str().unwrap());
+    let anonymous = app.client.get(&link).send().await.unwrap();
+    assert_eq!(
+        anonymous.headers()["content-disposition"].to_str().unwrap().split(';').next(),
+        Some("inline"),
+        "an image shows inline"
+    );
+    assert_eq!(bytes_of(anonymous).await, cleaned);
+    let altered = link.replace(&photo_id, &list_id);
+    assert_problem(app.client.get(&altered).send().await.unwrap(), 403, "invalid_download_link").await;
+    let later = link.replace("expires=", "expires=9");
+    assert_problem(app.client.get(&later).send().await.unwrap(), 403, "invalid_download_link").await;
+    assert_problem(
+        app.client.get(app.url(&format!("/api/v1/attachments/{photo_id}/content"))).send().await.unwrap(),
+        401,
+        "unauthorized",
+    )
+    .await;
+
+    // The uploader removes a file: the record and the bytes go.
+    let files_in_store = || walk(dir.path());
+    let before = files_in_store();
+    assert_eq!(before, 4, "four files stored");
+    let etag = cast.owner.get(&format!("/attachments/{list_id}")).await.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let by_mentor = cast
+        .mentor
+        .request(Method::DELETE, &format!("/attachments/{list_id}"))
+        .header("If-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(by_mentor, 403, "forbidden").await;
+    let removed = cast
+        .owner
+        .request(Method::DELETE, &format!("/attachments/{list_id}"))
+        .header("If-Match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_problem(cast.owner.get(&format!("/attachments/{list_id}")).await, 404, "not_found").await;
+    assert_eq!(files_in_store(), before - 1, "its bytes left the store");
+    expect_json(upload(&cast.owner, &parent, "ketiga.pdf", pdf(900_000)).await, 201).await;
+
+    // The link expires.
+    tokio::time::sleep(std::time::Duration::from_millis(11_000)).await;
+    assert_problem(app.client.get(&link).send().await.unwrap(), 403, "invalid_download_link").await;
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
+        .unwrap_or(0)
+}
