@@ -67,7 +67,8 @@ RUN groupadd --gid 10001 followup \
     && useradd --uid 10001 --gid 10001 --no-log-init \
         --home-dir /var/lib/followup --no-create-home \
         --shell /usr/sbin/nologin followup \
-    && install -d -o followup -g followup -m 0750 /var/lib/followup
+    && install -d -o followup -g followup -m 0750 /var/lib/followup \
+    && install -d -o followup -g followup -m 0750 /var/lib/followup/files
 
 COPY --from=builder /out/followup /usr/local/bin/followup
 

@@ -182,6 +182,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .configure(check_ins::configure)
             .configure(comments::configure)
             .configure(attachments::configure)
+            .configure(uploads::configure)
             .configure(webhooks::configure),
     );
 }

@@ -586,6 +586,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    uploads (id) {
+        id -> DbUuid,
+        user_id -> DbUuid,
+        parent_type -> Text,
+        parent_id -> DbUuid,
+        file_name -> Text,
+        upload_length -> BigInt,
+        upload_offset -> BigInt,
+        created_at -> Instant,
+        expires_at -> Instant,
+    }
+}
+
+diesel::joinable!(uploads -> users (user_id));
 diesel::joinable!(attachments -> programs (program_id));
 diesel::joinable!(attachments -> action_plans (plan_id));
 
@@ -620,4 +638,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_counter,
     server_settings,
     attachments,
+    uploads,
 );

@@ -122,6 +122,11 @@ pub struct FilesArgs {
     /// Seconds a signed download link (`download_url`) works.
     #[arg(long, env = "FOLLOWUP_DOWNLOAD_LINK_TTL", default_value_t = 900, value_parser = clap::value_parser!(u64).range(10..=86_400))]
     pub download_link_ttl: u64,
+
+    /// Seconds an unfinished resumable upload is kept before its bytes are
+    /// removed.
+    #[arg(long, env = "FOLLOWUP_UPLOAD_TTL", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=2_592_000))]
+    pub upload_ttl: u64,
 }
 
 /// The worker: webhook deliveries.
@@ -307,6 +312,7 @@ impl ServeConfig {
                 file_max_mb: 25,
                 program_quota_mb: 5_000,
                 download_link_ttl: 900,
+                upload_ttl: 86_400,
             },
         }
     }

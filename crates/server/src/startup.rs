@@ -58,6 +58,7 @@ impl Application {
         }
         let origins = cors_origins(&config.cors_origins)?;
         let files = files(&db, &config.files)?;
+        let store = files.store.clone();
         let shared = followup_http::Shared::new(db.clone(), auth, config.docs)
             .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?
             .with_cors_origins(origins)
@@ -95,7 +96,8 @@ impl Application {
             config.sync_retention_days,
             Duration::from_secs(config.sync_compaction_interval),
             config.worker.webhook_log_days,
-        );
+        )
+        .with_files(store);
         Ok(Self { port, server, db, housekeeping, worker })
     }
 
@@ -204,7 +206,8 @@ fn files(db: &Database, args: &crate::config::FilesArgs) -> anyhow::Result<follo
         i64::try_from(args.program_quota_mb.saturating_mul(1_000_000)).unwrap_or(i64::MAX),
         seconds(args.download_link_ttl)?,
         &crate::bootstrap::request_hash_secret(db)?,
-    ))
+    )
+    .with_upload_ttl(seconds(args.upload_ttl)?))
 }
 
 fn seconds(secs: u64) -> anyhow::Result<chrono::Duration> {

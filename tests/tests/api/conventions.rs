@@ -165,6 +165,16 @@ backend_test!(
             .await;
         let webhook_id = followup_tests::api::id_of(&followup_tests::api::expect_json(webhook, 201).await);
 
+        // A file on each kind of parent, for the attachment lists and the download.
+        use followup_tests::plans as p;
+        let today = p::day(p::owner_today(), 0);
+        let check_in = followup_tests::api::id_of(&p::post_check_in(&cast.owner, &plan_id, &p::check_in_body(&today, "Two circles ran.")).await);
+        let activity = followup_tests::api::id_of(&p::create_activity(&cast.owner, &plan_id, &p::activity_body("Train ten youth workers", None)).await);
+        let measurement = followup_tests::api::id_of(&p::record_measurement(&cast.owner, &indicator_id, &p::measurement_body(4.0, &today)).await);
+        let comment = followup_tests::api::id_of(&p::post_comment(&cast.owner, &plan_id, &p::comment_body("Photos attached.", "shared")).await);
+        let attached = cast.owner.request(reqwest::Method::POST, &format!("/check-ins/{check_in}/attachments?file_name=daftar.pdf")).body(followup_tests::files::pdf(2000)).send().await.unwrap();
+        let attachment = followup_tests::api::id_of(&followup_tests::api::expect_json(attached, 201).await);
+
         // Every GET that takes query parameters, as the document lists them.
         let document: Value = app.get("/api-docs/openapi.json").await.json().await.unwrap();
         let mut checked = 0;
@@ -182,6 +192,16 @@ backend_test!(
                 plan_id.as_str()
             } else if path.starts_with("/api/v1/webhooks/") {
                 webhook_id.as_str()
+            } else if path.starts_with("/api/v1/check-ins/") {
+                check_in.as_str()
+            } else if path.starts_with("/api/v1/activities/") {
+                activity.as_str()
+            } else if path.starts_with("/api/v1/measurements/") {
+                measurement.as_str()
+            } else if path.starts_with("/api/v1/comments/") {
+                comment.as_str()
+            } else if path.starts_with("/api/v1/attachments/") {
+                attachment.as_str()
             } else {
                 indicator_id.as_str()
             };

@@ -29,4 +29,5 @@ mod reminders;
 mod review_queue;
 mod revisions;
 mod sync;
+mod uploads;
 mod webhooks;

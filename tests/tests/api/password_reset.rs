@@ -127,7 +127,7 @@ async fn reset_by_mail(backend: Backend) {
 
 backend_test!(
     async fn a_server_without_e_mail_says_so_and_bad_requests_change_nothing(app) {
-        assert_problem(ask(&app, "ketut.wirawan@dinsos.ntt.example.id").await, 503, "mail_unavailable").await;
+        assert_problem(ask(&app, "ketut.wirawan@dinsos.ntt.example.id").await, 409, "mail_unavailable").await;
     }
 );
 

@@ -845,6 +845,14 @@ backend_test!(
             &followup_tests::plans::check_in_body("2023-08-31", "Ran the first workshop."),
         )
         .await;
+        let attached = cast
+            .owner
+            .request(Method::POST, &format!("/check-ins/{}/attachments?file_name=daftar.pdf", id_of(&check_in)))
+            .body(followup_tests::files::pdf(2000))
+            .send()
+            .await
+            .unwrap();
+        let attachment = expect_json(attached, 201).await;
         let org = followup_tests::api::create_org(&app, &cast.admin.token, "Dinas Sosial Ende", "technical_unit", None).await;
         let (user, _) = followup_tests::api::create_user(&app, &cast.admin.token, "gita.maharani@kemensos.go.id", "Gita Maharani").await;
         let webhook = expect_json(
@@ -867,6 +875,7 @@ backend_test!(
                 "/api/v1/users/{id}" => (id_of(&user), &cast.admin),
                 "/api/v1/me" | "/api/v1/me/notifications" => (String::new(), &cast.owner),
                 "/api/v1/webhooks/{id}" => (id_of(&webhook), &cast.coordinator),
+                "/api/v1/attachments/{id}" => (id_of(&attachment), &cast.owner),
                 other => panic!("no resource for {other}: add it to this test"),
             };
             (path.trim_start_matches("/api/v1").replace("{id}", &id), client)
@@ -899,7 +908,7 @@ backend_test!(
                 checked.push(format!("{method} {path}"));
             }
         }
-        assert_eq!(checked.len(), 18, "checked: {checked:?}");
+        assert_eq!(checked.len(), 19, "checked: {checked:?}");
 
         // With the ETag of the last read, the edit goes through.
         let path = format!("/activities/{}", id_of(&activity));

@@ -18,6 +18,8 @@ pub struct Files {
     pub quota_bytes: i64,
     /// How long a signed download link works.
     pub link_ttl: chrono::Duration,
+    /// How long an unfinished resumable upload is kept.
+    pub upload_ttl: chrono::Duration,
     link_key: [u8; 32],
 }
 
@@ -34,7 +36,20 @@ impl Files {
         let mut key = Sha256::new();
         key.update(b"followup download links\0");
         key.update(server_secret.as_bytes());
-        Self { store, max_file_bytes, quota_bytes, link_ttl, link_key: key.finalize().into() }
+        Self {
+            store,
+            max_file_bytes,
+            quota_bytes,
+            link_ttl,
+            upload_ttl: chrono::Duration::hours(24),
+            link_key: key.finalize().into(),
+        }
+    }
+
+    /// Keep unfinished uploads this long.
+    pub fn with_upload_ttl(mut self, ttl: chrono::Duration) -> Self {
+        self.upload_ttl = ttl;
+        self
     }
 
     fn signature(&self, id: AttachmentId, expires: i64) -> String {

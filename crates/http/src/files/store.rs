@@ -16,6 +16,9 @@ use object_store::{ObjectStore, WriteMultipart};
 #[derive(Clone)]
 pub struct FileStore {
     inner: Arc<dyn ObjectStore>,
+    /// Where this server's keys start (`s3://bucket/prefix`: `prefix`).
+    root: Path,
+    /// Files under `root`.
     prefix: Path,
     /// What it is, for the start-up log (no credentials).
     pub described: String,
@@ -41,6 +44,7 @@ impl FileStore {
                 std::fs::canonicalize(dir).map_or_else(|_| dir.to_owned(), |p| p.display().to_string());
             return Ok(Self {
                 inner: Arc::new(store),
+                root: Path::default(),
                 prefix: Path::from("files"),
                 described: format!("directory {absolute}"),
             });
@@ -48,6 +52,7 @@ impl FileStore {
         if raw == "memory://" {
             return Ok(Self {
                 inner: Arc::new(object_store::memory::InMemory::new()),
+                root: Path::default(),
                 prefix: Path::from("files"),
                 described: "memory (this process only)".into(),
             });
@@ -67,11 +72,14 @@ impl FileStore {
                     .with_virtual_hosted_style_request(false);
             }
             let store = builder.build().map_err(|e| format!("{raw}: {e}"))?;
-            let prefix = prefix.trim_matches('/');
-            let prefix =
-                if prefix.is_empty() { Path::from("files") } else { Path::from(prefix).child("files") };
+            let root = Path::from(prefix.trim_matches('/'));
             let at = endpoint.map(|e| format!(" at {e}")).unwrap_or_default();
-            return Ok(Self { inner: Arc::new(store), prefix, described: format!("S3 bucket {bucket}{at}") });
+            return Ok(Self {
+                inner: Arc::new(store),
+                prefix: root.child("files"),
+                root,
+                described: format!("S3 bucket {bucket}{at}"),
+            });
         }
         Err(format!("{raw}: FOLLOWUP_STORAGE_URL must be file://DIR or s3://bucket/prefix"))
     }
@@ -79,6 +87,22 @@ impl FileStore {
     /// Where the bytes of file `name` go.
     pub fn key(&self, name: &str) -> String {
         self.prefix.child(name).to_string()
+    }
+
+    /// Where the parts of resumable upload `name` go.
+    pub fn upload_key(&self, name: &str) -> String {
+        self.root.child("uploads").child(name).to_string()
+    }
+
+    /// Every key under `prefix`.
+    pub async fn list_under(&self, prefix: &str) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        let prefix = Path::from(prefix);
+        let mut listing = self.inner.list(Some(&prefix));
+        while let Some(meta) = listing.next().await {
+            out.push(meta.map_err(|e| e.to_string())?.location.to_string());
+        }
+        Ok(out)
     }
 
     /// A writer that streams a file in parts to `key`.

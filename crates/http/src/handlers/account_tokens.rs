@@ -231,7 +231,7 @@ pub struct ResetRequestBody {
 /// one. Nothing changes until the token is used: the password still works
 /// and no session ends. At most one message a minute per account; requests
 /// are throttled per client address (429). A server that sends no e-mail
-/// answers 503 `mail_unavailable`.
+/// answers 409 `mail_unavailable` (the server is set up without e-mail).
 #[utoipa::path(
     tag = "auth",
     request_body = ResetRequestBody,
@@ -241,7 +241,7 @@ pub struct ResetRequestBody {
         (status = 422, description = "Not an e-mail address", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`too_many_reset_requests`", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "`mail_unavailable`: this server sends no e-mail", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`mail_unavailable`: this server sends no e-mail", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/password-reset")]
@@ -286,7 +286,7 @@ pub async fn request_reset(
 
 fn mail_unavailable() -> ApiError {
     ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::CONFLICT,
         "mail_unavailable",
         "Not available on this server",
         "This server sends no e-mail, so a password cannot be reset by e-mail: ask your programme's coordinator or an administrator to reset it.",

@@ -110,11 +110,11 @@ pub struct LinkQuery {
     pub signature: Option<String>,
 }
 
-fn files_of(state: &AppState) -> Result<&Files, ApiError> {
+pub(crate) fn files_of(state: &AppState) -> Result<&Files, ApiError> {
     state.files.as_ref().ok_or_else(|| ApiError::internal(&"no file store configured"))
 }
 
-fn too_large(limit: u64) -> ApiError {
+pub(crate) fn too_large(limit: u64) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "file_too_large",
@@ -140,7 +140,7 @@ fn over_quota(quota: i64, used: i64) -> ApiError {
     .arg("used_mb", used / 1_000_000)
 }
 
-fn unreadable(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn unreadable(e: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request("bad_body", format!("The body could not be read: {e}"))
 }
 
@@ -148,76 +148,69 @@ fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Take a file for `parent` from the request body: checked before a byte
-/// is read (who, the declared size, the quota), sniffed from its first
-/// bytes, cleaned if an image, streamed to the store, then recorded; the
-/// stored bytes are removed again when the record is refused.
-async fn upload(
-    req: HttpRequest,
-    actor: followup_domain::Actor,
-    state: web::Data<AppState>,
-    parent: Parent,
-    file_name: &str,
-    mut payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    let files = files_of(&state)?;
-    let target = db::read(&state, move |c| repo::target(c, &actor, parent)).await?;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > files.max_file_bytes) {
-        return Err(too_large(files.max_file_bytes));
-    }
-    let used = db::read(&state, move |c| repo::usage(c, target.program_id)).await?;
-    let incoming = i64::try_from(declared.unwrap_or(0)).unwrap_or(i64::MAX);
-    if used.saturating_add(incoming) > files.quota_bytes {
-        return Err(over_quota(files.quota_bytes, used));
-    }
-    let limit = usize::try_from(files.max_file_bytes).unwrap_or(usize::MAX);
-    let mut head = BytesMut::new();
-    while head.len() < inspect::SNIFF_BYTES {
-        match payload.next().await {
-            Some(chunk) => head.extend_from_slice(&chunk.map_err(unreadable)?),
-            None => break,
-        }
-        if head.len() > limit {
-            return Err(too_large(files.max_file_bytes));
-        }
-    }
-    if head.is_empty() {
-        return Err(ApiError::validation(vec![followup_domain::FieldError::new(
-            "file", "required", "is empty",
-        )]));
-    }
-    let kind = inspect::sniff(&head).map_err(|found| ApiError::validation(vec![unsupported_type(found)]))?;
-    let id = AttachmentId::new();
-    let key = files.store.key(&id.as_uuid().to_string());
-    let (size, sha256, dimensions) = if kind.is_image() {
-        let mut whole = head;
-        while let Some(chunk) = payload.next().await {
-            whole.extend_from_slice(&chunk.map_err(unreadable)?);
-            if whole.len() > limit {
+/// A file wholly stored (not yet recorded): what its bytes are and where.
+pub(crate) struct Ingest {
+    id: AttachmentId,
+    kind: followup_domain::attachments::FileKind,
+    key: String,
+    size: usize,
+    sha256: String,
+    dimensions: Option<(u32, u32)>,
+}
+
+impl Ingest {
+    /// Store a file from `stream`: sniffed from its first bytes (422 for a
+    /// kind not taken), cleaned whole if an image, else streamed to the
+    /// store while its size (413 past the limit) and SHA-256 are counted.
+    pub(crate) async fn from_stream<S, E>(files: &Files, mut stream: S) -> Result<Self, ApiError>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let limit = usize::try_from(files.max_file_bytes).unwrap_or(usize::MAX);
+        let mut head = BytesMut::new();
+        while head.len() < inspect::SNIFF_BYTES {
+            match stream.next().await {
+                Some(chunk) => head.extend_from_slice(&chunk.map_err(unreadable)?),
+                None => break,
+            }
+            if head.len() > limit {
                 return Err(too_large(files.max_file_bytes));
             }
         }
-        let (clean, dimensions) = web::block(move || inspect::clean_image(kind, whole.freeze()))
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .ok_or_else(|| ApiError::validation(vec![unsupported_type(Some(kind.content_type()))]))?;
-        let sha256 = hex(&Sha256::digest(&clean));
-        let size = clean.len();
-        files.store.put(&key, clean).await.map_err(|e| ApiError::internal(&e))?;
-        (size, sha256, dimensions)
-    } else {
+        if head.is_empty() {
+            return Err(ApiError::validation(vec![followup_domain::FieldError::new(
+                "file", "required", "is empty",
+            )]));
+        }
+        let kind =
+            inspect::sniff(&head).map_err(|found| ApiError::validation(vec![unsupported_type(found)]))?;
+        let id = AttachmentId::new();
+        let key = files.store.key(&id.as_uuid().to_string());
+        if kind.is_image() {
+            let mut whole = head;
+            while let Some(chunk) = stream.next().await {
+                whole.extend_from_slice(&chunk.map_err(unreadable)?);
+                if whole.len() > limit {
+                    return Err(too_large(files.max_file_bytes));
+                }
+            }
+            let (clean, dimensions) = web::block(move || inspect::clean_image(kind, whole.freeze()))
+                .await
+                .map_err(|e| ApiError::internal(&e))?
+                .ok_or_else(|| ApiError::validation(vec![unsupported_type(Some(kind.content_type()))]))?;
+            let sha256 = hex(&Sha256::digest(&clean));
+            let size = clean.len();
+            files.store.put(&key, clean).await.map_err(|e| ApiError::internal(&e))?;
+            return Ok(Self { id, kind, key, size, sha256, dimensions });
+        }
         let mut writer = files.store.writer(&key).await.map_err(|e| ApiError::internal(&e))?;
         let mut hasher = Sha256::new();
         let mut size = head.len();
         hasher.update(&head);
         let mut written = writer.write(&head).await;
         while written.is_ok() {
-            let Some(chunk) = payload.next().await else { break };
+            let Some(chunk) = stream.next().await else { break };
             let chunk = match chunk {
                 Ok(chunk) => chunk,
                 Err(e) => {
@@ -238,26 +231,34 @@ async fn upload(
             return Err(ApiError::internal(&e));
         }
         writer.finish().await.map_err(|e| ApiError::internal(&e))?;
-        (size, hex(&hasher.finalize()), None)
-    };
+        Ok(Self { id, kind, key, size, sha256: hex(&hasher.finalize()), dimensions: None })
+    }
+}
+
+/// Record a stored file on `parent` (the parent and the quota checked
+/// again); its bytes are removed when the record is refused.
+pub(crate) async fn record_file(
+    state: &AppState,
+    files: &Files,
+    actor: followup_domain::Actor,
+    parent: Parent,
+    file_name: &str,
+    file: Ingest,
+) -> Result<Attachment, ApiError> {
+    let key = file.key.clone();
     let stored = StoredFile {
-        id,
+        id: file.id,
         file_name: sanitise_file_name(file_name),
-        content_type: kind.content_type().to_owned(),
-        size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
-        sha256,
-        width: dimensions.and_then(|(w, _)| i32::try_from(w).ok()),
-        height: dimensions.and_then(|(_, h)| i32::try_from(h).ok()),
-        storage_key: key.clone(),
+        content_type: file.kind.content_type().to_owned(),
+        size_bytes: i64::try_from(file.size).unwrap_or(i64::MAX),
+        sha256: file.sha256,
+        width: file.dimensions.and_then(|(w, _)| i32::try_from(w).ok()),
+        height: file.dimensions.and_then(|(_, h)| i32::try_from(h).ok()),
+        storage_key: file.key,
     };
     let quota = files.quota_bytes;
-    let recorded = db::write(&state, move |c| repo::record(c, &actor, parent, &stored, quota)).await;
-    let refused = match recorded {
-        Ok(Recorded::Stored(a)) => {
-            let body = AttachmentBody::of(a, files);
-            let location = format!("/api/v1/attachments/{}", body.id);
-            return Ok(crate::conditional::created(location, body.version, &body));
-        }
+    let refused = match db::write(state, move |c| repo::record(c, &actor, parent, &stored, quota)).await {
+        Ok(Recorded::Stored(a)) => return Ok(a),
         Ok(Recorded::OverQuota { used }) => over_quota(files.quota_bytes, used),
         Err(e) => e,
     };
@@ -265,6 +266,38 @@ async fn upload(
         tracing::warn!(%key, error = %e, "could not remove a refused upload; the sweeper will");
     }
     Err(refused)
+}
+
+/// Take a file for `parent` from the request body: checked before a byte
+/// is read (who, the declared size, the quota), then stored and recorded.
+async fn upload(
+    req: HttpRequest,
+    actor: followup_domain::Actor,
+    state: web::Data<AppState>,
+    parent: Parent,
+    file_name: &str,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let files = files_of(&state)?;
+    let target = db::read(&state, move |c| repo::target(c, &actor, parent)).await?;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > files.max_file_bytes) {
+        return Err(too_large(files.max_file_bytes));
+    }
+    let used = db::read(&state, move |c| repo::usage(c, target.program_id)).await?;
+    let incoming = i64::try_from(declared.unwrap_or(0)).unwrap_or(i64::MAX);
+    if used.saturating_add(incoming) > files.quota_bytes {
+        return Err(over_quota(files.quota_bytes, used));
+    }
+    let stored = Ingest::from_stream(files, payload).await?;
+    let attachment = record_file(&state, files, actor, parent, file_name, stored).await?;
+    let body = AttachmentBody::of(attachment, files);
+    let location = format!("/api/v1/attachments/{}", body.id);
+    Ok(crate::conditional::created(location, body.version, &body))
 }
 
 macro_rules! parent_endpoints {

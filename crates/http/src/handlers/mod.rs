@@ -21,5 +21,6 @@ pub mod plans;
 pub mod programs;
 pub mod sessions;
 pub mod sync;
+pub mod uploads;
 pub mod users;
 pub mod webhooks;

@@ -161,6 +161,43 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         ),
     ),
     (
+        "tus_version",
+        t("Unsupported tus version", "Versi tus tidak didukung"),
+        t(
+            "Send Tus-Resumable: 1.0.0 (this server speaks tus 1.0.0).",
+            "Kirim Tus-Resumable: 1.0.0 (server ini memakai tus 1.0.0).",
+        ),
+    ),
+    (
+        "invalid_tus_header",
+        t("Bad request", "Permintaan tidak sah"),
+        t(
+            "A tus header is missing or not valid (Upload-Length, Upload-Offset, Upload-Checksum).",
+            "Tajuk tus tidak ada atau tidak sah (Upload-Length, Upload-Offset, Upload-Checksum).",
+        ),
+    ),
+    (
+        "upload_too_long",
+        t("Bad request", "Permintaan tidak sah"),
+        t("The bytes sent go past Upload-Length.", "Bita yang dikirim melebihi Upload-Length."),
+    ),
+    (
+        "offset_mismatch",
+        t("Conflict", "Konflik"),
+        t(
+            "Upload-Offset is not where the upload stands: ask with HEAD and send from there.",
+            "Upload-Offset tidak sesuai dengan posisi unggahan: tanyakan dengan HEAD lalu kirim dari posisi itu.",
+        ),
+    ),
+    (
+        "checksum_mismatch",
+        t("Checksum mismatch", "Checksum tidak cocok"),
+        t(
+            "The bytes received do not match Upload-Checksum; send them again.",
+            "Bita yang diterima tidak cocok dengan Upload-Checksum; kirim ulang.",
+        ),
+    ),
+    (
         "invalid_download_link",
         t("Forbidden", "Tidak diizinkan"),
         t(
@@ -366,6 +403,13 @@ pub static DETAILS: &[(&str, Text)] = &[
         ),
     ),
     ("unauthorized.invalid_token", t("The access token is not valid.", "Token akses tidak sah.")),
+    (
+        "unsupported_media_type.tus",
+        t(
+            "Send the bytes as application/offset+octet-stream.",
+            "Kirim bita sebagai application/offset+octet-stream.",
+        ),
+    ),
     (
         "unauthorized.session_ended",
         t("The session has ended; sign in again.", "Sesi Anda sudah berakhir; silakan masuk kembali."),
@@ -784,6 +828,8 @@ pub static TERMS: &[(&str, Text)] = &[
     ("api_key", t("API key", "kunci API")),
     ("webhook", t("webhook", "webhook")),
     ("webhook_delivery", t("webhook delivery", "pengiriman webhook")),
+    ("attachment", t("file", "berkas")),
+    ("upload", t("upload", "unggahan")),
 ];
 
 /// Status words, substituted for `{status}`: the wire word in English, a

@@ -96,7 +96,10 @@ const REPLAYED_HEADERS: [HeaderName; 4] =
 fn applies_to(path: &str) -> bool {
     // A file upload's body is a file: it is streamed to the store, never
     // held to be fingerprinted (a file is sent again whole, or resumed).
-    path.starts_with("/api/v1/") && !path.starts_with("/api/v1/auth/") && !path.ends_with("/attachments")
+    path.starts_with("/api/v1/")
+        && !path.starts_with("/api/v1/auth/")
+        && !path.ends_with("/attachments")
+        && !path.ends_with("/uploads")
 }
 
 /// Check an `Idempotency-Key` value: 1–255 visible ASCII characters.

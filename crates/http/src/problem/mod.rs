@@ -96,6 +96,8 @@ pub struct ErrorParts {
     retry_after: Option<u64>,
     allow: Option<String>,
     challenge: bool,
+    /// Protocol headers an answer must carry (tus's `Tus-Version`).
+    extra: Vec<(&'static str, &'static str)>,
 }
 
 impl ApiError {
@@ -116,7 +118,14 @@ impl ApiError {
             retry_after: None,
             allow: None,
             challenge: false,
+            extra: Vec::new(),
         }))
+    }
+
+    /// Send this header with the problem.
+    pub fn with_header(mut self, name: &'static str, value: &'static str) -> Self {
+        self.0.extra.push((name, value));
+        self
     }
 
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
@@ -311,6 +320,9 @@ impl ResponseError for ApiError {
         }
         if let Some(allow) = &self.allow {
             response.insert_header((header::ALLOW, allow.clone()));
+        }
+        for (name, value) in &self.extra {
+            response.insert_header((*name, *value));
         }
         let lang = i18n::current();
         response.extensions_mut().insert(Worded(lang));

@@ -11,7 +11,7 @@ use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::require_tracking_editable;
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
-use followup_domain::values::ActivityStatus;
+use followup_domain::values::{ActivityStatus, AttachmentParent};
 use followup_domain::{Actor, DomainError};
 use uuid::Uuid;
 
@@ -290,6 +290,7 @@ pub fn delete_activity(
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, row.version)?;
     require_tracking_editable(ctx.plan.status)?;
+    super::attachments::forget_parents(conn, AttachmentParent::Activity, &[row.id.0])?;
     diesel::delete(activities::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "delete")
         .version(row.version)

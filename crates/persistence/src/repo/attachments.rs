@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use followup_domain::attachments::Attachment;
 use followup_domain::ids::{AttachmentId, PlanId, ProgramId, UserId};
@@ -312,6 +311,23 @@ pub fn remove(
     Ok(row.storage_key)
 }
 
+/// Forget the files of parents being deleted (in the deleting
+/// transaction); the sweeper removes their bytes.
+pub(crate) fn forget_parents(
+    conn: &mut DbConnection,
+    kind: AttachmentParent,
+    ids: &[Uuid],
+) -> Result<(), StoreError> {
+    let ids: Vec<DbId> = ids.iter().map(|id| DbId(*id)).collect();
+    diesel::delete(
+        attachments::table
+            .filter(attachments::parent_type.eq(kind.as_str()))
+            .filter(attachments::parent_id.eq_any(ids)),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
 /// Which of `keys` belong to a recorded file (for the sweeper).
 pub fn known_keys(conn: &mut DbConnection, keys: &[String]) -> Result<HashSet<String>, StoreError> {
     let mut known = HashSet::new();
@@ -324,6 +340,3 @@ pub fn known_keys(conn: &mut DbConnection, keys: &[String]) -> Result<HashSet<St
     }
     Ok(known)
 }
-
-/// When a stored object last changed, for the sweeper's grace period.
-pub type Modified = DateTime<Utc>;

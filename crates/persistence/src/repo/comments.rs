@@ -7,7 +7,7 @@ use followup_domain::ids::{CommentId, PlanId};
 use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
-use followup_domain::values::{CommentTarget, Visibility};
+use followup_domain::values::{AttachmentParent, CommentTarget, Visibility};
 use followup_domain::{Actor, DomainError, FieldError, Message};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
@@ -198,6 +198,7 @@ pub fn delete_comment(
     let (row, ctx) = load_comment(conn, actor, id)?;
     require_author(&row, actor)?;
     check_version(if_match, row.version)?;
+    super::attachments::forget_parents(conn, AttachmentParent::Comment, &[row.id.0])?;
     diesel::delete(comments::table.find(row.id)).execute(conn)?;
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
     audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "delete")

@@ -11,6 +11,7 @@ use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::{require_active, require_tracking_editable};
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
+use followup_domain::values::AttachmentParent;
 use followup_domain::{Actor, DomainError};
 
 use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
@@ -198,6 +199,12 @@ pub fn delete_indicator(
     check_version(if_match, row.version)?;
     require_tracking_editable(ctx.plan.status)?;
     super::changes::measurements_deleted(conn, ctx.plan.program_id, ctx.plan.id.as_uuid(), row.id.0)?;
+    let measured: Vec<DbId> = measurements::table
+        .filter(measurements::indicator_id.eq(row.id))
+        .select(measurements::id)
+        .load(conn)?;
+    let measured: Vec<uuid::Uuid> = measured.into_iter().map(|id| id.0).collect();
+    super::attachments::forget_parents(conn, AttachmentParent::Measurement, &measured)?;
     diesel::delete(indicators::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "delete")
         .version(row.version)

@@ -32,6 +32,7 @@ pub mod reminders;
 pub mod rows;
 pub mod sessions;
 pub mod sync;
+pub mod uploads;
 pub mod users;
 pub mod viewer;
 pub mod webhooks;

@@ -1,0 +1,241 @@
+//! Resumable uploads (tus 1.0): a delegate on a weak link starts a 5 MB
+//! upload, loses the connection part-way, asks where it stands, resumes,
+//! and the file arrives whole; checksums, offsets and the protocol version
+//! are enforced; an upload is its creator's alone; a terminated one is gone.
+
+use base64::Engine;
+use followup_tests::api::{expect_json, id_of, Authed};
+use followup_tests::files::pdf;
+use followup_tests::plans::{cast, check_in_body, day, owner_today, post_check_in};
+use followup_tests::{assert_problem, Backend, TestApp};
+use reqwest::Method;
+use sha2::{Digest, Sha256};
+
+const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
+
+fn offset_of(response: &reqwest::Response) -> u64 {
+    response.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
+}
+
+async fn head(client: &Authed<'_>, upload: &str) -> reqwest::Response {
+    client.request(Method::HEAD, upload).header(TUS.0, TUS.1).send().await.unwrap()
+}
+
+async fn send(client: &Authed<'_>, upload: &str, offset: u64, bytes: &[u8]) -> reqwest::Response {
+    client
+        .request(Method::PATCH, upload)
+        .header(TUS.0, TUS.1)
+        .header("Upload-Offset", offset.to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_upload_resumes_and_arrives_whole_sqlite() {
+    resumes(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_upload_resumes_and_arrives_whole_postgres() {
+    resumes(Backend::Postgres).await;
+}
+
+async fn resumes(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("file://{}", dir.path().display());
+    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
+        cfg.files.storage_url = store;
+        cfg.files.file_max_mb = 8;
+    })
+    .await
+    else {
+        return;
+    };
+    let cast = cast(&app).await;
+    let plan = id_of(&cast.plan_in("active").await);
+    let check_in = id_of(
+        &post_check_in(
+            &cast.owner,
+            &plan,
+            &check_in_body(&day(owner_today(), 0), "Foto kegiatan terlampir."),
+        )
+        .await,
+    );
+    let file = pdf(5_000_000);
+    let name = base64::engine::general_purpose::STANDARD.encode("Laporan kegiatan Kupang.pdf");
+    let start = |length: usize| {
+        cast.owner
+            .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
+            .header(TUS.0, TUS.1)
+            .header("Upload-Length", length.to_string())
+            .header("Upload-Metadata", format!("filename {name}"))
+            .send()
+    };
+
+    // The protocol version is required; a length over the limit is refused.
+    let bare = cast
+        .owner
+        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
+        .header("Upload-Length", "10")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.headers()["tus-version"], "1.0.0");
+    assert_problem(bare, 412, "tus_version").await;
+    assert_problem(start(9_000_000).await.unwrap(), 413, "file_too_large").await;
+    assert_problem(
+        cast.other_delegate
+            .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
+            .header(TUS.0, TUS.1)
+            .header("Upload-Length", "10")
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+
+    let created = start(file.len()).await.unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers()["tus-resumable"], "1.0.0");
+    assert!(created.headers()["tus-extension"].to_str().unwrap().contains("checksum"));
+    assert!(created.headers().get("upload-expires").is_some());
+    let upload = created.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+
+    // The first 2 MB arrive.
+    let first = send(&cast.owner, &upload, 0, &file[..2_000_000]).await;
+    assert_eq!(first.status(), 204);
+    assert_eq!(offset_of(&first), 2_000_000);
+
+    // The next request is cut after 1 MB: what arrived is kept.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let chunk = file[2_000_000..3_000_000].to_vec();
+    tokio::spawn(async move {
+        for piece in chunk.chunks(250_000) {
+            let _ = tx.send(Ok(piece.to_vec())).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let _ = tx.send(Err(std::io::Error::other("the phone lost its signal"))).await;
+    });
+    let body = reqwest::Body::wrap_stream(tokio_stream_of(rx));
+    let cut = cast
+        .owner
+        .request(Method::PATCH, &upload)
+        .header(TUS.0, TUS.1)
+        .header("Upload-Offset", "2000000")
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(body)
+        .send()
+        .await;
+    assert!(cut.is_err(), "the request did not complete");
+    let mut stands = 0;
+    for _ in 0..50 {
+        stands = offset_of(&head(&cast.owner, &upload).await);
+        if stands > 2_000_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(stands, 3_000_000, "the megabyte that arrived is kept");
+
+    // Wrong offsets and checksums change nothing.
+    assert_problem(
+        send(&cast.owner, &upload, 2_000_000, &file[2_000_000..2_100_000]).await,
+        409,
+        "offset_mismatch",
+    )
+    .await;
+    let wrong = cast
+        .owner
+        .request(Method::PATCH, &upload)
+        .header(TUS.0, TUS.1)
+        .header("Upload-Offset", "3000000")
+        .header(
+            "Upload-Checksum",
+            format!(
+                "sha256 {}",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"other bytes"))
+            ),
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(file[3_000_000..3_500_000].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 460);
+    assert_eq!(offset_of(&head(&cast.owner, &upload).await), 3_000_000);
+    assert_eq!(head(&cast.other_delegate, &upload).await.status(), 404, "an upload is its creator's");
+
+    // The rest, with its checksum: the file is whole and recorded.
+    let rest = &file[3_000_000..];
+    let last = cast
+        .owner
+        .request(Method::PATCH, &upload)
+        .header(TUS.0, TUS.1)
+        .header("Upload-Offset", "3000000")
+        .header(
+            "Upload-Checksum",
+            format!("sha256 {}", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(rest))),
+        )
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(rest.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(last.status(), 204);
+    assert_eq!(offset_of(&last), 5_000_000);
+    let attachment = last.headers()["followup-attachment-id"].to_str().unwrap().to_owned();
+    let read = cast.mentor.get_ok(&format!("/attachments/{attachment}")).await;
+    assert_eq!(read["file_name"], "Laporan kegiatan Kupang.pdf");
+    assert_eq!(read["size_bytes"], 5_000_000);
+    let sha: String = Sha256::digest(&file).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(read["sha256"], sha.as_str());
+    let downloaded =
+        cast.mentor.get(&format!("/attachments/{attachment}/content")).await.bytes().await.unwrap();
+    assert!(downloaded.as_ref() == file.as_slice(), "byte-identical");
+    assert_eq!(head(&cast.owner, &upload).await.status(), 404, "a finished upload is gone");
+
+    // Creation with the first bytes, then termination.
+    let small = pdf(300_000);
+    let with_bytes = cast
+        .owner
+        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", small.len().to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(small[..100_000].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_bytes.status(), 201);
+    assert_eq!(offset_of(&with_bytes), 100_000);
+    let second = with_bytes.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+    let gone = cast.owner.request(Method::DELETE, &second).header(TUS.0, TUS.1).send().await.unwrap();
+    assert_eq!(gone.status(), 204);
+    assert_eq!(head(&cast.owner, &second).await.status(), 404);
+    let files: Vec<_> = walk(dir.path());
+    assert_eq!(files.len(), 1, "only the finished file is stored: {files:?}");
+    let listed = expect_json(cast.owner.get(&format!("/check-ins/{check_in}/attachments")).await, 200).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+}
+
+fn tokio_stream_of(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] })
+                .collect()
+        })
+        .unwrap_or_default()
+}
