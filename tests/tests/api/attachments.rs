@@ -225,3 +225,71 @@ fn walk(dir: &std::path::Path) -> usize {
         .map(|entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
         .unwrap_or(0)
 }
+
+/// Everything the feed gives `client` after `cursor`: (type, id, op) in
+/// order, and the cursor to go on from.
+async fn pull(
+    client: &Authed<'_>,
+    cursor: Option<String>,
+) -> (Vec<(String, String, String, serde_json::Value)>, String) {
+    let mut cursor = cursor;
+    let mut out = Vec::new();
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/sync?limit=500&since={c}"),
+            None => "/sync?limit=500".to_owned(),
+        };
+        let page = client.get_ok(&path).await;
+        for item in page["items"].as_array().unwrap() {
+            out.push((
+                item["type"].as_str().unwrap().to_owned(),
+                item["id"].as_str().unwrap().to_owned(),
+                item["op"].as_str().unwrap().to_owned(),
+                item.get("data").cloned().unwrap_or_default(),
+            ));
+        }
+        cursor = Some(page["next_cursor"].as_str().unwrap().to_owned());
+        if page["has_more"] == false {
+            return (out, cursor.unwrap_or_default());
+        }
+    }
+}
+
+followup_tests::backend_test!(
+    async fn the_change_feed_carries_files_and_their_tombstones_to_those_who_may_see_them(app) {
+        let cast = cast(&app).await;
+        let plan = id_of(&cast.plan_in("active").await);
+        let check_in = id_of(&post_check_in(&cast.owner, &plan, &check_in_body(&day(owner_today(), 0), "Foto terlampir.")).await);
+        let (_, owner_cursor) = pull(&cast.owner, None).await;
+        let (_, mentor_cursor) = pull(&cast.mentor, None).await;
+
+        let photo = expect_json(upload(&cast.owner, &format!("/check-ins/{check_in}"), "daftar.pdf", pdf(5000)).await, 201).await;
+        let note = id_of(&post_comment(&cast.mentor, &plan, &comment_body("Catatan untuk para mentor.", "mentors")).await);
+        let note_file = id_of(&expect_json(upload(&cast.mentor, &format!("/comments/{note}"), "catatan.pdf", pdf(3000)).await, 201).await);
+
+        let (owner_items, owner_cursor) = pull(&cast.owner, Some(owner_cursor)).await;
+        let file = owner_items.iter().find(|(t, id, _, _)| t == "attachment" && *id == id_of(&photo)).expect("the owner's file is in the feed");
+        assert_eq!(file.2, "upsert");
+        assert_eq!(file.3["sha256"], photo["sha256"]);
+        assert!(file.3["download_url"].as_str().unwrap().contains("signature="), "{:?}", file.3);
+        assert!(!owner_items.iter().any(|(_, id, _, _)| *id == note_file), "a mentors-only comment's file never reaches the owner");
+        let (mentor_items, mentor_cursor) = pull(&cast.mentor, Some(mentor_cursor)).await;
+        assert!(mentor_items.iter().any(|(t, id, op, _)| t == "attachment" && *id == note_file && op == "upsert"));
+        assert!(mentor_items.iter().any(|(t, id, _, _)| t == "attachment" && *id == id_of(&photo)));
+
+        // Removed: a tombstone for those who held it.
+        let etag = cast.owner.get(&format!("/attachments/{}", id_of(&photo))).await.headers()["etag"].to_str().unwrap().to_owned();
+        let removed = cast.owner.request(Method::DELETE, &format!("/attachments/{}", id_of(&photo))).header("If-Match", etag).send().await.unwrap();
+        assert_eq!(removed.status(), 204);
+        let (owner_items, _) = pull(&cast.owner, Some(owner_cursor)).await;
+        assert!(owner_items.iter().any(|(t, id, op, _)| t == "attachment" && *id == id_of(&photo) && op == "delete"), "{owner_items:?}");
+
+        // The comment goes, and its file with it.
+        let etag = cast.mentor.get(&format!("/comments/{note}")).await.headers()["etag"].to_str().unwrap().to_owned();
+        let gone = cast.mentor.request(Method::DELETE, &format!("/comments/{note}")).header("If-Match", etag).send().await.unwrap();
+        assert_eq!(gone.status(), 204);
+        assert_problem(cast.mentor.get(&format!("/attachments/{note_file}")).await, 404, "not_found").await;
+        let (mentor_items, _) = pull(&cast.mentor, Some(mentor_cursor)).await;
+        assert!(mentor_items.iter().any(|(t, id, op, _)| t == "attachment" && *id == note_file && op == "delete"), "{mentor_items:?}");
+    }
+);

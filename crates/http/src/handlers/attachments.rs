@@ -69,7 +69,7 @@ pub struct AttachmentBody {
 }
 
 impl AttachmentBody {
-    fn of(a: Attachment, files: &Files) -> Self {
+    pub(crate) fn of(a: Attachment, files: &Files) -> Self {
         let (download_url, download_url_expires_at) = files.signed_link(a.id, Utc::now());
         Self {
             id: a.id.as_uuid(),

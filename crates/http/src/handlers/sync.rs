@@ -22,6 +22,8 @@ use super::mentorships::MentorshipBody;
 use super::plans::PlanBody;
 use super::programs::ProgramBody;
 use crate::auth::CallerToken;
+use crate::files::Files;
+use crate::handlers::attachments::AttachmentBody;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
@@ -54,7 +56,9 @@ pub enum SyncOp {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncItemBody {
     /// `program`, `membership`, `mentorship`, `plan`, `activity`, `indicator`,
-    /// `measurement`, `check_in` or `comment`.
+    /// `measurement`, `check_in`, `comment` or `attachment` (an evidence
+    /// file's details, `AttachmentBody`: fetch its bytes with its
+    /// `download_url`).
     #[serde(rename = "type")]
     #[schema(example = "activity")]
     pub entity_type: &'static str,
@@ -100,7 +104,7 @@ fn to_json<T: Serialize>(body: T) -> Result<serde_json::Value, ApiError> {
     serde_json::to_value(body).map_err(|e| ApiError::internal(&e))
 }
 
-fn item(item: SyncItem) -> Result<SyncItemBody, ApiError> {
+fn item(item: SyncItem, files: Option<&Files>) -> Result<SyncItemBody, ApiError> {
     let data = match item.data {
         None => None,
         Some(d) => Some(match d {
@@ -113,6 +117,10 @@ fn item(item: SyncItem) -> Result<SyncItemBody, ApiError> {
             SyncData::Measurement(m) => to_json(MeasurementBody::from(m))?,
             SyncData::CheckIn(c) => to_json(CheckInBody::from(c))?,
             SyncData::Comment(c) => to_json(CommentBody::from(c))?,
+            SyncData::Attachment(a) => match files {
+                Some(files) => to_json(AttachmentBody::of(a, files))?,
+                None => return Err(ApiError::internal(&"no file store configured")),
+            },
         }),
     };
     Ok(SyncItemBody {
@@ -202,7 +210,7 @@ pub async fn sync(
         ));
     }
     let body = SyncPageBody {
-        items: page.items.into_iter().map(item).collect::<Result<_, _>>()?,
+        items: page.items.into_iter().map(|i| item(i, state.files.as_ref())).collect::<Result<_, _>>()?,
         next_cursor: encode(page.next),
         has_more: page.has_more,
     };

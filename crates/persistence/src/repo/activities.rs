@@ -290,7 +290,7 @@ pub fn delete_activity(
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, row.version)?;
     require_tracking_editable(ctx.plan.status)?;
-    super::attachments::forget_parents(conn, AttachmentParent::Activity, &[row.id.0])?;
+    super::attachments::forget_parents(conn, actor, AttachmentParent::Activity, &[row.id.0], false)?;
     diesel::delete(activities::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "delete")
         .version(row.version)

@@ -77,6 +77,8 @@ pub struct Parent {
 pub struct Target {
     pub program_id: ProgramId,
     pub plan_id: PlanId,
+    /// The parent is a mentors-only comment.
+    pub restricted: bool,
 }
 
 fn entity(kind: AttachmentParent) -> &'static str {
@@ -88,14 +90,28 @@ fn entity(kind: AttachmentParent) -> &'static str {
     }
 }
 
-/// The parent's plan as the actor sees it, and whether the actor wrote the
-/// parent (a comment); 404 when it does not exist or is hidden (a
-/// mentors-only comment from a delegate).
-fn visible_parent(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    parent: Parent,
-) -> Result<(PlanContext, bool), StoreError> {
+/// What the actor finds of a parent.
+struct Found {
+    ctx: PlanContext,
+    /// The actor wrote it (a comment).
+    author: bool,
+    /// A mentors-only comment: its files are for mentors too.
+    restricted: bool,
+}
+
+/// The entity name an attachment's audit events use: a mentors-only
+/// comment's files are announced to mentors only.
+fn audited_as(restricted: bool) -> &'static str {
+    if restricted {
+        "mentor_attachment"
+    } else {
+        "attachment"
+    }
+}
+
+/// The parent's plan as the actor sees it; 404 when it does not exist or is
+/// hidden (a mentors-only comment from a delegate).
+fn visible_parent(conn: &mut DbConnection, actor: &Actor, parent: Parent) -> Result<Found, StoreError> {
     let id = DbId(parent.id);
     let missing = || not_found(entity(parent.kind));
     let (plan, comment): (DbId, Option<(String, DbId)>) = match parent.kind {
@@ -138,22 +154,27 @@ fn visible_parent(
         }
     };
     let ctx = visible_plan(conn, actor, PlanId::from_uuid(plan.0)).map_err(hide_as(entity(parent.kind)))?;
-    let mut author = false;
+    let (mut author, mut restricted) = (false, false);
     if let Some((visibility, by)) = comment {
-        if visibility == Visibility::Mentors.as_str() && !policy::sees_mentor_comments(actor, &ctx.relation) {
+        restricted = visibility == Visibility::Mentors.as_str();
+        if restricted && !policy::sees_mentor_comments(actor, &ctx.relation) {
             return Err(missing());
         }
         author = by.0 == actor.user_id.as_uuid();
     }
-    Ok((ctx, author))
+    Ok(Found { ctx, author, restricted })
 }
 
 /// Where `actor` may attach a file to `parent` (403 when they may see but
 /// not attach, 404 when they may not see it).
 pub fn target(conn: &mut DbConnection, actor: &Actor, parent: Parent) -> Result<Target, StoreError> {
-    let (ctx, author) = visible_parent(conn, actor, parent)?;
-    policy::require_attach(&ctx.relation, ctx.plan.status, parent.kind, author)?;
-    Ok(Target { program_id: ctx.plan.program_id, plan_id: ctx.plan.id })
+    let found = visible_parent(conn, actor, parent)?;
+    policy::require_attach(&found.ctx.relation, found.ctx.plan.status, parent.kind, found.author)?;
+    Ok(Target {
+        program_id: found.ctx.plan.program_id,
+        plan_id: found.ctx.plan.id,
+        restricted: found.restricted,
+    })
 }
 
 /// Bytes a programme's files take.
@@ -220,7 +241,7 @@ pub fn record(
         version: 1,
     };
     diesel::insert_into(attachments::table).values(&row).execute(conn)?;
-    audit::Event::new(Some(actor), "attachment", file.id.as_uuid(), "create")
+    audit::Event::new(Some(actor), audited_as(target.restricted), file.id.as_uuid(), "create")
         .program(target.program_id.as_uuid())
         .plan(target.plan_id.as_uuid())
         .fields(&["file_name", "content_type", "size_bytes", "sha256"])
@@ -298,34 +319,67 @@ pub fn remove(
 ) -> Result<String, StoreError> {
     let row = load(conn, id)?.ok_or_else(|| not_found("attachment"))?;
     let kind = parse_stored("attachments.parent_type", &row.parent_type, AttachmentParent::parse)?;
-    let (ctx, _) =
+    let found =
         visible_parent(conn, actor, Parent { kind, id: row.parent_id.0 }).map_err(hide_as("attachment"))?;
     let uploader = row.uploaded_by.is_some_and(|u| u.0 == actor.user_id.as_uuid());
-    policy::require_remove_file(uploader, ctx.plan.status)?;
+    policy::require_remove_file(uploader, found.ctx.plan.status)?;
     check_version(if_match, row.version)?;
     diesel::delete(attachments::table.find(row.id)).execute(conn)?;
-    audit::Event::new(Some(actor), "attachment", id.as_uuid(), "delete")
+    audit::Event::new(Some(actor), audited_as(found.restricted), id.as_uuid(), "delete")
         .program(row.program_id.0)
         .plan(row.plan_id.0)
         .record(conn)?;
     Ok(row.storage_key)
 }
 
-/// Forget the files of parents being deleted (in the deleting
-/// transaction); the sweeper removes their bytes.
+/// Forget the files of parents being deleted, in the deleting transaction
+/// (audited, so clients that hold them hear they are gone); the sweeper
+/// removes their bytes. `restricted`: the parents are mentors-only comments.
 pub(crate) fn forget_parents(
     conn: &mut DbConnection,
+    actor: &Actor,
     kind: AttachmentParent,
     ids: &[Uuid],
+    restricted: bool,
 ) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     let ids: Vec<DbId> = ids.iter().map(|id| DbId(*id)).collect();
-    diesel::delete(
-        attachments::table
-            .filter(attachments::parent_type.eq(kind.as_str()))
-            .filter(attachments::parent_id.eq_any(ids)),
-    )
-    .execute(conn)?;
+    let of_parents = attachments::table
+        .filter(attachments::parent_type.eq(kind.as_str()))
+        .filter(attachments::parent_id.eq_any(ids));
+    let gone: Vec<(DbId, DbId, DbId)> =
+        of_parents.select((attachments::id, attachments::program_id, attachments::plan_id)).load(conn)?;
+    for (id, program, plan) in &gone {
+        diesel::delete(attachments::table.find(*id)).execute(conn)?;
+        audit::Event::new(Some(actor), audited_as(restricted), id.0, "delete")
+            .program(program.0)
+            .plan(plan.0)
+            .record(conn)?;
+    }
     Ok(())
+}
+
+/// The files with these ids, each with whether its parent is a
+/// mentors-only comment (for the change feed, which judges visibility).
+pub(crate) fn by_ids(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<(Attachment, bool)>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(AttachmentRow, Option<String>)> = attachments::table
+        .left_join(
+            comments::table
+                .on(comments::id.eq(attachments::parent_id).and(attachments::parent_type.eq("comment"))),
+        )
+        .filter(attachments::id.eq_any(ids.to_vec()))
+        .select((AttachmentRow::as_select(), comments::visibility.nullable()))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(row, visibility)| {
+            Ok((row.into_domain()?, visibility.as_deref() == Some(Visibility::Mentors.as_str())))
+        })
+        .collect()
 }
 
 /// Which of `keys` belong to a recorded file (for the sweeper).

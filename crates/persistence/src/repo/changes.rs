@@ -33,13 +33,13 @@ use uuid::Uuid;
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
-    action_plans, activities, changes, check_ins, comments, indicators, measurements, memberships,
-    mentorships, users,
+    action_plans, activities, attachments, changes, check_ins, comments, indicators, measurements,
+    memberships, mentorships, users,
 };
 use crate::sql_types::{DbId, DbTime};
 
 /// The entity types a client syncs, as their wire names.
-pub const SYNCED_TYPES: [&str; 9] = [
+pub const SYNCED_TYPES: [&str; 10] = [
     "program",
     "membership",
     "mentorship",
@@ -49,6 +49,7 @@ pub const SYNCED_TYPES: [&str; 9] = [
     "measurement",
     "check_in",
     "comment",
+    "attachment",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,6 +248,7 @@ pub fn for_event(
 ) -> Result<(), StoreError> {
     let (kind, restricted) = match entity_type {
         "mentor_comment" => ("comment", true),
+        "mentor_attachment" => ("attachment", true),
         other => match SYNCED_TYPES.iter().find(|t| **t == other) {
             Some(t) => (*t, false),
             None => return Ok(()),
@@ -355,6 +357,23 @@ pub fn plan_entities(
         .select((comments::id, comments::plan_id, comments::version, comments::visibility))
         .load(conn)?;
     out.extend(rows.into_iter().map(|(id, plan, v, vis)| change("comment", id, plan, v, vis == "mentors")));
+    let rows: Vec<(DbId, DbId, i64, Option<String>)> = attachments::table
+        .left_join(
+            comments::table
+                .on(comments::id.eq(attachments::parent_id).and(attachments::parent_type.eq("comment"))),
+        )
+        .filter(attachments::plan_id.eq_any(scopes.iter().map(|s| s.0).collect::<Vec<_>>()))
+        .select((
+            attachments::id,
+            attachments::plan_id,
+            attachments::version,
+            comments::visibility.nullable(),
+        ))
+        .load(conn)?;
+    out.extend(
+        rows.into_iter()
+            .map(|(id, plan, v, vis)| change("attachment", id, plan, v, vis.as_deref() == Some("mentors"))),
+    );
     Ok(out)
 }
 

@@ -198,7 +198,13 @@ pub fn delete_comment(
     let (row, ctx) = load_comment(conn, actor, id)?;
     require_author(&row, actor)?;
     check_version(if_match, row.version)?;
-    super::attachments::forget_parents(conn, AttachmentParent::Comment, &[row.id.0])?;
+    super::attachments::forget_parents(
+        conn,
+        actor,
+        AttachmentParent::Comment,
+        &[row.id.0],
+        row.visibility == Visibility::Mentors.as_str(),
+    )?;
     diesel::delete(comments::table.find(row.id)).execute(conn)?;
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
     audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "delete")

@@ -204,7 +204,7 @@ pub fn delete_indicator(
         .select(measurements::id)
         .load(conn)?;
     let measured: Vec<uuid::Uuid> = measured.into_iter().map(|id| id.0).collect();
-    super::attachments::forget_parents(conn, AttachmentParent::Measurement, &measured)?;
+    super::attachments::forget_parents(conn, actor, AttachmentParent::Measurement, &measured, false)?;
     diesel::delete(indicators::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "delete")
         .version(row.version)

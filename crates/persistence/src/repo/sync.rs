@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use followup_domain::activities::Activity;
+use followup_domain::attachments::Attachment;
 use followup_domain::check_ins::CheckIn;
 use followup_domain::comments::Comment;
 use followup_domain::indicators::{Indicator, Measurement};
@@ -55,6 +56,7 @@ pub enum SyncData {
     Measurement(Measurement),
     CheckIn(CheckIn),
     Comment(Comment),
+    Attachment(Attachment),
 }
 
 /// One entry of a sync page: `data` is `None` for a tombstone.
@@ -151,6 +153,7 @@ pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> R
             measurements: ids("measurement"),
             check_ins: ids("check_in"),
             comments: ids("comment"),
+            attachments: ids("attachment"),
         },
     )?;
 
@@ -184,6 +187,7 @@ struct Wanted {
     measurements: Vec<DbId>,
     check_ins: Vec<DbId>,
     comments: Vec<DbId>,
+    attachments: Vec<DbId>,
 }
 
 type Current = HashMap<(&'static str, Uuid), (i64, SyncData)>;
@@ -278,6 +282,8 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
     plan_ids.extend(measurement_rows.iter().map(|(_, p)| *p));
     plan_ids.extend(check_in_rows.iter().map(|r| r.plan_id));
     plan_ids.extend(comment_rows.iter().map(|r| r.plan_id));
+    let attachment_rows = super::attachments::by_ids(conn, &wanted.attachments)?;
+    plan_ids.extend(attachment_rows.iter().map(|(a, _)| DbId(a.plan_id.as_uuid())));
     if plan_ids.is_empty() {
         return Ok(out);
     }
@@ -339,6 +345,13 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
         }
         let c = row.into_domain()?;
         out.insert(("comment", c.id.as_uuid()), (c.version, SyncData::Comment(c)));
+    }
+    for (a, restricted) in attachment_rows {
+        let Some(plan) = plans.get(&DbId(a.plan_id.as_uuid())) else { continue };
+        if restricted && !viewer.sees_restricted(plan.program_id.as_uuid(), plan.owner_id.as_uuid()) {
+            continue;
+        }
+        out.insert(("attachment", a.id.as_uuid()), (a.version, SyncData::Attachment(a)));
     }
     Ok(out)
 }

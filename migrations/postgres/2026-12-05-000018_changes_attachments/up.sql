@@ -1,0 +1,3 @@
+-- The change feed carries evidence files (`attachment`) too.
+ALTER TABLE changes DROP CONSTRAINT changes_entity_type_check;
+ALTER TABLE changes ADD CONSTRAINT changes_entity_type_check CHECK (entity_type IN ('program', 'membership', 'mentorship', 'plan', 'activity', 'indicator', 'measurement', 'check_in', 'comment', 'attachment'));
