@@ -37,6 +37,11 @@ fn tus(builder: &mut HttpResponseBuilder) -> &mut HttpResponseBuilder {
     builder.insert_header(("Tus-Resumable", TUS_VERSION)).insert_header(("Cache-Control", "no-store"))
 }
 
+/// An HTTP date (RFC 9110 IMF-fixdate: a two-digit day, `GMT`).
+fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim)
 }
@@ -296,6 +301,12 @@ async fn create(
             "Upload-Length is required (deferred lengths are not taken).",
         )
     })?;
+    if length == 0 {
+        return Err(ApiError::bad_request(
+            "invalid_tus_header",
+            "Upload-Length must be at least 1: an empty file is not evidence.",
+        ));
+    }
     if u64::try_from(length).unwrap_or(u64::MAX) > files.max_file_bytes {
         return Err(too_large(files.max_file_bytes));
     }
@@ -307,7 +318,20 @@ async fn create(
     let mut offset = 0;
     let mut done = None;
     if with_bytes {
-        offset = receive(&state, files, &upload, checksum(req.headers())?, payload).await?;
+        let received = match checksum(req.headers()) {
+            Ok(expected) => receive(&state, files, &upload, expected, payload).await,
+            Err(e) => Err(e),
+        };
+        // A creation whose first bytes are refused leaves no upload behind.
+        offset = match received {
+            Ok(offset) => offset,
+            Err(e) => {
+                let id = upload.id;
+                db::write(&state, move |c| repo::forget(c, id)).await?;
+                remove_parts(files, id).await;
+                return Err(e);
+            }
+        };
         if offset == upload.length {
             done = Some(complete(&state, files, actor, &Upload { offset, ..upload.clone() }).await?);
         }
@@ -316,7 +340,7 @@ async fn create(
     tus(&mut response)
         .insert_header(("Location", location))
         .insert_header(("Upload-Offset", offset.to_string()))
-        .insert_header(("Upload-Expires", upload.expires_at.to_rfc2822().replace("+0000", "GMT")))
+        .insert_header(("Upload-Expires", http_date(upload.expires_at)))
         .insert_header(("Tus-Extension", EXTENSIONS))
         .insert_header(("Tus-Checksum-Algorithm", CHECKSUMS))
         .insert_header(("Tus-Max-Size", files.max_file_bytes.to_string()));
@@ -357,7 +381,7 @@ pub async fn upload_offset(
     tus(&mut response)
         .insert_header(("Upload-Offset", upload.offset.to_string()))
         .insert_header(("Upload-Length", upload.length.to_string()))
-        .insert_header(("Upload-Expires", upload.expires_at.to_rfc2822().replace("+0000", "GMT")));
+        .insert_header(("Upload-Expires", http_date(upload.expires_at)));
     Ok(response.finish())
 }
 
