@@ -76,3 +76,22 @@ pub fn program() -> Vec<u8> {
     exe.resize(4096, 0);
     exe
 }
+
+/// Every file under `dir` (a `file://` store), at any depth.
+pub fn stored_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .flat_map(|e| if e.path().is_dir() { stored_files(&e.path()) } else { vec![e.path()] })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The folders directly in `dir` (none when it is missing).
+pub fn folders_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default()
+}

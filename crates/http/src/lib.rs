@@ -135,7 +135,8 @@ impl Shared {
 fn cors(origins: &[String]) -> actix_cors::Cors {
     use actix_web::http::{header, Method};
     let cors = origins.iter().fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin));
-    cors.allowed_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+    // A browser's tus client (resumable uploads) sends and reads the tus headers.
+    cors.allowed_methods([Method::GET, Method::HEAD, Method::POST, Method::PATCH, Method::DELETE])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -143,14 +144,28 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             header::IF_NONE_MATCH,
             HeaderName::from_static("idempotency-key"),
             header::ACCEPT_LANGUAGE,
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-metadata"),
+            HeaderName::from_static("upload-checksum"),
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::LINK,
             header::RETRY_AFTER,
+            header::CONTENT_LOCATION,
             HeaderName::from_static("x-request-id"),
             HeaderName::from_static("idempotency-replayed"),
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("tus-version"),
+            HeaderName::from_static("tus-extension"),
+            HeaderName::from_static("tus-max-size"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-expires"),
+            HeaderName::from_static("followup-attachment-id"),
         ])
         .max_age(600)
 }

@@ -6,9 +6,10 @@
 //! uploader removes a file and its bytes leave the store.
 
 use followup_tests::api::{expect_json, id_of, Authed};
-use followup_tests::files::{pdf, photo_with_gps, program};
+use followup_tests::files::{pdf, photo_with_gps, program, stored_files};
 use followup_tests::plans::{
-    cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment,
+    activity_body, cast, check_in_body, comment_body, create_activity, day, owner_today, post_check_in,
+    post_comment,
 };
 use followup_tests::{assert_problem, Backend, TestApp};
 use reqwest::Method;
@@ -188,7 +189,7 @@ async fn evidence(backend: Backend) {
     .await;
 
     // The uploader removes a file: the record and the bytes go.
-    let files_in_store = || walk(dir.path());
+    let files_in_store = || stored_files(dir.path()).len();
     let before = files_in_store();
     assert_eq!(before, 4, "four files stored");
     let etag = cast.owner.get(&format!("/attachments/{list_id}")).await.headers()["etag"]
@@ -215,15 +216,31 @@ async fn evidence(backend: Backend) {
     assert_eq!(files_in_store(), before - 1, "its bytes left the store");
     expect_json(upload(&cast.owner, &parent, "ketiga.pdf", pdf(900_000)).await, 201).await;
 
+    // An activity is deleted: its files' bytes leave the store with it.
+    let activity =
+        id_of(&create_activity(&cast.owner, &plan, &activity_body("Sosialisasi di kelurahan", None)).await);
+    let invitation = expect_json(
+        upload(&cast.owner, &format!("/activities/{activity}"), "undangan.pdf", pdf(20_000)).await,
+        201,
+    )
+    .await;
+    let with_activity = files_in_store();
+    let tag = followup_tests::plans::etag(&cast.owner.get(&format!("/activities/{activity}")).await);
+    let deleted = cast
+        .owner
+        .request(Method::DELETE, &format!("/activities/{activity}"))
+        .header("If-Match", tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_problem(cast.owner.get(&format!("/attachments/{}", id_of(&invitation))).await, 404, "not_found")
+        .await;
+    assert_eq!(files_in_store(), with_activity - 1, "the activity's file left the store at once");
+
     // The link expires.
     tokio::time::sleep(std::time::Duration::from_millis(11_000)).await;
     assert_problem(app.client.get(&link).send().await.unwrap(), 403, "invalid_download_link").await;
-}
-
-fn walk(dir: &std::path::Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
-        .unwrap_or(0)
 }
 
 /// Everything the feed gives `client` after `cursor`: (type, id, op) in

@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use followup_tests::api::{expect_json, id_of, Authed};
-use followup_tests::files::pdf;
+use followup_tests::files::{folders_in, pdf, stored_files};
 use followup_tests::plans::{cast, check_in_body, day, owner_today, post_check_in};
 use followup_tests::{assert_problem, Backend, TestApp};
 use reqwest::Method;
@@ -217,25 +217,84 @@ async fn resumes(backend: Backend) {
     let gone = cast.owner.request(Method::DELETE, &second).header(TUS.0, TUS.1).send().await.unwrap();
     assert_eq!(gone.status(), 204);
     assert_eq!(head(&cast.owner, &second).await.status(), 404);
-    let files: Vec<_> = walk(dir.path());
+    let files = stored_files(dir.path());
     assert_eq!(files.len(), 1, "only the finished file is stored: {files:?}");
+    let folders = folders_in(&dir.path().join("uploads"));
+    assert!(folders.is_empty(), "no upload's folder is left behind: {folders:?}");
     let listed = expect_json(cast.owner.get(&format!("/check-ins/{check_in}/attachments")).await, 200).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_upload_expires_and_its_bytes_go_sqlite() {
+    abandoned(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_upload_expires_and_its_bytes_go_postgres() {
+    abandoned(Backend::Postgres).await;
+}
+
+/// A phone starts an upload and is never heard from again: after its
+/// expiry the upload answers 404 and the sweeper removes its bytes.
+async fn abandoned(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("file://{}", dir.path().display());
+    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
+        cfg.files.storage_url = store;
+        cfg.files.upload_ttl = 2;
+        cfg.sync_compaction_interval = 1;
+    })
+    .await
+    else {
+        return;
+    };
+    // Discovery needs no token and names what is taken.
+    let discovered = app.client.request(Method::OPTIONS, app.url("/api/v1/uploads")).send().await.unwrap();
+    assert_eq!(discovered.status(), 204);
+    assert_eq!(discovered.headers()["tus-version"], "1.0.0");
+    assert!(discovered.headers()["tus-extension"].to_str().unwrap().contains("expiration"));
+    assert_eq!(discovered.headers()["tus-max-size"], (25 * 1_000_000).to_string().as_str());
+
+    let cast = cast(&app).await;
+    let plan = id_of(&cast.plan_in("active").await);
+    let check_in = id_of(
+        &post_check_in(&cast.owner, &plan, &check_in_body(&day(owner_today(), 0), "Sinyal hilang.")).await,
+    );
+    let file = pdf(400_000);
+    let started = cast
+        .owner
+        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", file.len().to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(file[..150_000].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    assert_eq!(offset_of(&started), 150_000);
+    let upload = started.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+    assert_eq!(stored_files(&dir.path().join("uploads")).len(), 1, "the first part is kept");
+
+    let mut waited = 0;
+    while !stored_files(&dir.path().join("uploads")).is_empty() {
+        assert!(waited < 150, "the expired upload's bytes were not removed");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    }
+    assert!(waited >= 10, "its bytes stayed until it expired");
+    assert_eq!(head(&cast.owner, &upload).await.status(), 404, "an expired upload is gone");
+    let late = send(&cast.owner, &upload, 150_000, &file[150_000..]).await;
+    assert_eq!(late.status(), 404, "nothing more is taken");
+    let folders = folders_in(&dir.path().join("uploads"));
+    assert!(folders.is_empty(), "its folder went with its bytes: {folders:?}");
+    let listed = expect_json(cast.owner.get(&format!("/check-ins/{check_in}/attachments")).await, 200).await;
+    assert!(listed["items"].as_array().unwrap().is_empty(), "no attachment was made");
 }
 
 fn tokio_stream_of(
     mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .flat_map(|e| if e.path().is_dir() { walk(&e.path()) } else { vec![e.path()] })
-                .collect()
-        })
-        .unwrap_or_default()
 }

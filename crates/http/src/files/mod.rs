@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use followup_domain::ids::AttachmentId;
+use followup_persistence::repo::attachments::Unstored;
 
 /// The file store and its rules, shared by every worker.
 pub struct Files {
@@ -50,6 +51,16 @@ impl Files {
     pub fn with_upload_ttl(mut self, ttl: chrono::Duration) -> Self {
         self.upload_ttl = ttl;
         self
+    }
+
+    /// Remove the bytes of files whose records a committed transaction
+    /// removed; what fails is left to the sweeper.
+    pub async fn remove_unstored(&self, unstored: impl Leftover) {
+        for key in unstored.keys() {
+            if let Err(e) = self.store.remove(&key).await {
+                tracing::warn!(%key, error = %e, "could not remove a file's bytes; the sweeper will");
+            }
+        }
     }
 
     fn signature(&self, id: AttachmentId, expires: i64) -> String {
@@ -119,5 +130,23 @@ mod tests {
             "another",
         );
         assert!(!other_server.link_holds(id, expires, &signature, now), "bound to the server's secret");
+    }
+}
+
+/// What a deletion leaves in the file store: nothing, or the bytes of the
+/// files it removed with their parent.
+pub trait Leftover {
+    fn keys(self) -> Vec<String>;
+}
+
+impl Leftover for () {
+    fn keys(self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl Leftover for Unstored {
+    fn keys(self) -> Vec<String> {
+        self.0
     }
 }

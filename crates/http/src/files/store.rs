@@ -22,6 +22,8 @@ pub struct FileStore {
     prefix: Path,
     /// What it is, for the start-up log (no credentials).
     pub described: String,
+    /// The directory of a `file://` store (whose emptied folders go).
+    dir: Option<std::path::PathBuf>,
 }
 
 /// Bytes written in one part (S3 wants at least 5 MiB but for the last).
@@ -47,6 +49,7 @@ impl FileStore {
                 root: Path::default(),
                 prefix: Path::from("files"),
                 described: format!("directory {absolute}"),
+                dir: Some(std::path::PathBuf::from(dir)),
             });
         }
         if raw == "memory://" {
@@ -55,6 +58,7 @@ impl FileStore {
                 root: Path::default(),
                 prefix: Path::from("files"),
                 described: "memory (this process only)".into(),
+                dir: None,
             });
         }
         if let Some(rest) = raw.strip_prefix("s3://") {
@@ -79,6 +83,7 @@ impl FileStore {
                 prefix: root.child("files"),
                 root,
                 described: format!("S3 bucket {bucket}{at}"),
+                dir: None,
             });
         }
         Err(format!("{raw}: FOLLOWUP_STORAGE_URL must be file://DIR or s3://bucket/prefix"))
@@ -127,12 +132,21 @@ impl FileStore {
         Ok((size, stream))
     }
 
-    /// Remove `key`; a missing one is gone already.
+    /// Remove `key`; a missing one is gone already. In a directory, the
+    /// folder of an upload's parts goes with its last part.
     pub async fn remove(&self, key: &str) -> Result<(), String> {
         match self.inner.delete(&Path::from(key)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.to_string()),
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.to_string()),
         }
+        if let Some(folder) = self.dir.as_ref().and_then(|dir| {
+            let folder = dir.join(key).parent()?.to_path_buf();
+            (folder.parent()? != dir.as_path()).then_some(folder)
+        }) {
+            // Fails while the folder still holds parts, which is as meant.
+            let _ = tokio::fs::remove_dir(folder).await;
+        }
+        Ok(())
     }
 
     /// Every stored file's key and when it was last written.

@@ -526,10 +526,8 @@ pub async fn delete_attachment(
 ) -> Result<HttpResponse, ApiError> {
     let files = files_of(&state)?;
     let (actor, id, expected) = (caller.0, AttachmentId::from_uuid(id.into_inner()), expected.0);
-    let key = db::write(&state, move |c| repo::remove(c, &actor, id, &expected)).await?;
-    if let Err(e) = files.store.remove(&key).await {
-        tracing::warn!(%key, error = %e, "could not remove a file's bytes; the sweeper will");
-    }
+    let unstored = db::write(&state, move |c| repo::remove(c, &actor, id, &expected)).await?;
+    files.remove_unstored(unstored).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

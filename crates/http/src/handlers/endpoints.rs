@@ -9,7 +9,8 @@
 //! - `patch`: a JSON body parsed into the domain's changes, applied when
 //!   `If-Match` holds (428 without it, 412 when it names another version); 200
 //!   with the new `ETag`.
-//! - `delete`: removed when `If-Match` holds; 204.
+//! - `delete`: removed when `If-Match` holds; 204. The bytes of files that
+//!   went with it are removed from the store after the commit.
 //!
 //! Each endpoint runs as the signed-in caller (`CallerToken`: the session is
 //! checked in the same transaction); `get`, `patch` and `delete` may run as
@@ -209,9 +210,12 @@ macro_rules! endpoint {
             crate::handlers::endpoints::endpoint!(@guard $who, caller);
             let expected = expected.0;
             let id = $id::from_uuid(id.into_inner());
-            crate::handlers::endpoints::as_who!(
+            let left = crate::handlers::endpoints::as_who!(
                 $who, write, caller, state, move |c, actor| ($delete)(c, actor, id, &expected)
             )?;
+            if let Some(files) = &state.files {
+                files.remove_unstored(left).await;
+            }
             Ok(actix_web::HttpResponse::NoContent().finish())
         }
     };

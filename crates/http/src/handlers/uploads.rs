@@ -10,7 +10,7 @@
 
 use actix_web::http::header::HeaderMap;
 use actix_web::http::StatusCode;
-use actix_web::{delete, head, patch, post, web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{delete, head, options, patch, post, web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use base64::Engine;
 use bytes::Bytes;
 use followup_domain::values::AttachmentParent;
@@ -499,9 +499,36 @@ pub async fn remove_parts(files: &Files, upload: Uuid) {
     }
 }
 
+/// What this server's tus speaks (tus core's discovery): versions,
+/// extensions, checksum algorithms and the largest upload. Needs no token.
+#[utoipa::path(
+    tag = "attachments",
+    responses(
+        (status = 204, description = "This server's tus configuration", headers(
+            ("Tus-Resumable" = String, description = "`1.0.0`"),
+            ("Tus-Version" = String, description = "`1.0.0`"),
+            ("Tus-Extension" = String, description = "`creation,creation-with-upload,termination,expiration,checksum`"),
+            ("Tus-Checksum-Algorithm" = String, description = "`sha1,sha256`"),
+            ("Tus-Max-Size" = i64, description = "The largest file taken, in bytes"),
+        )),
+    )
+)]
+#[options("/uploads")]
+pub async fn upload_options(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let files = files_of(&state)?;
+    let mut response = HttpResponse::NoContent();
+    tus(&mut response)
+        .insert_header(("Tus-Version", TUS_VERSION))
+        .insert_header(("Tus-Extension", EXTENSIONS))
+        .insert_header(("Tus-Checksum-Algorithm", CHECKSUMS))
+        .insert_header(("Tus-Max-Size", files.max_file_bytes.to_string()));
+    Ok(response.finish())
+}
+
 /// Registers this module's routes.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(start_check_in_upload)
+    cfg.service(upload_options)
+        .service(start_check_in_upload)
         .service(start_activity_upload)
         .service(start_measurement_upload)
         .service(start_comment_upload)

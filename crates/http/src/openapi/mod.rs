@@ -133,11 +133,12 @@ fn fold_text_properties(schema: &mut RefOr<Schema>) {
 }
 
 /// The operations anyone may call without a token: signing in, refreshing,
-/// setting a password with an invitation or reset token, health and metrics.
+/// setting a password with an invitation or reset token, health and metrics,
+/// and the tus discovery of what uploads this server takes.
 /// Each says so with `security: []`; every other operation requires a bearer
 /// token (a unit test holds that).
 pub const PUBLIC_OPERATIONS: &[&str] =
-    &["login", "refresh", "set_password", "request_reset", "live", "ready", "metrics"];
+    &["login", "refresh", "set_password", "request_reset", "live", "ready", "metrics", "upload_options"];
 
 /// A public operation's `security: []`: no scheme at all, rather than
 /// utoipa's `[{}]` (an empty requirement) or nothing (which linters read as

@@ -15,6 +15,7 @@ use followup_domain::values::{ActivityStatus, AttachmentParent};
 use followup_domain::{Actor, DomainError};
 use uuid::Uuid;
 
+use super::attachments::Unstored;
 use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
 use super::rows::ActivityRow;
 use super::{audit, check_version, hide_as, not_found};
@@ -285,16 +286,18 @@ pub fn delete_activity(
     actor: &Actor,
     id: ActivityId,
     if_match: &Precondition,
-) -> Result<(), StoreError> {
+) -> Result<Unstored, StoreError> {
     let (row, ctx) = load_activity(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, row.version)?;
     require_tracking_editable(ctx.plan.status)?;
-    super::attachments::forget_parents(conn, actor, AttachmentParent::Activity, &[row.id.0], false)?;
+    let unstored =
+        super::attachments::forget_parents(conn, actor, AttachmentParent::Activity, &[row.id.0], false)?;
     diesel::delete(activities::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "delete")
         .version(row.version)
         .program(ctx.plan.program_id.as_uuid())
         .plan(ctx.plan.id.as_uuid())
-        .record(conn)
+        .record(conn)?;
+    Ok(unstored)
 }

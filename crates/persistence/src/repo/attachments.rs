@@ -310,13 +310,13 @@ pub fn by_link(
 
 /// Remove a file (its uploader, while the plan is open, when `if_match`
 /// holds): the row goes now; the caller removes the bytes after the
-/// commit (the sweeper catches any it could not). Returns the storage key.
+/// commit (the sweeper catches any it could not).
 pub fn remove(
     conn: &mut DbConnection,
     actor: &Actor,
     id: AttachmentId,
     if_match: &Precondition,
-) -> Result<String, StoreError> {
+) -> Result<Unstored, StoreError> {
     let row = load(conn, id)?.ok_or_else(|| not_found("attachment"))?;
     let kind = parse_stored("attachments.parent_type", &row.parent_type, AttachmentParent::parse)?;
     let found =
@@ -329,36 +329,57 @@ pub fn remove(
         .program(row.program_id.0)
         .plan(row.plan_id.0)
         .record(conn)?;
-    Ok(row.storage_key)
+    Ok(Unstored(vec![row.storage_key]))
 }
 
+/// The storage keys of files whose records a transaction removed: the
+/// caller removes their bytes once it has committed (the sweeper removes
+/// any it could not).
+#[derive(Debug, Default)]
+#[must_use = "the bytes of these files are removed after the commit"]
+pub struct Unstored(pub Vec<String>);
+
 /// Forget the files of parents being deleted, in the deleting transaction
-/// (audited, so clients that hold them hear they are gone); the sweeper
-/// removes their bytes. `restricted`: the parents are mentors-only comments.
+/// (audited, so clients that hold them hear they are gone). Returns their
+/// storage keys. `restricted`: the parents are mentors-only comments.
 pub(crate) fn forget_parents(
     conn: &mut DbConnection,
     actor: &Actor,
     kind: AttachmentParent,
     ids: &[Uuid],
     restricted: bool,
-) -> Result<(), StoreError> {
+) -> Result<Unstored, StoreError> {
     if ids.is_empty() {
-        return Ok(());
+        return Ok(Unstored::default());
     }
     let ids: Vec<DbId> = ids.iter().map(|id| DbId(*id)).collect();
     let of_parents = attachments::table
         .filter(attachments::parent_type.eq(kind.as_str()))
         .filter(attachments::parent_id.eq_any(ids));
-    let gone: Vec<(DbId, DbId, DbId)> =
-        of_parents.select((attachments::id, attachments::program_id, attachments::plan_id)).load(conn)?;
-    for (id, program, plan) in &gone {
-        diesel::delete(attachments::table.find(*id)).execute(conn)?;
+    let gone: Vec<(DbId, DbId, DbId, String)> = of_parents
+        .select((attachments::id, attachments::program_id, attachments::plan_id, attachments::storage_key))
+        .load(conn)?;
+    let ids: Vec<DbId> = gone.iter().map(|(id, ..)| *id).collect();
+    diesel::delete(attachments::table.filter(attachments::id.eq_any(ids))).execute(conn)?;
+    let mut keys = Vec::with_capacity(gone.len());
+    for (id, program, plan, key) in gone {
         audit::Event::new(Some(actor), audited_as(restricted), id.0, "delete")
             .program(program.0)
             .plan(plan.0)
             .record(conn)?;
+        keys.push(key);
     }
-    Ok(())
+    Ok(Unstored(keys))
+}
+
+/// The storage keys of a plan's files (whose records go with the plan).
+pub(crate) fn of_plan(conn: &mut DbConnection, plan: DbId) -> Result<Unstored, StoreError> {
+    Ok(Unstored(
+        attachments::table
+            .filter(attachments::plan_id.eq(plan))
+            .select(attachments::storage_key)
+            .load(conn)?,
+    ))
 }
 
 /// The files with these ids, each with whether its parent is a

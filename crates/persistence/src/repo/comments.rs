@@ -10,6 +10,7 @@ use followup_domain::precondition::Precondition;
 use followup_domain::values::{AttachmentParent, CommentTarget, Visibility};
 use followup_domain::{Actor, DomainError, FieldError, Message};
 
+use super::attachments::Unstored;
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::CommentRow;
 use super::{audit, check_version, hide_as, not_found};
@@ -194,11 +195,11 @@ pub fn delete_comment(
     actor: &Actor,
     id: CommentId,
     if_match: &Precondition,
-) -> Result<(), StoreError> {
+) -> Result<Unstored, StoreError> {
     let (row, ctx) = load_comment(conn, actor, id)?;
     require_author(&row, actor)?;
     check_version(if_match, row.version)?;
-    super::attachments::forget_parents(
+    let unstored = super::attachments::forget_parents(
         conn,
         actor,
         AttachmentParent::Comment,
@@ -211,5 +212,6 @@ pub fn delete_comment(
         .version(row.version)
         .program(ctx.plan.program_id.as_uuid())
         .plan(ctx.plan.id.as_uuid())
-        .record(conn)
+        .record(conn)?;
+    Ok(unstored)
 }

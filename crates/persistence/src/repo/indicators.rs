@@ -14,6 +14,7 @@ use followup_domain::precondition::Precondition;
 use followup_domain::values::AttachmentParent;
 use followup_domain::{Actor, DomainError};
 
+use super::attachments::Unstored;
 use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, IndicatorRow, MeasurementRow};
 use super::{audit, check_version, hide_as, not_found};
@@ -193,7 +194,7 @@ pub fn delete_indicator(
     actor: &Actor,
     id: IndicatorId,
     if_match: &Precondition,
-) -> Result<(), StoreError> {
+) -> Result<Unstored, StoreError> {
     let (row, ctx) = load_indicator(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, row.version)?;
@@ -204,13 +205,15 @@ pub fn delete_indicator(
         .select(measurements::id)
         .load(conn)?;
     let measured: Vec<uuid::Uuid> = measured.into_iter().map(|id| id.0).collect();
-    super::attachments::forget_parents(conn, actor, AttachmentParent::Measurement, &measured, false)?;
+    let unstored =
+        super::attachments::forget_parents(conn, actor, AttachmentParent::Measurement, &measured, false)?;
     diesel::delete(indicators::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "delete")
         .version(row.version)
         .program(ctx.plan.program_id.as_uuid())
         .plan(ctx.plan.id.as_uuid())
-        .record(conn)
+        .record(conn)?;
+    Ok(unstored)
 }
 
 // Measurements are recorded, corrected or withdrawn by their author, never

@@ -16,6 +16,7 @@ use followup_domain::values::{PasswordState, PlanStatus, ProgramRole, SystemRole
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
 
+use super::attachments::Unstored;
 use super::rows::{AuditRow, PlanRow};
 use super::{audit, check_version, not_found, programs};
 use crate::connection::DbConnection;
@@ -415,23 +416,26 @@ pub fn update(
     get(conn, actor, id)
 }
 
-/// Delete a draft (the owner). Its activities, indicators… go with it.
+/// Delete a draft (the owner). Its activities, indicators, files… go with
+/// it; returns the files' storage keys.
 pub fn delete(
     conn: &mut DbConnection,
     actor: &Actor,
     id: PlanId,
     if_match: &Precondition,
-) -> Result<(), StoreError> {
+) -> Result<Unstored, StoreError> {
     let ctx = visible_plan(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, ctx.plan.version)?;
     require_deletable(ctx.plan.status)?;
     super::changes::plan_deleted(conn, ctx.plan.program_id, id.as_uuid())?;
+    let unstored = super::attachments::of_plan(conn, ctx.row.id)?;
     diesel::delete(action_plans::table.find(ctx.row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "plan", id.as_uuid(), "delete")
         .program(ctx.plan.program_id.as_uuid())
         .plan(id.as_uuid())
-        .record(conn)
+        .record(conn)?;
+    Ok(unstored)
 }
 
 /// Move a plan through its workflow; audited with the actor and the reason.
