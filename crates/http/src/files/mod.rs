@@ -101,6 +101,24 @@ impl Files {
     }
 }
 
+/// What a deletion leaves in the file store: nothing, or the bytes of the
+/// files it removed with their parent.
+pub trait Leftover {
+    fn keys(self) -> Vec<String>;
+}
+
+impl Leftover for () {
+    fn keys(self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl Leftover for Unstored {
+    fn keys(self) -> Vec<String> {
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,23 +148,5 @@ mod tests {
             "another",
         );
         assert!(!other_server.link_holds(id, expires, &signature, now), "bound to the server's secret");
-    }
-}
-
-/// What a deletion leaves in the file store: nothing, or the bytes of the
-/// files it removed with their parent.
-pub trait Leftover {
-    fn keys(self) -> Vec<String>;
-}
-
-impl Leftover for () {
-    fn keys(self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-impl Leftover for Unstored {
-    fn keys(self) -> Vec<String> {
-        self.0
     }
 }
