@@ -95,3 +95,22 @@ pub fn folders_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect())
         .unwrap_or_default()
 }
+
+/// Attach `bytes` as `name` to `parent` (`/check-ins/{id}`, `/activities/{id}`…)
+/// in one request; asserts 201 and returns the attachment.
+pub async fn attach(
+    client: &crate::api::Authed<'_>,
+    parent: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> serde_json::Value {
+    let response = client
+        .request(reqwest::Method::POST, &format!("{parent}/attachments"))
+        .query(&[("file_name", name)])
+        .header("content-type", "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("attaching {name}: {e}"));
+    crate::api::expect_json(response, 201).await
+}

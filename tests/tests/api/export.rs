@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use followup_tests::api::{assert_field_error, expect_json, id_of, Authed};
+use followup_tests::files::{attach, pdf};
 use followup_tests::plans::{
     activity_body, all_ids, all_items, cast, check_in_body, comment_body, create_activity, create_indicator,
     create_plan, day, indicator_body, measurement_body, owner_today, plan_body, post_check_in, post_comment,
@@ -13,7 +14,7 @@ use followup_tests::plans::{
 };
 use followup_tests::{assert_problem, backend_test, json};
 
-const PLAN_HEADER: [&str; 19] = [
+const PLAN_HEADER: [&str; 20] = [
     "program_code",
     "plan_id",
     "delegate_name",
@@ -30,12 +31,13 @@ const PLAN_HEADER: [&str; 19] = [
     "latest_check_in_progress",
     "indicators",
     "indicators_detail",
+    "evidence_files",
     "mentors",
     "created_at",
     "updated_at",
 ];
 
-const ACTIVITY_HEADER: [&str; 10] = [
+const ACTIVITY_HEADER: [&str; 11] = [
     "program_code",
     "plan_id",
     "plan_title",
@@ -46,6 +48,7 @@ const ACTIVITY_HEADER: [&str; 10] = [
     "due_on",
     "completed_on",
     "overdue",
+    "evidence_files",
 ];
 
 /// A parsed export: the header and the records, as a user's spreadsheet would see them.
@@ -177,10 +180,20 @@ backend_test!(
         expect_json(cast.owner.post(&measurements, &measurement_body(7.0, &day(today, -3))).await, 201).await;
         // The owner gets a second mentor: both are named, sorted.
         followup_tests::api::add_mentorship(&app, &cast.admin.token, &cast.program_id, &cast.other_mentor_id, &cast.owner_id).await;
-        post_check_in(&cast.owner, &id, &check_in_body(&day(today, -20), "First month")).await;
+        let first = post_check_in(&cast.owner, &id, &check_in_body(&day(today, -20), "First month")).await;
         let mut late = check_in_body(&day(today, -1), "Second month");
         late["progress"] = json!("at_risk");
         post_check_in(&cast.owner, &id, &late).await;
+        // Evidence: two files on a check-in, one on an activity, one on a
+        // measurement count; a comment's file does not (no comment is exported).
+        let check_in = format!("/check-ins/{}", id_of(&first));
+        attach(&cast.owner, &check_in, "foto-kegiatan.pdf", pdf(2_000)).await;
+        attach(&cast.owner, &check_in, "daftar-hadir.pdf", pdf(3_000)).await;
+        attach(&cast.owner, &format!("/activities/{}", id_of(&overdue)), "undangan.pdf", pdf(1_000)).await;
+        let measured = all_items(&cast.owner, &measurements).await;
+        attach(&cast.owner, &format!("/measurements/{}", id_of(&measured[0])), "rekap.pdf", pdf(1_000)).await;
+        let note = post_comment(&cast.mentor, &id, &comment_body("Catatan untuk para mentor.", "mentors")).await;
+        attach(&cast.mentor, &format!("/comments/{}", id_of(&note)), "catatan.pdf", pdf(1_000)).await;
 
         let (csv, _) = export(&cast.coordinator, &cast.program_id, "").await;
         let row = csv.row("plan_id", &id);
@@ -208,11 +221,23 @@ backend_test!(
                  Weeks to a first counselling session (weeks): baseline 6, target 2, current none, progress n/a"
                     .to_owned(),
             ),
+            ("evidence_files", "4".to_owned()),
             ("mentors", "Choi Ha-eun; Young Joon Hong".to_owned()),
         ];
         for (column, value) in expected {
             assert_eq!(csv.cell(row, column), value, "column {column}");
         }
+        let (activities, _) = export(&cast.coordinator, &cast.program_id, "?level=activity").await;
+        let files: Vec<(String, String)> = activities
+            .values("activity_id")
+            .into_iter()
+            .zip(activities.values("evidence_files"))
+            .filter(|(_, n)| n != "0")
+            .collect();
+        assert_eq!(files, [(id_of(&overdue), "1".to_owned())], "files per activity");
+        let (indicators, _) = export(&cast.coordinator, &cast.program_id, "?level=indicator").await;
+        let trained_row = indicators.row("indicator_id", &id_of(&trained));
+        assert_eq!(indicators.cell(trained_row, "evidence_files"), "1", "files on the indicator's measurements");
         for column in ["created_at", "updated_at"] {
             let cell = csv.cell(row, column);
             let parsed = chrono::DateTime::parse_from_rfc3339(&cell).unwrap_or_else(|e| panic!("{column} {cell}: {e}"));
@@ -225,7 +250,7 @@ backend_test!(
         let empty = id_of(&cast.draft_plan().await);
         let (csv, _) = export(&cast.coordinator, &cast.program_id, "").await;
         let row = csv.row("plan_id", &empty);
-        for (column, value) in [("activities_total", "0"), ("activities_overdue", "0"), ("indicators", "0"), ("indicators_detail", ""), ("latest_check_in_on", ""), ("latest_check_in_progress", "")] {
+        for (column, value) in [("activities_total", "0"), ("activities_overdue", "0"), ("indicators", "0"), ("indicators_detail", ""), ("evidence_files", "0"), ("latest_check_in_on", ""), ("latest_check_in_progress", "")] {
             assert_eq!(csv.cell(row, column), value, "empty plan, column {column}");
         }
     }

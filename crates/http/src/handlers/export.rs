@@ -44,7 +44,7 @@ pub struct ExportQuery {
     pub level: Option<ExportLevel>,
 }
 
-const PLAN_HEADER: [&str; 19] = [
+const PLAN_HEADER: [&str; 20] = [
     "program_code",
     "plan_id",
     "delegate_name",
@@ -61,12 +61,13 @@ const PLAN_HEADER: [&str; 19] = [
     "latest_check_in_progress",
     "indicators",
     "indicators_detail",
+    "evidence_files",
     "mentors",
     "created_at",
     "updated_at",
 ];
 
-const INDICATOR_HEADER: [&str; 13] = [
+const INDICATOR_HEADER: [&str; 14] = [
     "program_code",
     "plan_id",
     "plan_title",
@@ -80,9 +81,10 @@ const INDICATOR_HEADER: [&str; 13] = [
     "target",
     "current_value",
     "progress",
+    "evidence_files",
 ];
 
-const ACTIVITY_HEADER: [&str; 10] = [
+const ACTIVITY_HEADER: [&str; 11] = [
     "program_code",
     "plan_id",
     "plan_title",
@@ -93,6 +95,7 @@ const ACTIVITY_HEADER: [&str; 10] = [
     "due_on",
     "completed_on",
     "overdue",
+    "evidence_files",
 ];
 
 fn instant(t: DateTime<Utc>) -> String {
@@ -127,6 +130,7 @@ fn plan_row(out: &mut String, code: &str, p: &PlanLine) {
     let (created, updated) = (instant(p.created_at), instant(p.updated_at));
     let detail: Vec<String> = p.indicator_figures.iter().map(indicator_summary).collect();
     let (detail, mentors) = (detail.join("; "), p.mentors.join("; "));
+    let files = p.evidence_files.to_string();
     write_row(
         out,
         &[
@@ -146,6 +150,7 @@ fn plan_row(out: &mut String, code: &str, p: &PlanLine) {
             Cell::value_or_empty(p.latest_progress.as_deref()),
             Cell::Value(&indicators),
             Cell::Text(&detail),
+            Cell::Value(&files),
             Cell::Text(&mentors),
             Cell::Value(&created),
             Cell::Value(&updated),
@@ -158,6 +163,7 @@ fn activity_row(out: &mut String, code: &str, l: &ActivityLine) {
     let (plan_id, id) = (l.plan_id.to_string(), a.id.as_uuid().to_string());
     let due = a.due_on.map(|d| d.to_string());
     let completed = a.completed_on.map(|d| d.to_string());
+    let files = l.evidence_files.to_string();
     write_row(
         out,
         &[
@@ -171,6 +177,7 @@ fn activity_row(out: &mut String, code: &str, l: &ActivityLine) {
             Cell::value_or_empty(due.as_deref()),
             Cell::value_or_empty(completed.as_deref()),
             Cell::Value(if a.overdue { "true" } else { "false" }),
+            Cell::Value(&files),
         ],
     );
 }
@@ -181,6 +188,7 @@ fn indicator_row(out: &mut String, code: &str, l: &IndicatorLine) {
     let (baseline, target) = (i.baseline.to_string(), i.target.to_string());
     let current = i.current_value.map(|v| v.to_string());
     let progress = i.progress().map(|p| p.to_string());
+    let files = l.evidence_files.to_string();
     write_row(
         out,
         &[
@@ -197,6 +205,7 @@ fn indicator_row(out: &mut String, code: &str, l: &IndicatorLine) {
             Cell::Value(&target),
             Cell::value_or_empty(current.as_deref()),
             Cell::value_or_empty(progress.as_deref()),
+            Cell::Value(&files),
         ],
     );
 }
@@ -287,7 +296,9 @@ fn file_name(code: &str, level: ExportLevel) -> String {
 /// check-in with the latest `reported_on`; empty without check-ins);
 /// `indicators` (how many the plan has); `indicators_detail` (each indicator
 /// as `Name (unit): baseline 0, target 40, current 14, progress 35%`, joined
-/// by `; `; `current none` before the first measurement); `mentors` (the
+/// by `; `; `current none` before the first measurement); `evidence_files`
+/// (files on the plan's check-ins, activities and measurements; a
+/// comment's are not counted, as no comment is exported); `mentors` (the
 /// owner's mentors in the programme, by name, joined by `; `); `created_at`;
 /// `updated_at`.
 ///
@@ -295,7 +306,8 @@ fn file_name(code: &str, level: ExportLevel) -> String {
 /// plans in creation order and each plan's activities in creation order:
 /// `program_code`; `plan_id`; `plan_title`; `delegate_name`; `activity_id`;
 /// `activity_title`; `status` (`planned`, `in_progress`, `done`, `blocked`,
-/// `cancelled`); `due_on`; `completed_on`; `overdue` (`true`/`false`, as above).
+/// `cancelled`); `due_on`; `completed_on`; `overdue` (`true`/`false`, as
+/// above); `evidence_files` (files on the activity).
 ///
 /// **`level=indicator`** (file `<code>-indicators.csv`), one row per
 /// indicator, plans in creation order and each plan's indicators in creation
@@ -304,7 +316,8 @@ fn file_name(code: &str, level: ExportLevel) -> String {
 /// (`increase`/`decrease`); `baseline`; `target`; `current_value` (the latest
 /// measurement; empty before the first); `progress` (from baseline toward
 /// target, 0 to 1, as the indicator's GET says; empty when target equals
-/// baseline or before the first measurement).
+/// baseline or before the first measurement); `evidence_files` (files on
+/// the indicator's measurements).
 ///
 /// The body is streamed: rows are read in pages of 500, each page in its own
 /// read, so rows added while the export runs may or may not appear. Errors

@@ -24,8 +24,8 @@ use super::{not_found, parse_stored, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
-    action_plans, activities, check_ins, indicators, mentorships, organizations, programs as programs_t,
-    users,
+    action_plans, activities, attachments, check_ins, indicators, measurements, mentorships, organizations,
+    programs as programs_t, users,
 };
 use crate::sql_types::{DbId, DbTime};
 use crate::today_in;
@@ -128,6 +128,9 @@ pub struct PlanLine {
     pub indicator_figures: Vec<Indicator>,
     /// The display names of the owner's mentors in the programme, sorted.
     pub mentors: Vec<String>,
+    /// Evidence files on the plan's check-ins, activities and measurements
+    /// (a comment's are not counted: the export holds no comment).
+    pub evidence_files: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -208,6 +211,15 @@ pub fn plan_page(
             open_by_due.entry(id.0).or_default().push((due, n));
         }
     }
+    let files: HashMap<Uuid, i64> = attachments::table
+        .filter(attachments::plan_id.eq_any(ids.clone()))
+        .filter(attachments::parent_type.ne("comment"))
+        .group_by(attachments::plan_id)
+        .select((attachments::plan_id, count_star()))
+        .load::<(DbId, i64)>(conn)?
+        .into_iter()
+        .map(|(id, n)| (id.0, n))
+        .collect();
     let indicator_counts: HashMap<Uuid, i64> = indicators::table
         .filter(indicators::plan_id.eq_any(ids.clone()))
         .group_by(indicators::plan_id)
@@ -275,11 +287,25 @@ pub fn plan_page(
                 indicators: indicator_counts.get(&id).copied().unwrap_or(0),
                 indicator_figures: figures.remove(&id).unwrap_or_default(),
                 mentors: mentors.get(&plan.owner_id.0).cloned().unwrap_or_default(),
+                evidence_files: files.get(&id).copied().unwrap_or(0),
                 created_at: plan.created_at.0,
                 updated_at: plan.updated_at.0,
             })
         })
         .collect()
+}
+
+/// How many evidence files hang on each of `parents` (of one kind), by parent.
+fn files_on(conn: &mut DbConnection, kind: &str, parents: &[DbId]) -> Result<HashMap<Uuid, i64>, StoreError> {
+    Ok(attachments::table
+        .filter(attachments::parent_type.eq(kind))
+        .filter(attachments::parent_id.eq_any(parents.to_vec()))
+        .group_by(attachments::parent_id)
+        .select((attachments::parent_id, count_star()))
+        .load::<(DbId, i64)>(conn)?
+        .into_iter()
+        .map(|(id, n)| (id.0, n))
+        .collect())
 }
 
 /// The display names of each owner's mentors in the programme, sorted.
@@ -339,6 +365,8 @@ pub struct IndicatorLine {
     pub owner_name: String,
     pub mentors: Vec<String>,
     pub indicator: Indicator,
+    /// Evidence files on the indicator's measurements.
+    pub evidence_files: i64,
     pub plan_created_at: DateTime<Utc>,
 }
 
@@ -388,14 +416,26 @@ pub fn indicator_page(
     let values: HashMap<DbId, f64> = super::indicators::current_values(conn, &ids)?.into_iter().collect();
     let owners: Vec<DbId> = rows.iter().map(|(_, _, _, owner, _)| *owner).collect();
     let mentors = mentors_of(conn, start.program_id, &owners)?;
+    let measured: Vec<(DbId, DbId)> = measurements::table
+        .filter(measurements::indicator_id.eq_any(ids.clone()))
+        .select((measurements::id, measurements::indicator_id))
+        .load(conn)?;
+    let measurement_ids: Vec<DbId> = measured.iter().map(|(m, _)| *m).collect();
+    let per_measurement = files_on(conn, "measurement", &measurement_ids)?;
+    let mut files: HashMap<DbId, i64> = HashMap::new();
+    for (measurement, indicator) in &measured {
+        *files.entry(*indicator).or_default() += per_measurement.get(&measurement.0).copied().unwrap_or(0);
+    }
     rows.into_iter()
         .map(|(row, plan_title, plan_created_at, owner, owner_name)| {
             let current = values.get(&row.id).copied();
+            let evidence_files = files.get(&row.id).copied().unwrap_or(0);
             Ok(IndicatorLine {
                 plan_id: row.plan_id.0,
                 plan_title,
                 owner_name,
                 mentors: mentors.get(&owner.0).cloned().unwrap_or_default(),
+                evidence_files,
                 plan_created_at: plan_created_at.0,
                 indicator: row.into_domain(current)?,
             })
@@ -420,6 +460,8 @@ pub struct ActivityLine {
     pub owner_name: String,
     /// The activity, with `overdue` in the owner's time zone.
     pub activity: Activity,
+    /// Evidence files on the activity.
+    pub evidence_files: i64,
     pub plan_created_at: DateTime<Utc>,
 }
 
@@ -464,6 +506,8 @@ pub fn activity_page(
         query = query.filter(after_plan_then!(activities, k));
     }
     let rows = query.load::<(ActivityRow, String, DbTime, String, String)>(conn)?;
+    let ids: Vec<DbId> = rows.iter().map(|(r, ..)| r.id).collect();
+    let files = files_on(conn, "activity", &ids)?;
     let mut todays: HashMap<String, NaiveDate> = HashMap::new();
     rows.into_iter()
         .map(|(row, plan_title, plan_created_at, owner_name, time_zone)| {
@@ -473,6 +517,7 @@ pub fn activity_page(
                 plan_title,
                 owner_name,
                 plan_created_at: plan_created_at.0,
+                evidence_files: files.get(&row.id.0).copied().unwrap_or(0),
                 activity: row.into_domain(today)?,
             })
         })
