@@ -1,5 +1,6 @@
-//! Files for the evidence-file tests: a JPEG carrying a GPS position and a
-//! camera in its EXIF, a PDF of any size, a program renamed as a picture.
+//! Files for the evidence-file tests: a JPEG and a HEIC photo carrying a GPS
+//! position and a camera in their EXIF, a PDF of any size, a program renamed
+//! as a picture.
 
 use base64::Engine;
 
@@ -21,9 +22,9 @@ fn entry(tag: u16, kind: u16, count: u32, value: [u8; 4]) -> Vec<u8> {
     e
 }
 
-/// A photo taken in Kupang: EXIF with the camera (`Canon`, `EOS Kupang`),
-/// orientation 6 (turned), and a GPS position (10°10′ S).
-pub fn photo_with_gps() -> Vec<u8> {
+/// EXIF (a TIFF block) naming the camera (`Canon`, `EOS Kupang`), with
+/// orientation 6 (turned) and a GPS position (10°10′ S).
+fn exif_tiff() -> Vec<u8> {
     let (make, model) = (b"Canon\0".as_slice(), b"EOS Kupang\0".as_slice());
     let ifd0_end = 8 + 2 + 4 * 12 + 4;
     let make_at = ifd0_end as u32;
@@ -47,6 +48,13 @@ pub fn photo_with_gps() -> Vec<u8> {
     for n in [10u32, 1, 10, 1, 0, 1] {
         tiff.extend_from_slice(&n.to_le_bytes());
     }
+    tiff
+}
+
+/// A photo taken in Kupang: a JPEG with [`exif_tiff`]'s camera, orientation
+/// and GPS position.
+pub fn photo_with_gps() -> Vec<u8> {
+    let tiff = exif_tiff();
     let mut app1 = b"Exif\0\0".to_vec();
     app1.extend(tiff);
     let jpeg = tiny_jpeg();
@@ -113,4 +121,72 @@ pub async fn attach(
         .await
         .unwrap_or_else(|e| panic!("attaching {name}: {e}"));
     crate::api::expect_json(response, 201).await
+}
+
+/// An ISO base media box: size, type, payload.
+fn iso_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut b = ((payload.len() + 8) as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(kind);
+    b.extend_from_slice(payload);
+    b
+}
+
+/// A full box: version and flags before the payload.
+fn full_box(kind: &[u8; 4], version: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![version, 0, 0, 0];
+    p.extend_from_slice(payload);
+    iso_box(kind, &p)
+}
+
+/// An iPhone-style HEIC photo, 4032×3024: item 1 the picture (its coded
+/// bytes stand in), item 2 the EXIF of [`exif_tiff`] (camera and GPS), both
+/// in `mdat`, located by `iloc`.
+pub fn heic_with_gps() -> Vec<u8> {
+    let picture = vec![0x26u8; 96];
+    let mut exif = 0u32.to_be_bytes().to_vec();
+    exif.extend(exif_tiff());
+    let ftyp = iso_box(b"ftyp", b"heic\0\0\0\0mif1heic");
+    let meta = |picture_at: u32, exif_at: u32| {
+        let mut hdlr = 0u32.to_be_bytes().to_vec();
+        hdlr.extend_from_slice(b"pict");
+        hdlr.extend_from_slice(&[0; 13]);
+        let infe = |id: u16, kind: &[u8; 4]| {
+            let mut p = id.to_be_bytes().to_vec();
+            p.extend_from_slice(&[0, 0]);
+            p.extend_from_slice(kind);
+            p.push(0);
+            full_box(b"infe", 2, &p)
+        };
+        let mut iinf = 2u16.to_be_bytes().to_vec();
+        iinf.extend(infe(1, b"hvc1"));
+        iinf.extend(infe(2, b"Exif"));
+        let mut iloc = vec![0x44, 0x00];
+        iloc.extend_from_slice(&2u16.to_be_bytes());
+        for (id, at, len) in [(1u16, picture_at, picture.len()), (2, exif_at, exif.len())] {
+            iloc.extend_from_slice(&id.to_be_bytes());
+            iloc.extend_from_slice(&0u16.to_be_bytes());
+            iloc.extend_from_slice(&1u16.to_be_bytes());
+            iloc.extend_from_slice(&at.to_be_bytes());
+            iloc.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+        let mut ispe = 4032u32.to_be_bytes().to_vec();
+        ispe.extend_from_slice(&3024u32.to_be_bytes());
+        let ipco = iso_box(b"ipco", &full_box(b"ispe", 0, &ispe));
+        let ipma = full_box(b"ipma", 0, &[0, 0, 0, 1, 0, 1, 1, 0x81]);
+        let mut iprp = ipco;
+        iprp.extend(ipma);
+        let mut children = full_box(b"hdlr", 0, &hdlr);
+        children.extend(full_box(b"pitm", 0, &1u16.to_be_bytes()));
+        children.extend(full_box(b"iinf", 0, &iinf));
+        children.extend(full_box(b"iloc", 0, &iloc));
+        children.extend(iso_box(b"iprp", &iprp));
+        full_box(b"meta", 0, &children)
+    };
+    let before_mdat = (ftyp.len() + meta(0, 0).len() + 8) as u32;
+    let mut file = ftyp;
+    file.extend(meta(before_mdat, before_mdat + picture.len() as u32));
+    let mut mdat = picture;
+    mdat.extend(exif);
+    file.extend(iso_box(b"mdat", &mdat));
+    file
 }

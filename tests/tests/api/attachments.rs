@@ -6,7 +6,7 @@
 //! uploader removes a file and its bytes leave the store.
 
 use followup_tests::api::{expect_json, id_of, Authed};
-use followup_tests::files::{pdf, photo_with_gps, program, stored_files};
+use followup_tests::files::{heic_with_gps, pdf, photo_with_gps, program, stored_files};
 use followup_tests::plans::{
     activity_body, cast, check_in_body, comment_body, create_activity, day, owner_today, post_check_in,
     post_comment,
@@ -98,6 +98,20 @@ async fn evidence(backend: Backend) {
     assert_eq!(stored["sha256"], hex(&cleaned).as_str());
     assert_eq!(stored["size_bytes"], cleaned.len() as u64);
 
+    // An iPhone's HEIC photo: taken, its EXIF gone, its picture and size kept.
+    let heic = heic_with_gps();
+    assert!(heic.windows(10).any(|w| w == b"EOS Kupang"), "the test photo names its camera");
+    let stored = expect_json(upload(&cast.owner, &parent, "IMG_2042.HEIC", heic.clone()).await, 201).await;
+    assert_eq!(stored["content_type"], "image/heic");
+    assert_eq!((stored["width"].as_i64(), stored["height"].as_i64()), (Some(4032), Some(3024)));
+    let heic_cleaned =
+        bytes_of(cast.owner.get(&format!("/attachments/{}/content", id_of(&stored))).await).await;
+    assert!(!heic_cleaned.windows(5).any(|w| w == b"Canon"), "no camera");
+    assert!(!heic_cleaned.windows(10).any(|w| w == b"EOS Kupang"), "no camera model");
+    assert_eq!(heic_cleaned.len(), heic.len(), "the layout is kept");
+    assert!(heic_cleaned.windows(96).any(|w| w.iter().all(|b| *b == 0x26)), "the picture is untouched");
+    assert_eq!(stored["sha256"], hex(&heic_cleaned).as_str());
+
     // The signed attendance list, 1.5 MB, comes back byte for byte.
     let list = pdf(1_500_000);
     let stored = expect_json(
@@ -142,7 +156,7 @@ async fn evidence(backend: Backend) {
 
     // Whoever may see the check-in sees its files; nobody else learns of them.
     let listed = cast.observer.get_ok(&format!("{parent}/attachments")).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 3, "{listed}");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 4, "{listed}");
     for outsider in [&cast.other_delegate, &cast.outsider] {
         assert_problem(outsider.get(&format!("{parent}/attachments")).await, 404, "not_found").await;
         assert_problem(outsider.get(&format!("/attachments/{list_id}")).await, 404, "not_found").await;
@@ -191,7 +205,7 @@ async fn evidence(backend: Backend) {
     // The uploader removes a file: the record and the bytes go.
     let files_in_store = || stored_files(dir.path()).len();
     let before = files_in_store();
-    assert_eq!(before, 4, "four files stored");
+    assert_eq!(before, 5, "five files stored");
     let etag = cast.owner.get(&format!("/attachments/{list_id}")).await.headers()["etag"]
         .to_str()
         .unwrap()

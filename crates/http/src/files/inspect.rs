@@ -1,7 +1,8 @@
 //! What a file is, decided from its bytes (never the client's word), and
 //! images cleaned before they are stored: EXIF (with its GPS position and
 //! camera), XMP, IPTC and comments are removed, keeping only what shows
-//! the picture right (its colour profile and orientation).
+//! the picture right (its colour profile and orientation); HEIC photos by
+//! [`super::heif`].
 
 use bytes::Bytes;
 use followup_domain::attachments::FileKind;
@@ -15,11 +16,7 @@ pub const SNIFF_BYTES: usize = 64 * 1024;
 /// when it is one this server takes; else what it looked like.
 pub fn sniff(head: &[u8]) -> Result<FileKind, Option<&'static str>> {
     let found = infer::get(head).map(|t| t.mime_type());
-    match found.and_then(FileKind::of_content_type) {
-        // HEIC is not taken until its metadata can be removed as well.
-        Some(FileKind::Heic) | None => Err(found),
-        Some(kind) => Ok(kind),
-    }
+    found.and_then(FileKind::of_content_type).ok_or(found)
 }
 
 /// An image without its metadata, and its width and height; `None` when
@@ -53,7 +50,8 @@ pub fn clean_image(kind: FileKind, bytes: Bytes) -> Option<(Bytes, Option<(u32, 
             webp.remove_chunks_by_id(*b"XMP ");
             webp.encoder().bytes()
         }
-        FileKind::Heic | FileKind::Pdf | FileKind::Office(_) => return None,
+        FileKind::Heic => Bytes::from(super::heif::strip_metadata(bytes.to_vec())?),
+        FileKind::Pdf | FileKind::Office(_) => return None,
     };
     let size = imagesize::blob_size(&cleaned).ok().map(|s| (s.width as u32, s.height as u32));
     Some((cleaned, size))

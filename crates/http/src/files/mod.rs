@@ -1,6 +1,7 @@
 //! Evidence files: where their bytes are kept ([`store`]), what is taken and
 //! how images are cleaned ([`inspect`]), and signed download links.
 
+pub mod heif;
 pub mod inspect;
 pub mod store;
 
