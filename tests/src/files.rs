@@ -190,3 +190,20 @@ pub fn heic_with_gps() -> Vec<u8> {
     file.extend(iso_box(b"mdat", &mdat));
     file
 }
+
+/// A PNG photo of `width` × `height` pixels (a gradient).
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width.max(1)) as u8, (y * 255 / height.max(1)) as u8, 128])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut out, image::ImageFormat::Png).unwrap_or_else(|e| panic!("encoding a PNG: {e}"));
+    out.into_inner()
+}
+
+/// The width and height of a JPEG, decoded.
+pub fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
+    let decoded = image::load_from_memory_with_format(bytes, image::ImageFormat::Jpeg)
+        .unwrap_or_else(|e| panic!("not a JPEG: {e}"));
+    (decoded.width(), decoded.height())
+}

@@ -30,6 +30,8 @@ pub struct Attachment {
     pub uploaded_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub version: i64,
+    /// An image with a small preview.
+    pub has_preview: bool,
 }
 
 /// The kinds of file taken, by the content type their bytes show.

@@ -583,6 +583,7 @@ diesel::table! {
         uploaded_by -> Nullable<DbUuid>,
         created_at -> Instant,
         version -> BigInt,
+        preview_key -> Nullable<Text>,
     }
 }
 

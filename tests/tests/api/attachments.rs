@@ -6,7 +6,7 @@
 //! uploader removes a file and its bytes leave the store.
 
 use followup_tests::api::{expect_json, id_of, Authed};
-use followup_tests::files::{heic_with_gps, pdf, photo_with_gps, program, stored_files};
+use followup_tests::files::{heic_with_gps, jpeg_size, pdf, photo_with_gps, png, program, stored_files};
 use followup_tests::plans::{
     activity_body, cast, check_in_body, comment_body, create_activity, day, owner_today, post_check_in,
     post_comment,
@@ -112,6 +112,22 @@ async fn evidence(backend: Backend) {
     assert!(heic_cleaned.windows(96).any(|w| w.iter().all(|b| *b == 0x26)), "the picture is untouched");
     assert_eq!(stored["sha256"], hex(&heic_cleaned).as_str());
 
+    // A picture gets a small upright preview, by token or by its own signed link.
+    let poster =
+        expect_json(upload(&cast.owner, &parent, "Poster kegiatan.png", png(1200, 900)).await, 201).await;
+    assert_eq!((poster["width"].as_i64(), poster["height"].as_i64()), (Some(1200), Some(900)));
+    let preview = cast.mentor.get(&format!("/attachments/{}/preview", id_of(&poster))).await;
+    assert_eq!(preview.headers()["content-type"], "image/jpeg");
+    assert_eq!(preview.headers()["x-content-type-options"], "nosniff");
+    let small = bytes_of(preview).await;
+    assert_eq!(jpeg_size(&small), (320, 240), "at most 320 pixels a side, in proportion");
+    let preview_url = app.url(poster["preview_url"].as_str().expect("a picture has a preview_url"));
+    assert_eq!(bytes_of(app.client.get(&preview_url).send().await.unwrap()).await, small);
+    let as_content = preview_url.replace("/preview?", "/content?");
+    assert_problem(app.client.get(&as_content).send().await.unwrap(), 403, "invalid_download_link").await;
+    let photo_preview = bytes_of(cast.owner.get(&format!("/attachments/{photo_id}/preview")).await).await;
+    assert_eq!(jpeg_size(&photo_preview), (1, 1));
+
     // The signed attendance list, 1.5 MB, comes back byte for byte.
     let list = pdf(1_500_000);
     let stored = expect_json(
@@ -128,6 +144,8 @@ async fn evidence(backend: Backend) {
     assert!(response.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
     assert_eq!(response.headers()["content-type"], "application/pdf");
     assert_eq!(bytes_of(response).await, list, "byte-identical");
+    assert!(stored["preview_url"].is_null(), "a PDF has no preview");
+    assert_problem(cast.mentor.get(&format!("/attachments/{list_id}/preview")).await, 404, "not_found").await;
 
     // What is not taken is refused, with the reason and the limit.
     let refused =
@@ -156,7 +174,7 @@ async fn evidence(backend: Backend) {
 
     // Whoever may see the check-in sees its files; nobody else learns of them.
     let listed = cast.observer.get_ok(&format!("{parent}/attachments")).await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 4, "{listed}");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 5, "{listed}");
     for outsider in [&cast.other_delegate, &cast.outsider] {
         assert_problem(outsider.get(&format!("{parent}/attachments")).await, 404, "not_found").await;
         assert_problem(outsider.get(&format!("/attachments/{list_id}")).await, 404, "not_found").await;
@@ -205,7 +223,7 @@ async fn evidence(backend: Backend) {
     // The uploader removes a file: the record and the bytes go.
     let files_in_store = || stored_files(dir.path()).len();
     let before = files_in_store();
-    assert_eq!(before, 5, "five files stored");
+    assert_eq!(before, 8, "six files and the two pictures' previews stored");
     let etag = cast.owner.get(&format!("/attachments/{list_id}")).await.headers()["etag"]
         .to_str()
         .unwrap()
@@ -228,6 +246,17 @@ async fn evidence(backend: Backend) {
     assert_eq!(removed.status(), 204);
     assert_problem(cast.owner.get(&format!("/attachments/{list_id}")).await, 404, "not_found").await;
     assert_eq!(files_in_store(), before - 1, "its bytes left the store");
+    let poster_id = id_of(&poster);
+    let tag = followup_tests::plans::etag(&cast.owner.get(&format!("/attachments/{poster_id}")).await);
+    let removed = cast
+        .owner
+        .request(Method::DELETE, &format!("/attachments/{poster_id}"))
+        .header("If-Match", tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), 204);
+    assert_eq!(files_in_store(), before - 3, "a picture's preview goes with it");
     expect_json(upload(&cast.owner, &parent, "ketiga.pdf", pdf(900_000)).await, 201).await;
 
     // An activity is deleted: its files' bytes leave the store with it.

@@ -19,13 +19,25 @@ pub fn sniff(head: &[u8]) -> Result<FileKind, Option<&'static str>> {
     found.and_then(FileKind::of_content_type).ok_or(found)
 }
 
-/// An image without its metadata, and its width and height; `None` when
+/// An image made fit to store.
+pub struct Cleaned {
+    /// The image without its metadata.
+    pub bytes: Bytes,
+    /// Width and height, in pixels.
+    pub dimensions: Option<(u32, u32)>,
+    /// A small JPEG of it, turned upright ([`preview`]).
+    pub preview: Option<Bytes>,
+}
+
+/// An image without its metadata, its size and its preview; `None` when
 /// the bytes are not a well-formed image of that kind.
-pub fn clean_image(kind: FileKind, bytes: Bytes) -> Option<(Bytes, Option<(u32, u32)>)> {
+pub fn clean_image(kind: FileKind, bytes: Bytes) -> Option<Cleaned> {
+    let mut turned = None;
     let cleaned = match kind {
         FileKind::Jpeg => {
             let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(bytes).ok()?;
             let orientation = jpeg.exif().as_deref().and_then(orientation);
+            turned = orientation;
             let icc = jpeg.icc_profile();
             // APP0 (JFIF) and APP14 (Adobe colour transform) describe the
             // pixels; every other application segment and comment is metadata.
@@ -53,8 +65,53 @@ pub fn clean_image(kind: FileKind, bytes: Bytes) -> Option<(Bytes, Option<(u32, 
         FileKind::Heic => Bytes::from(super::heif::strip_metadata(bytes.to_vec())?),
         FileKind::Pdf | FileKind::Office(_) => return None,
     };
-    let size = imagesize::blob_size(&cleaned).ok().map(|s| (s.width as u32, s.height as u32));
-    Some((cleaned, size))
+    let dimensions = imagesize::blob_size(&cleaned).ok().map(|s| (s.width as u32, s.height as u32));
+    let preview = preview(kind, &cleaned, turned);
+    Some(Cleaned { bytes: cleaned, dimensions, preview })
+}
+
+/// The longest side of a preview, in pixels.
+pub const PREVIEW_SIDE: u32 = 320;
+
+/// The most a picture may take decoded to get a preview (a 48-megapixel
+/// photo, RGBA); larger ones have none rather than the server's memory.
+const PREVIEW_DECODE_BYTES: u64 = 200 * 1024 * 1024;
+
+/// A JPEG at most [`PREVIEW_SIDE`] pixels a side, upright; none for HEIC
+/// (no decoder here) or a picture too large to decode.
+fn preview(kind: FileKind, image: &[u8], orientation: Option<u16>) -> Option<Bytes> {
+    let format = match kind {
+        FileKind::Jpeg => image::ImageFormat::Jpeg,
+        FileKind::Png => image::ImageFormat::Png,
+        FileKind::Webp => image::ImageFormat::WebP,
+        FileKind::Heic | FileKind::Pdf | FileKind::Office(_) => return None,
+    };
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(image), format);
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(PREVIEW_DECODE_BYTES);
+    reader.limits(limits);
+    let decoded = match reader.decode() {
+        Ok(decoded) => decoded,
+        Err(error) => {
+            tracing::info!(%error, "no preview for an image");
+            return None;
+        }
+    };
+    // Never enlarged: a picture already small is its own preview.
+    let mut small = if decoded.width().max(decoded.height()) > PREVIEW_SIDE {
+        decoded.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE)
+    } else {
+        decoded
+    };
+    if let Some(turn) =
+        orientation.and_then(|o| u8::try_from(o).ok()).and_then(image::metadata::Orientation::from_exif)
+    {
+        small.apply_orientation(turn);
+    }
+    let mut out = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80);
+    small.into_rgb8().write_with_encoder(encoder).ok()?;
+    Some(Bytes::from(out))
 }
 
 /// The orientation (TIFF tag 0x0112) an EXIF block holds.

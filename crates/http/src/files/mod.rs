@@ -64,41 +64,61 @@ impl Files {
         }
     }
 
-    fn signature(&self, id: AttachmentId, expires: i64) -> String {
+    fn signature(&self, id: AttachmentId, expires: i64, what: Served) -> String {
         let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(&self.link_key) else { return String::new() };
-        mac.update(format!("{}:{expires}", id.as_uuid()).as_bytes());
+        mac.update(format!("{}:{expires}:{}", id.as_uuid(), what.segment()).as_bytes());
         mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// A download link for `id` that works without a token until it
+    /// A link to `what` of file `id` that works without a token until it
     /// expires: the path and query, and when it expires.
     pub fn signed_link(
         &self,
         id: AttachmentId,
+        what: Served,
         now: chrono::DateTime<chrono::Utc>,
     ) -> (String, chrono::DateTime<chrono::Utc>) {
         let expires_at = now + self.link_ttl;
         let expires = expires_at.timestamp();
         let link = format!(
-            "/api/v1/attachments/{}/content?expires={expires}&signature={}",
+            "/api/v1/attachments/{}/{}?expires={expires}&signature={}",
             id.as_uuid(),
-            self.signature(id, expires)
+            what.segment(),
+            self.signature(id, expires, what)
         );
         (link, chrono::DateTime::from_timestamp(expires, 0).unwrap_or(expires_at))
     }
 
-    /// Whether a link's `expires` and `signature` are this server's for `id`
-    /// and still good at `now`.
+    /// Whether a link's `expires` and `signature` are this server's for
+    /// `what` of `id` and still good at `now`.
     pub fn link_holds(
         &self,
         id: AttachmentId,
+        what: Served,
         expires: i64,
         signature: &str,
         now: chrono::DateTime<chrono::Utc>,
     ) -> bool {
-        let expected = self.signature(id, expires);
+        let expected = self.signature(id, expires, what);
         let same: bool = subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), signature.as_bytes()).into();
         same && !expected.is_empty() && now.timestamp() <= expires
+    }
+}
+
+/// What of a file is served: its bytes, or an image's preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Served {
+    Content,
+    Preview,
+}
+
+impl Served {
+    /// Its path segment, `/attachments/{id}/<segment>`.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Served::Content => "content",
+            Served::Preview => "preview",
+        }
     }
 }
 
@@ -130,17 +150,21 @@ mod tests {
         let files = Files::new(store, 10, 10, chrono::Duration::minutes(15), "secret");
         let (id, other) = (AttachmentId::new(), AttachmentId::new());
         let now = chrono::Utc::now();
-        let (link, expires_at) = files.signed_link(id, now);
+        let (link, expires_at) = files.signed_link(id, Served::Content, now);
         let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default();
         let pairs: std::collections::HashMap<_, _> =
             form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         let expires: i64 = pairs.get("expires").and_then(|e| e.parse().ok()).unwrap_or_default();
         let signature = pairs.get("signature").cloned().unwrap_or_default();
         assert_eq!(expires, expires_at.timestamp());
-        assert!(files.link_holds(id, expires, &signature, now));
-        assert!(!files.link_holds(other, expires, &signature, now), "bound to the file");
-        assert!(!files.link_holds(id, expires + 60, &signature, now), "bound to its expiry");
-        assert!(!files.link_holds(id, expires, &signature, now + chrono::Duration::minutes(16)), "expires");
+        assert!(files.link_holds(id, Served::Content, expires, &signature, now));
+        assert!(!files.link_holds(id, Served::Preview, expires, &signature, now), "bound to what it serves");
+        assert!(!files.link_holds(other, Served::Content, expires, &signature, now), "bound to the file");
+        assert!(!files.link_holds(id, Served::Content, expires + 60, &signature, now), "bound to its expiry");
+        assert!(
+            !files.link_holds(id, Served::Content, expires, &signature, now + chrono::Duration::minutes(16)),
+            "expires"
+        );
         let other_server = Files::new(
             store::FileStore::from_url("memory://").unwrap_or_else(|_| panic!()),
             10,
@@ -148,6 +172,9 @@ mod tests {
             chrono::Duration::minutes(15),
             "another",
         );
-        assert!(!other_server.link_holds(id, expires, &signature, now), "bound to the server's secret");
+        assert!(
+            !other_server.link_holds(id, Served::Content, expires, &signature, now),
+            "bound to the server's secret"
+        );
     }
 }

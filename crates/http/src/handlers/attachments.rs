@@ -28,7 +28,7 @@ use crate::auth::CheckedCaller;
 use crate::conditional::IfMatch;
 use crate::db;
 use crate::dto::PageQuery;
-use crate::files::{inspect, Files};
+use crate::files::{inspect, Files, Served};
 use crate::problem::{ApiError, Problem};
 use crate::query::QueryParams;
 use crate::AppState;
@@ -42,7 +42,8 @@ use crate::AppState;
     "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "width": 1600, "height": 1200,
     "uploaded_by": "01939c4e-3333-7c1d-9e2f-3a4b5c6d7e8f", "created_at": "2026-12-07T02:14:00Z", "version": 1,
     "download_url": "/api/v1/attachments/01939c4e-5b7a-7c1d-9e2f-3a4b5c6d7e8f/content?expires=1796610000&signature=5d41…",
-    "download_url_expires_at": "2026-12-07T02:29:00Z"
+    "download_url_expires_at": "2026-12-07T02:29:00Z",
+    "preview_url": "/api/v1/attachments/01939c4e-5b7a-7c1d-9e2f-3a4b5c6d7e8f/preview?expires=1796610000&signature=7a3c…"
 }))]
 pub struct AttachmentBody {
     pub id: Uuid,
@@ -66,11 +67,17 @@ pub struct AttachmentBody {
     /// (for an `<img src>`); ask again for a fresh one.
     pub download_url: String,
     pub download_url_expires_at: DateTime<Utc>,
+    /// An image's preview (a JPEG at most 320 pixels a side, upright), without
+    /// a token until `download_url_expires_at`; null for other files, HEIC
+    /// photos and pictures too large to decode.
+    pub preview_url: Option<String>,
 }
 
 impl AttachmentBody {
     pub(crate) fn of(a: Attachment, files: &Files) -> Self {
-        let (download_url, download_url_expires_at) = files.signed_link(a.id, Utc::now());
+        let now = Utc::now();
+        let (download_url, download_url_expires_at) = files.signed_link(a.id, Served::Content, now);
+        let preview_url = a.has_preview.then(|| files.signed_link(a.id, Served::Preview, now).0);
         Self {
             id: a.id.as_uuid(),
             parent_type: a.parent_type,
@@ -87,6 +94,7 @@ impl AttachmentBody {
             version: a.version,
             download_url,
             download_url_expires_at,
+            preview_url,
         }
     }
 }
@@ -156,6 +164,7 @@ pub(crate) struct Ingest {
     size: usize,
     sha256: String,
     dimensions: Option<(u32, u32)>,
+    preview_key: Option<String>,
 }
 
 impl Ingest {
@@ -195,14 +204,23 @@ impl Ingest {
                     return Err(too_large(files.max_file_bytes));
                 }
             }
-            let (clean, dimensions) = web::block(move || inspect::clean_image(kind, whole.freeze()))
+            let cleaned = web::block(move || inspect::clean_image(kind, whole.freeze()))
                 .await
                 .map_err(|e| ApiError::internal(&e))?
                 .ok_or_else(|| ApiError::validation(vec![unsupported_type(Some(kind.content_type()))]))?;
-            let sha256 = hex(&Sha256::digest(&clean));
-            let size = clean.len();
-            files.store.put(&key, clean).await.map_err(|e| ApiError::internal(&e))?;
-            return Ok(Self { id, kind, key, size, sha256, dimensions });
+            let sha256 = hex(&Sha256::digest(&cleaned.bytes));
+            let size = cleaned.bytes.len();
+            let preview_key = match cleaned.preview {
+                Some(preview) => {
+                    let preview_key = files.store.key(&format!("{}.preview", id.as_uuid()));
+                    files.store.put(&preview_key, preview).await.map_err(|e| ApiError::internal(&e))?;
+                    Some(preview_key)
+                }
+                None => None,
+            };
+            files.store.put(&key, cleaned.bytes).await.map_err(|e| ApiError::internal(&e))?;
+            let dimensions = cleaned.dimensions;
+            return Ok(Self { id, kind, key, size, sha256, dimensions, preview_key });
         }
         let mut writer = files.store.writer(&key).await.map_err(|e| ApiError::internal(&e))?;
         let mut hasher = Sha256::new();
@@ -231,7 +249,7 @@ impl Ingest {
             return Err(ApiError::internal(&e));
         }
         writer.finish().await.map_err(|e| ApiError::internal(&e))?;
-        Ok(Self { id, kind, key, size, sha256: hex(&hasher.finalize()), dimensions: None })
+        Ok(Self { id, kind, key, size, sha256: hex(&hasher.finalize()), dimensions: None, preview_key: None })
     }
 }
 
@@ -245,7 +263,7 @@ pub(crate) async fn record_file(
     file_name: &str,
     file: Ingest,
 ) -> Result<Attachment, ApiError> {
-    let key = file.key.clone();
+    let keys: Vec<String> = file.preview_key.iter().cloned().chain([file.key.clone()]).collect();
     let stored = StoredFile {
         id: file.id,
         file_name: sanitise_file_name(file_name),
@@ -255,6 +273,7 @@ pub(crate) async fn record_file(
         width: file.dimensions.and_then(|(w, _)| i32::try_from(w).ok()),
         height: file.dimensions.and_then(|(_, h)| i32::try_from(h).ok()),
         storage_key: file.key,
+        preview_key: file.preview_key,
     };
     let quota = files.quota_bytes;
     let refused = match db::write(state, move |c| repo::record(c, &actor, parent, &stored, quota)).await {
@@ -262,8 +281,10 @@ pub(crate) async fn record_file(
         Ok(Recorded::OverQuota { used }) => over_quota(files.quota_bytes, used),
         Err(e) => e,
     };
-    if let Err(e) = files.store.remove(&key).await {
-        tracing::warn!(%key, error = %e, "could not remove a refused upload; the sweeper will");
+    for key in keys {
+        if let Err(e) = files.store.remove(&key).await {
+            tracing::warn!(%key, error = %e, "could not remove a refused upload; the sweeper will");
+        }
     }
     Err(refused)
 }
@@ -451,11 +472,49 @@ pub async fn download_attachment(
     id: web::Path<Uuid>,
     link: QueryParams<LinkQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    serve(req, state, id.into_inner(), link.0, Served::Content).await
+}
+
+/// An image's preview: a JPEG at most 320 pixels a side, turned upright,
+/// for lists and galleries on a weak link. With a token, or with no token
+/// through the signed `preview_url`; 404 for a file without one (not an
+/// image, a HEIC photo, or a picture too large to decode).
+#[utoipa::path(
+    tag = "attachments",
+    params(("id" = Uuid, Path, description = "Attachment id"), LinkQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The preview", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 401, description = "No token and no signed link", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`invalid_download_link`: expired or altered", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such file, not visible to you, or without a preview", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/attachments/{id}/preview")]
+pub async fn preview_attachment(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    link: QueryParams<LinkQuery>,
+) -> Result<HttpResponse, ApiError> {
+    serve(req, state, id.into_inner(), link.0, Served::Preview).await
+}
+
+/// Stream `what` of file `id` to whoever holds a token that may see it or
+/// a signed link for it.
+async fn serve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: Uuid,
+    link: LinkQuery,
+    what: Served,
+) -> Result<HttpResponse, ApiError> {
     let files = files_of(&state)?;
-    let id = AttachmentId::from_uuid(id.into_inner());
-    let (found, key) = match (&link.expires, &link.signature) {
+    let id = AttachmentId::from_uuid(id);
+    let not_found = || ApiError::from(followup_domain::DomainError::NotFound { entity: "attachment" });
+    let (found, keys) = match (&link.expires, &link.signature) {
         (Some(expires), Some(signature)) => {
-            if !files.link_holds(id, *expires, signature, Utc::now()) {
+            if !files.link_holds(id, what, *expires, signature, Utc::now()) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "invalid_download_link",
@@ -463,33 +522,43 @@ pub async fn download_attachment(
                     "This download link is not valid or has expired: ask the API for a new one.",
                 ));
             }
-            db::read(&state, move |c| repo::by_link(c, id)).await?.ok_or_else(|| {
-                ApiError::from(followup_domain::DomainError::NotFound { entity: "attachment" })
-            })?
+            db::read(&state, move |c| repo::by_link(c, id)).await?.ok_or_else(not_found)?
         }
         _ => {
             let actor = CheckedCaller::from_request(&req, &mut Payload::None).await?.0;
             db::read(&state, move |c| repo::get(c, &actor, id)).await?
         }
     };
+    let (key, content_type, etag) = match what {
+        Served::Content => (keys.file, found.content_type.clone(), found.sha256.clone()),
+        Served::Preview => (
+            keys.preview.ok_or_else(not_found)?,
+            "image/jpeg".to_owned(),
+            format!("{}-preview", found.sha256),
+        ),
+    };
     let (size, stream) = files.store.read(&key).await.map_err(|e| ApiError::internal(&e))?;
-    let image = followup_domain::attachments::FileKind::of_content_type(&found.content_type)
-        .is_some_and(|k| k.is_image());
-    let ascii: String = found
-        .file_name
+    let image = what == Served::Preview
+        || followup_domain::attachments::FileKind::of_content_type(&found.content_type)
+            .is_some_and(|k| k.is_image());
+    let name = match what {
+        Served::Content => found.file_name.clone(),
+        Served::Preview => format!("{}.preview.jpg", found.file_name),
+    };
+    let ascii: String = name
         .chars()
         .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
         .filter(|c| *c != '"' && *c != '\\')
         .collect();
     let encoded: String =
-        form_urlencoded::byte_serialize(found.file_name.as_bytes()).collect::<String>().replace('+', "%20");
+        form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
     let disposition = format!(
         "{}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}",
         if image { "inline" } else { "attachment" }
     );
     let mut response = HttpResponse::Ok();
     response
-        .insert_header((header::CONTENT_TYPE, found.content_type.clone()))
+        .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((header::CONTENT_DISPOSITION, disposition))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .insert_header((
@@ -497,7 +566,7 @@ pub async fn download_attachment(
             HeaderValue::from_static("default-src 'none'; sandbox"),
         ))
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")))
-        .insert_header((header::ETAG, format!("\"{}\"", found.sha256)))
+        .insert_header((header::ETAG, format!("\"{etag}\"")))
         .no_chunking(size);
     Ok(response.streaming(stream))
 }
@@ -543,5 +612,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(upload_comment_file)
         .service(get_attachment)
         .service(download_attachment)
+        .service(preview_attachment)
         .service(delete_attachment);
 }

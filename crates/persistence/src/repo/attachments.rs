@@ -42,6 +42,7 @@ struct AttachmentRow {
     uploaded_by: Option<DbId>,
     created_at: DbTime,
     version: i64,
+    preview_key: Option<String>,
 }
 
 impl AttachmentRow {
@@ -61,6 +62,7 @@ impl AttachmentRow {
             uploaded_by: self.uploaded_by.map(|u| UserId::from_uuid(u.0)),
             created_at: self.created_at.0,
             version: self.version,
+            has_preview: self.preview_key.is_some(),
         })
     }
 }
@@ -196,6 +198,21 @@ pub struct StoredFile {
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub storage_key: String,
+    /// Where its preview is, for an image that has one.
+    pub preview_key: Option<String>,
+}
+
+/// Where a file's bytes, and its preview's, are kept.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    pub file: String,
+    pub preview: Option<String>,
+}
+
+impl AttachmentRow {
+    fn keys(&self) -> Keys {
+        Keys { file: self.storage_key.clone(), preview: self.preview_key.clone() }
+    }
 }
 
 /// What [`record`] did.
@@ -239,6 +256,7 @@ pub fn record(
         uploaded_by: Some(DbId(actor.user_id.as_uuid())),
         created_at: DbTime(crate::now()),
         version: 1,
+        preview_key: file.preview_key.clone(),
     };
     diesel::insert_into(attachments::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), audited_as(target.restricted), file.id.as_uuid(), "create")
@@ -286,24 +304,21 @@ pub fn get(
     conn: &mut DbConnection,
     actor: &Actor,
     id: AttachmentId,
-) -> Result<(Attachment, String), StoreError> {
+) -> Result<(Attachment, Keys), StoreError> {
     let row = load(conn, id)?.ok_or_else(|| not_found("attachment"))?;
     let kind = parse_stored("attachments.parent_type", &row.parent_type, AttachmentParent::parse)?;
     visible_parent(conn, actor, Parent { kind, id: row.parent_id.0 }).map_err(hide_as("attachment"))?;
-    let key = row.storage_key.clone();
-    Ok((row.into_domain()?, key))
+    let keys = row.keys();
+    Ok((row.into_domain()?, keys))
 }
 
 /// A file and where its bytes are, with no reader: for a signed download
 /// link, which only someone who could see the file was given.
-pub fn by_link(
-    conn: &mut DbConnection,
-    id: AttachmentId,
-) -> Result<Option<(Attachment, String)>, StoreError> {
+pub fn by_link(conn: &mut DbConnection, id: AttachmentId) -> Result<Option<(Attachment, Keys)>, StoreError> {
     load(conn, id)?
         .map(|row| {
-            let key = row.storage_key.clone();
-            Ok((row.into_domain()?, key))
+            let keys = row.keys();
+            Ok((row.into_domain()?, keys))
         })
         .transpose()
 }
@@ -329,7 +344,7 @@ pub fn remove(
         .program(row.program_id.0)
         .plan(row.plan_id.0)
         .record(conn)?;
-    Ok(Unstored(vec![row.storage_key]))
+    Ok(Unstored(row.preview_key.into_iter().chain([row.storage_key]).collect()))
 }
 
 /// The storage keys of files whose records a transaction removed: the
@@ -356,18 +371,25 @@ pub(crate) fn forget_parents(
     let of_parents = attachments::table
         .filter(attachments::parent_type.eq(kind.as_str()))
         .filter(attachments::parent_id.eq_any(ids));
-    let gone: Vec<(DbId, DbId, DbId, String)> = of_parents
-        .select((attachments::id, attachments::program_id, attachments::plan_id, attachments::storage_key))
+    let gone: Vec<(DbId, DbId, DbId, String, Option<String>)> = of_parents
+        .select((
+            attachments::id,
+            attachments::program_id,
+            attachments::plan_id,
+            attachments::storage_key,
+            attachments::preview_key,
+        ))
         .load(conn)?;
     let ids: Vec<DbId> = gone.iter().map(|(id, ..)| *id).collect();
     diesel::delete(attachments::table.filter(attachments::id.eq_any(ids))).execute(conn)?;
     let mut keys = Vec::with_capacity(gone.len());
-    for (id, program, plan, key) in gone {
+    for (id, program, plan, key, preview) in gone {
         audit::Event::new(Some(actor), audited_as(restricted), id.0, "delete")
             .program(program.0)
             .plan(plan.0)
             .record(conn)?;
         keys.push(key);
+        keys.extend(preview);
     }
     Ok(Unstored(keys))
 }
@@ -403,7 +425,7 @@ pub(crate) fn by_ids(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<(Attac
         .collect()
 }
 
-/// Which of `keys` belong to a recorded file (for the sweeper).
+/// Which of `keys` belong to a recorded file or preview (for the sweeper).
 pub fn known_keys(conn: &mut DbConnection, keys: &[String]) -> Result<HashSet<String>, StoreError> {
     let mut known = HashSet::new();
     for chunk in keys.chunks(500) {
@@ -412,6 +434,11 @@ pub fn known_keys(conn: &mut DbConnection, keys: &[String]) -> Result<HashSet<St
             .select(attachments::storage_key)
             .load(conn)?;
         known.extend(found);
+        let previews: Vec<Option<String>> = attachments::table
+            .filter(attachments::preview_key.eq_any(chunk))
+            .select(attachments::preview_key)
+            .load(conn)?;
+        known.extend(previews.into_iter().flatten());
     }
     Ok(known)
 }
