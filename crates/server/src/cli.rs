@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::config::{DatabaseArgs, LogFormat, ServeConfig, WorkerConfig};
+use crate::config::{DatabaseArgs, FilesArgs, LogFormat, ServeConfig, WorkerConfig};
 use crate::startup::{open_database, Application};
 use crate::telemetry;
 
@@ -52,6 +53,9 @@ pub enum Command {
 pub struct SeedDemoArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// Where the demo's evidence files go (the server's file store).
+    #[command(flatten)]
+    pub files: FilesArgs,
     /// The password of every demo account (at least 10 characters); generated and printed when absent.
     #[arg(long)]
     pub password: Option<String>,
@@ -152,7 +156,14 @@ fn run(command: Command) -> anyhow::Result<()> {
                         crate::demo::PROGRAM_CODE
                     );
                 }
-                crate::demo::Outcome::Seeded { program_id, accounts, password, generated, api_key } => {
+                crate::demo::Outcome::Seeded {
+                    program_id,
+                    accounts,
+                    password,
+                    generated,
+                    api_key,
+                    evidence,
+                } => {
                     println!("loaded the demo programme {} (id {program_id})", crate::demo::PROGRAM_CODE);
                     println!("accounts:");
                     for a in &accounts {
@@ -168,6 +179,14 @@ fn run(command: Command) -> anyhow::Result<()> {
                         "API key \"{}\" (reads the programme as an observer): {api_key}",
                         crate::demo::API_KEY_NAME
                     );
+                    let store = followup_http::files::store::FileStore::from_url(&args.files.storage_url)
+                        .map_err(anyhow::Error::msg)?;
+                    let quota = i64::try_from(args.files.program_quota_mb.saturating_mul(1_000_000))
+                        .unwrap_or(i64::MAX);
+                    let stored = actix_web::rt::System::new()
+                        .block_on(crate::demo::attach_evidence(&db, &store, quota, &evidence))
+                        .context("the demo is loaded, but its evidence files could not be stored")?;
+                    println!("evidence files: {stored}, in {}", store.described);
                 }
             }
             Ok(())

@@ -11,7 +11,9 @@
 use anyhow::{anyhow, bail, Context};
 use chrono::{Duration, NaiveDate};
 use followup_domain::api_keys::{format_key, NewApiKey};
-use followup_domain::ids::{ApiKeyId, MentorshipId, OrganizationId, ProgramId, SessionId, UserId, WebhookId};
+use followup_domain::ids::{
+    ApiKeyId, CheckInId, MentorshipId, OrganizationId, ProgramId, SessionId, UserId, WebhookId,
+};
 use followup_domain::members::NewMembership;
 use followup_domain::mentorships::NewMentorship;
 use followup_domain::organizations::NewOrganization;
@@ -27,8 +29,11 @@ use followup_persistence::repo::plans::Created;
 use followup_persistence::repo::{api_keys, members, mentorships, organizations, programs, users, webhooks};
 use followup_persistence::{Database, DbConnection, StoreError};
 
+mod evidence;
 mod plan;
 mod story;
+
+pub use evidence::attach_evidence;
 
 use plan::plan_story;
 use story::{DELEGATES, DKI, MINISTRY};
@@ -58,6 +63,9 @@ pub enum Outcome {
         password: String,
         generated: bool,
         api_key: String,
+        /// The check-ins whose photos the mentor comments on, with their
+        /// owners: [`attach_evidence`] gives them their files.
+        evidence: Vec<(Actor, CheckInId)>,
     },
     /// The programme was already there; nothing changed.
     AlreadyLoaded { program_id: ProgramId },
@@ -121,9 +129,9 @@ pub fn seed_demo(db: &Database, password: Option<&str>, force: bool) -> anyhow::
     );
     let api_key = format_key(key.id, &secret);
     let now = chrono::Utc::now();
-    let (program_id, accounts) =
+    let (program_id, accounts, evidence) =
         db.write(|c| seed(c, now, &people, hashed, &key, &key_hashes)).context("cannot load the demo")?;
-    Ok(Outcome::Seeded { program_id, accounts, password, generated, api_key })
+    Ok(Outcome::Seeded { program_id, accounts, password, generated, api_key, evidence })
 }
 
 struct Person {
@@ -194,7 +202,7 @@ fn seed(
     hashed: Vec<(Email, NewPassword, String)>,
     key: &NewApiKey,
     (secret_hash, unusable_hash): &(String, String),
-) -> Result<(ProgramId, Vec<Account>), StoreError> {
+) -> Result<(ProgramId, Vec<Account>, Vec<(Actor, CheckInId)>), StoreError> {
     let today = now.date_naive();
     // The acting admin: the existing first admin, or the demo's own.
     let existing_admin = users::first_active_admin(c)?;
@@ -317,6 +325,7 @@ fn seed(
         members::add_member(c, &admin, &NewMembership { program_id, user_id: user, role })?;
     }
 
+    let mut evidence = Vec::new();
     let delegate_ids: Vec<UserId> = people
         .iter()
         .zip(ids.iter())
@@ -338,7 +347,12 @@ fn seed(
         // A delegate's dates are relative to their own today, as the
         // dashboard reads them.
         let their_today = followup_domain::monitoring::today_in(d.time_zone, now);
-        plan_story(c, their_today, program_id, &owner, &mentor, &coordinator, d)?;
+        if let Some(shown) = plan_story(c, their_today, program_id, &owner, &mentor, &coordinator, d)? {
+            // Kupang's photos are the ones the mentor's comment speaks of.
+            if d.time_zone == "Asia/Makassar" {
+                evidence.push((owner, shown));
+            }
+        }
     }
     api_keys::create(c, &coordinator, key, secret_hash, unusable_hash)?;
     // The province's WhatsApp gateway is told when a mentor reviews a
@@ -352,7 +366,7 @@ fn seed(
         event_types: vec!["check_in.reviewed".into(), "plan.changes_requested".into()],
     };
     webhooks::create(c, &coordinator, &gateway, &followup_http::handlers::webhooks::new_secret())?;
-    Ok((program_id, accounts))
+    Ok((program_id, accounts, evidence))
 }
 
 fn new_user(

@@ -358,11 +358,15 @@ fn seed_demo(cwd: &Path, url: &str, extra: &[&str]) -> (bool, String, String) {
     )
 }
 
-/// What a user of the seeded server sees: (programmes, delegates of the demo programme, plans, organisations).
-fn demo_inventory(url: &str, password: &str) -> (usize, usize, usize, usize) {
+/// What a user of the seeded server sees: (programmes, delegates of the
+/// demo programme, plans, organisations, evidence files); `files`: the
+/// file store seed-demo wrote to.
+fn demo_inventory(url: &str, password: &str, files: &Path) -> (usize, usize, usize, usize, usize) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_DATABASE_URL", url);
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0")
+        .env("FOLLOWUP_DATABASE_URL", url)
+        .env("FOLLOWUP_STORAGE_URL", format!("file://{}", files.display()));
     let served = Served::start(cmd);
     let login: serde_json::Value = client()
         .post(served.url("/api/v1/auth/login"))
@@ -397,7 +401,33 @@ fn demo_inventory(url: &str, password: &str) -> (usize, usize, usize, usize) {
     assert_eq!(gateway["enabled"], true);
     let sent = get(&format!("/api/v1/webhooks/{}/deliveries", gateway["id"].as_str().unwrap()));
     assert_eq!(count(&sent), 0, "events of the seeding came before the webhook: {sent}");
-    (count(&programs), count(&delegates), count(&plans), count(&orgs))
+    // Kupang's photo of its first workshop and the attendance list hang on
+    // the check-in the mentor comments on; the photo has a preview.
+    let kupang = plans["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Peer-support training for youth workers in Kupang")
+        .expect("Kupang's plan");
+    let check_ins = get(&format!("/api/v1/plans/{}/check-ins?limit=100", kupang["id"].as_str().unwrap()));
+    let mut files = Vec::new();
+    for check_in in check_ins["items"].as_array().unwrap() {
+        let listed = get(&format!("/api/v1/check-ins/{}/attachments", check_in["id"].as_str().unwrap()));
+        files.extend(listed["items"].as_array().unwrap().iter().cloned());
+    }
+    let kinds: Vec<&str> = files.iter().map(|f| f["content_type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["image/jpeg", "application/pdf"], "{files:#?}");
+    assert_eq!((files[0]["width"].as_i64(), files[0]["height"].as_i64()), (Some(1280), Some(960)));
+    for (file, link) in [(&files[0], "download_url"), (&files[0], "preview_url"), (&files[1], "download_url")]
+    {
+        let got = client().get(served.url(file[link].as_str().unwrap())).send().unwrap();
+        assert_eq!(got.status(), 200, "{link} of {}", file["file_name"]);
+        let bytes = got.bytes().unwrap();
+        if link == "download_url" {
+            assert_eq!(bytes.len() as i64, file["size_bytes"].as_i64().unwrap(), "{}", file["file_name"]);
+        }
+    }
+    (count(&programs), count(&delegates), count(&plans), count(&orgs), files.len())
 }
 
 /// What a mentor compares in a delegates-table row: every column but the
@@ -483,16 +513,19 @@ fn seed_demo_story(url: &str) {
         stdout.contains("API key \"KOICA M&E system\"") && stdout.contains(": fuk_"),
         "the funder's key: {stdout}"
     );
-    let first = demo_inventory(url, password);
+    let files = dir.path().join("followup-files");
+    let first = demo_inventory(url, password, &files);
     assert_eq!(first.0, 1, "one programme");
     assert_eq!(first.1, 15, "15 delegates");
     assert_eq!(first.2, 15, "one plan per delegate");
+    assert_eq!(first.4, 2, "the workshop photo and the attendance list");
+    assert!(stdout.contains("evidence files: 2"), "{stdout}");
 
     let (ok, stdout, stderr) = seed_demo(dir.path(), url, &[]);
     assert!(ok, "a second run succeeds: {stderr}");
     assert!(stdout.contains("already loaded") && stdout.contains("nothing changed"), "{stdout}");
     assert!(!stdout.contains("password:"), "no new password: {stdout}");
-    assert_eq!(demo_inventory(url, password), first, "the second run changed nothing");
+    assert_eq!(demo_inventory(url, password, &files), first, "the second run changed nothing");
 }
 
 #[test]

@@ -24,7 +24,9 @@ fn evidence(url: &str, title: &str) -> Vec<Evidence> {
     vec![Evidence { url: url.to_owned(), title: Some(title.to_owned()) }]
 }
 
-/// One delegate's plan, brought to its place in the story.
+/// One delegate's plan, brought to its place in the story; returns the
+/// check-in the delegate reported last, when the story has one to show
+/// evidence on.
 pub(super) fn plan_story(
     c: &mut DbConnection,
     today: NaiveDate,
@@ -33,7 +35,7 @@ pub(super) fn plan_story(
     mentor: &Actor,
     coordinator: &Actor,
     d: &Delegate,
-) -> Result<(), StoreError> {
+) -> Result<Option<CheckInId>, StoreError> {
     let plan_id = PlanId::new();
     let starts_on = NaiveDate::from_ymd_opt(2023, 6, 1).unwrap_or(today);
     let fields = PlanFields {
@@ -50,7 +52,7 @@ pub(super) fn plan_story(
     };
     plans::create(c, owner, &NewPlan { id: plan_id, program_id, fields })?;
     if d.story == Story::Outline {
-        return Ok(());
+        return Ok(None);
     }
 
     // Activities: which are done follows the delegate's pace, once the plan
@@ -141,12 +143,12 @@ pub(super) fn plan_story(
         plans::transition(c, who, plan_id, t, reason).map(|_| ())
     };
     match d.story {
-        Story::Draft | Story::Outline => return Ok(()),
-        Story::Submitted => return transition(c, owner, Transition::Submit, None),
+        Story::Draft | Story::Outline => return Ok(None),
+        Story::Submitted => return transition(c, owner, Transition::Submit, None).map(|()| None),
         Story::ChangesRequested => {
             transition(c, owner, Transition::Submit, None)?;
             let reason = "Please say how many families you will reach and add a session with the parents.";
-            return transition(c, mentor, Transition::RequestChanges, Some(reason));
+            return transition(c, mentor, Transition::RequestChanges, Some(reason)).map(|()| None);
         }
         _ => {
             transition(c, owner, Transition::Submit, None)?;
@@ -216,6 +218,7 @@ pub(super) fn plan_story(
             comments::create_comment(c, who, plan_id, &cmd).map(|_| ())
         };
 
+    let mut shown = None;
     match d.story {
         Story::ActiveReporting { last_check_in_days_ago, progress } => {
             let first = check_in(
@@ -249,6 +252,7 @@ pub(super) fn plan_story(
                 review(c, first.id, ReviewStatus::Acknowledged, "Well done; keep the attendance sheets.")?;
             }
             let last = check_in(c, last_check_in_days_ago, progress, "Workshops have started.")?;
+            shown = Some(last.id);
             if d.time_zone == "Asia/Makassar" {
                 comment(
                     c,
@@ -302,5 +306,5 @@ pub(super) fn plan_story(
         }
         Story::Draft | Story::Outline | Story::Submitted | Story::ChangesRequested => {}
     }
-    Ok(())
+    Ok(shown)
 }
