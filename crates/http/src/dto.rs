@@ -118,3 +118,10 @@ pub struct IdempotencyKeyHeader {
     #[param(rename = "Idempotency-Key", pattern = "^[\\x21-\\x7E]{1,255}$")]
     pub idempotency_key: Option<String>,
 }
+
+/// A file's bytes, sent or received as they are (`type: string, format:
+/// binary`, which the Swagger UI offers as a file to choose and generated
+/// clients take as a file).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);

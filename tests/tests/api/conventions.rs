@@ -165,14 +165,14 @@ backend_test!(
             .await;
         let webhook_id = followup_tests::api::id_of(&followup_tests::api::expect_json(webhook, 201).await);
 
-        // A file on each kind of parent, for the attachment lists and the download.
+        // A file on each kind of parent, for the attachment lists, the download and the preview.
         use followup_tests::plans as p;
         let today = p::day(p::owner_today(), 0);
         let check_in = followup_tests::api::id_of(&p::post_check_in(&cast.owner, &plan_id, &p::check_in_body(&today, "Two circles ran.")).await);
         let activity = followup_tests::api::id_of(&p::create_activity(&cast.owner, &plan_id, &p::activity_body("Train ten youth workers", None)).await);
         let measurement = followup_tests::api::id_of(&p::record_measurement(&cast.owner, &indicator_id, &p::measurement_body(4.0, &today)).await);
         let comment = followup_tests::api::id_of(&p::post_comment(&cast.owner, &plan_id, &p::comment_body("Photos attached.", "shared")).await);
-        let attached = cast.owner.request(reqwest::Method::POST, &format!("/check-ins/{check_in}/attachments?file_name=daftar.pdf")).body(followup_tests::files::pdf(2000)).send().await.unwrap();
+        let attached = cast.owner.request(reqwest::Method::POST, &format!("/check-ins/{check_in}/attachments?file_name=foto.png")).body(followup_tests::files::png(40, 30)).send().await.unwrap();
         let attachment = followup_tests::api::id_of(&followup_tests::api::expect_json(attached, 201).await);
 
         // Every GET that takes query parameters, as the document lists them.

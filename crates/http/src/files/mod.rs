@@ -2,6 +2,7 @@
 //! how images are cleaned ([`inspect`]), and signed download links.
 
 pub mod heif;
+pub mod ingest;
 pub mod inspect;
 pub mod store;
 
@@ -9,7 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use followup_domain::ids::AttachmentId;
-use followup_persistence::repo::attachments::Unstored;
+use followup_persistence::repo::Unstored;
 
 /// The file store and its rules, shared by every worker.
 pub struct Files {

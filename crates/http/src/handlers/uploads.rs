@@ -23,8 +23,8 @@ use uuid::Uuid;
 
 use crate::auth::CheckedCaller;
 use crate::db;
+use crate::files::ingest::{files_of, record_file, too_large, Ingest};
 use crate::files::Files;
-use crate::handlers::attachments::{files_of, record_file, too_large, Ingest};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 
@@ -234,7 +234,7 @@ macro_rules! creation {
                 ("Upload-Length" = i64, Header, description = "The file's size in bytes"),
                 ("Upload-Metadata" = Option<String>, Header, description = "`filename <base64>`"),
             ),
-            request_body(content = Option<Vec<u8>>, content_type = "application/offset+octet-stream", description = "Optionally, the first bytes"),
+            request_body(content = Option<crate::dto::FileBytes>, content_type = "application/offset+octet-stream", description = "Optionally, the first bytes"),
             security(("bearer" = [])),
             responses(
                 (status = 201, description = "Started; `Location` is the upload", headers(("Location" = String), ("Upload-Offset" = i64), ("Upload-Expires" = String))),
@@ -399,7 +399,7 @@ pub async fn upload_offset(
         ("Upload-Offset" = i64, Header, description = "Where these bytes start"),
         ("Upload-Checksum" = Option<String>, Header, description = "`sha256 <base64 digest>` of these bytes"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
+    request_body(content = inline(crate::dto::FileBytes), content_type = "application/offset+octet-stream"),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Received", headers(("Upload-Offset" = i64), ("Followup-Attachment-Id" = Option<String>))),

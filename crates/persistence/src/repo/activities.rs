@@ -15,10 +15,9 @@ use followup_domain::values::{ActivityStatus, AttachmentParent};
 use followup_domain::{Actor, DomainError};
 use uuid::Uuid;
 
-use super::attachments::Unstored;
 use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
 use super::rows::ActivityRow;
-use super::{audit, check_version, hide_as, not_found};
+use super::{audit, check_version, hide_as, not_found, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{action_plans, activities, users};

@@ -17,7 +17,7 @@ use followup_domain::Actor;
 use uuid::Uuid;
 
 use super::plans::{visible_plan, PlanContext};
-use super::{audit, check_version, hide_as, not_found, parse_stored};
+use super::{audit, check_version, hide_as, not_found, parse_stored, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{activities, attachments, check_ins, comments, indicators, measurements};
@@ -347,13 +347,6 @@ pub fn remove(
     Ok(Unstored(row.preview_key.into_iter().chain([row.storage_key]).collect()))
 }
 
-/// The storage keys of files whose records a transaction removed: the
-/// caller removes their bytes once it has committed (the sweeper removes
-/// any it could not).
-#[derive(Debug, Default)]
-#[must_use = "the bytes of these files are removed after the commit"]
-pub struct Unstored(pub Vec<String>);
-
 /// Forget the files of parents being deleted, in the deleting transaction
 /// (audited, so clients that hold them hear they are gone). Returns their
 /// storage keys. `restricted`: the parents are mentors-only comments.
@@ -392,16 +385,6 @@ pub(crate) fn forget_parents(
         keys.extend(preview);
     }
     Ok(Unstored(keys))
-}
-
-/// The storage keys of a plan's files (whose records go with the plan).
-pub(crate) fn of_plan(conn: &mut DbConnection, plan: DbId) -> Result<Unstored, StoreError> {
-    Ok(Unstored(
-        attachments::table
-            .filter(attachments::plan_id.eq(plan))
-            .select(attachments::storage_key)
-            .load(conn)?,
-    ))
 }
 
 /// The files with these ids, each with whether its parent is a

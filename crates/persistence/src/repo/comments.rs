@@ -10,10 +10,9 @@ use followup_domain::precondition::Precondition;
 use followup_domain::values::{AttachmentParent, CommentTarget, Visibility};
 use followup_domain::{Actor, DomainError, FieldError, Message};
 
-use super::attachments::Unstored;
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::CommentRow;
-use super::{audit, check_version, hide_as, not_found};
+use super::{audit, check_version, hide_as, not_found, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{activities, check_ins, comments, indicators};

@@ -14,10 +14,9 @@ use followup_domain::precondition::Precondition;
 use followup_domain::values::AttachmentParent;
 use followup_domain::{Actor, DomainError};
 
-use super::attachments::Unstored;
 use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, IndicatorRow, MeasurementRow};
-use super::{audit, check_version, hide_as, not_found};
+use super::{audit, check_version, hide_as, not_found, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{indicators, measurement_versions, measurements};

@@ -58,6 +58,13 @@ use followup_domain::DomainError;
 use crate::error::StoreError;
 
 /// Parse an enum stored as its wire name; an unknown one is data corruption, not user error.
+/// The storage keys of files (and previews) whose records a transaction
+/// removed: the caller removes their bytes once it has committed (the
+/// sweeper removes any it could not).
+#[derive(Debug, Default)]
+#[must_use = "the bytes of these files are removed after the commit"]
+pub struct Unstored(pub Vec<String>);
+
 pub(crate) fn parse_stored<T>(
     column: &str,
     raw: &str,

@@ -16,12 +16,11 @@ use followup_domain::values::{PasswordState, PlanStatus, ProgramRole, SystemRole
 use followup_domain::{Actor, DomainError, Message};
 use uuid::Uuid;
 
-use super::attachments::Unstored;
 use super::rows::{AuditRow, PlanRow};
-use super::{audit, check_version, not_found, programs};
+use super::{audit, check_version, not_found, programs, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{action_plans, audit_events, memberships, mentorships, sessions, users};
+use crate::schema::{action_plans, attachments, audit_events, memberships, mentorships, sessions, users};
 use crate::sql_types::{DbId, DbTime};
 
 /// A plan as seen by one actor: the row, the actor's relation to it and
@@ -429,7 +428,14 @@ pub fn delete(
     check_version(if_match, ctx.plan.version)?;
     require_deletable(ctx.plan.status)?;
     super::changes::plan_deleted(conn, ctx.plan.program_id, id.as_uuid())?;
-    let unstored = super::attachments::of_plan(conn, ctx.row.id)?;
+    // The plan's files go with it (their rows by the foreign key).
+    let stored: Vec<(String, Option<String>)> = attachments::table
+        .filter(attachments::plan_id.eq(ctx.row.id))
+        .select((attachments::storage_key, attachments::preview_key))
+        .load(conn)?;
+    let unstored = Unstored(
+        stored.into_iter().flat_map(|(file, preview)| std::iter::once(file).chain(preview)).collect(),
+    );
     diesel::delete(action_plans::table.find(ctx.row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "plan", id.as_uuid(), "delete")
         .program(ctx.plan.program_id.as_uuid())
