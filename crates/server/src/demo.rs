@@ -52,6 +52,9 @@ pub struct Account {
     pub email: String,
 }
 
+/// A check-in with evidence to show, and its owner.
+pub type Shown = (Actor, CheckInId);
+
 /// What `seed-demo` did.
 #[derive(Debug)]
 pub enum Outcome {
@@ -65,7 +68,7 @@ pub enum Outcome {
         api_key: String,
         /// The check-ins whose photos the mentor comments on, with their
         /// owners: [`attach_evidence`] gives them their files.
-        evidence: Vec<(Actor, CheckInId)>,
+        evidence: Vec<Shown>,
     },
     /// The programme was already there; nothing changed.
     AlreadyLoaded { program_id: ProgramId },
@@ -202,7 +205,7 @@ fn seed(
     hashed: Vec<(Email, NewPassword, String)>,
     key: &NewApiKey,
     (secret_hash, unusable_hash): &(String, String),
-) -> Result<(ProgramId, Vec<Account>, Vec<(Actor, CheckInId)>), StoreError> {
+) -> Result<(ProgramId, Vec<Account>, Vec<Shown>), StoreError> {
     let today = now.date_naive();
     // The acting admin: the existing first admin, or the demo's own.
     let existing_admin = users::first_active_admin(c)?;
