@@ -25,6 +25,17 @@ pub struct Indicator {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The baseline and target the plan was approved with (or, for an
+    /// indicator added to a running plan, it was added with); `None` before
+    /// the plan is approved.
+    pub approved_original: Option<ApprovedTarget>,
+}
+
+/// An indicator's baseline and target as approved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ApprovedTarget {
+    pub baseline: f64,
+    pub target: f64,
 }
 
 impl Indicator {
@@ -267,6 +278,7 @@ mod tests {
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            approved_original: None,
         };
         assert_eq!(i.progress(), Some(0.5));
         i.current_value = Some(40.0);

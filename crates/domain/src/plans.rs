@@ -29,6 +29,16 @@ pub struct Plan {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the mentor approved, kept whatever the plan says now; `None`
+    /// until the plan is approved.
+    pub approved_original: Option<ApprovedPlan>,
+}
+
+/// A plan's end date and goal as approved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovedPlan {
+    pub ends_on: NaiveDate,
+    pub goal: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -251,6 +251,8 @@ fn seed(conn: &mut DbConnection, spec: &BulkSpec) -> Result<Seeded, StoreError> 
                 version: 1,
                 created_at: DbTime(now.0 + Duration::microseconds(i64::try_from(i).unwrap_or(0))),
                 updated_at: now,
+                original_ends_on: None,
+                original_goal: None,
             });
         }
     }
@@ -295,6 +297,8 @@ fn seed(conn: &mut DbConnection, spec: &BulkSpec) -> Result<Seeded, StoreError> 
                 version: 1,
                 created_at: now,
                 updated_at: now,
+                original_baseline: None,
+                original_target: None,
             });
             for m in 0..spec.measurements_per_indicator {
                 meas.push(MeasurementRow {

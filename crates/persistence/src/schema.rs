@@ -154,6 +154,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Instant,
         updated_at -> Instant,
+        original_ends_on -> Nullable<Date>,
+        original_goal -> Nullable<Text>,
     }
 }
 
@@ -192,6 +194,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Instant,
         updated_at -> Instant,
+        original_baseline -> Nullable<Double>,
+        original_target -> Nullable<Double>,
     }
 }
 

@@ -493,3 +493,40 @@ backend_test!(
         assert_problem(unknown, 404, "not_found").await;
     }
 );
+
+backend_test!(
+    async fn the_approved_end_date_goal_and_targets_stay_beside_the_current_ones(app) {
+        let cast = cast(&app).await;
+        let plan = cast.draft_plan().await;
+        let id = id_of(&plan);
+        let trained = id_of(&create_indicator(&cast.owner, &id, &indicator_body("Youth workers trained", "people", 0.0, 20.0, "increase")).await);
+        assert_eq!(cast.owner.get_ok(&format!("/plans/{id}")).await["approved_original"], Value::Null, "a draft has no approved original");
+        assert_eq!(cast.owner.get_ok(&format!("/indicators/{trained}")).await["approved_original"], Value::Null);
+
+        // Approved: what the mentor approved is kept.
+        transition_ok(&cast.owner, &id, "submit", None).await;
+        transition_ok(&cast.mentor, &id, "approve", None).await;
+        let approved = json!({ "ends_on": plan["ends_on"], "goal": plan["goal"] });
+        assert_eq!(cast.mentor.get_ok(&format!("/plans/{id}")).await["approved_original"], approved);
+        assert_eq!(cast.mentor.get_ok(&format!("/indicators/{trained}")).await["approved_original"], json!({ "baseline": 0.0, "target": 20.0 }));
+
+        // A running plan's content is frozen; an indicator's target moves:
+        // the approved one stays beside it.
+        let frozen = cast.owner.patch(&format!("/plans/{id}"), &json!({ "ends_on": "2023-12-31" })).await;
+        assert_problem(frozen, 409, "invalid_state").await;
+        let raised = expect_json(cast.owner.patch(&format!("/indicators/{trained}"), &json!({ "target": 30.0 })).await, 200).await;
+        assert_eq!((raised["target"].as_f64(), raised["approved_original"]["target"].as_f64()), (Some(30.0), Some(20.0)));
+
+        // An indicator added to the running plan: what it was added with.
+        let added = create_indicator(&cast.owner, &id, &indicator_body("Families reached", "families", 5.0, 10.0, "increase")).await;
+        assert_eq!(added["approved_original"], json!({ "baseline": 5.0, "target": 10.0 }));
+
+        // Every reader sees the same: the list, the observer, the change feed.
+        let listed = all_items(&cast.observer, &format!("/plans/{id}/indicators")).await;
+        let originals: Vec<Value> = listed.iter().map(|i| i["approved_original"].clone()).collect();
+        assert_eq!(originals, [json!({ "baseline": 0.0, "target": 20.0 }), json!({ "baseline": 5.0, "target": 10.0 })]);
+        let feed = cast.mentor.get_ok("/sync?limit=500").await;
+        let synced = feed["items"].as_array().unwrap().iter().find(|i| i["type"] == "plan" && i["id"] == id.as_str()).expect("the plan is in the feed");
+        assert_eq!(synced["data"]["approved_original"], approved);
+    }
+);

@@ -39,6 +39,18 @@ pub struct IndicatorBody {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The baseline and target the plan was approved with (for an indicator
+    /// added later, those it was added with), beside the current ones, so a
+    /// moved target shows; null until the plan is approved.
+    pub approved_original: Option<ApprovedTargetBody>,
+}
+
+/// An indicator's baseline and target as approved.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({ "baseline": 0.0, "target": 20.0 }))]
+pub struct ApprovedTargetBody {
+    pub baseline: f64,
+    pub target: f64,
 }
 
 addressable!(IndicatorBody, "/api/v1/indicators/{}", id);
@@ -59,6 +71,9 @@ impl From<Indicator> for IndicatorBody {
             version: i.version,
             created_at: i.created_at,
             updated_at: i.updated_at,
+            approved_original: i
+                .approved_original
+                .map(|a| ApprovedTargetBody { baseline: a.baseline, target: a.target }),
         }
     }
 }

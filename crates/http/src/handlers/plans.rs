@@ -65,6 +65,17 @@ pub struct PlanBody {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The end date and goal the mentor approved, beside what the plan says
+    /// now (so a moved end date shows); null until the plan is approved.
+    pub approved_original: Option<ApprovedPlanBody>,
+}
+
+/// A plan's end date and goal as approved.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({ "ends_on": "2023-11-30", "goal": "Peer-support groups run by trained youth workers in Kupang" }))]
+pub struct ApprovedPlanBody {
+    pub ends_on: NaiveDate,
+    pub goal: Option<String>,
 }
 
 addressable!(PlanBody, "/api/v1/plans/{}", id);
@@ -90,6 +101,9 @@ impl From<Plan> for PlanBody {
             version: p.version,
             created_at: p.created_at,
             updated_at: p.updated_at,
+            approved_original: p
+                .approved_original
+                .map(|a| ApprovedPlanBody { ends_on: a.ends_on, goal: a.goal }),
         }
     }
 }

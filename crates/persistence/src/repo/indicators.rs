@@ -138,6 +138,9 @@ pub fn create_indicator(
         version: 1,
         created_at: now,
         updated_at: now,
+        // Added to an approved plan: what it is added with is its original.
+        original_baseline: ctx.plan.approved_original.is_some().then_some(f.baseline),
+        original_target: ctx.plan.approved_original.is_some().then_some(f.target),
     };
     diesel::insert_into(indicators::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", cmd.id.as_uuid(), "create")

@@ -20,7 +20,9 @@ use super::rows::{AuditRow, PlanRow};
 use super::{audit, check_version, not_found, programs, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{action_plans, attachments, audit_events, memberships, mentorships, sessions, users};
+use crate::schema::{
+    action_plans, attachments, audit_events, indicators, memberships, mentorships, sessions, users,
+};
 use crate::sql_types::{DbId, DbTime};
 
 /// A plan as seen by one actor: the row, the actor's relation to it and
@@ -225,6 +227,8 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, cmd: &NewPlan) -> Result<C
         version: 1,
         created_at: now,
         updated_at: now,
+        original_ends_on: None,
+        original_goal: None,
     };
     diesel::insert_into(action_plans::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "plan", cmd.id.as_uuid(), "create")
@@ -444,6 +448,24 @@ pub fn delete(
     Ok(unstored)
 }
 
+/// Keep what the mentor approved: the plan's end date and goal, and each
+/// indicator's baseline and target, beside the values that may change.
+fn keep_approved_originals(conn: &mut DbConnection, plan: DbId) -> Result<(), StoreError> {
+    diesel::update(action_plans::table.find(plan))
+        .set((
+            action_plans::original_ends_on.eq(action_plans::ends_on.nullable()),
+            action_plans::original_goal.eq(action_plans::goal),
+        ))
+        .execute(conn)?;
+    diesel::update(indicators::table.filter(indicators::plan_id.eq(plan)))
+        .set((
+            indicators::original_baseline.eq(indicators::baseline.nullable()),
+            indicators::original_target.eq(indicators::target.nullable()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Move a plan through its workflow; audited with the actor and the reason.
 pub fn transition(
     conn: &mut DbConnection,
@@ -474,6 +496,9 @@ pub fn transition(
     .execute(conn)?;
     if n == 0 {
         return Err(DomainError::PreconditionFailed { current: ctx.row.version + 1 }.into());
+    }
+    if t == Transition::Approve && ctx.row.original_ends_on.is_none() {
+        keep_approved_originals(conn, ctx.row.id)?;
     }
     audit::Event::new(Some(actor), "plan", id.as_uuid(), t.action())
         .program(ctx.plan.program_id.as_uuid())

@@ -293,6 +293,8 @@ pub struct PlanRow {
     pub version: i64,
     pub created_at: DbTime,
     pub updated_at: DbTime,
+    pub original_ends_on: Option<chrono::NaiveDate>,
+    pub original_goal: Option<String>,
 }
 
 impl PlanRow {
@@ -320,6 +322,9 @@ impl PlanRow {
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
+            approved_original: self
+                .original_ends_on
+                .map(|ends_on| followup_domain::plans::ApprovedPlan { ends_on, goal: self.original_goal }),
         })
     }
 }
@@ -397,6 +402,8 @@ pub struct IndicatorRow {
     pub version: i64,
     pub created_at: DbTime,
     pub updated_at: DbTime,
+    pub original_baseline: Option<f64>,
+    pub original_target: Option<f64>,
 }
 
 impl IndicatorRow {
@@ -420,6 +427,10 @@ impl IndicatorRow {
             version: self.version,
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
+            approved_original: self
+                .original_baseline
+                .zip(self.original_target)
+                .map(|(baseline, target)| followup_domain::indicators::ApprovedTarget { baseline, target }),
         })
     }
 
