@@ -246,15 +246,7 @@ async fn evidence(backend: Backend) {
     assert_eq!(removed.status(), 204);
     assert_problem(cast.owner.get(&format!("/attachments/{list_id}")).await, 404, "not_found").await;
     assert_eq!(files_in_store(), before - 1, "its bytes left the store");
-    let poster_id = id_of(&poster);
-    let tag = followup_tests::plans::etag(&cast.owner.get(&format!("/attachments/{poster_id}")).await);
-    let removed = cast
-        .owner
-        .request(Method::DELETE, &format!("/attachments/{poster_id}"))
-        .header("If-Match", tag)
-        .send()
-        .await
-        .unwrap();
+    let removed = cast.owner.delete(&format!("/attachments/{}", id_of(&poster))).await;
     assert_eq!(removed.status(), 204);
     assert_eq!(files_in_store(), before - 3, "a picture's preview goes with it");
     expect_json(upload(&cast.owner, &parent, "ketiga.pdf", pdf(900_000)).await, 201).await;
@@ -268,15 +260,7 @@ async fn evidence(backend: Backend) {
     )
     .await;
     let with_activity = files_in_store();
-    let tag = followup_tests::plans::etag(&cast.owner.get(&format!("/activities/{activity}")).await);
-    let deleted = cast
-        .owner
-        .request(Method::DELETE, &format!("/activities/{activity}"))
-        .header("If-Match", tag)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
+    assert_eq!(cast.owner.delete(&format!("/activities/{activity}")).await.status(), 204);
     assert_problem(cast.owner.get(&format!("/attachments/{}", id_of(&invitation))).await, 404, "not_found")
         .await;
     assert_eq!(files_in_store(), with_activity - 1, "the activity's file left the store at once");
