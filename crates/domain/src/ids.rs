@@ -92,4 +92,6 @@ id_type!(
     CheckInId,
     /// A comment on a plan.
     CommentId,
+    /// A proposed change to a running plan.
+    ChangeRequestId,
 );

@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod api_keys;
 pub mod attachments;
+pub mod change_requests;
 pub mod check_ins;
 pub mod comments;
 pub mod error;

@@ -448,6 +448,11 @@ word_enum!(
 );
 
 word_enum!(
+    /// Where a change request to a running plan stands.
+    ChangeRequestStatus { Open => "open", Approved => "approved", Declined => "declined" }
+);
+
+word_enum!(
     /// Where an activity stands.
     ActivityStatus {
         Planned => "planned",

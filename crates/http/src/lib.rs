@@ -196,6 +196,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .configure(measurements::configure)
             .configure(check_ins::configure)
             .configure(comments::configure)
+            .configure(change_requests::configure)
             .configure(attachments::configure)
             .configure(uploads::configure)
             .configure(webhooks::configure),

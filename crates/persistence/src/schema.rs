@@ -612,6 +612,27 @@ diesel::joinable!(uploads -> users (user_id));
 diesel::joinable!(attachments -> programs (program_id));
 diesel::joinable!(attachments -> action_plans (plan_id));
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    change_requests (id) {
+        id -> DbUuid,
+        plan_id -> DbUuid,
+        program_id -> DbUuid,
+        requested_by -> Nullable<DbUuid>,
+        reason -> Text,
+        changes -> Text,
+        status -> Text,
+        plan_version -> BigInt,
+        decided_by -> Nullable<DbUuid>,
+        decided_at -> Nullable<Instant>,
+        decision_note -> Nullable<Text>,
+        created_at -> Instant,
+        version -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -644,4 +665,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     server_settings,
     attachments,
     uploads,
+    change_requests,
 );

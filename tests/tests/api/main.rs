@@ -7,6 +7,7 @@ mod api_keys;
 mod attachments;
 mod audit;
 mod auth;
+mod change_requests;
 mod conventions;
 mod corrections;
 mod dates;

@@ -222,7 +222,10 @@ backend_test!(
         assert_close(&read["progress"], Some(0.0), "below the baseline");
         // Moving the target changes the progress.
         record_measurement(&cast.owner, &id, &measurement_body(12.0, "2023-11-15")).await;
-        let patched = expect_json(cast.owner.patch(&path, &json!({ "target": 24.0 })).await, 200).await;
+        let raise = json!({ "reason": "Lebih banyak peserta.", "changes": { "indicators": [{ "indicator_id": id, "target": 24.0 }] } });
+        let request = expect_json(cast.owner.post(&format!("/plans/{plan_id}/change-requests"), &raise).await, 201).await;
+        expect_json(cast.mentor.post(&format!("/change-requests/{}/approve", id_of(&request)), &json!({})).await, 200).await;
+        let patched = cast.mentor.get_ok(&path).await;
         assert_close(&patched["progress"], Some(0.5), "12 of 0 → 24");
         let listed = all_items(&cast.mentor, &format!("/plans/{plan_id}/indicators")).await;
         assert_close(&listed[0]["current_value"], Some(12.0), "the list carries current_value");
@@ -510,11 +513,14 @@ backend_test!(
         assert_eq!(cast.mentor.get_ok(&format!("/plans/{id}")).await["approved_original"], approved);
         assert_eq!(cast.mentor.get_ok(&format!("/indicators/{trained}")).await["approved_original"], json!({ "baseline": 0.0, "target": 20.0 }));
 
-        // A running plan's content is frozen; an indicator's target moves:
-        // the approved one stays beside it.
+        // A running plan's content is frozen; an indicator's target moves
+        // through an approved change request: the original stays beside it.
         let frozen = cast.owner.patch(&format!("/plans/{id}"), &json!({ "ends_on": "2023-12-31" })).await;
-        assert_problem(frozen, 409, "invalid_state").await;
-        let raised = expect_json(cast.owner.patch(&format!("/indicators/{trained}"), &json!({ "target": 30.0 })).await, 200).await;
+        assert_problem(frozen, 409, "change_request_required").await;
+        let raise = json!({ "reason": "Dua kelompok lagi.", "changes": { "indicators": [{ "indicator_id": trained, "target": 30.0 }] } });
+        let request = expect_json(cast.owner.post(&format!("/plans/{id}/change-requests"), &raise).await, 201).await;
+        expect_json(cast.mentor.post(&format!("/change-requests/{}/approve", id_of(&request)), &json!({})).await, 200).await;
+        let raised = cast.owner.get_ok(&format!("/indicators/{trained}")).await;
         assert_eq!((raised["target"].as_f64(), raised["approved_original"]["target"].as_f64()), (Some(30.0), Some(20.0)));
 
         // An indicator added to the running plan: what it was added with.

@@ -56,9 +56,9 @@ pub enum SyncOp {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncItemBody {
     /// `program`, `membership`, `mentorship`, `plan`, `activity`, `indicator`,
-    /// `measurement`, `check_in`, `comment` or `attachment` (an evidence
+    /// `measurement`, `check_in`, `comment`, `attachment` (an evidence
     /// file's details, `AttachmentBody`: fetch its bytes with its
-    /// `download_url`).
+    /// `download_url`) or `change_request`.
     #[serde(rename = "type")]
     #[schema(example = "activity")]
     pub entity_type: &'static str,
@@ -121,6 +121,9 @@ fn item(item: SyncItem, files: Option<&Files>) -> Result<SyncItemBody, ApiError>
                 Some(files) => to_json(AttachmentBody::of(a, files))?,
                 None => return Err(ApiError::internal(&"no file store configured")),
             },
+            SyncData::ChangeRequest(r) => {
+                to_json(crate::handlers::change_requests::ChangeRequestBody::from(r))?
+            }
         }),
     };
     Ok(SyncItemBody {

@@ -321,6 +321,30 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         t("A different {entity} already has this id.", "{entity} lain sudah memakai id ini."),
     ),
     (
+        "change_request_open",
+        t("Conflict", "Konflik"),
+        t(
+            "This plan already has an open change request: wait for its decision before proposing another.",
+            "Rencana aksi ini sudah memiliki permintaan perubahan yang terbuka: tunggu keputusannya sebelum mengajukan yang lain.",
+        ),
+    ),
+    (
+        "change_request_stale",
+        t("Conflict", "Konflik"),
+        t(
+            "The plan or one of its indicators changed after this request was made: decline it and propose the change again.",
+            "Rencana aksi atau salah satu indikatornya berubah setelah permintaan ini dibuat: tolak permintaan ini dan ajukan perubahannya lagi.",
+        ),
+    ),
+    (
+        "change_request_required",
+        t("Conflict", "Konflik"),
+        t(
+            "A running plan changes what was approved through a change request: POST {path}.",
+            "Rencana aksi yang berjalan mengubah hal yang sudah disetujui melalui permintaan perubahan: POST {path}.",
+        ),
+    ),
+    (
         "still_referenced",
         t("Conflict", "Konflik"),
         t("The organisation is still referenced.", "Organisasi ini masih dirujuk oleh data lain."),
@@ -581,6 +605,34 @@ pub static DETAILS: &[(&str, Text)] = &[
         ),
     ),
     (
+        "change_request_required.plan",
+        t(
+            "The end date and goal of a running plan change through a change request that a mentor approves: POST {path}.",
+            "Tanggal selesai dan tujuan rencana aksi yang berjalan diubah melalui permintaan perubahan yang disetujui mentor: POST {path}.",
+        ),
+    ),
+    (
+        "change_request_required.indicator",
+        t(
+            "The baseline and target of a running plan's indicator change through a change request that a mentor approves: POST {path}.",
+            "Nilai awal dan target indikator rencana aksi yang berjalan diubah melalui permintaan perubahan yang disetujui mentor: POST {path}.",
+        ),
+    ),
+    (
+        "invalid_state.change_request_plan",
+        t(
+            "A plan that is {status} takes no change requests; only a running (active) plan does.",
+            "Rencana aksi berstatus {status} tidak menerima permintaan perubahan; hanya rencana aksi yang berjalan (aktif).",
+        ),
+    ),
+    (
+        "invalid_state.change_request_decided",
+        t(
+            "This change request is already {status}.",
+            "Permintaan perubahan ini sudah {status}.",
+        ),
+    ),
+    (
         "invalid_state.tracking",
         t(
             "A plan that is {status} cannot change its activities or indicators.",
@@ -808,6 +860,9 @@ pub static FIELDS: &[(&str, Text)] = &[
         ),
     ),
     ("too_deep", t("the hierarchy is deeper than 64 levels", "hierarki organisasi lebih dari 64 tingkat")),
+    ("duplicate", t("names the same thing twice", "menyebut hal yang sama dua kali")),
+    ("blank", t("must not be blank", "tidak boleh kosong")),
+    ("not_in_plan", t("is not an indicator of this plan", "bukan indikator rencana aksi ini")),
     ("wrong_sort", t("the cursor belongs to another sort order", "kursor ini milik urutan yang lain")),
 ];
 
@@ -830,6 +885,7 @@ pub static TERMS: &[(&str, Text)] = &[
     ("webhook_delivery", t("webhook delivery", "pengiriman webhook")),
     ("attachment", t("file", "berkas")),
     ("upload", t("upload", "unggahan")),
+    ("change_request", t("change request", "permintaan perubahan")),
 ];
 
 /// Status words, substituted for `{status}`: the wire word in English, a
@@ -852,4 +908,7 @@ pub static STATUSES: &[(&str, Text)] = &[
     ("done", t("done", "selesai")),
     ("blocked", t("blocked", "terhambat")),
     ("cancelled", t("cancelled", "dibatalkan")),
+    ("open", t("open", "terbuka")),
+    ("approved", t("approved", "disetujui")),
+    ("declined", t("declined", "ditolak")),
 ];

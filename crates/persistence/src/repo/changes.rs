@@ -39,7 +39,7 @@ use crate::schema::{
 use crate::sql_types::{DbId, DbTime};
 
 /// The entity types a client syncs, as their wire names.
-pub const SYNCED_TYPES: [&str; 10] = [
+pub const SYNCED_TYPES: [&str; 11] = [
     "program",
     "membership",
     "mentorship",
@@ -50,6 +50,7 @@ pub const SYNCED_TYPES: [&str; 10] = [
     "check_in",
     "comment",
     "attachment",
+    "change_request",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::plans::{require_active, require_tracking_editable};
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
-use followup_domain::values::AttachmentParent;
+use followup_domain::values::{AttachmentParent, PlanStatus};
 use followup_domain::{Actor, DomainError};
 
 use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
@@ -162,6 +162,11 @@ pub fn update_indicator(
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, row.version)?;
     require_tracking_editable(ctx.plan.status)?;
+    let moves_target = changes.baseline.is_some_and(|b| b != row.baseline)
+        || changes.target.is_some_and(|t| t != row.target);
+    if ctx.plan.status == PlanStatus::Active && moves_target {
+        return Err(followup_domain::change_requests::required("indicator", ctx.plan.id).into());
+    }
     let fields = changes.fields();
     if fields.is_empty() {
         return get_indicator(conn, actor, id);

@@ -12,6 +12,7 @@ pub mod activities;
 pub mod api_keys;
 pub mod attachments;
 pub mod audit;
+pub mod change_requests;
 pub mod changes;
 pub mod check_ins;
 pub mod comments;

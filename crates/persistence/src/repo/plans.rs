@@ -383,6 +383,9 @@ pub fn update(
     let ctx = visible_plan(conn, actor, id)?;
     policy::require_owner(&ctx.relation)?;
     check_version(if_match, ctx.plan.version)?;
+    if ctx.plan.status == PlanStatus::Active && (changes.ends_on.is_some() || changes.goal.is_some()) {
+        return Err(followup_domain::change_requests::required("plan", id).into());
+    }
     require_content_editable(ctx.plan.status)?;
     let fields = changes.fields();
     if fields.is_empty() {

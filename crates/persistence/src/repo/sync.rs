@@ -57,6 +57,7 @@ pub enum SyncData {
     CheckIn(CheckIn),
     Comment(Comment),
     Attachment(Attachment),
+    ChangeRequest(followup_domain::change_requests::ChangeRequest),
 }
 
 /// One entry of a sync page: `data` is `None` for a tombstone.
@@ -154,6 +155,7 @@ pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> R
             check_ins: ids("check_in"),
             comments: ids("comment"),
             attachments: ids("attachment"),
+            change_requests: ids("change_request"),
         },
     )?;
 
@@ -188,6 +190,7 @@ struct Wanted {
     check_ins: Vec<DbId>,
     comments: Vec<DbId>,
     attachments: Vec<DbId>,
+    change_requests: Vec<DbId>,
 }
 
 type Current = HashMap<(&'static str, Uuid), (i64, SyncData)>;
@@ -284,6 +287,8 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
     plan_ids.extend(comment_rows.iter().map(|r| r.plan_id));
     let attachment_rows = super::attachments::by_ids(conn, &wanted.attachments)?;
     plan_ids.extend(attachment_rows.iter().map(|(a, _)| DbId(a.plan_id.as_uuid())));
+    let change_requests = super::change_requests::by_ids(conn, &wanted.change_requests)?;
+    plan_ids.extend(change_requests.iter().map(|r| DbId(r.plan_id.as_uuid())));
     if plan_ids.is_empty() {
         return Ok(out);
     }
@@ -352,6 +357,11 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
             continue;
         }
         out.insert(("attachment", a.id.as_uuid()), (a.version, SyncData::Attachment(a)));
+    }
+    for r in change_requests {
+        if plans.contains_key(&DbId(r.plan_id.as_uuid())) {
+            out.insert(("change_request", r.id.as_uuid()), (r.version, SyncData::ChangeRequest(r)));
+        }
     }
     Ok(out)
 }
