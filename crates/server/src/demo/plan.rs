@@ -4,9 +4,12 @@
 
 use chrono::NaiveDate;
 use followup_domain::activities::{ActivityFields, NewActivity};
+use followup_domain::change_requests::{IndicatorChange, NewChangeRequest, ProposedChanges};
 use followup_domain::check_ins::{CheckInChanges, CheckInReview, Confidence, NewCheckIn};
 use followup_domain::comments::NewComment;
-use followup_domain::ids::{ActivityId, CheckInId, CommentId, IndicatorId, MeasurementId, PlanId, ProgramId};
+use followup_domain::ids::{
+    ActivityId, ChangeRequestId, CheckInId, CommentId, IndicatorId, MeasurementId, PlanId, ProgramId,
+};
 use followup_domain::indicators::{IndicatorFields, MeasurementCorrection, NewIndicator, NewMeasurement};
 use followup_domain::plans::{NewPlan, PlanFields, Transition};
 use followup_domain::precondition::Precondition;
@@ -14,7 +17,7 @@ use followup_domain::values::{
     ActivityStatus, CommentTarget, Direction, Evidence, Progress, ReviewStatus, Visibility,
 };
 use followup_domain::Actor;
-use followup_persistence::repo::{activities, check_ins, comments, indicators, plans};
+use followup_persistence::repo::{activities, change_requests, check_ins, comments, indicators, plans};
 use followup_persistence::{DbConnection, StoreError};
 
 use super::story::{Delegate, Pace, Story};
@@ -125,8 +128,10 @@ pub(super) fn plan_story(
         ));
     }
     let mut measurements = Vec::new();
+    let mut indicator_ids = Vec::new();
     for (name, unit, target, values, url, title) in indicator_list {
         let indicator_id = IndicatorId::new();
+        indicator_ids.push(indicator_id);
         let fields = IndicatorFields {
             name: name.to_owned(),
             unit: Some(unit.to_owned()),
@@ -181,6 +186,37 @@ pub(super) fn plan_story(
             indicators::correct_measurement(c, owner, m.id, &correction, &Precondition::Unconditional)?;
         }
     }
+    // Change requests: Kupang's delegate, ahead, was given a month more for
+    // the sub-districts that asked to join; a delegate behind asks for a
+    // lower training target, which waits for the mentor's decision.
+    if let Story::ActiveReporting { .. } = d.story {
+        let proposal = match d.pace {
+            Pace::Ahead if d.time_zone == "Asia/Makassar" => Some((
+                "Two more sub-districts asked to join the peer groups; the last workshops move a month later.",
+                ProposedChanges { ends_on: Some(day(today, 120)), ..ProposedChanges::default() },
+                Some("Agreed: the groups that asked to join matter more than the date."),
+            )),
+            Pace::Behind => indicator_ids.get(1).map(|&trained| {
+                (
+                    "Two trainers moved to another unit; eight social workers is what the remaining team can train.",
+                    ProposedChanges {
+                        indicators: vec![IndicatorChange { indicator_id: trained, baseline: None, target: Some(8.0), version: 0 }],
+                        ..ProposedChanges::default()
+                    },
+                    None,
+                )
+            }),
+            _ => None,
+        };
+        if let Some((reason, changes, decision)) = proposal {
+            let cmd = NewChangeRequest { id: ChangeRequestId::new(), reason: reason.to_owned(), changes };
+            let request = made(change_requests::create(c, owner, plan_id, &cmd)?);
+            if let Some(note) = decision {
+                change_requests::decide(c, mentor, request.id, true, Some(note))?;
+            }
+        }
+    }
+
     let check_in = |c: &mut DbConnection, days_ago: i64, progress: Progress, summary: &str| {
         let cmd = NewCheckIn {
             id: CheckInId::new(),
