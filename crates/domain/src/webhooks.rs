@@ -21,7 +21,7 @@ use crate::patch::{NullablePatch, Patch};
 pub const SECRET_PREFIX: &str = "whsec_";
 
 /// Every event type a webhook can subscribe to, with what it means.
-pub const EVENT_TYPES: [(&str, &str); 15] = [
+pub const EVENT_TYPES: [(&str, &str); 18] = [
     ("plan.submitted", "A delegate submitted their plan for approval."),
     ("plan.changes_requested", "A mentor or coordinator asked for changes to a submitted plan."),
     ("plan.approved", "A plan was approved: it is active."),
@@ -31,6 +31,12 @@ pub const EVENT_TYPES: [(&str, &str); 15] = [
     ("check_in.reviewed", "A mentor reviewed a check-in."),
     ("check_in.revised", "A delegate revised a check-in after a mentor asked for it."),
     ("comment.added", "A comment visible to the whole programme was added."),
+    (
+        "change_request.proposed",
+        "A delegate proposed a change to a running plan (its end date, goal, or an indicator's baseline or target).",
+    ),
+    ("change_request.approved", "A mentor or coordinator approved a change request: the plan changed."),
+    ("change_request.declined", "A mentor or coordinator declined a change request: nothing changed."),
     ("membership.added", "Someone joined the programme (delegate, mentor, coordinator, observer)."),
     ("membership.removed", "Someone left the programme."),
     ("mentorship.added", "A mentor was paired with a delegate."),
@@ -61,6 +67,9 @@ pub fn event_type_of(entity_type: &str, action: &str) -> Option<&'static str> {
         ("check_in", "review") => "check_in.reviewed",
         ("check_in", "revise") => "check_in.revised",
         ("comment" | "mentor_comment", "create") => "comment.added",
+        ("change_request", "create") => "change_request.proposed",
+        ("change_request", "approve") => "change_request.approved",
+        ("change_request", "decline") => "change_request.declined",
         ("membership", "create") => "membership.added",
         ("membership", "delete") => "membership.removed",
         ("mentorship", "create") => "mentorship.added",
@@ -377,7 +386,12 @@ mod tests {
         assert_eq!(event_type_of("plan", "approve"), Some("plan.approved"));
         assert_eq!(event_type_of("mentor_comment", "create"), Some("comment.added"));
         assert_eq!(event_type_of("plan", "update"), None);
-        for (entity, action) in [("plan", "submit"), ("check_in", "revise"), ("mentorship", "delete")] {
+        for (entity, action) in [
+            ("plan", "submit"),
+            ("check_in", "revise"),
+            ("mentorship", "delete"),
+            ("change_request", "approve"),
+        ] {
             let t = event_type_of(entity, action).unwrap_or_default();
             assert!(EVENT_TYPES.iter().any(|(name, _)| *name == t), "{t}");
         }

@@ -63,7 +63,7 @@ pub(crate) fn publish(conn: &mut DbConnection, change: &Change<'_>) -> Result<()
             fields.insert("owner_id".into(), json!(owner));
             fields.insert("plan_status".into(), json!(status));
         }
-        if entity_type == "plan" {
+        if entity_type == "plan" || entity_type == "change_request" {
             fields.insert("reason".into(), json!(change.reason));
         }
     }
