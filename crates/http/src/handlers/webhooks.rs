@@ -51,6 +51,12 @@ pub enum EventType {
     CheckInRevised,
     #[serde(rename = "comment.added")]
     CommentAdded,
+    #[serde(rename = "change_request.proposed")]
+    ChangeRequestProposed,
+    #[serde(rename = "change_request.approved")]
+    ChangeRequestApproved,
+    #[serde(rename = "change_request.declined")]
+    ChangeRequestDeclined,
     #[serde(rename = "membership.added")]
     MembershipAdded,
     #[serde(rename = "membership.removed")]
