@@ -35,8 +35,7 @@ pub struct IndicatorChangeBody {
 }
 
 /// What a change request changes; what is absent stays.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
     "ends_on": "2024-02-29",
     "indicators": [{ "indicator_id": "01939c4e-7a10-7c1d-9e2f-3a4b5c6d7e8f", "target": 30.0 }]
@@ -124,7 +123,21 @@ pub struct CreateChangeRequestBody {
     /// Why the plan should change (what the mentor reads).
     #[schema(inline)]
     pub reason: Text<2000>,
-    pub changes: ChangesBody,
+    pub changes: ProposedChangesBody,
+}
+
+/// What to change; what is absent stays.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedChangesBody {
+    /// A new end date (within the programme's period).
+    pub ends_on: Option<NaiveDate>,
+    /// A new goal.
+    #[schema(inline)]
+    pub goal: Option<Text<4000>>,
+    /// New baselines or targets of the plan's indicators, each named once.
+    #[serde(default)]
+    pub indicators: Vec<IndicatorChangeBody>,
 }
 
 impl TryFrom<CreateChangeRequestBody> for NewChangeRequest {
@@ -132,13 +145,17 @@ impl TryFrom<CreateChangeRequestBody> for NewChangeRequest {
     fn try_from(b: CreateChangeRequestBody) -> Result<Self, DomainError> {
         let mut v = Validator::new();
         let reason = v.check(b.reason.check("reason"));
+        let goal = match &b.changes.goal {
+            Some(goal) => v.check(goal.check("changes.goal")).map(Some),
+            None => Some(None),
+        };
         v.finish(|| {
             Some(NewChangeRequest {
                 id: b.id.map(ChangeRequestId::from_uuid).unwrap_or_default(),
                 reason: reason?,
                 changes: ProposedChanges {
                     ends_on: b.changes.ends_on,
-                    goal: b.changes.goal,
+                    goal: goal?,
                     indicators: b
                         .changes
                         .indicators
