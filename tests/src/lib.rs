@@ -123,9 +123,12 @@ impl TestDatabase {
     /// moment can still arrive: terminate in a loop (up to 10 s) until none is left.
     pub fn pg_refuse_connections(&self) {
         let name = self.pg_name().expect("not a PostgreSQL test database").to_owned();
+        // The refusal is committed on its own first: sent with the loop below
+        // it would share one implicit transaction, so connections opened while
+        // the loop ran would still be let in.
+        self.pg_admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
         self.pg_admin_execute(&format!(
-            "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
-             DO $$ BEGIN \
+            "DO $$ BEGIN \
                FOR i IN 1..200 LOOP \
                  PERFORM pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'; \
                  PERFORM pg_stat_clear_snapshot(); \
