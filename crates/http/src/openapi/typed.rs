@@ -24,6 +24,8 @@ pub const SYNC_TYPES: &[(&str, &str)] = &[
     ("measurement", "MeasurementBody"),
     ("check_in", "CheckInBody"),
     ("comment", "CommentBody"),
+    ("attachment", "AttachmentBody"),
+    ("change_request", "ChangeRequestBody"),
 ];
 
 /// `PageBody_X.items` refers to component `X` (registered from the inlined
@@ -75,4 +77,14 @@ fn variant(generic: &Object, word: &str, body: &str) -> Object {
     data.description = "For `upsert`, the entity as its own GET returns it; absent for `delete`.".to_owned();
     object.properties.insert("data".to_owned(), RefOr::Ref(data));
     object
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_type_the_feed_sends_has_its_schema() {
+        for kind in followup_persistence::repo::changes::SYNCED_TYPES {
+            assert!(super::SYNC_TYPES.iter().any(|(word, _)| *word == kind), "{kind} has no SyncItem schema");
+        }
+    }
 }
