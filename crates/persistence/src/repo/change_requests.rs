@@ -130,15 +130,18 @@ fn next_indicators(
     ctx: &PlanContext,
     changes: &ProposedChanges,
 ) -> Result<Vec<Option<(IndicatorRow, followup_domain::indicators::IndicatorFields)>>, StoreError> {
+    let named: Vec<DbId> = changes.indicators.iter().map(|c| DbId(c.indicator_id.as_uuid())).collect();
+    let mut rows: std::collections::HashMap<DbId, IndicatorRow> = indicators::table
+        .filter(indicators::id.eq_any(named))
+        .filter(indicators::plan_id.eq(ctx.row.id))
+        .select(IndicatorRow::as_select())
+        .load::<IndicatorRow>(conn)?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
     let mut out = Vec::with_capacity(changes.indicators.len());
     for change in &changes.indicators {
-        let row: Option<IndicatorRow> = indicators::table
-            .find(DbId(change.indicator_id.as_uuid()))
-            .filter(indicators::plan_id.eq(ctx.row.id))
-            .select(IndicatorRow::as_select())
-            .first(conn)
-            .optional()?;
-        let Some(row) = row else {
+        let Some(row) = rows.remove(&DbId(change.indicator_id.as_uuid())) else {
             out.push(None);
             continue;
         };
@@ -170,9 +173,16 @@ pub fn create(
         let mine = existing.plan_id == ctx.row.id && existing.reason == cmd.reason;
         let same = mine
             && existing.clone().into_domain().is_ok_and(|r| {
+                // The stored request also holds each indicator's version then.
+                let unversioned: Vec<_> = r
+                    .changes
+                    .indicators
+                    .iter()
+                    .map(|c| followup_domain::change_requests::IndicatorChange { version: 0, ..c.clone() })
+                    .collect();
                 r.changes.ends_on == cmd.changes.ends_on
                     && r.changes.goal == cmd.changes.goal
-                    && r.changes.indicators.len() == cmd.changes.indicators.len()
+                    && unversioned == cmd.changes.indicators
             });
         return if same {
             Ok(Created::Existing(existing.into_domain()?))
