@@ -94,4 +94,8 @@ id_type!(
     CommentId,
     /// A proposed change to a running plan.
     ChangeRequestId,
+    /// A follow-up survey round of a programme.
+    SurveyRoundId,
+    /// A delegate's answers to a survey round.
+    SurveyResponseId,
 );

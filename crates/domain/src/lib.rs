@@ -22,6 +22,8 @@ pub mod plans;
 pub mod policy;
 pub mod precondition;
 pub mod programs;
+pub mod survey_results;
+pub mod surveys;
 pub mod users;
 pub mod values;
 pub mod webhooks;

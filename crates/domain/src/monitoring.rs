@@ -163,6 +163,8 @@ pub struct DelegateRow {
     pub latest_progress: Option<Progress>,
     pub open_reviews: i64,
     pub silent: bool,
+    /// Survey rounds open on the delegate's date that they have not answered.
+    pub surveys_unanswered: i64,
 }
 
 /// Counts and share of the active plans whose latest check-in says one progress word.
@@ -189,6 +191,8 @@ pub struct Dashboard {
     pub indicators_total: i64,
     pub indicators_behind: i64,
     pub check_ins_awaiting_review: i64,
+    /// Open survey rounds not yet answered, summed over the delegates in scope.
+    pub surveys_unanswered: i64,
 }
 
 /// The current plan of a delegate while the plans are folded in: the most
@@ -249,6 +253,7 @@ impl<'a> Figures<'a> {
                 indicators_total: 0,
                 indicators_behind: 0,
                 check_ins_awaiting_review: 0,
+                surveys_unanswered: 0,
             },
         }
     }
@@ -351,6 +356,7 @@ impl<'a> Figures<'a> {
                 latest_progress: current.and_then(|p| p.latest_progress),
                 open_reviews: tally.open_reviews,
                 silent,
+                surveys_unanswered: 0,
             });
         }
         for s in &mut dashboard.latest_progress {

@@ -100,6 +100,78 @@ pub mod program {
     }
 }
 
+/// Follow-up surveys: coordinators define rounds; delegates answer; a
+/// response is read by its respondent, their mentors and coordinators;
+/// results (aggregates) by coordinators, mentors and observers.
+pub mod survey {
+    use super::*;
+
+    /// Who reads one round's responses and results, and how much.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Reader {
+        /// Individual responses only of this user's mentees (a mentor);
+        /// `None`: of every delegate (coordinators, admins).
+        pub mentees_of: Option<UserId>,
+        /// May read individual responses at all.
+        pub individuals: bool,
+        /// May read the free-text answers in the results.
+        pub texts: bool,
+    }
+
+    /// Define, change or remove a programme's rounds: coordinators and admins.
+    pub fn require_define(actor: &Actor, role: Option<ProgramRole>) -> Result<(), DomainError> {
+        program::require_manage(actor, role)
+    }
+
+    /// Answer a round: the programme's delegates, for themselves.
+    pub fn require_answer(actor: &Actor, role: Option<ProgramRole>) -> Result<(), DomainError> {
+        program::require_view(actor, role)?;
+        if role == Some(ProgramRole::Delegate) {
+            Ok(())
+        } else {
+            Err(DomainError::NotAllowed(Message::new("forbidden.survey_answer")))
+        }
+    }
+
+    /// Read a round's results and who answered: coordinators, admins and
+    /// mentors (individuals only of their mentees); observers the
+    /// aggregates, with the free texts only when the round allows it;
+    /// delegates read their own answers only (403).
+    pub fn reader(
+        actor: &Actor,
+        role: Option<ProgramRole>,
+        observers_see_text: bool,
+    ) -> Result<Reader, DomainError> {
+        program::require_view(actor, role)?;
+        if actor.is_admin() || role == Some(ProgramRole::Coordinator) {
+            return Ok(Reader { mentees_of: None, individuals: true, texts: true });
+        }
+        match role {
+            Some(ProgramRole::Mentor) => {
+                Ok(Reader { mentees_of: Some(actor.user_id), individuals: true, texts: true })
+            }
+            Some(ProgramRole::Observer) => {
+                Ok(Reader { mentees_of: None, individuals: false, texts: observers_see_text })
+            }
+            _ => Err(DomainError::NotAllowed(Message::new("forbidden.survey_results"))),
+        }
+    }
+
+    /// Read one delegate's response: the delegate, their mentors in the
+    /// programme, its coordinators and admins.
+    pub fn sees_response(
+        actor: &Actor,
+        role: Option<ProgramRole>,
+        respondent: UserId,
+        mentors_respondent: bool,
+    ) -> bool {
+        actor.is_admin()
+            || role == Some(ProgramRole::Coordinator)
+            || actor.user_id == respondent
+            || mentors_respondent
+    }
+}
+
 /// How the actor relates to one plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanRelation {

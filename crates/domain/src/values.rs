@@ -453,6 +453,19 @@ word_enum!(
 );
 
 word_enum!(
+    /// What a survey question asks for: `scale` a whole number 1–5,
+    /// `number` any number, `yes_no` true or false, `choice` one of its
+    /// choices' keys, `text` a short text.
+    QuestionKind { Scale => "scale", Number => "number", YesNo => "yes_no", Choice => "choice", Text => "text" }
+);
+
+word_enum!(
+    /// Where a survey round stands on the reader's date: `upcoming` before
+    /// its opening day, `open` until its last day, then `closed`.
+    RoundState { Upcoming => "upcoming", Open => "open", Closed => "closed" }
+);
+
+word_enum!(
     /// Where an activity stands.
     ActivityStatus {
         Planned => "planned",

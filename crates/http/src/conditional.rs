@@ -95,7 +95,8 @@ impl actix_web::FromRequest for IfMatch {
     }
 }
 
-fn precondition_required(path: &str) -> ApiError {
+/// 428: changing `path` needs the `ETag` its GET answered.
+pub fn precondition_required(path: &str) -> ApiError {
     ApiError::new(
         actix_web::http::StatusCode::PRECONDITION_REQUIRED,
         "precondition_required",

@@ -197,6 +197,8 @@ fn routes(cfg: &mut ServiceConfig) {
             .configure(check_ins::configure)
             .configure(comments::configure)
             .configure(change_requests::configure)
+            .configure(surveys::configure)
+            .configure(survey_responses::configure)
             .configure(attachments::configure)
             .configure(uploads::configure)
             .configure(webhooks::configure),

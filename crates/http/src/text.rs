@@ -22,6 +22,12 @@ use utoipa::{PartialSchema, ToSchema};
 pub struct Text<const MAX: usize>(String);
 
 impl<const MAX: usize> Text<MAX> {
+    /// The text as sent, for a domain rule that checks it with others
+    /// (the same rule as [`Text::check`]).
+    pub fn as_sent(&self) -> &str {
+        &self.0
+    }
+
     /// The trimmed text, or the field error naming `field`.
     pub fn check(&self, field: &str) -> Result<String, FieldError> {
         required_text(field, &self.0, MAX)

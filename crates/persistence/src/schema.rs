@@ -424,6 +424,7 @@ diesel::table! {
         weekly_digest -> Bool,
         version -> BigInt,
         updated_at -> Instant,
+        survey_due -> Bool,
     }
 }
 
@@ -633,6 +634,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    survey_rounds (id) {
+        id -> DbUuid,
+        program_id -> DbUuid,
+        title -> Text,
+        days_after_training -> Integer,
+        open_days -> Integer,
+        questions -> Text,
+        observers_see_text -> Bool,
+        created_by -> Nullable<DbUuid>,
+        created_at -> Instant,
+        updated_at -> Instant,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::sql_types::{DbUuid, Instant};
+
+    survey_responses (id) {
+        id -> DbUuid,
+        round_id -> DbUuid,
+        program_id -> DbUuid,
+        respondent_id -> DbUuid,
+        answers -> Text,
+        submitted_at -> Instant,
+        updated_at -> Instant,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(survey_responses -> survey_rounds (round_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
@@ -666,4 +704,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     uploads,
     change_requests,
+    survey_rounds,
+    survey_responses,
 );

@@ -235,6 +235,8 @@ impl World {
             "silent_delegates": { "count": silent.len(), "delegate_ids": silent },
             "indicators": { "total": inds, "behind_schedule": behind_n },
             "check_ins_awaiting_review": pending,
+            // This world defines no survey rounds (tests/api/surveys.rs counts them).
+            "surveys_unanswered": 0,
         })
     }
 }

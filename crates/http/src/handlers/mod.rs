@@ -21,6 +21,8 @@ pub mod organizations;
 pub mod plans;
 pub mod programs;
 pub mod sessions;
+pub mod survey_responses;
+pub mod surveys;
 pub mod sync;
 pub mod uploads;
 pub mod users;

@@ -131,6 +131,10 @@ pub struct DashboardBody {
     /// Check-ins of the plans in scope (any plan status) whose review is `pending`.
     #[schema(example = 6)]
     pub check_ins_awaiting_review: i64,
+    /// Follow-up survey rounds open on a delegate's date (their time zone)
+    /// that they have not answered, summed over the delegates in scope.
+    #[schema(example = 3)]
+    pub surveys_unanswered: i64,
 }
 
 impl DashboardBody {
@@ -171,6 +175,7 @@ impl DashboardBody {
             },
             indicators: IndicatorFigures { total: d.indicators_total, behind_schedule: d.indicators_behind },
             check_ins_awaiting_review: d.check_ins_awaiting_review,
+            surveys_unanswered: d.surveys_unanswered,
         }
     }
 }
@@ -234,6 +239,10 @@ pub struct DelegateRowBody {
     pub open_reviews: i64,
     /// See the dashboard's definition of a silent delegate.
     pub silent: bool,
+    /// Follow-up survey rounds open on the delegate's date that they have
+    /// not answered.
+    #[schema(example = 1)]
+    pub surveys_unanswered: i64,
 }
 
 impl From<DelegateRow> for DelegateRowBody {
@@ -253,6 +262,7 @@ impl From<DelegateRow> for DelegateRowBody {
             latest_progress: r.latest_progress,
             open_reviews: r.open_reviews,
             silent: r.silent,
+            surveys_unanswered: r.surveys_unanswered,
         }
     }
 }

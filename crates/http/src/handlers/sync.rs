@@ -58,7 +58,9 @@ pub struct SyncItemBody {
     /// `program`, `membership`, `mentorship`, `plan`, `activity`, `indicator`,
     /// `measurement`, `check_in`, `comment`, `attachment` (an evidence
     /// file's details, `AttachmentBody`: fetch its bytes with its
-    /// `download_url`) or `change_request`.
+    /// `download_url`), `change_request`, `survey_round` (as its reader
+    /// sees it) or `survey_response` (the delegate's own; their mentors' and
+    /// coordinators').
     #[serde(rename = "type")]
     #[schema(example = "activity")]
     pub entity_type: &'static str,
@@ -123,6 +125,10 @@ fn item(item: SyncItem, files: Option<&Files>) -> Result<SyncItemBody, ApiError>
             },
             SyncData::ChangeRequest(r) => {
                 to_json(crate::handlers::change_requests::ChangeRequestBody::from(r))?
+            }
+            SyncData::SurveyRound(r) => to_json(crate::handlers::surveys::SurveyRoundBody::from(r))?,
+            SyncData::SurveyResponse(r) => {
+                to_json(crate::handlers::survey_responses::SurveyResponseBody::from(r))?
             }
         }),
     };

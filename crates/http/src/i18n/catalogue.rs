@@ -329,6 +329,38 @@ pub static PROBLEMS: &[(&str, Text, Text)] = &[
         ),
     ),
     (
+        "survey_round_not_open",
+        t("Conflict", "Konflik"),
+        t(
+            "This survey round opens on {opens_on} (your date): answers are taken from that day.",
+            "Putaran survei ini dibuka pada {opens_on} (tanggal Anda): jawaban diterima mulai hari itu.",
+        ),
+    ),
+    (
+        "survey_round_closed",
+        t("Conflict", "Konflik"),
+        t(
+            "This survey round closed after {closes_on}: its answers can no longer change.",
+            "Putaran survei ini ditutup setelah {closes_on}: jawabannya tidak dapat diubah lagi.",
+        ),
+    ),
+    (
+        "survey_round_answered",
+        t("Conflict", "Konflik"),
+        t(
+            "Delegates have answered this survey round: its questions stay as they were answered, and the round cannot be removed.",
+            "Delegasi sudah menjawab putaran survei ini: pertanyaannya tetap seperti saat dijawab, dan putaran ini tidak dapat dihapus.",
+        ),
+    ),
+    (
+        "survey_answered",
+        t("Conflict", "Konflik"),
+        t(
+            "You have answered this survey round already: send If-Match to change your answers.",
+            "Anda sudah menjawab putaran survei ini: kirim If-Match untuk mengubah jawaban Anda.",
+        ),
+    ),
+    (
         "change_request_stale",
         t("Conflict", "Konflik"),
         t(
@@ -486,6 +518,27 @@ pub static DETAILS: &[(&str, Text)] = &[
         t(
             "The programme's aggregates are for its coordinators, mentors and observers.",
             "Ringkasan program hanya untuk koordinator, mentor, dan pengamatnya.",
+        ),
+    ),
+    (
+        "forbidden.survey_answer",
+        t(
+            "Survey rounds are answered by the programme's delegates.",
+            "Putaran survei dijawab oleh delegasi program.",
+        ),
+    ),
+    (
+        "forbidden.survey_results",
+        t(
+            "Survey results are for the programme's coordinators, mentors and observers.",
+            "Hasil survei hanya untuk koordinator, mentor, dan pengamat program.",
+        ),
+    ),
+    (
+        "forbidden.survey_individuals",
+        t(
+            "Individual answers are for the programme's coordinators and the delegates' mentors; read the results instead.",
+            "Jawaban perorangan hanya untuk koordinator program dan mentor delegasi; bacalah hasilnya.",
         ),
     ),
     ("forbidden.admin_only", t("This action needs the admin role.", "Tindakan ini memerlukan peran admin.")),
@@ -886,6 +939,8 @@ pub static TERMS: &[(&str, Text)] = &[
     ("attachment", t("file", "berkas")),
     ("upload", t("upload", "unggahan")),
     ("change_request", t("change request", "permintaan perubahan")),
+    ("survey_round", t("survey round", "putaran survei")),
+    ("survey_response", t("survey response", "jawaban survei")),
 ];
 
 /// Status words, substituted for `{status}`: the wire word in English, a

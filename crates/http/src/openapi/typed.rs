@@ -26,6 +26,8 @@ pub const SYNC_TYPES: &[(&str, &str)] = &[
     ("comment", "CommentBody"),
     ("attachment", "AttachmentBody"),
     ("change_request", "ChangeRequestBody"),
+    ("survey_round", "SurveyRoundBody"),
+    ("survey_response", "SurveyResponseBody"),
 ];
 
 /// `PageBody_X.items` refers to component `X` (registered from the inlined

@@ -39,7 +39,7 @@ use crate::schema::{
 use crate::sql_types::{DbId, DbTime};
 
 /// The entity types a client syncs, as their wire names.
-pub const SYNCED_TYPES: [&str; 11] = [
+pub const SYNCED_TYPES: [&str; 13] = [
     "program",
     "membership",
     "mentorship",
@@ -51,6 +51,8 @@ pub const SYNCED_TYPES: [&str; 11] = [
     "comment",
     "attachment",
     "change_request",
+    "survey_round",
+    "survey_response",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

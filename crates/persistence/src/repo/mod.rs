@@ -32,6 +32,8 @@ pub mod programs;
 pub mod reminders;
 pub mod rows;
 pub mod sessions;
+pub mod survey_responses;
+pub mod surveys;
 pub mod sync;
 pub mod uploads;
 pub mod users;

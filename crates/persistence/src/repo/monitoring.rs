@@ -391,11 +391,41 @@ pub fn program_figures(
     program: ProgramId,
 ) -> Result<(Vec<DelegateRow>, Dashboard), StoreError> {
     let scope = program_scope(conn, actor, program)?;
-    figures(conn, scope)
+    let (mut rows, mut dashboard) = figures(conn, scope)?;
+    dashboard.surveys_unanswered = count_surveys(conn, &mut rows)?;
+    Ok((rows, dashboard))
+}
+
+/// Fill in each row's open survey rounds its delegate has not answered;
+/// returns their sum. A few queries per programme among the rows.
+fn count_surveys(conn: &mut DbConnection, rows: &mut [DelegateRow]) -> Result<i64, StoreError> {
+    let mut programs: Vec<ProgramId> = rows.iter().map(|r| r.program_id).collect();
+    programs.sort_unstable_by_key(|p| p.as_uuid());
+    programs.dedup();
+    let mut due = std::collections::HashMap::new();
+    for program in programs {
+        let ends: NaiveDate = programs_t::table
+            .find(DbId(program.as_uuid()))
+            .select(programs_t::training_ends_on)
+            .first(conn)?;
+        for (user, n) in super::survey_responses::unanswered_open(conn, DbId(program.as_uuid()), ends, None)?
+        {
+            due.insert((program.as_uuid(), user), n);
+        }
+    }
+    let mut total = 0;
+    for row in rows {
+        row.surveys_unanswered =
+            due.get(&(row.program_id.as_uuid(), row.user_id.as_uuid())).copied().unwrap_or(0);
+        total += row.surveys_unanswered;
+    }
+    Ok(total)
 }
 
 /// One row per (programme, delegate) the actor mentors; empty for a caller
 /// who mentors no one.
 pub fn mentor_overview(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<DelegateRow>, StoreError> {
-    Ok(figures(conn, Scope::Mentees(actor.user_id))?.0)
+    let mut rows = figures(conn, Scope::Mentees(actor.user_id))?.0;
+    count_surveys(conn, &mut rows)?;
+    Ok(rows)
 }

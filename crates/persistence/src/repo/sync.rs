@@ -58,6 +58,8 @@ pub enum SyncData {
     Comment(Comment),
     Attachment(Attachment),
     ChangeRequest(followup_domain::change_requests::ChangeRequest),
+    SurveyRound(followup_domain::surveys::RoundView),
+    SurveyResponse(followup_domain::surveys::SurveyResponse),
 }
 
 /// One entry of a sync page: `data` is `None` for a tombstone.
@@ -158,6 +160,8 @@ pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> R
             change_requests: ids("change_request"),
         },
     )?;
+    let mut current = current;
+    surveys(conn, actor, &viewer, &ids("survey_round"), &ids("survey_response"), &mut current)?;
 
     let mut ordered: Vec<((&'static str, Uuid), Mention)> = mentions.into_iter().collect();
     ordered.sort_by_key(|(_, m)| m.last_seq);
@@ -194,6 +198,32 @@ struct Wanted {
 }
 
 type Current = HashMap<(&'static str, Uuid), (i64, SyncData)>;
+
+/// The wanted survey rounds and responses the caller may see now.
+fn surveys(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    viewer: &Viewer,
+    rounds: &[DbId],
+    responses: &[DbId],
+    out: &mut Current,
+) -> Result<(), StoreError> {
+    for view in super::surveys::views_by_ids(conn, actor, rounds)? {
+        out.insert(
+            ("survey_round", view.round.id.as_uuid()),
+            (view.round.version, SyncData::SurveyRound(view)),
+        );
+    }
+    for response in super::survey_responses::by_ids(conn, responses)? {
+        if viewer.sees_survey_response(response.program_id.as_uuid(), response.respondent_id.as_uuid()) {
+            out.insert(
+                ("survey_response", response.id.as_uuid()),
+                (response.version, SyncData::SurveyResponse(response)),
+            );
+        }
+    }
+    Ok(())
+}
 
 /// The wanted entities that exist and the caller may see now, with their versions.
 fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Result<Current, StoreError> {

@@ -88,6 +88,16 @@ impl Viewer {
         policy::can_view(&self.actor, &self.relation(program, owner), status)
     }
 
+    /// A delegate's survey answers: theirs, their mentors', coordinators'.
+    pub(crate) fn sees_survey_response(&self, program: Uuid, respondent: Uuid) -> bool {
+        followup_domain::policy::survey::sees_response(
+            &self.actor,
+            self.role_in(program),
+            UserId::from_uuid(respondent),
+            self.mentees.contains(&(program, respondent)),
+        )
+    }
+
     pub(crate) fn sees_restricted(&self, program: Uuid, owner: Uuid) -> bool {
         policy::sees_mentor_comments(&self.actor, &self.relation(program, owner))
     }
