@@ -1,6 +1,7 @@
 //! E-mail a person receives, and how each kind is turned off: reminders
 //! that a check-in is due (in the delegate's morning, by the programme's
-//! cadence), that an activity is overdue, and a mentor's weekly digest.
+//! cadence), that an activity is overdue, that a follow-up survey round is
+//! open, and a mentor's weekly digest.
 //! Everyone receives every kind until they turn it off.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -13,6 +14,7 @@ pub enum MailKind {
     CheckInDue,
     ActivityOverdue,
     WeeklyDigest,
+    SurveyDue,
 }
 
 impl MailKind {
@@ -21,6 +23,7 @@ impl MailKind {
             MailKind::CheckInDue => "check_in_due",
             MailKind::ActivityOverdue => "activity_overdue",
             MailKind::WeeklyDigest => "weekly_digest",
+            MailKind::SurveyDue => "survey_due",
         }
     }
 }
@@ -31,13 +34,21 @@ pub struct NotificationSettings {
     pub check_in_due: bool,
     pub activity_overdue: bool,
     pub weekly_digest: bool,
+    pub survey_due: bool,
     pub version: i64,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl Default for NotificationSettings {
     fn default() -> Self {
-        Self { check_in_due: true, activity_overdue: true, weekly_digest: true, version: 0, updated_at: None }
+        Self {
+            check_in_due: true,
+            activity_overdue: true,
+            weekly_digest: true,
+            survey_due: true,
+            version: 0,
+            updated_at: None,
+        }
     }
 }
 
@@ -47,6 +58,7 @@ impl NotificationSettings {
             MailKind::CheckInDue => self.check_in_due,
             MailKind::ActivityOverdue => self.activity_overdue,
             MailKind::WeeklyDigest => self.weekly_digest,
+            MailKind::SurveyDue => self.survey_due,
         }
     }
 }
@@ -56,11 +68,12 @@ pub struct NotificationChanges {
     pub check_in_due: Patch<bool>,
     pub activity_overdue: Patch<bool>,
     pub weekly_digest: Patch<bool>,
+    pub survey_due: Patch<bool>,
 }
 
 impl NotificationChanges {
     pub fn fields(&self) -> Vec<&'static str> {
-        crate::touched!(self, check_in_due, activity_overdue, weekly_digest)
+        crate::touched!(self, check_in_due, activity_overdue, weekly_digest, survey_due)
     }
 }
 

@@ -115,6 +115,7 @@ pub fn aggregate(questions: &[Question], responses: &[Answers], with_texts: bool
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::surveys::{Choice, Localized};

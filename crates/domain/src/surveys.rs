@@ -101,14 +101,14 @@ pub struct RoundFields {
 }
 
 impl RoundFields {
-    /// Checked and trimmed: days 0–1095, 1–90 days open, 1–30 questions
+    /// Checked and trimmed: days 0–3650, 1–90 days open, 1–30 questions
     /// with distinct keys, both languages given, choices only (and 2–20 of
     /// them, distinct) on `choice` questions.
     pub fn checked(&self) -> Result<RoundFields, DomainError> {
         let mut errors = Vec::new();
         let title = self.title.checked("title", 200, &mut errors);
-        if !(0..=1095).contains(&self.days_after_training) {
-            errors.push(FieldError::new("days_after_training", "out_of_range", "must be from 0 to 1095"));
+        if !(0..=3650).contains(&self.days_after_training) {
+            errors.push(FieldError::new("days_after_training", "out_of_range", "must be from 0 to 3650"));
         }
         if !(1..=90).contains(&self.open_days) {
             errors.push(FieldError::new("open_days", "out_of_range", "must be from 1 to 90"));
@@ -392,6 +392,7 @@ pub struct RosterEntry {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
 

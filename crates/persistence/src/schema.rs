@@ -670,6 +670,7 @@ diesel::table! {
 }
 
 diesel::joinable!(survey_responses -> survey_rounds (round_id));
+diesel::joinable!(survey_rounds -> programs (program_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,

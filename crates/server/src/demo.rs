@@ -32,11 +32,12 @@ use followup_persistence::{Database, DbConnection, StoreError};
 mod evidence;
 mod plan;
 mod story;
+mod survey;
 
 pub use evidence::attach_evidence;
 
 use plan::plan_story;
-use story::{DELEGATES, DKI, MINISTRY};
+use story::{Delegate, DELEGATES, DKI, MINISTRY};
 
 /// The demo programme's code: how a second run recognises the demo.
 pub const PROGRAM_CODE: &str = "ITP-2023-IDN-YOUTH";
@@ -303,6 +304,7 @@ fn seed(
     let coordinator = actor(coordinator_id, SystemRole::Member);
 
     // The programme: training in Seoul in May 2023, follow-up still running.
+    let training_ends_on = NaiveDate::from_ymd_opt(2023, 5, 19).unwrap_or(today);
     let program_id = key.program_id;
     let fields = ProgramFields {
         code: PROGRAM_CODE.to_owned(),
@@ -314,7 +316,7 @@ fn seed(
         partners: vec!["World Vision Korea".into(), "KDS".into(), "Re:bach International".into()],
         location: Some("Seoul".to_owned()),
         training_starts_on: NaiveDate::from_ymd_opt(2023, 5, 8).unwrap_or(today),
-        training_ends_on: NaiveDate::from_ymd_opt(2023, 5, 19).unwrap_or(today),
+        training_ends_on,
         follow_up_until: day(today, 120),
         check_in_cadence_days: 14,
         status: None,
@@ -357,6 +359,8 @@ fn seed(
             }
         }
     }
+    let answering: Vec<(&Delegate, UserId)> = DELEGATES.iter().zip(delegate_ids.iter().copied()).collect();
+    survey::survey_story(c, now, program_id, training_ends_on, &coordinator, &answering)?;
     api_keys::create(c, &coordinator, key, secret_hash, unusable_hash)?;
     // The province's WhatsApp gateway is told when a mentor reviews a
     // check-in or sends a plan back, to message the delegate. Its address

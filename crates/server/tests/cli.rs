@@ -393,6 +393,19 @@ fn demo_inventory(url: &str, password: &str, files: &Path) -> (usize, usize, usi
     let orgs = get("/api/v1/organizations?limit=200");
     let count = |v: &serde_json::Value| v["items"].as_array().unwrap().len();
     delegates_tell_apart(&get, id);
+    // The follow-up survey is open; those whose plans run answered, but Yohanes.
+    let rounds = get(&format!("/api/v1/programs/{id}/survey-rounds"));
+    assert_eq!(count(&rounds), 1, "{rounds}");
+    let round = &rounds["items"][0];
+    assert_eq!(round["state"], "open", "{round}");
+    let results = get(&format!("/api/v1/survey-rounds/{}/results", round["id"].as_str().unwrap()));
+    let answered = results["responses"].as_i64().unwrap();
+    assert!((8..15).contains(&answered), "{results}");
+    assert_eq!(round["responses"].as_i64(), Some(answered));
+    let applied = &results["questions"][0];
+    assert_eq!(applied["answered"].as_i64(), Some(answered));
+    let dashboard = get(&format!("/api/v1/programs/{id}/dashboard"));
+    assert_eq!(dashboard["surveys_unanswered"].as_i64(), Some(15 - answered), "{dashboard}");
     // The province's WhatsApp gateway is subscribed, and nothing has been sent yet.
     let hooks = get(&format!("/api/v1/programs/{id}/webhooks"));
     assert_eq!(count(&hooks), 1, "{hooks}");

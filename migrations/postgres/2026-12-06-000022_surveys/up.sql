@@ -7,7 +7,7 @@ CREATE TABLE survey_rounds (
     id                   uuid PRIMARY KEY,
     program_id           uuid NOT NULL REFERENCES programs (id) ON DELETE CASCADE,
     title                text NOT NULL,
-    days_after_training  integer NOT NULL CHECK (days_after_training BETWEEN 0 AND 1095),
+    days_after_training  integer NOT NULL CHECK (days_after_training BETWEEN 0 AND 3650),
     open_days            integer NOT NULL CHECK (open_days BETWEEN 1 AND 90),
     questions            text NOT NULL,
     observers_see_text   boolean NOT NULL DEFAULT false,

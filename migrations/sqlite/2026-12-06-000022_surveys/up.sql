@@ -7,7 +7,7 @@ CREATE TABLE survey_rounds (
     id                   TEXT PRIMARY KEY,
     program_id           TEXT NOT NULL REFERENCES programs (id) ON DELETE CASCADE,
     title                TEXT NOT NULL,
-    days_after_training  INTEGER NOT NULL CHECK (days_after_training BETWEEN 0 AND 1095),
+    days_after_training  INTEGER NOT NULL CHECK (days_after_training BETWEEN 0 AND 3650),
     open_days            INTEGER NOT NULL CHECK (open_days BETWEEN 1 AND 90),
     questions            TEXT NOT NULL,
     observers_see_text   INTEGER NOT NULL DEFAULT 0 CHECK (observers_see_text IN (0, 1)),

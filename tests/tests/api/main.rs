@@ -29,6 +29,7 @@ mod programme_rules;
 mod reminders;
 mod review_queue;
 mod revisions;
+mod survey_reminders;
 mod surveys;
 mod sync;
 mod uploads;

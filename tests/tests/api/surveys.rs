@@ -217,7 +217,7 @@ backend_test!(
         bad["questions"][0]["choices"] = json!([{ "key": "a", "label": { "id": "A", "en": "A" } }]);
         bad["questions"][3]["choices"] = json!([{ "key": "office", "label": { "id": "Kantor", "en": "Office" } }]);
         bad["title"]["en"] = json!("  ");
-        bad["days_after_training"] = json!(2000);
+        bad["days_after_training"] = json!(4000);
         let problem = assert_problem(cast.coordinator.post(&rounds, &bad).await, 422, "validation_failed").await;
         for field in ["questions[1].key", "questions[0].choices", "questions[3].choices", "title.en", "days_after_training"] {
             assert_field_error(&problem, field, None);

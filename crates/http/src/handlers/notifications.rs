@@ -21,7 +21,7 @@ use crate::AppState;
 /// The e-mail you receive, each kind on or off. E-mail is sent only when
 /// the server has an SMTP server (`FOLLOWUP_SMTP_URL`).
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"check_in_due": true, "activity_overdue": true, "weekly_digest": false, "version": 1, "updated_at": "2026-12-05T02:14:00Z"}))]
+#[schema(example = json!({"check_in_due": true, "activity_overdue": true, "weekly_digest": false, "survey_due": true, "version": 1, "updated_at": "2026-12-05T02:14:00Z"}))]
 pub struct NotificationsBody {
     /// A delegate's reminder, in their morning, that a check-in is due (the
     /// latest check-in, or the end of training, plus the programme's cadence).
@@ -33,6 +33,9 @@ pub struct NotificationsBody {
     /// delegates, check-ins awaiting review, plans awaiting approval,
     /// indicators behind schedule.
     pub weekly_digest: bool,
+    /// A delegate's reminder, in their morning, that a follow-up survey
+    /// round is open and not yet answered (once per round).
+    pub survey_due: bool,
     /// 0 until you first change a setting.
     pub version: i64,
     pub updated_at: Option<DateTime<Utc>>,
@@ -44,6 +47,7 @@ impl From<NotificationSettings> for NotificationsBody {
             check_in_due: s.check_in_due,
             activity_overdue: s.activity_overdue,
             weekly_digest: s.weekly_digest,
+            survey_due: s.survey_due,
             version: s.version,
             updated_at: s.updated_at,
         }
@@ -57,6 +61,7 @@ pub struct PatchNotificationsBody {
     pub check_in_due: Option<bool>,
     pub activity_overdue: Option<bool>,
     pub weekly_digest: Option<bool>,
+    pub survey_due: Option<bool>,
 }
 
 /// Which e-mail you receive.
@@ -106,6 +111,7 @@ pub async fn patch_notifications(
         check_in_due: b.check_in_due,
         activity_overdue: b.activity_overdue,
         weekly_digest: b.weekly_digest,
+        survey_due: b.survey_due,
     };
     let settings =
         caller.write(&state, move |c, actor| mail::change_settings(c, actor, &changes, &expected)).await?;

@@ -120,9 +120,9 @@ pub struct CreateSurveyRoundBody {
     /// Optional client-chosen id.
     pub id: Option<Uuid>,
     pub title: TitleInput,
-    /// The round opens this many days after the training's last day (0–1095),
+    /// The round opens this many days after the training's last day (0–3650),
     /// on that date in each delegate's own time zone.
-    #[schema(minimum = 0, maximum = 1095)]
+    #[schema(minimum = 0, maximum = 3650)]
     pub days_after_training: i32,
     /// How many days it stays open, its opening day included (1–90, default 14).
     #[schema(minimum = 1, maximum = 90)]
@@ -157,7 +157,7 @@ impl TryFrom<CreateSurveyRoundBody> for NewRound {
 #[schema(example = json!({ "open_days": 21 }))]
 pub struct UpdateSurveyRoundBody {
     pub title: Option<TitleInput>,
-    #[schema(minimum = 0, maximum = 1095)]
+    #[schema(minimum = 0, maximum = 3650)]
     pub days_after_training: Option<i32>,
     #[schema(minimum = 1, maximum = 90)]
     pub open_days: Option<i32>,

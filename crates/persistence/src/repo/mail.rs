@@ -15,7 +15,7 @@ use crate::error::StoreError;
 use crate::schema::{mail_messages, notification_settings};
 use crate::sql_types::{DbId, DbTime};
 
-type SettingsRow = (bool, bool, bool, i64, DbTime);
+type SettingsRow = (bool, bool, bool, bool, i64, DbTime);
 
 /// A person's settings (everything on until they change it).
 pub fn settings(conn: &mut DbConnection, user: Uuid) -> Result<NotificationSettings, StoreError> {
@@ -25,6 +25,7 @@ pub fn settings(conn: &mut DbConnection, user: Uuid) -> Result<NotificationSetti
             notification_settings::check_in_due,
             notification_settings::activity_overdue,
             notification_settings::weekly_digest,
+            notification_settings::survey_due,
             notification_settings::version,
             notification_settings::updated_at,
         ))
@@ -32,10 +33,11 @@ pub fn settings(conn: &mut DbConnection, user: Uuid) -> Result<NotificationSetti
         .optional()?;
     Ok(row.map_or_else(
         NotificationSettings::default,
-        |(check_in_due, activity_overdue, weekly_digest, version, at)| NotificationSettings {
+        |(check_in_due, activity_overdue, weekly_digest, survey_due, version, at)| NotificationSettings {
             check_in_due,
             activity_overdue,
             weekly_digest,
+            survey_due,
             version,
             updated_at: Some(at.0),
         },
@@ -66,6 +68,7 @@ pub fn change_settings(
         check_in_due: changes.check_in_due.unwrap_or(current.check_in_due),
         activity_overdue: changes.activity_overdue.unwrap_or(current.activity_overdue),
         weekly_digest: changes.weekly_digest.unwrap_or(current.weekly_digest),
+        survey_due: changes.survey_due.unwrap_or(current.survey_due),
         version: current.version + 1,
         updated_at: Some(now),
     };
@@ -74,6 +77,7 @@ pub fn change_settings(
         notification_settings::check_in_due.eq(next.check_in_due),
         notification_settings::activity_overdue.eq(next.activity_overdue),
         notification_settings::weekly_digest.eq(next.weekly_digest),
+        notification_settings::survey_due.eq(next.survey_due),
         notification_settings::version.eq(next.version),
         notification_settings::updated_at.eq(DbTime(now)),
     );

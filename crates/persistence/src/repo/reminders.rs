@@ -1,7 +1,8 @@
 //! Reminders and digests by e-mail, found as days pass: a delegate's
 //! check-in falls due (the latest check-in, or the end of training, plus the
 //! programme's cadence), an activity of theirs is overdue, a mentor's week
-//! begins. Each is found in the recipient's own time zone, from their
+//! begins, a follow-up survey round opens for a delegate who has not
+//! answered it. Each is found in the recipient's own time zone, from their
 //! morning on, and only when they have not turned that kind off; each is
 //! queued once ([`queue_once`] records it in `notices` with the message).
 
@@ -11,13 +12,17 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 use diesel::prelude::*;
 use followup_domain::monitoring::today_in;
 use followup_domain::notifications::{MailKind, MORNING_HOUR};
+use followup_domain::values::{ProgramRole, RoundState};
 use uuid::Uuid;
 
 use super::mail::{queue, Mail, Recipient};
 use super::notices::{first_time, latest_reports, overdue_not_told, told, Overdue};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
-use crate::schema::{action_plans, memberships, mentorships, notification_settings, programs, users};
+use crate::schema::{
+    action_plans, memberships, mentorships, notification_settings, programs, survey_responses, survey_rounds,
+    users,
+};
 use crate::sql_types::DbId;
 
 /// A reminder that is due and not yet queued.
@@ -44,6 +49,16 @@ pub enum Reminder {
         program_title: String,
         week_of: NaiveDate,
     },
+    SurveyDue {
+        to: Recipient,
+        program: Uuid,
+        program_title: String,
+        round: Uuid,
+        /// The round's title in the recipient's language.
+        title: String,
+        closes_on: NaiveDate,
+        opens_on: NaiveDate,
+    },
 }
 
 impl Reminder {
@@ -52,6 +67,7 @@ impl Reminder {
             Reminder::CheckInDue { .. } => MailKind::CheckInDue,
             Reminder::ActivityOverdue { .. } => MailKind::ActivityOverdue,
             Reminder::WeeklyDigest { .. } => MailKind::WeeklyDigest,
+            Reminder::SurveyDue { .. } => MailKind::SurveyDue,
         }
     }
 
@@ -59,7 +75,8 @@ impl Reminder {
         match self {
             Reminder::CheckInDue { to, .. }
             | Reminder::ActivityOverdue { to, .. }
-            | Reminder::WeeklyDigest { to, .. } => to,
+            | Reminder::WeeklyDigest { to, .. }
+            | Reminder::SurveyDue { to, .. } => to,
         }
     }
 
@@ -74,6 +91,9 @@ impl Reminder {
             }
             Reminder::WeeklyDigest { to, program, week_of, .. } => {
                 ("mail.weekly_digest", *program, to.user_id, *week_of)
+            }
+            Reminder::SurveyDue { to, program, round, opens_on, .. } => {
+                ("mail.survey_due", *program, survey_subject(*round, to.user_id), *opens_on)
             }
         }
     }
@@ -115,6 +135,10 @@ fn turned_off(
             .filter(notification_settings::weekly_digest.eq(false))
             .select(notification_settings::user_id)
             .load(conn)?,
+        MailKind::SurveyDue => off
+            .filter(notification_settings::survey_due.eq(false))
+            .select(notification_settings::user_id)
+            .load(conn)?,
     };
     Ok(ids.into_iter().collect())
 }
@@ -124,7 +148,78 @@ pub fn due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>,
     let mut due = check_ins_due(conn, now)?;
     due.extend(overdue_activities(conn, now)?);
     due.extend(digests(conn, now)?);
+    due.extend(surveys_due(conn, now)?);
     Ok(due)
+}
+
+/// The notice subject of a round's reminder to one delegate: the two ids
+/// combined (one notice per round and delegate).
+fn survey_subject(round: Uuid, user: Uuid) -> Uuid {
+    Uuid::from_u128(round.as_u128() ^ user.as_u128())
+}
+
+/// Rounds open on a delegate's date (from their morning) that they have not
+/// answered and were not yet reminded of.
+fn surveys_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>, StoreError> {
+    let rounds: Vec<(super::surveys::RoundRow, String, NaiveDate)> = survey_rounds::table
+        .inner_join(programs::table)
+        .select((super::surveys::RoundRow::as_select(), programs::title, programs::training_ends_on))
+        .load(conn)?;
+    if rounds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let program_ids: Vec<DbId> = rounds.iter().map(|(r, _, _)| r.program_id).collect();
+    let delegates: Vec<(DbId, DbId, String, String, String, String)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::program_id.eq_any(program_ids.clone()))
+        .filter(memberships::role.eq(ProgramRole::Delegate.as_str()))
+        .filter(users::active.eq(true))
+        .select((
+            memberships::program_id,
+            users::id,
+            users::email,
+            users::display_name,
+            users::locale,
+            users::time_zone,
+        ))
+        .load(conn)?;
+    let answered: HashSet<(DbId, DbId)> = survey_responses::table
+        .filter(survey_responses::program_id.eq_any(program_ids))
+        .select((survey_responses::round_id, survey_responses::respondent_id))
+        .load::<(DbId, DbId)>(conn)?
+        .into_iter()
+        .collect();
+    let off = turned_off(conn, MailKind::SurveyDue, delegates.iter().map(|d| d.1).collect())?;
+    let told = told(conn, "mail.survey_due")?;
+    let mut out = Vec::new();
+    for (row, program_title, training_ends_on) in rounds {
+        let (round_id, program) = (row.id, row.program_id);
+        let round = row.into_domain()?;
+        let window = super::surveys::window_of(&round, training_ends_on);
+        for (_, user, email, name, locale, time_zone) in delegates.iter().filter(|d| d.0 == program) {
+            let (morning, today) = morning_of(time_zone, now);
+            let subject = survey_subject(round_id.0, user.0);
+            if !morning
+                || window.state(today) != RoundState::Open
+                || off.contains(user)
+                || answered.contains(&(round_id, *user))
+                || told.contains(&(program, DbId(subject), window.opens_on))
+            {
+                continue;
+            }
+            let to = recipient(&(*user, email.clone(), name.clone(), locale.clone(), time_zone.clone()));
+            out.push(Reminder::SurveyDue {
+                title: round.fields.title.in_language(locale.starts_with("id")).to_owned(),
+                to,
+                program: program.0,
+                program_title: program_title.clone(),
+                round: round_id.0,
+                closes_on: window.closes_on,
+                opens_on: window.opens_on,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn check_ins_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>, StoreError> {

@@ -140,6 +140,34 @@ pub fn compose(reminder: &Reminder, delegates: &[DelegateRow]) -> Mail {
         Reminder::WeeklyDigest { program_title, week_of, .. } => {
             digest(&to.name, program_title, *week_of, delegates, id)
         }
+        Reminder::SurveyDue { program_title, round, title, closes_on, .. } => {
+            let path = format!("/api/v1/survey-rounds/{round}/response");
+            if id {
+                (
+                    format!("Survei tindak lanjut dibuka: {title}"),
+                    vec![
+                        format!("Halo {},", to.name),
+                        format!(
+                            "Putaran survei \"{title}\" untuk program {program_title} sudah dibuka dan menunggu jawaban Anda sampai {}.",
+                            date(*closes_on, true)
+                        ),
+                        format!("Jawab di aplikasi Followup (PUT {path}): beberapa menit saja, dan jawaban Anda membantu mengukur apa yang berubah setelah pelatihan. Anda dapat mengubah jawaban sampai putaran ditutup."),
+                    ],
+                )
+            } else {
+                (
+                    format!("Follow-up survey open: {title}"),
+                    vec![
+                        format!("Hello {},", to.name),
+                        format!(
+                            "The survey round \"{title}\" of {program_title} is open and waits for your answers until {}.",
+                            date(*closes_on, false)
+                        ),
+                        format!("Answer it in the Followup app (PUT {path}): a few minutes, and your answers show what changed after the training. You can change them until the round closes."),
+                    ],
+                )
+            }
+        }
     };
     paragraphs.push(turn_off(kind, id));
     let (text, html) = render(&paragraphs);
