@@ -9,7 +9,7 @@ fn date(s: &str) -> NaiveDate {
 fn program() -> ProgramFacts {
     ProgramFacts {
         id: ProgramId::new(),
-        code: "ITP-2023-IDN-YOUTH".into(),
+        code: String::from("ITP-2023-IDN-YOUTH"),
         title: "Enhancing Social Rehabilitation Support for the Vulnerable Youth in Indonesia".into(),
         funder: Some("KOICA".into()),
         training_ends_on: date("2023-05-19"),

@@ -174,7 +174,7 @@ mod tests {
         let report = OutcomeReport {
             program: ProgramFacts {
                 id: followup_domain::ids::ProgramId::new(),
-                code: "ITP".into(),
+                code: String::from("ITP"),
                 title: "T".into(),
                 funder: None,
                 training_ends_on: NaiveDate::MIN,

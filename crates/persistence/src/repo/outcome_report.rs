@@ -55,6 +55,10 @@ macro_rules! in_scope {
 }
 
 type ProgramRow = (DbId, String, String, Option<String>, NaiveDate, NaiveDate, i32);
+/// Id, owner, status, starts_on, ends_on, original_ends_on.
+type PlanRow = (DbId, DbId, String, NaiveDate, NaiveDate, Option<NaiveDate>);
+/// Plan, baseline, target, current value, original baseline, original target.
+type IndicatorRow = (DbId, f64, f64, Option<f64>, Option<f64>, Option<f64>);
 
 /// The facts of the programme's outcome report as the actor may see it:
 /// 404 when the programme is invisible, 403 for its delegates.
@@ -107,7 +111,7 @@ pub fn facts(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Resu
         })
         .collect();
 
-    let plans: Vec<(DbId, DbId, String, NaiveDate, NaiveDate, Option<NaiveDate>)> = action_plans::table
+    let plans: Vec<PlanRow> = action_plans::table
         .filter(in_scope!(scope))
         .select((
             action_plans::id,
@@ -163,7 +167,7 @@ pub fn facts(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Resu
         .select(later_m.field(measurements::id))
         .limit(1)
         .single_value();
-    let indicator_rows: Vec<(DbId, f64, f64, Option<f64>, Option<f64>, Option<f64>)> = indicators::table
+    let indicator_rows: Vec<IndicatorRow> = indicators::table
         .inner_join(action_plans::table)
         .left_join(measurements::table.on(measurements::id.nullable().eq(latest_measurement)))
         .filter(in_scope!(scope))
