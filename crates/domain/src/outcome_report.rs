@@ -14,7 +14,10 @@
 //!   is `done` and `completed_on` is after `due_on`; *overdue* by
 //!   [`crate::monitoring::is_overdue`] (neither done nor cancelled, due
 //!   before today); *open* when neither done nor cancelled and not overdue
-//!   (due today or later, or without a due date); *cancelled* otherwise.
+//!   (due today or later, or without a due date); *cancelled* otherwise. On
+//!   a plan that is completed or discontinued, an activity neither done nor
+//!   cancelled is *unfinished* (neither open nor overdue: nobody works on it
+//!   any more), as the dashboard counts overdue activities of active plans only.
 //! * An indicator is judged twice: against its current baseline and target
 //!   with the plan's current end date, and against the baseline and target
 //!   it was approved with with the plan's approved end date (a plan not yet
@@ -162,6 +165,8 @@ pub struct ActivityFigures {
     pub open: i64,
     pub overdue: i64,
     pub cancelled: i64,
+    /// Neither done nor cancelled, on a completed or discontinued plan.
+    pub unfinished: i64,
 }
 
 /// Indicators by how they stand against one set of targets.
@@ -250,15 +255,20 @@ pub enum ActivityStanding {
     Open,
     Overdue,
     Cancelled,
+    Unfinished,
 }
 
-pub fn activity_standing(a: &ActivityFacts, today: NaiveDate) -> ActivityStanding {
+/// Where an activity stands at `today` (the plan owner's) on a plan with
+/// status `plan`.
+pub fn activity_standing(a: &ActivityFacts, plan: PlanStatus, today: NaiveDate) -> ActivityStanding {
+    let closed = matches!(plan, PlanStatus::Completed | PlanStatus::Discontinued);
     match a.status {
         ActivityStatus::Done => match (a.completed_on, a.due_on) {
             (Some(done), Some(due)) if done > due => ActivityStanding::DoneLate,
             _ => ActivityStanding::DoneOnTime,
         },
         ActivityStatus::Cancelled => ActivityStanding::Cancelled,
+        _ if closed => ActivityStanding::Unfinished,
         status if is_overdue(status, a.due_on, today) => ActivityStanding::Overdue,
         _ => ActivityStanding::Open,
     }
@@ -361,14 +371,15 @@ pub fn compute(facts: &ReportFacts) -> OutcomeReport {
 
     let mut activities = ActivityFigures::default();
     for a in &facts.activities {
-        let Some((_, today)) = plans.get(&a.plan_id) else { continue };
+        let Some((p, today)) = plans.get(&a.plan_id) else { continue };
         activities.total += 1;
-        match activity_standing(a, *today) {
+        match activity_standing(a, p.status, *today) {
             ActivityStanding::DoneOnTime => activities.done_on_time += 1,
             ActivityStanding::DoneLate => activities.done_late += 1,
             ActivityStanding::Open => activities.open += 1,
             ActivityStanding::Overdue => activities.overdue += 1,
             ActivityStanding::Cancelled => activities.cancelled += 1,
+            ActivityStanding::Unfinished => activities.unfinished += 1,
         }
     }
 

@@ -117,6 +117,14 @@ async fn build(cast: &Cast<'_>) -> String {
     let submitted = id_of(&create_plan(&cast.owner, &plan_body(&cast.program_id)).await);
     create_activity(&cast.owner, &submitted, &json!({ "title": "Share the module with colleagues" })).await;
     transition_ok(&cast.owner, &submitted, "submit", None).await;
+
+    // A discontinued plan of the owner: its planned activity is unfinished, not overdue.
+    let stopped = id_of(&create_plan(&cast.owner, &plan_body(&cast.program_id)).await);
+    create_activity(&cast.owner, &stopped, &json!({ "title": "Visit the shelters", "due_on": "2023-08-01" }))
+        .await;
+    transition_ok(&cast.owner, &stopped, "submit", None).await;
+    transition_ok(&cast.mentor, &stopped, "approve", None).await;
+    transition_ok(&cast.owner, &stopped, "discontinue", Some("The unit was reorganised.")).await;
     id
 }
 
@@ -248,8 +256,8 @@ backend_test!(
         assert_eq!(r["scope"], "programme");
         assert_eq!(r["program"]["funder"], "KOICA");
         assert_eq!(r["delegates"], 2);
-        assert_eq!(r["plans"], json!({ "total": 2, "by_status": { "submitted": 1, "changes_requested": 0, "active": 1, "completed": 0, "discontinued": 0 } }));
-        assert_eq!(r["activities"], json!({ "total": 6, "done_on_time": 1, "done_late": 1, "open": 2, "overdue": 1, "cancelled": 1 }));
+        assert_eq!(r["plans"], json!({ "total": 3, "by_status": { "submitted": 1, "changes_requested": 0, "active": 1, "completed": 0, "discontinued": 1 } }));
+        assert_eq!(r["activities"], json!({ "total": 7, "done_on_time": 1, "done_late": 1, "open": 2, "overdue": 1, "cancelled": 1, "unfinished": 1 }));
         // Trained: 19 of the original 20 with ~86% of the original period gone is on track,
         // 19 of the current 40 is behind; circles reached 5 of 5; waiting days not measured: behind.
         assert_eq!(r["indicators"], json!({
@@ -287,7 +295,7 @@ backend_test!(
 
         // The CSV and the page carry exactly the JSON's figures.
         let figures = json_figures(&r);
-        assert_eq!(figures.len(), 7 + 6 + 8 + 5 + 6 + 12, "{figures:#?}");
+        assert_eq!(figures.len(), 7 + 7 + 8 + 5 + 6 + 12, "{figures:#?}");
         let (status, csv_headers, csv) = fetch(&cast.observer, &format!("{path}.csv"), Some("en")).await;
         assert_eq!(status, 200, "{csv}");
         assert_eq!(csv_headers["content-type"], "text/csv; charset=utf-8");
@@ -344,10 +352,10 @@ backend_test!(
         // A mentor's report covers his mentees only.
         let mine = cast.mentor.get_ok(&path).await;
         assert_eq!((mine["scope"].as_str(), mine["delegates"].as_i64()), (Some("mentees"), Some(1)));
-        assert_eq!(mine["plans"]["total"], 2);
+        assert_eq!(mine["plans"]["total"], 3);
         let other = cast.other_mentor.get_ok(&path).await;
         assert_eq!((other["delegates"].as_i64(), other["plans"]["total"].as_i64()), (Some(1), Some(0)), "the other mentor's mentee has a draft only");
-        assert_eq!(cast.coordinator.get_ok(&path).await["plans"]["total"], 2, "not even a coordinator sees the draft here");
+        assert_eq!(cast.coordinator.get_ok(&path).await["plans"]["total"], 3, "not even a coordinator sees the draft here");
     }
 );
 

@@ -33,18 +33,31 @@ fn activities_are_on_time_late_open_overdue_or_cancelled() {
     };
     use ActivityStanding::{DoneLate, DoneOnTime, Open, Overdue};
     use ActivityStatus::{Blocked, Done, InProgress, Planned};
-    assert_eq!(activity_standing(&a(Done, Some("2023-08-01"), Some("2023-08-01")), today), DoneOnTime);
-    assert_eq!(activity_standing(&a(Done, Some("2023-08-01"), Some("2023-08-02")), today), DoneLate);
-    assert_eq!(activity_standing(&a(Done, None, Some("2023-08-02")), today), DoneOnTime);
-    assert_eq!(activity_standing(&a(Planned, Some("2023-09-09"), None), today), Overdue);
     assert_eq!(
-        activity_standing(&a(Blocked, Some("2023-09-10"), None), today),
+        activity_standing(&a(Done, Some("2023-08-01"), Some("2023-08-01")), PlanStatus::Active, today),
+        DoneOnTime
+    );
+    assert_eq!(
+        activity_standing(&a(Done, Some("2023-08-01"), Some("2023-08-02")), PlanStatus::Active, today),
+        DoneLate
+    );
+    assert_eq!(activity_standing(&a(Done, None, Some("2023-08-02")), PlanStatus::Active, today), DoneOnTime);
+    assert_eq!(activity_standing(&a(Planned, Some("2023-09-09"), None), PlanStatus::Active, today), Overdue);
+    assert_eq!(
+        activity_standing(&a(Blocked, Some("2023-09-10"), None), PlanStatus::Active, today),
         Open,
         "due today is not overdue"
     );
-    assert_eq!(activity_standing(&a(InProgress, None, None), today), Open);
+    assert_eq!(activity_standing(&a(InProgress, None, None), PlanStatus::Active, today), Open);
+    assert_eq!(activity_standing(&a(InProgress, None, None), PlanStatus::Submitted, today), Open);
+    // A closed plan's unfinished activities are neither open nor overdue.
+    let late = a(Planned, Some("2023-09-09"), None);
+    assert_eq!(activity_standing(&late, PlanStatus::Discontinued, today), ActivityStanding::Unfinished);
+    assert_eq!(activity_standing(&late, PlanStatus::Completed, today), ActivityStanding::Unfinished);
+    let done = a(Done, Some("2023-08-01"), Some("2023-08-02"));
+    assert_eq!(activity_standing(&done, PlanStatus::Completed, today), DoneLate);
     assert_eq!(
-        activity_standing(&a(ActivityStatus::Cancelled, Some("2023-01-01"), None), today),
+        activity_standing(&a(ActivityStatus::Cancelled, Some("2023-01-01"), None), PlanStatus::Active, today),
         ActivityStanding::Cancelled
     );
 }
@@ -165,7 +178,15 @@ fn drafts_and_strangers_count_nowhere() {
     assert_eq!(s.plans.by_status.len(), 5, "no draft entry");
     assert_eq!(
         s.activities,
-        ActivityFigures { total: 4, done_on_time: 1, done_late: 1, open: 1, overdue: 1, cancelled: 0 }
+        ActivityFigures {
+            total: 4,
+            done_on_time: 1,
+            done_late: 1,
+            open: 1,
+            overdue: 1,
+            cancelled: 0,
+            unfinished: 0
+        }
     );
     assert_eq!(s.indicators.total, 2);
     assert_eq!(s.indicators.against_original, Standing { reached: 2, on_track: 0, behind: 0 });

@@ -79,7 +79,11 @@ pub struct ReportPlans {
 }
 
 /// Activities of the plans in scope that are not drafts, each in exactly one
-/// category: `total` = `done_on_time` + `done_late` + `open` + `overdue` + `cancelled`.
+/// category: `total` = `done_on_time` + `done_late` + `open` + `overdue` +
+/// `cancelled` + `unfinished`. `open` and `overdue` count the activities of
+/// plans still running or under review (submitted, changes requested,
+/// active); on a completed or discontinued plan an activity neither done nor
+/// cancelled is `unfinished`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReportActivities {
     #[schema(example = 60)]
@@ -101,6 +105,9 @@ pub struct ReportActivities {
     /// Status `cancelled`.
     #[schema(example = 2)]
     pub cancelled: i64,
+    /// Neither `done` nor `cancelled`, on a completed or discontinued plan.
+    #[schema(example = 1)]
+    pub unfinished: i64,
 }
 
 /// Indicators by standing against one set of targets; the three add up to the total.
@@ -286,6 +293,7 @@ impl OutcomeReportBody {
                 open: a.open,
                 overdue: a.overdue,
                 cancelled: a.cancelled,
+                unfinished: a.unfinished,
             },
             indicators: ReportIndicators {
                 total: i.total,

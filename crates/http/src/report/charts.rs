@@ -223,6 +223,7 @@ pub fn charts(r: &OutcomeReport, lang: Locale) -> Result<Vec<Chart>, String> {
         ("activities.open", a.open, BLUE_),
         ("activities.overdue", a.overdue, RED_),
         ("activities.cancelled", a.cancelled, GREY),
+        ("activities.unfinished", a.unfinished, RGBColor(94, 53, 177)),
     ];
     add(
         "activities",

@@ -86,6 +86,7 @@ pub fn figures(r: &OutcomeReport) -> Vec<Figure> {
         ("activities.open", a.open),
         ("activities.overdue", a.overdue),
         ("activities.cancelled", a.cancelled),
+        ("activities.unfinished", a.unfinished),
     ] {
         out.push(plain("activities", key, Value::Count(n)));
     }
@@ -187,7 +188,7 @@ mod tests {
             sections,
         };
         let all = figures(&report);
-        assert_eq!(all.len(), 7 + 6 + 8 + 5 + 6 + 6);
+        assert_eq!(all.len(), 7 + 7 + 8 + 5 + 6 + 6);
         for (i, f) in all.iter().enumerate() {
             assert!(LABELS.iter().any(|(k, _)| *k == f.label), "{} has no label", f.label);
             assert!(SECTIONS.contains(&f.section), "{}", f.section);

@@ -33,6 +33,7 @@ pub static LABELS: &[(&str, Text)] = &[
     ("activities.open", t("Open, not yet due", "Berjalan, belum jatuh tempo")),
     ("activities.overdue", t("Overdue", "Lewat tenggat")),
     ("activities.cancelled", t("Cancelled", "Dibatalkan")),
+    ("activities.unfinished", t("Unfinished, plan closed", "Tidak selesai, rencana ditutup")),
     // Indicators.
     ("indicators.total", t("Indicators", "Indikator")),
     ("indicators.original.reached", t("Reached (original target)", "Tercapai (target awal)")),
@@ -79,8 +80,8 @@ pub static LABELS: &[(&str, Text)] = &[
     ("page.none", t("none", "tidak ada")),
     ("page.definitions", t("Definitions", "Definisi")),
     ("def.activities", t(
-        "Activities of plans that are not drafts. Done on time: done, and completed on or before the due date (or without one). Done late: completed after the due date. Overdue: neither done nor cancelled and due before today in the delegate's time zone. Open: neither done nor cancelled and not overdue.",
-        "Kegiatan dari rencana aksi yang bukan draf. Selesai tepat waktu: selesai pada atau sebelum tenggat (atau tanpa tenggat). Selesai terlambat: selesai setelah tenggat. Lewat tenggat: belum selesai dan tidak dibatalkan, dengan tenggat sebelum hari ini menurut zona waktu peserta. Berjalan: belum selesai, tidak dibatalkan, dan belum lewat tenggat.",
+        "Activities of plans that are not drafts. Done on time: done, and completed on or before the due date (or without one). Done late: completed after the due date. Overdue: neither done nor cancelled and due before today in the delegate's time zone. Open: neither done nor cancelled and not overdue. Unfinished: neither done nor cancelled on a completed or discontinued plan.",
+        "Kegiatan dari rencana aksi yang bukan draf. Selesai tepat waktu: selesai pada atau sebelum tenggat (atau tanpa tenggat). Selesai terlambat: selesai setelah tenggat. Lewat tenggat: belum selesai dan tidak dibatalkan, dengan tenggat sebelum hari ini menurut zona waktu peserta. Berjalan: belum selesai, tidak dibatalkan, dan belum lewat tenggat. Tidak selesai: belum selesai dan tidak dibatalkan pada rencana aksi yang sudah selesai atau dihentikan.",
     )),
     ("def.indicators", t(
         "Each indicator is judged twice: against the baseline, target and end date approved with the plan, and against the current ones. Reached: the latest measurement has gone all the way from baseline to target. Behind: its progress is less than the share of the plan period that has passed. On track: neither.",
