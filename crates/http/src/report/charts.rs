@@ -100,7 +100,7 @@ fn draw(b: &Bars) -> Result<String, String> {
             .y_desc(b.y_desc.as_str())
             .label_style(font(12))
             .axis_desc_style(font(13))
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(TRANSPARENT)
             .draw()
             .map_err(drawing_error)?;
         let band = 0.8 / k as f64;
