@@ -16,6 +16,7 @@ pub mod mentorships;
 pub mod monitoring;
 pub mod notifications;
 pub mod organizations;
+pub mod outcome_report;
 pub mod paging;
 pub mod patch;
 pub mod plans;

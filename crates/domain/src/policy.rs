@@ -363,6 +363,18 @@ pub fn monitoring_scope(actor: &Actor, role: Option<ProgramRole>) -> Result<Moni
     }
 }
 
+/// The outcome report of a programme: who reads the monitoring figures
+/// reads it ([`monitoring_scope`]: coordinators, observers and admins the
+/// whole programme, a mentor his mentees, a delegate 403, anyone else 404),
+/// and it leaves drafts out for everyone.
+pub fn outcome_report_scope(
+    actor: &Actor,
+    role: Option<ProgramRole>,
+) -> Result<MonitoringScope, DomainError> {
+    let scope = monitoring_scope(actor, role)?;
+    Ok(MonitoringScope { hide_drafts: true, ..scope })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,6 +426,20 @@ mod tests {
         ));
         assert!(plan::require_comment(&rel(true, Some(ProgramRole::Delegate), false), Visibility::Mentors)
             .is_err());
+    }
+
+    #[test]
+    fn the_outcome_report_never_shows_drafts() {
+        let member = actor(SystemRole::Member);
+        assert!(matches!(
+            outcome_report_scope(&member, Some(ProgramRole::Delegate)),
+            Err(DomainError::NotAllowed(_))
+        ));
+        assert_eq!(outcome_report_scope(&member, None), Err(DomainError::NotFound { entity: "program" }));
+        for role in [ProgramRole::Coordinator, ProgramRole::Observer, ProgramRole::Mentor] {
+            assert!(outcome_report_scope(&member, Some(role)).is_ok_and(|s| s.hide_drafts), "{role}");
+        }
+        assert!(outcome_report_scope(&actor(SystemRole::Admin), None).is_ok_and(|s| s.hide_drafts));
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod ops;
 pub mod paging;
 pub mod problem;
 pub mod query;
+pub mod report;
 pub mod request_log;
 pub mod routing;
 pub mod text;
@@ -189,6 +190,7 @@ fn routes(cfg: &mut ServiceConfig) {
             .configure(mentorships::configure)
             .configure(export::configure)
             .configure(monitoring::configure)
+            .configure(outcome_report::configure)
             .configure(plans::configure)
             .configure(sync::configure)
             .configure(activities::configure)
@@ -281,6 +283,20 @@ async fn security_headers(
     } else {
         "default-src 'none'; frame-ancestors 'none'"
     };
+    // A policy the handler set for its own document (the outcome report's
+    // page, a downloaded file) is kept, with `frame-ancestors 'none'` added
+    // when it lacks one.
+    let own_csp = headers
+        .get(actix_web::http::header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            if v.contains("frame-ancestors") {
+                v.to_owned()
+            } else {
+                format!("{v}; frame-ancestors 'none'")
+            }
+        })
+        .and_then(|v| HeaderValue::from_str(&v).ok());
     for (name, value) in [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
@@ -289,6 +305,9 @@ async fn security_headers(
         ("cross-origin-resource-policy", "same-origin"),
     ] {
         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    if let Some(own) = own_csp {
+        headers.insert(actix_web::http::header::CONTENT_SECURITY_POLICY, own);
     }
     Ok(res)
 }

@@ -18,6 +18,7 @@ mod monitoring;
 mod onboarding;
 mod operations;
 mod outage;
+mod outcome_report;
 mod owasp;
 mod password_reset;
 mod people;

@@ -18,6 +18,7 @@ pub mod mentorships;
 pub mod monitoring;
 pub mod notifications;
 pub mod organizations;
+pub mod outcome_report;
 pub mod plans;
 pub mod programs;
 pub mod sessions;

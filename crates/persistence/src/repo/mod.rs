@@ -27,6 +27,7 @@ pub mod monitoring;
 pub mod notices;
 pub mod organizations;
 pub mod outbox;
+pub mod outcome_report;
 pub mod plans;
 pub mod programs;
 pub mod reminders;
