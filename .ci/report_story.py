@@ -99,6 +99,15 @@ def json_figures(report):
             if k not in ("user_id", "display_name"):
                 out[f"check_ins.delegate.{d['user_id']}.{k}"] = v
     out.update({f"change_requests.{k}": v for k, v in report["change_requests"].items()})
+    for r in report["surveys"]:
+        prefix = f"surveys.{r['round_id']}"
+        out.update({f"{prefix}.{k}": r[k] for k in ("delegates", "responses", "response_rate")})
+        for q in r["questions"]:
+            key = f"{prefix}.{q['key']}"
+            out[f"{key}.answered"] = q["answered"]
+            measures = {"scale": ("mean",), "number": ("mean", "min", "max")}.get(q["kind"], ())
+            out.update({f"{key}.{m}": q[m] for m in measures})
+            out.update({f"{key}.count.{b['value']}": b["count"] for b in q["distribution"]})
     return {k: "" if v is None else str(v) for k, v in out.items()}
 
 

@@ -39,14 +39,19 @@
 //! * Change requests: counted by status; *moved end date* and *changed
 //!   target* count the approved requests that changed the plan's end date or
 //!   at least one indicator's target.
+//! * Follow-up surveys: each round's results over the delegates in scope, as
+//!   [`crate::survey_results::aggregate`] counts them, with means rounded to
+//!   2 decimals; free-text answers are never part of the report.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::ids::{PlanId, ProgramId, UserId};
+use crate::ids::{PlanId, ProgramId, SurveyRoundId, UserId};
 use crate::indicators::{is_behind_schedule, progress, ApprovedTarget};
 use crate::monitoring::{elapsed_share, is_overdue};
+use crate::survey_results::{aggregate, QuestionResult};
+use crate::surveys::{Answers, Localized, Question, SurveyRound, Window};
 use crate::values::{ActivityStatus, ChangeRequestStatus, PlanStatus};
 
 // ---- facts in -----------------------------------------------------------------------
@@ -130,7 +135,16 @@ pub struct ReportFacts {
     pub indicators: Vec<IndicatorFacts>,
     pub check_ins: Vec<CheckInFacts>,
     pub change_requests: Vec<ChangeRequestFacts>,
+    pub surveys: Vec<SurveyFacts>,
     pub generated_at: DateTime<Utc>,
+}
+
+/// A survey round of the programme with every delegate's answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyFacts {
+    pub round: SurveyRound,
+    pub window: Window,
+    pub answers: Vec<(UserId, Answers)>,
 }
 
 // ---- figures out --------------------------------------------------------------------
@@ -221,6 +235,21 @@ pub struct ChangeRequestFigures {
     pub changed_target: i64,
 }
 
+/// One survey round's results over the delegates in scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyRoundFigures {
+    pub round_id: SurveyRoundId,
+    pub title: Localized,
+    pub opens_on: NaiveDate,
+    pub closes_on: NaiveDate,
+    pub delegates: i64,
+    pub responses: i64,
+    /// `responses / delegates`, rounded to 4 decimals.
+    pub response_rate: Option<f64>,
+    /// Each question with its results (means to 2 decimals, no texts).
+    pub questions: Vec<(Question, QuestionResult)>,
+}
+
 /// The report's sections, one field each; a new section is a new field.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Sections {
@@ -229,6 +258,43 @@ pub struct Sections {
     pub indicators: IndicatorFigures,
     pub check_ins: CheckInFigures,
     pub change_requests: ChangeRequestFigures,
+    /// In the rounds' opening order.
+    pub surveys: Vec<SurveyRoundFigures>,
+}
+
+/// The results of each round over the delegates in scope.
+fn survey_figures(facts: &ReportFacts) -> Vec<SurveyRoundFigures> {
+    let mut rounds: Vec<&SurveyFacts> = facts.surveys.iter().collect();
+    rounds.sort_by_key(|s| (s.window.opens_on, s.round.created_at));
+    let in_scope = |user: &UserId| facts.delegates.iter().any(|d| d.user_id == *user);
+    let delegates = facts.delegates.len() as i64;
+    rounds
+        .into_iter()
+        .map(|s| {
+            let answers: Vec<Answers> =
+                s.answers.iter().filter(|(u, _)| in_scope(u)).map(|(_, a)| a.clone()).collect();
+            let results = aggregate(&s.round.fields.questions, &answers, false);
+            let round2 = |v: Option<f64>| v.map(|m| (m * 100.0).round() / 100.0);
+            SurveyRoundFigures {
+                round_id: s.round.id,
+                title: s.round.fields.title.clone(),
+                opens_on: s.window.opens_on,
+                closes_on: s.window.closes_on,
+                delegates,
+                responses: answers.len() as i64,
+                response_rate: share(answers.len() as i64, delegates),
+                questions: s
+                    .round
+                    .fields
+                    .questions
+                    .iter()
+                    .cloned()
+                    .zip(results)
+                    .map(|(q, r)| (q, QuestionResult { mean: round2(r.mean), ..r }))
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -447,7 +513,14 @@ pub fn compute(facts: &ReportFacts) -> OutcomeReport {
         mentees_only: facts.mentees_only,
         delegates: facts.delegates.len() as i64,
         generated_at: facts.generated_at,
-        sections: Sections { plans: plan_figures, activities, indicators, check_ins, change_requests },
+        sections: Sections {
+            plans: plan_figures,
+            activities,
+            indicators,
+            check_ins,
+            change_requests,
+            surveys: survey_figures(facts),
+        },
     }
 }
 

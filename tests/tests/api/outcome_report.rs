@@ -125,8 +125,41 @@ async fn build(cast: &Cast<'_>) -> String {
     transition_ok(&cast.owner, &stopped, "submit", None).await;
     transition_ok(&cast.mentor, &stopped, "approve", None).await;
     transition_ok(&cast.owner, &stopped, "discontinue", Some("The unit was reorganised.")).await;
+
+    // A follow-up survey round opened two days ago; both delegates answered.
+    let opened =
+        (chrono::Utc::now().date_naive() - TRAINING_ENDS_ON.parse::<NaiveDate>().unwrap()).num_days() - 2;
+    let round = json!({
+        "title": { "id": "Survei tindak lanjut", "en": "Follow-up survey" },
+        "days_after_training": opened,
+        "questions": [
+            { "key": "applied", "kind": "scale", "required": true, "prompt": { "id": "Seberapa sering? (1–5)", "en": "How often? (1–5)" } },
+            { "key": "shared", "kind": "yes_no", "prompt": { "id": "Sudah berbagi materi?", "en": "Shared the material?" } },
+            { "key": "story", "kind": "text", "prompt": { "id": "Satu perubahan?", "en": "One change?" } }
+        ]
+    });
+    let round = id_of(
+        &expect_json(
+            cast.coordinator.post(&format!("/programs/{}/survey-rounds", cast.program_id), &round).await,
+            201,
+        )
+        .await,
+    );
+    let response = format!("/survey-rounds/{round}/response");
+    for (who, answers) in [
+        (&cast.owner, json!({ "applied": 4, "shared": true, "story": SURVEY_STORY })),
+        (&cast.other_delegate, json!({ "applied": 2, "shared": false })),
+    ] {
+        expect_json(
+            who.request(Method::PUT, &response).json(&json!({ "answers": answers })).send().await.unwrap(),
+            201,
+        )
+        .await;
+    }
     id
 }
+
+const SURVEY_STORY: &str = "Kami mulai kunjungan rumah bersama kader.";
 
 /// The report in a format and language, as `client`: status, headers, body text.
 async fn fetch(
@@ -188,6 +221,28 @@ fn json_figures(r: &Value) -> BTreeMap<String, String> {
     }
     for (key, n) in r["change_requests"].as_object().unwrap() {
         put(format!("change_requests.{key}"), n);
+    }
+    for round in r["surveys"].as_array().unwrap() {
+        let prefix = format!("surveys.{}", round["round_id"].as_str().unwrap());
+        for key in ["delegates", "responses", "response_rate"] {
+            put(format!("{prefix}.{key}"), &round[key]);
+        }
+        for q in round["questions"].as_array().unwrap() {
+            let key = format!("{prefix}.{}", q["key"].as_str().unwrap());
+            put(format!("{key}.answered"), &q["answered"]);
+            match q["kind"].as_str().unwrap() {
+                "scale" => put(format!("{key}.mean"), &q["mean"]),
+                "number" => {
+                    for m in ["mean", "min", "max"] {
+                        put(format!("{key}.{m}"), &q[m]);
+                    }
+                }
+                _ => {}
+            }
+            for b in q["distribution"].as_array().unwrap() {
+                put(format!("{key}.count.{}", b["value"].as_str().unwrap()), &b["count"]);
+            }
+        }
     }
     out
 }
@@ -292,10 +347,19 @@ backend_test!(
             "longest_gap_days": days("2023-07-01", owner_end), "last_reported_on": "2023-07-01"
         }));
         assert_eq!(r["labels"]["plans.active"], "Active");
+        // The survey: both delegates answered; the free text stays out.
+        let survey = &r["surveys"][0];
+        assert_eq!((survey["delegates"].as_i64(), survey["responses"].as_i64(), survey["response_rate"].as_f64()), (Some(2), Some(2), Some(1.0)));
+        let applied = &survey["questions"][0];
+        assert_eq!((applied["answered"].as_i64(), applied["mean"].as_f64()), (Some(2), Some(3.0)));
+        let counts: Vec<i64> = applied["distribution"].as_array().unwrap().iter().map(|b| b["count"].as_i64().unwrap()).collect();
+        assert_eq!(counts, [0, 1, 0, 1, 0]);
+        assert_eq!(survey["questions"][1]["distribution"], json!([{ "value": "yes", "label": "Yes", "count": 1 }, { "value": "no", "label": "No", "count": 1 }]));
+        assert_eq!(survey["questions"][2]["answered"].as_i64(), Some(1));
 
         // The CSV and the page carry exactly the JSON's figures.
         let figures = json_figures(&r);
-        assert_eq!(figures.len(), 7 + 7 + 8 + 5 + 6 + 12, "{figures:#?}");
+        assert_eq!(figures.len(), 7 + 7 + 8 + 5 + 6 + 12 + (3 + 7 + 3 + 1), "{figures:#?}");
         let (status, csv_headers, csv) = fetch(&cast.observer, &format!("{path}.csv"), Some("en")).await;
         assert_eq!(status, 200, "{csv}");
         assert_eq!(csv_headers["content-type"], "text/csv; charset=utf-8");
@@ -315,6 +379,7 @@ backend_test!(
         assert!(csp.starts_with("default-src 'none'") && csp.contains("style-src 'unsafe-inline'") && !csp.contains("script-src"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert!(html.matches("<svg").count() >= 4, "at least four charts");
+        assert!(html.contains("id=\"chart-survey-1\""), "the survey's chart");
         assert_eq!(html.matches("role=\"img\"").count(), html.matches("<svg").count(), "every chart is labelled");
         assert!(html.contains("<title>Plans by status</title>"));
         for banned in ["<script", "http://", "https://", "<link", "<img", "@import", "url("] {
@@ -324,7 +389,7 @@ backend_test!(
 
         // Nothing of a draft, no comment, no plan text, in any format.
         for (format, content) in [("json", &body), ("csv", &csv), ("html", &html)] {
-            for secret in [DRAFT_TITLE, MENTORS_ONLY, PLAN_TITLE, "Draft indicator", "Dua kelompok lagi"] {
+            for secret in [DRAFT_TITLE, MENTORS_ONLY, PLAN_TITLE, "Draft indicator", "Dua kelompok lagi", SURVEY_STORY] {
                 assert!(!content.contains(secret), "{format} holds {secret:?}");
             }
         }

@@ -144,6 +144,7 @@ fn drafts_and_strangers_count_nowhere() {
         mentees_only: false,
         delegates: vec![owner.clone(), other.clone()],
         plans: vec![active, draft, stranger],
+        surveys: vec![],
         activities: vec![
             activity(&active, ActivityStatus::Done, "2023-07-01", Some("2023-06-30")),
             activity(&active, ActivityStatus::Done, "2023-07-01", Some("2023-07-15")),

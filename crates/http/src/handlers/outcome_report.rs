@@ -231,6 +231,9 @@ pub struct OutcomeReportBody {
     pub indicators: ReportIndicators,
     pub check_ins: ReportCheckIns,
     pub change_requests: ReportChangeRequests,
+    /// Each follow-up survey round's results over the delegates in scope,
+    /// in opening order (no free-text answer).
+    pub surveys: Vec<crate::report::surveys::ReportSurveyRound>,
     /// The label of each figure in `language`, by figure key: `plans.active`,
     /// `activities.done_late`, `indicators.current.behind`, …; a delegate's
     /// figures share one label per measure (`check_ins.delegate.made`). The
@@ -317,6 +320,11 @@ impl OutcomeReportBody {
                 moved_end_date: q.moved_end_date,
                 changed_target: q.changed_target,
             },
+            surveys: s
+                .surveys
+                .iter()
+                .map(|round| crate::report::surveys::ReportSurveyRound::new(round, lang))
+                .collect(),
             labels: all
                 .iter()
                 .map(|f| (f.label.to_owned(), labels::label(f.label, lang).to_owned()))
@@ -459,7 +467,7 @@ pub async fn outcome_report_csv(
             &[
                 Cell::Value(f.section),
                 Cell::Value(&f.key),
-                Cell::Value(labels::label(f.label, lang)),
+                Cell::Value(&crate::report::figures::label_of(&f, lang)),
                 Cell::value_or_empty(Some(value.as_str()).filter(|v| !v.is_empty())),
                 Cell::value_or_empty(delegate_id.as_deref()),
                 Cell::text_or_empty(f.delegate.as_ref().map(|(_, name)| name.as_str())),

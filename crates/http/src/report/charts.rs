@@ -20,7 +20,7 @@ use super::labels::label;
 pub struct Chart {
     pub section: &'static str,
     /// `chart-plans`, …: unique in the page.
-    pub id: &'static str,
+    pub id: String,
     pub title: String,
     pub svg: String,
 }
@@ -194,9 +194,9 @@ pub fn charts(r: &OutcomeReport, lang: Locale) -> Result<Vec<Chart>, String> {
     let l = |key: &str| label(key, lang).to_owned();
     let s = &r.sections;
     let mut out = Vec::new();
-    let mut add = |section: &'static str, id: &'static str, bars: Bars| -> Result<(), String> {
+    let mut add = |section: &'static str, id: &str, bars: Bars| -> Result<(), String> {
         let svg = draw(&bars)?;
-        out.push(Chart { section, id, title: bars.title, svg });
+        out.push(Chart { section, id: id.to_owned(), title: bars.title, svg });
         Ok(())
     };
 
@@ -311,5 +311,33 @@ pub fn charts(r: &OutcomeReport, lang: Locale) -> Result<Vec<Chart>, String> {
             }],
         },
     )?;
+
+    // Each survey round with scale questions: its answers per step.
+    let palette = [BLUE_, TEAL, AMBER, GREEN_, GREY];
+    for (n, round) in s.surveys.iter().enumerate() {
+        let series = super::surveys::scale_series(round);
+        if series.is_empty() {
+            continue;
+        }
+        add(
+            "surveys",
+            &format!("chart-survey-{}", n + 1),
+            Bars {
+                title: format!("{}: {}", round.title.in_language(lang == Locale::Id), l("chart.surveys")),
+                x_desc: l("axis.answers"),
+                y_desc: l("axis.scale"),
+                categories: (1..=5).map(|v| v.to_string()).collect(),
+                series: series
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (name, values))| Series {
+                        name,
+                        colors: vec![palette.get(i % palette.len()).copied().unwrap_or(BLUE_)],
+                        values,
+                    })
+                    .collect(),
+            },
+        )?;
+    }
     Ok(out)
 }

@@ -5,11 +5,13 @@
 
 use chrono::NaiveDate;
 use followup_domain::outcome_report::{OutcomeReport, Standing};
-use followup_domain::values::PlanStatus;
+use followup_domain::surveys::Localized;
+use followup_domain::values::{Locale, PlanStatus};
 use uuid::Uuid;
 
 /// The sections in the order the page and the CSV show them.
-pub const SECTIONS: [&str; 5] = ["plans", "activities", "indicators", "check_ins", "change_requests"];
+pub const SECTIONS: [&str; 6] =
+    ["plans", "activities", "indicators", "check_ins", "change_requests", "surveys"];
 
 /// A figure's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,6 +20,8 @@ pub enum Value {
     /// A share in [0, 1], rounded to 4 decimals; `None` when nothing is expected.
     Share(Option<f64>),
     Date(Option<NaiveDate>),
+    /// A survey mean, smallest or largest answer (means rounded to 2 decimals).
+    Number(Option<f64>),
 }
 
 impl Value {
@@ -26,7 +30,7 @@ impl Value {
     pub fn text(&self) -> String {
         match self {
             Value::Count(n) => n.to_string(),
-            Value::Share(s) => s.map(|s| s.to_string()).unwrap_or_default(),
+            Value::Share(s) | Value::Number(s) => s.map(|s| s.to_string()).unwrap_or_default(),
             Value::Date(d) => d.map(|d| d.to_string()).unwrap_or_default(),
         }
     }
@@ -43,10 +47,13 @@ pub struct Figure {
     pub value: Value,
     /// The delegate a per-delegate figure is about: user id and name.
     pub delegate: Option<(Uuid, String)>,
+    /// What a survey figure is about (a round's title, a question), in both
+    /// languages: shown after its label.
+    pub subject: Option<Localized>,
 }
 
 fn plain(section: &'static str, label: &'static str, value: Value) -> Figure {
-    Figure { section, key: label.to_owned(), label, value, delegate: None }
+    Figure { section, key: label.to_owned(), label, value, delegate: None, subject: None }
 }
 
 fn standing(out: &mut Vec<Figure>, s: &Standing, keys: [&'static str; 3]) {
@@ -129,6 +136,7 @@ pub fn figures(r: &OutcomeReport) -> Vec<Figure> {
                 label,
                 value,
                 delegate: Some((id, d.display_name.clone())),
+                subject: None,
             });
         }
     }
@@ -143,7 +151,18 @@ pub fn figures(r: &OutcomeReport) -> Vec<Figure> {
     ] {
         out.push(plain("change_requests", key, Value::Count(n)));
     }
+    out.extend(super::surveys::figures(r));
     out
+}
+
+/// A figure's label in `lang`, followed by its subject when it has one
+/// (`Mean: How often do you apply …?`).
+pub fn label_of(f: &Figure, lang: Locale) -> String {
+    let label = super::labels::label(f.label, lang);
+    match &f.subject {
+        Some(subject) => format!("{label}: {}", subject.in_language(lang == Locale::Id)),
+        None => label.to_owned(),
+    }
 }
 
 /// The key of one delegate's figure: `check_ins.delegate.<user id>.<measure>`.

@@ -39,7 +39,8 @@ fn display(value: &Value, lang: Locale) -> String {
         Value::Count(n) => n.to_string(),
         Value::Share(Some(s)) => format!("{:.0}%", s * 100.0),
         Value::Date(Some(d)) => d.to_string(),
-        Value::Share(None) | Value::Date(None) => label("page.none", lang).to_owned(),
+        Value::Number(Some(n)) => n.to_string(),
+        Value::Share(None) | Value::Date(None) | Value::Number(None) => label("page.none", lang).to_owned(),
     }
 }
 
@@ -68,7 +69,7 @@ fn section(out: &mut String, name: &str, figures: &[Figure], charts: &[Chart], l
         escape(label(&format!("section.{name}"), lang))
     ));
     for chart in charts.iter().filter(|c| c.section == name) {
-        out.push_str(&format!("<figure id=\"{}\">{}</figure>", chart.id, chart.svg));
+        out.push_str(&format!("<figure id=\"{}\">{}</figure>", escape(&chart.id), chart.svg));
     }
     let overall: Vec<&Figure> =
         figures.iter().filter(|f| f.section == name && f.delegate.is_none()).collect();
@@ -79,7 +80,10 @@ fn section(out: &mut String, name: &str, figures: &[Figure], charts: &[Chart], l
             escape(label("page.value", lang))
         ));
         for f in overall {
-            out.push_str(&format!("<tr><th scope=\"row\">{}</th>", escape(label(f.label, lang))));
+            out.push_str(&format!(
+                "<tr><th scope=\"row\">{}</th>",
+                escape(&super::figures::label_of(f, lang))
+            ));
             cell(out, f, lang);
             out.push_str("</tr>");
         }

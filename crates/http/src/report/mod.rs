@@ -11,3 +11,4 @@ pub mod charts;
 pub mod figures;
 pub mod html;
 pub mod labels;
+pub mod surveys;

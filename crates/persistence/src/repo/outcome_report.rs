@@ -4,7 +4,8 @@
 //! delegates in scope, then the plans, activities, indicators with their
 //! current values, check-in dates and change requests of the plans in
 //! scope). Drafts are left out by every query; a mentor's report covers the
-//! plans of his mentees, as the monitoring views do.
+//! plans of his mentees, as the monitoring views do. The survey rounds and
+//! their answers take two more.
 
 use chrono::NaiveDate;
 use diesel::dsl::exists;
@@ -239,6 +240,7 @@ pub fn facts(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Resu
         indicators,
         check_ins,
         change_requests,
+        surveys: super::survey_responses::report_facts(conn, id, training_ends_on)?,
         generated_at: now,
     })
 }

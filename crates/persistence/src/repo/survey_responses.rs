@@ -282,6 +282,42 @@ pub fn unanswered_open(
     Ok(out)
 }
 
+/// A programme's rounds with every delegate's answers, for the outcome
+/// report (which keeps those of the delegates in its scope): two queries.
+pub(crate) fn report_facts(
+    conn: &mut DbConnection,
+    program: DbId,
+    training_ends_on: chrono::NaiveDate,
+) -> Result<Vec<followup_domain::outcome_report::SurveyFacts>, StoreError> {
+    let rounds: Vec<super::surveys::RoundRow> = survey_rounds::table
+        .filter(survey_rounds::program_id.eq(program))
+        .select(super::surveys::RoundRow::as_select())
+        .load(conn)?;
+    let mut answers: HashMap<DbId, Vec<(UserId, Answers)>> = HashMap::new();
+    let rows: Vec<ResponseRow> = survey_responses::table
+        .filter(survey_responses::program_id.eq(program))
+        .select(ResponseRow::as_select())
+        .order((survey_responses::submitted_at.asc(), survey_responses::id.asc()))
+        .load(conn)?;
+    for row in rows {
+        let round = row.round_id;
+        let r = row.into_domain()?;
+        answers.entry(round).or_default().push((r.respondent_id, r.answers));
+    }
+    rounds
+        .into_iter()
+        .map(|row| {
+            let id = row.id;
+            let round = row.into_domain()?;
+            Ok(followup_domain::outcome_report::SurveyFacts {
+                window: window_of(&round, training_ends_on),
+                answers: answers.remove(&id).unwrap_or_default(),
+                round,
+            })
+        })
+        .collect()
+}
+
 /// The responses with these ids (for the change feed).
 pub(crate) fn by_ids(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<SurveyResponse>, StoreError> {
     if ids.is_empty() {
