@@ -108,23 +108,37 @@ impl RoundFields {
         let mut errors = Vec::new();
         let title = self.title.checked("title", 200, &mut errors);
         if !(0..=3650).contains(&self.days_after_training) {
-            errors.push(FieldError::new("days_after_training", "out_of_range", "must be from 0 to 3650"));
+            errors.push(
+                FieldError::new("days_after_training", "out_of_range", "must be from 0 to 3650")
+                    .with("min", 0)
+                    .with("max", 3650),
+            );
         }
         if !(1..=90).contains(&self.open_days) {
-            errors.push(FieldError::new("open_days", "out_of_range", "must be from 1 to 90"));
+            errors.push(
+                FieldError::new("open_days", "out_of_range", "must be from 1 to 90")
+                    .with("min", 1)
+                    .with("max", 90),
+            );
         }
         if self.questions.is_empty() || self.questions.len() > MAX_QUESTIONS {
-            errors.push(FieldError::new("questions", "count", "must hold from 1 to 30 questions"));
+            errors.push(
+                FieldError::new("questions", "count", "must hold from 1 to 30 questions")
+                    .key("count.questions"),
+            );
         }
         let mut questions = Vec::with_capacity(self.questions.len());
         for (i, q) in self.questions.iter().enumerate() {
             let field = format!("questions[{i}]");
             if !valid_key(&q.key) {
-                errors.push(FieldError::new(
-                    format!("{field}.key"),
-                    "invalid",
-                    "must be 1–40 lowercase letters, digits or _",
-                ));
+                errors.push(
+                    FieldError::new(
+                        format!("{field}.key"),
+                        "invalid",
+                        "must be 1–40 lowercase letters, digits or _",
+                    )
+                    .key("invalid.key_word"),
+                );
             }
             if self.questions.iter().take(i).any(|earlier| earlier.key == q.key) {
                 errors.push(FieldError::new(format!("{field}.key"), "duplicate", "names a key twice"));
@@ -133,20 +147,26 @@ impl RoundFields {
             let mut choices = Vec::with_capacity(q.choices.len());
             if q.kind == QuestionKind::Choice {
                 if !(2..=MAX_CHOICES).contains(&q.choices.len()) {
-                    errors.push(FieldError::new(
-                        format!("{field}.choices"),
-                        "count",
-                        "a choice question offers from 2 to 20 choices",
-                    ));
+                    errors.push(
+                        FieldError::new(
+                            format!("{field}.choices"),
+                            "count",
+                            "a choice question offers from 2 to 20 choices",
+                        )
+                        .key("count.choices"),
+                    );
                 }
                 for (j, c) in q.choices.iter().enumerate() {
                     let cf = format!("{field}.choices[{j}]");
                     if !valid_key(&c.key) {
-                        errors.push(FieldError::new(
-                            format!("{cf}.key"),
-                            "invalid",
-                            "must be 1–40 lowercase letters, digits or _",
-                        ));
+                        errors.push(
+                            FieldError::new(
+                                format!("{cf}.key"),
+                                "invalid",
+                                "must be 1–40 lowercase letters, digits or _",
+                            )
+                            .key("invalid.key_word"),
+                        );
                     }
                     if q.choices.iter().take(j).any(|earlier| earlier.key == c.key) {
                         errors.push(FieldError::new(format!("{cf}.key"), "duplicate", "names a key twice"));
@@ -155,11 +175,14 @@ impl RoundFields {
                     choices.push(Choice { key: c.key.clone(), label });
                 }
             } else if !q.choices.is_empty() {
-                errors.push(FieldError::new(
-                    format!("{field}.choices"),
-                    "not_allowed",
-                    "only a choice question offers choices",
-                ));
+                errors.push(
+                    FieldError::new(
+                        format!("{field}.choices"),
+                        "not_allowed",
+                        "only a choice question offers choices",
+                    )
+                    .key("not_allowed.choices"),
+                );
             }
             questions.push(Question {
                 key: q.key.clone(),
@@ -243,11 +266,10 @@ pub fn check_answers(questions: &[Question], answers: &Answers) -> Result<Answer
     let mut out = Answers::new();
     for key in answers.keys() {
         if !questions.iter().any(|q| &q.key == key) {
-            errors.push(FieldError::new(
-                format!("answers.{key}"),
-                "unknown",
-                "is not a question of this round",
-            ));
+            errors.push(
+                FieldError::new(format!("answers.{key}"), "unknown", "is not a question of this round")
+                    .key("unknown.question"),
+            );
         }
     }
     for q in questions {
@@ -264,15 +286,17 @@ pub fn check_answers(questions: &[Question], answers: &Answers) -> Result<Answer
             {
                 Ok(AnswerValue::Number(*n))
             }
-            (QuestionKind::Scale, _) => Err("must be a whole number from 1 to 5"),
+            (QuestionKind::Scale, _) => Err(("must be a whole number from 1 to 5", "invalid.answer_scale")),
             (QuestionKind::Number, AnswerValue::Number(n)) if n.is_finite() => Ok(AnswerValue::Number(*n)),
-            (QuestionKind::Number, _) => Err("must be a number"),
+            (QuestionKind::Number, _) => Err(("must be a number", "invalid.answer_number")),
             (QuestionKind::YesNo, AnswerValue::Bool(b)) => Ok(AnswerValue::Bool(*b)),
-            (QuestionKind::YesNo, _) => Err("must be true (yes) or false (no)"),
+            (QuestionKind::YesNo, _) => Err(("must be true (yes) or false (no)", "invalid.answer_yes_no")),
             (QuestionKind::Choice, AnswerValue::Text(k)) if q.choices.iter().any(|c| &c.key == k) => {
                 Ok(AnswerValue::Text(k.clone()))
             }
-            (QuestionKind::Choice, _) => Err("must be the key of one of the question's choices"),
+            (QuestionKind::Choice, _) => {
+                Err(("must be the key of one of the question's choices", "invalid.answer_choice"))
+            }
             (QuestionKind::Text, AnswerValue::Text(t)) => match required_text(&field, t, MAX_TEXT_ANSWER) {
                 Ok(t) => Ok(AnswerValue::Text(t)),
                 Err(e) => {
@@ -280,13 +304,13 @@ pub fn check_answers(questions: &[Question], answers: &Answers) -> Result<Answer
                     continue;
                 }
             },
-            (QuestionKind::Text, _) => Err("must be a text"),
+            (QuestionKind::Text, _) => Err(("must be a text", "invalid.answer_text")),
         };
         match checked {
             Ok(v) => {
                 out.insert(q.key.clone(), v);
             }
-            Err(message) => errors.push(FieldError::new(field, "invalid", message)),
+            Err((message, key)) => errors.push(FieldError::new(field, "invalid", message).key(key)),
         }
     }
     if errors.is_empty() {
