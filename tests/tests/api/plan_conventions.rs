@@ -862,6 +862,12 @@ backend_test!(
             201,
         )
         .await;
+        let round = json!({
+            "title": { "id": "Survei 30 hari", "en": "30-day survey" },
+            "days_after_training": 30,
+            "questions": [{ "key": "applied", "kind": "scale", "prompt": { "id": "Seberapa sering? (1–5)", "en": "How often? (1–5)" } }]
+        });
+        let round = expect_json(cast.coordinator.post(&format!("/programs/{}/survey-rounds", cast.program_id), &round).await, 201).await;
         let resource = |path: &str| -> (String, &followup_tests::api::Authed<'_>) {
             let (id, client) = match path {
                 "/api/v1/plans/{id}" => (plan_id.clone(), &cast.owner),
@@ -876,6 +882,7 @@ backend_test!(
                 "/api/v1/me" | "/api/v1/me/notifications" => (String::new(), &cast.owner),
                 "/api/v1/webhooks/{id}" => (id_of(&webhook), &cast.coordinator),
                 "/api/v1/attachments/{id}" => (id_of(&attachment), &cast.owner),
+                "/api/v1/survey-rounds/{id}" => (id_of(&round), &cast.coordinator),
                 other => panic!("no resource for {other}: add it to this test"),
             };
             (path.trim_start_matches("/api/v1").replace("{id}", &id), client)
@@ -908,7 +915,7 @@ backend_test!(
                 checked.push(format!("{method} {path}"));
             }
         }
-        assert_eq!(checked.len(), 19, "checked: {checked:?}");
+        assert_eq!(checked.len(), 21, "checked: {checked:?}");
 
         // With the ETag of the last read, the edit goes through.
         let path = format!("/activities/{}", id_of(&activity));

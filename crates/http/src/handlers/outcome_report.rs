@@ -23,7 +23,8 @@ use crate::csv::{write_row, Cell};
 use crate::db;
 use crate::i18n::{self, ProfileLocale};
 use crate::problem::{ApiError, Problem};
-use crate::report::figures::{figures, Figure};
+use crate::report::all_figures as figures;
+use crate::report::figures::Figure;
 use crate::report::{charts, html, labels};
 use crate::AppState;
 

@@ -75,7 +75,8 @@ pub fn plan_key(status: PlanStatus) -> &'static str {
     }
 }
 
-/// Every figure of the report, section by section.
+/// Every figure of the report, section by section, but the surveys'
+/// (`report::surveys::figures`; both in [`crate::report::all_figures`]).
 pub fn figures(r: &OutcomeReport) -> Vec<Figure> {
     let s = &r.sections;
     let mut out = vec![
@@ -151,7 +152,6 @@ pub fn figures(r: &OutcomeReport) -> Vec<Figure> {
     ] {
         out.push(plain("change_requests", key, Value::Count(n)));
     }
-    out.extend(super::surveys::figures(r));
     out
 }
 
