@@ -19,7 +19,6 @@ use uuid::Uuid;
 
 use crate::auth::CallerToken;
 use crate::conditional::{created, if_match, ok_versioned, precondition_required, updated};
-use crate::dto::IdempotencyKeyHeader;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
@@ -74,10 +73,10 @@ pub struct AnswersBody {
     pub answers: BTreeMap<String, AnswerValue>,
 }
 
-/// Answer a round, or change your answers while it is open (a delegate of the programme, on the round's days in your time zone). The first answers need no `If-Match`; changing them needs the `ETag` of your last read (428 without it).
+/// Answer a round, or change your answers while it is open (a delegate of the programme, on the round's days in your time zone). The first answers need no `If-Match`; changing them needs the `ETag` of your last read (428 without it). A PUT needs no `Idempotency-Key`: sent again after a lost answer, it says 428 or 412 and a GET shows the answers stored.
 #[utoipa::path(
     tag = "surveys",
-    params(("id" = Uuid, Path, description = "Survey round id"), IdempotencyKeyHeader,
+    params(("id" = Uuid, Path, description = "Survey round id"),
         ("If-Match" = Option<String>, Header, description = "To change your answers: the `ETag` of your last read")),
     request_body = AnswersBody,
     security(("bearer" = [])),
