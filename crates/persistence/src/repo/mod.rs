@@ -57,7 +57,29 @@ macro_rules! after_created {
     };
 }
 pub(crate) use after_created;
+
+/// The id of an indicator's current measurement, as a subquery correlated
+/// with `indicators::id`: the latest not withdrawn, by date, then recording
+/// time and id.
+macro_rules! latest_measurement {
+    () => {{
+        use crate::schema::{indicators, measurements};
+        let later_m = diesel::alias!(measurements as later_m);
+        later_m
+            .filter(later_m.field(measurements::indicator_id).eq(indicators::id))
+            .filter(later_m.field(measurements::withdrawn_at).is_null())
+            .order((
+                later_m.field(measurements::measured_on).desc(),
+                later_m.field(measurements::created_at).desc(),
+                later_m.field(measurements::id).desc(),
+            ))
+            .select(later_m.field(measurements::id))
+            .limit(1)
+            .single_value()
+    }};
+}
 use followup_domain::DomainError;
+pub(crate) use latest_measurement;
 
 use crate::error::StoreError;
 

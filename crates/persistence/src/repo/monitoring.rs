@@ -329,18 +329,7 @@ fn indicators_in_scope(
     conn: &mut DbConnection,
     sp: ScopeParams,
 ) -> Result<Vec<(Uuid, IndicatorFacts)>, StoreError> {
-    let later_m = diesel::alias!(measurements as later_m);
-    let latest_measurement = later_m
-        .filter(later_m.field(measurements::indicator_id).eq(indicators::id))
-        .filter(later_m.field(measurements::withdrawn_at).is_null())
-        .order((
-            later_m.field(measurements::measured_on).desc(),
-            later_m.field(measurements::created_at).desc(),
-            later_m.field(measurements::id).desc(),
-        ))
-        .select(later_m.field(measurements::id))
-        .limit(1)
-        .single_value();
+    let latest_measurement = super::latest_measurement!();
     let mut all = Vec::new();
     // Joined to the plans rather than `plan_id IN (plans in scope)`, which
     // SQLite would first materialise as a temporary index of every plan id.

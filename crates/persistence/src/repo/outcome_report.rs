@@ -156,18 +156,7 @@ pub fn facts(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> Resu
 
     // The current value: the latest measurement not withdrawn (by date, then
     // recording time and id), as everywhere else.
-    let later_m = diesel::alias!(measurements as later_m);
-    let latest_measurement = later_m
-        .filter(later_m.field(measurements::indicator_id).eq(indicators::id))
-        .filter(later_m.field(measurements::withdrawn_at).is_null())
-        .order((
-            later_m.field(measurements::measured_on).desc(),
-            later_m.field(measurements::created_at).desc(),
-            later_m.field(measurements::id).desc(),
-        ))
-        .select(later_m.field(measurements::id))
-        .limit(1)
-        .single_value();
+    let latest_measurement = super::latest_measurement!();
     let indicator_rows: Vec<IndicatorRow> = indicators::table
         .inner_join(action_plans::table)
         .left_join(measurements::table.on(measurements::id.nullable().eq(latest_measurement)))

@@ -225,7 +225,7 @@ pub fn results(
 ) -> Result<RoundResults, StoreError> {
     let (row, _, role) = load(conn, actor, round)?;
     let reader = policy::reader(actor, role, row.observers_see_text)?;
-    let in_scope: Vec<DbId> =
+    let in_scope: std::collections::HashSet<DbId> =
         delegates(conn, row.program_id, reader.mentees_of)?.into_iter().map(|d| d.0).collect();
     let responses: Vec<Answers> = responses_of(conn, row.id)?
         .into_iter()
@@ -257,10 +257,12 @@ pub fn unanswered_open(
     if rounds.is_empty() {
         return Ok(out);
     }
-    let answered: Vec<(DbId, DbId)> = survey_responses::table
+    let answered: std::collections::HashSet<(DbId, DbId)> = survey_responses::table
         .filter(survey_responses::program_id.eq(program))
         .select((survey_responses::round_id, survey_responses::respondent_id))
-        .load(conn)?;
+        .load::<(DbId, DbId)>(conn)?
+        .into_iter()
+        .collect();
     let windows: Vec<(DbId, followup_domain::surveys::Window)> = rounds
         .into_iter()
         .map(|r| {
