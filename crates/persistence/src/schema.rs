@@ -364,6 +364,7 @@ diesel::table! {
         op -> Text,
         version -> BigInt,
         changed_at -> Instant,
+        xid -> BigInt,
     }
 }
 

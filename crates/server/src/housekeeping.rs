@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use followup_http::files::store::FileStore;
-use followup_persistence::repo::{attachments, outbox, sync, uploads};
+use followup_persistence::repo::{attachments, feed, outbox, uploads};
 use followup_persistence::Database;
 
 /// The schedule and what it keeps.
@@ -140,7 +140,7 @@ impl Housekeeping {
     async fn compact(&self) {
         let db = self.db.clone();
         let cutoff = followup_persistence::now() - self.retention;
-        match tokio::task::spawn_blocking(move || db.write(|c| sync::compact(c, cutoff))).await {
+        match tokio::task::spawn_blocking(move || db.write(|c| feed::compact(c, cutoff))).await {
             Ok(Ok(0)) => {}
             Ok(Ok(removed)) => tracing::info!(removed, %cutoff, "change feed compacted"),
             Ok(Err(error)) => tracing::warn!(%error, "change feed compaction failed; retrying next round"),

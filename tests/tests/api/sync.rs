@@ -31,11 +31,18 @@ struct Replica {
 impl Replica {
     /// Pull one page; true if more are waiting.
     async fn pull_page(&mut self, client: &Authed<'_>, limit: u32) -> bool {
+        self.pull_page_at(client, &client.app.address, limit).await
+    }
+
+    /// Pull one page from the instance at `base`; true if more are waiting.
+    async fn pull_page_at(&mut self, client: &Authed<'_>, base: &str, limit: u32) -> bool {
         let path = match &self.cursor {
             Some(c) => format!("/sync?limit={limit}&since={c}"),
             None => format!("/sync?limit={limit}"),
         };
-        let page = client.get_ok(&path).await;
+        let response =
+            client.app.client.get(format!("{base}/api/v1{path}")).bearer_auth(&client.token).send().await;
+        let page = expect_json(response.expect("request failed"), 200).await;
         for item in items(&page) {
             let key = (item["type"].as_str().unwrap().to_owned(), item["id"].as_str().unwrap().to_owned());
             match item["op"].as_str().unwrap() {
@@ -429,5 +436,122 @@ configured_test!(
     let cursor = fresh.cursor.clone().unwrap();
     let page = cast.owner.get_ok(&format!("/sync?since={cursor}")).await;
     assert!(items(&page).is_empty(), "{page}");
+    }
+);
+
+/// A request to the instance at `base`, as `client`.
+fn at(client: &Authed<'_>, base: &str, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    client.app.client.request(method, format!("{base}/api/v1{path}")).bearer_auth(&client.token)
+}
+
+/// The ETag `base` gives `path` now.
+async fn etag_at(client: &Authed<'_>, base: &str, path: &str) -> String {
+    let response = at(client, base, reqwest::Method::GET, path).send().await.expect("request failed");
+    assert_eq!(response.status(), 200, "GET {path}");
+    response.headers()["etag"].to_str().expect("an ETag").to_owned()
+}
+
+/// One delegate's day of edits on their plan, each request to the next
+/// instance in turn: activities added, renamed and removed.
+async fn edit_plan(client: &Authed<'_>, bases: &[String], plan: &str, writer: usize, edits: usize) {
+    let mut kept: Vec<String> = Vec::new();
+    for i in 0..edits {
+        let base = &bases[(writer + i) % bases.len()];
+        let body = activity_body(&format!("Home visit {writer}-{i}"), None);
+        let created = at(client, base, reqwest::Method::POST, &format!("/plans/{plan}/activities"))
+            .json(&body)
+            .send()
+            .await;
+        kept.push(id_of(&expect_json(created.expect("request failed"), 201).await));
+        if i % 3 == 2 {
+            let path = format!("/activities/{}", kept[kept.len() - 2]);
+            let etag = etag_at(client, base, &path).await;
+            let renamed = at(client, base, reqwest::Method::PATCH, &path)
+                .header("If-Match", etag)
+                .json(&json!({ "title": format!("Home visit {writer}-{i}, with the village head") }))
+                .send()
+                .await;
+            expect_json(renamed.expect("request failed"), 200).await;
+        }
+        if i % 5 == 4 {
+            let path = format!("/activities/{}", kept.remove(0));
+            let etag = etag_at(client, base, &path).await;
+            let removed =
+                at(client, base, reqwest::Method::DELETE, &path).header("If-Match", etag).send().await;
+            expect_empty(removed.expect("request failed"), 204).await;
+        }
+    }
+}
+
+/// A mentor's comments on two plans, each to the next instance in turn.
+async fn comment_on(client: &Authed<'_>, bases: &[String], plans: [&str; 2], edits: usize) {
+    for i in 0..edits {
+        let base = &bases[i % bases.len()];
+        let body = comment_body(
+            &format!("Note {i}: keep the attendance lists."),
+            if i % 2 == 0 { "shared" } else { "mentors" },
+        );
+        let posted = at(client, base, reqwest::Method::POST, &format!("/plans/{}/comments", plans[i % 2]))
+            .json(&body)
+            .send()
+            .await;
+        expect_json(posted.expect("request failed"), 201).await;
+    }
+}
+
+backend_test!(
+    /// Many writers on every instance (two on PostgreSQL; SQLite has one
+    /// writer) while a reader syncs in small pages from each in turn: what
+    /// the reader assembled equals a sync from scratch and the API, round
+    /// after round. A change that committed behind the reader's cursor would
+    /// be missing from its copy.
+    async fn a_reader_syncing_through_concurrent_writers_on_every_instance_misses_nothing(app) {
+    let cast = cast(&app).await;
+    let (plan_a, _) = furnished_plan(&cast, Role::Owner, Role::Mentor, "active").await;
+    let (plan_b, _) = furnished_plan(&cast, Role::OtherDelegate, Role::OtherMentor, "active").await;
+    let second = match app.backend {
+        followup_tests::Backend::Postgres => Some(app.instance(|_| {}).await),
+        followup_tests::Backend::Sqlite => None,
+    };
+    let mut bases = vec![app.address.clone()];
+    bases.extend(second.iter().map(|i| i.address.clone()));
+
+    let mut reader = Replica::default();
+    for round in 0..3 {
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let writers = async {
+            tokio::join!(
+                edit_plan(&cast.owner, &bases, &plan_a, 0, 24),
+                edit_plan(&cast.owner, &bases, &plan_a, 1, 24),
+                edit_plan(&cast.other_delegate, &bases, &plan_b, 2, 24),
+                edit_plan(&cast.other_delegate, &bases, &plan_b, 3, 24),
+                comment_on(&cast.mentor, &bases, [plan_a.as_str(), plan_a.as_str()], 16),
+                comment_on(&cast.other_mentor, &bases, [plan_b.as_str(), plan_b.as_str()], 16),
+            );
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        };
+        let syncing = async {
+            let mut pages = 0usize;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                reader.pull_page_at(&cast.admin, &bases[pages % bases.len()], 3).await;
+                pages += 1;
+            }
+            pages
+        };
+        let ((), pages) = tokio::join!(writers, syncing);
+        assert!(pages > 5, "round {round}: the reader synced while the writers wrote ({pages} pages)");
+        reader.pull_all(&cast.admin, 50).await;
+        let mut fresh = Replica::default();
+        fresh.pull_all(&cast.admin, 200).await;
+        assert_eq!(
+            reader.state.keys().collect::<HashSet<_>>(),
+            fresh.state.keys().collect::<HashSet<_>>(),
+            "round {round}: the reader's copy holds what a sync from scratch does"
+        );
+        for (key, value) in &fresh.state {
+            assert_eq!(&reader.state[key], value, "round {round}: {key:?} is stale in the reader's copy");
+        }
+        assert_same(Role::Admin, &reader, &truth(&cast.admin).await);
+    }
     }
 );

@@ -5,6 +5,7 @@ use actix_web::{get, web, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use followup_domain::FieldError;
+use followup_persistence::repo::feed::{self, Position};
 use followup_persistence::repo::sync::{self as repo, SyncData, SyncItem};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -92,14 +93,14 @@ pub struct SyncPageBody {
     pub has_more: bool,
 }
 
-fn encode(seq: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("sync:{seq}"))
+fn encode(position: Position) -> String {
+    URL_SAFE_NO_PAD.encode(format!("sync:{position}"))
 }
 
-fn decode(raw: &str) -> Option<i64> {
+fn decode(raw: &str) -> Option<Position> {
     let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
     let text = std::str::from_utf8(&bytes).ok()?;
-    text.strip_prefix("sync:")?.parse::<i64>().ok().filter(|n| *n >= 0)
+    Position::parse(text.strip_prefix("sync:")?)
 }
 
 fn to_json<T: Serialize>(body: T) -> Result<serde_json::Value, ApiError> {
@@ -157,10 +158,10 @@ fn item(item: SyncItem, files: Option<&Files>) -> Result<SyncItemBody, ApiError>
 /// a GET; a tombstone for an id you do not hold is to be ignored. What you
 /// newly may see (a mentorship added, a draft submitted) comes as upserts.
 ///
-/// **Guarantees**: the cursor is a position in a change sequence numbered
-/// inside each writing transaction in commit order (not a clock), so a change
-/// that commits while you page is never skipped — it comes in this page or a
-/// later one. Applying every page in order leaves you with exactly what the
+/// **Guarantees**: the cursor is a position in the change feed (not a
+/// clock), and a page never goes past a change whose transaction may still
+/// be joined by an older one, so a change that commits while you page is
+/// never skipped — it comes in this page or a later one. Applying every page in order leaves you with exactly what the
 /// GET endpoints return to you. Nothing you may not see is ever sent, not
 /// even as a tombstone.
 ///
@@ -197,7 +198,7 @@ pub async fn sync(
         }
     };
     let since = match query.since.as_deref().filter(|s| !s.is_empty()) {
-        None => 0,
+        None => Position::START,
         Some(raw) => decode(raw).ok_or_else(|| {
             ApiError::bad_request("invalid_cursor", "The cursor is not one this API issued.")
         })?,
@@ -207,7 +208,7 @@ pub async fn sync(
     let (page, expired) = caller
         .read(&state, move |c, actor| {
             let page = repo::page(c, actor, since, limit)?;
-            Ok((page, repo::cursor_expired(c, since)?))
+            Ok((page, feed::cursor_expired(c, since)?))
         })
         .await?;
     if expired {
@@ -237,9 +238,12 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {
-        for n in [0, 1, 42, i64::MAX] {
-            assert_eq!(decode(&encode(n)), Some(n));
+        for (xid, seq) in [(0, 0), (0, 1), (0, 42), (815, 3), (i64::MAX, i64::MAX)] {
+            let p = Position { xid, seq };
+            assert_eq!(decode(&encode(p)), Some(p));
         }
+        // A cursor issued before positions carried a transaction id.
+        assert_eq!(decode(&URL_SAFE_NO_PAD.encode("sync:1234")), Some(Position { xid: 0, seq: 1234 }));
         for bad in ["", "x", "c3luYzo", "c3luYzotMQ", "AZOrJmDqd3OLmRGYu4EANQ", "c3luYzoxMg=="] {
             assert_eq!(decode(bad), None, "{bad}");
         }
@@ -249,13 +253,13 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 3000, failure_persistence: None, ..Default::default() })]
 
         #[test]
-        fn any_cursor_decodes_to_a_sequence_or_nothing(raw in "\\PC{0,40}|[A-Za-z0-9_-]{0,40}", n in 0..i64::MAX) {
-            if let Some(seq) = decode(&raw) {
-                proptest::prop_assert!(seq >= 0);
-            }
-            proptest::prop_assert_eq!(decode(&encode(n)), Some(n));
+        fn any_cursor_decodes_to_a_position_or_nothing(raw in "\\PC{0,40}|[A-Za-z0-9_.-]{0,40}", xid in 0..i64::MAX, seq in 0..i64::MAX) {
+            let valid = |p: Position| p.xid >= 0 && p.seq >= 0;
+            proptest::prop_assert!(decode(&raw).is_none_or(valid));
+            let p = Position { xid, seq };
+            proptest::prop_assert_eq!(decode(&encode(p)), Some(p));
             let text = URL_SAFE_NO_PAD.encode(format!("sync:{raw}"));
-            proptest::prop_assert!(decode(&text).is_none_or(|seq| seq >= 0));
+            proptest::prop_assert!(decode(&text).is_none_or(valid));
         }
     }
 }

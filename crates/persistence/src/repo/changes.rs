@@ -1,13 +1,11 @@
 //! The change sequence behind `GET /sync`: what changed, in commit order.
 //!
 //! Every write transaction that changes something a client syncs appends rows
-//! to `changes`, numbered from the single `sync_counter` row, which it updates
-//! in the same transaction. On PostgreSQL that row lock is held until commit,
-//! so a number is handed out only after every smaller one has committed or
-//! rolled back: a reader that has seen number N can never later find a
-//! committed N-1. (On SQLite there is one writer at a time anyway.) The cost
-//! is that writers of synced data serialise on that row for the rest of their
-//! transaction; our transactions are short.
+//! to `changes` in the same transaction. Each row's position (see
+//! [`super::feed`]) is the writing transaction's id and a number: on
+//! PostgreSQL both come from the database without a lock, so writers of
+//! synced data do not queue behind each other; on SQLite, which has one
+//! writer, the number comes from the `sync_counter` row.
 //!
 //! Rows come in three kinds:
 //! * a change to one entity, for everyone who may see it (`audience_id` NULL),
@@ -99,11 +97,12 @@ pub struct Change {
     pub version: i64,
 }
 
+/// A change as stored, without its position: PostgreSQL gives the position
+/// (column defaults), SQLite's writer numbers it ([`Numbered`]).
 #[derive(Insertable)]
 #[diesel(table_name = changes)]
 #[diesel(treat_none_as_default_value = false)]
 struct ChangeRow {
-    seq: i64,
     entity_type: &'static str,
     entity_id: DbId,
     program_id: DbId,
@@ -115,6 +114,14 @@ struct ChangeRow {
     op: &'static str,
     version: i64,
     changed_at: DbTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = changes)]
+struct Numbered {
+    seq: i64,
+    #[diesel(embed)]
+    row: ChangeRow,
 }
 
 /// The users who may see an entity with this scope now: admins, and the
@@ -173,8 +180,7 @@ fn audience(
     Ok(out.into_iter().collect())
 }
 
-/// Number `batch` from the counter and append it, inside the caller's
-/// transaction. A deletion meant for everyone becomes one row for each user
+/// Append `batch` inside the caller's transaction. A deletion meant for everyone becomes one row for each user
 /// who may see the entity at this moment: only they hear of it, and a grant
 /// ended or begun later changes nothing about that.
 pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreError> {
@@ -205,14 +211,10 @@ pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreEr
     if batch.is_empty() {
         return Ok(());
     }
-    let n = i64::try_from(batch.len()).unwrap_or(i64::MAX);
-    let last: i64 = with_backend_conn!(conn, c => crate::cached::BumpSyncCounter(n).get_result(c))?;
     let now = DbTime(crate::now());
     let rows: Vec<ChangeRow> = batch
         .into_iter()
-        .zip(last - n + 1..)
-        .map(|(c, seq)| ChangeRow {
-            seq,
+        .map(|c| ChangeRow {
             entity_type: c.entity_type,
             entity_id: DbId(c.entity_id),
             program_id: DbId(c.program_id),
@@ -226,14 +228,31 @@ pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreEr
             changed_at: now,
         })
         .collect();
-    // Multi-row inserts need the concrete connection. One row (most
-    // writes) is a statement of a fixed shape, prepared once.
-    if let [row] = rows.as_slice() {
-        with_backend_conn!(conn, c => diesel::insert_into(changes::table).values(row).execute(c))?;
-        return Ok(());
-    }
-    for chunk in rows.chunks(500) {
-        with_backend_conn!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
+    // One row (most writes) is a statement of a fixed shape, prepared once;
+    // more go in multi-row inserts.
+    match conn {
+        DbConnection::Postgres(c) => {
+            if let [row] = rows.as_slice() {
+                diesel::insert_into(changes::table).values(row).execute(c)?;
+            } else {
+                for chunk in rows.chunks(500) {
+                    diesel::insert_into(changes::table).values(chunk).execute(c)?;
+                }
+            }
+        }
+        DbConnection::Sqlite(c) => {
+            let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            let last: i64 = crate::cached::BumpSyncCounter(n).get_result(c)?;
+            let rows: Vec<Numbered> =
+                rows.into_iter().zip(last - n + 1..).map(|(row, seq)| Numbered { seq, row }).collect();
+            if let [row] = rows.as_slice() {
+                diesel::insert_into(changes::table).values(row).execute(c)?;
+            } else {
+                for chunk in rows.chunks(500) {
+                    diesel::insert_into(changes::table).values(chunk).execute(c)?;
+                }
+            }
+        }
     }
     Ok(())
 }

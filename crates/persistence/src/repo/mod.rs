@@ -18,6 +18,7 @@ pub mod check_ins;
 pub mod comments;
 pub mod deliveries;
 pub mod export;
+pub mod feed;
 pub mod idempotency;
 pub mod indicators;
 pub mod mail;

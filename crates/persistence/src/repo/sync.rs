@@ -31,6 +31,7 @@ use followup_domain::values::Visibility;
 use followup_domain::Actor;
 use uuid::Uuid;
 
+use super::feed::{self, after, Position};
 use super::rows::{
     member_account, ActivityRow, CheckInRow, CommentRow, IndicatorRow, MeasurementRow, MemberAccount,
     MembershipRow, MentorshipRow, PlanRow, ProgramRow,
@@ -40,9 +41,9 @@ use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{
     action_plans, activities, changes, check_ins, comments, indicators, measurements, memberships,
-    mentorships, programs, server_settings, users,
+    mentorships, programs, users,
 };
-use crate::sql_types::{DbId, DbTime};
+use crate::sql_types::DbId;
 
 /// The current state of a synced entity.
 #[derive(Debug, Clone)]
@@ -75,13 +76,14 @@ pub struct SyncItem {
 pub struct SyncPage {
     pub items: Vec<SyncItem>,
     /// The position to resume from: the last change this page covered.
-    pub next: i64,
+    pub next: Position,
     pub has_more: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = changes)]
 struct ChangeRead {
+    xid: i64,
     seq: i64,
     entity_type: String,
     entity_id: DbId,
@@ -89,15 +91,21 @@ struct ChangeRead {
     version: i64,
 }
 
+impl ChangeRead {
+    fn position(&self) -> Position {
+        Position { xid: self.xid, seq: self.seq }
+    }
+}
+
 /// The change rows after `since` that can concern the caller, oldest first.
 fn rows_after(
     conn: &mut DbConnection,
     actor: &Actor,
-    since: i64,
+    since: Position,
     limit: i64,
 ) -> Result<Vec<ChangeRead>, StoreError> {
     let me = DbId(actor.user_id.as_uuid());
-    let mut query = changes::table.filter(changes::seq.gt(since)).into_boxed();
+    let mut query = changes::table.filter(after!(since)).into_boxed();
     if actor.is_admin() {
         query = query.filter(changes::audience_id.is_null().or(changes::audience_id.eq(me)));
     } else {
@@ -106,23 +114,40 @@ fn rows_after(
             changes::audience_id.is_null().and(changes::program_id.eq_any(mine).or(changes::owner_id.eq(me))),
         ));
     }
-    Ok(query.order(changes::seq.asc()).limit(limit + 1).select(ChangeRead::as_select()).load(conn)?)
+    Ok(query
+        .order((changes::xid.asc(), changes::seq.asc()))
+        .limit(limit + 1)
+        .select(ChangeRead::as_select())
+        .load(conn)?)
 }
 
 /// What the page's rows say about one entity.
 struct Mention {
-    last_seq: i64,
+    last: Position,
     version: i64,
     addressed: bool,
 }
 
-/// One page of changes after `since`, at most `limit` change rows.
-pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> Result<SyncPage, StoreError> {
+/// One page of changes after `since`, at most `limit` change rows, none
+/// past what may still be joined by an older transaction (see [`feed`]).
+pub fn page(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    since: Position,
+    limit: i64,
+) -> Result<SyncPage, StoreError> {
     let viewer = Viewer::of_actor(conn, actor)?;
-    let mut rows = rows_after(conn, actor, since, limit)?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next = rows.last().map_or(since, |r| r.seq);
+    let keep = usize::try_from(limit).unwrap_or(0);
+    let mut more = false;
+    let (rows, _held_back) = feed::read_bounded(conn, ChangeRead::position, |c| {
+        let mut rows = rows_after(c, actor, since, limit)?;
+        more = rows.len() > keep;
+        rows.truncate(keep);
+        Ok(rows)
+    })?;
+    // Rows held back end the page early: they come with the next request.
+    let has_more = more && rows.len() == keep;
+    let next = rows.last().map_or(since, ChangeRead::position);
 
     let me = actor.user_id.as_uuid();
     let mut mentions: HashMap<(&'static str, Uuid), Mention> = HashMap::new();
@@ -131,11 +156,11 @@ pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> R
             continue;
         };
         let m = mentions.entry((*kind, row.entity_id.0)).or_insert(Mention {
-            last_seq: row.seq,
+            last: row.position(),
             version: row.version,
             addressed: false,
         });
-        m.last_seq = row.seq;
+        m.last = row.position();
         m.version = row.version;
         m.addressed |= row.audience_id.map(|a| a.0) == Some(me);
     }
@@ -164,7 +189,7 @@ pub fn page(conn: &mut DbConnection, actor: &Actor, since: i64, limit: i64) -> R
     surveys(conn, actor, &viewer, &ids("survey_round"), &ids("survey_response"), &mut current)?;
 
     let mut ordered: Vec<((&'static str, Uuid), Mention)> = mentions.into_iter().collect();
-    ordered.sort_by_key(|(_, m)| m.last_seq);
+    ordered.sort_by_key(|(_, m)| m.last);
     let mut items = Vec::with_capacity(ordered.len());
     for ((kind, id), m) in ordered {
         match current.get(&(kind, id)) {
@@ -407,56 +432,4 @@ fn todays<'a>(
         .select((users::id, users::time_zone))
         .load(conn)?;
     Ok(zones.into_iter().map(|(id, tz)| (id.0, crate::today_in(&tz))).collect())
-}
-
-/// The setting that holds the feed's horizon: the last change number
-/// compaction removed. A cursor before it may have missed a change.
-const HORIZON: &str = "sync_horizon";
-
-/// The last change number compaction removed (0: nothing removed yet).
-pub fn horizon(conn: &mut DbConnection) -> Result<i64, StoreError> {
-    let value: Option<String> =
-        server_settings::table.find(HORIZON).select(server_settings::value).first(conn).optional()?;
-    Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
-}
-
-/// Whether a client at `cursor` may have missed a change that compaction
-/// removed, and must sync from scratch. A full sync (cursor 0) never has.
-pub fn cursor_expired(conn: &mut DbConnection, cursor: i64) -> Result<bool, StoreError> {
-    Ok(cursor > 0 && cursor < horizon(conn)?)
-}
-
-/// Compact the change feed: remove the rows written before `cutoff` that a
-/// sync from scratch does not need — rows addressed to one user (tombstones,
-/// re-reads after a grant changed) and rows a later change to the same
-/// entity supersedes — and move the horizon past them. The latest change to
-/// every entity stays, so a full sync still finds everything. Returns how
-/// many rows went.
-pub fn compact(conn: &mut DbConnection, cutoff: chrono::DateTime<chrono::Utc>) -> Result<usize, StoreError> {
-    let newer = diesel::alias!(changes as newer);
-    let superseded = diesel::dsl::exists(
-        newer
-            .filter(newer.field(changes::entity_id).eq(changes::entity_id))
-            .filter(newer.field(changes::audience_id).is_null())
-            .filter(newer.field(changes::seq).gt(changes::seq)),
-    );
-    let doomed = changes::table
-        .filter(changes::changed_at.lt(DbTime(cutoff)))
-        .filter(changes::audience_id.is_not_null().or(superseded));
-    let last: Option<i64> = doomed.select(diesel::dsl::max(changes::seq)).first(conn)?;
-    let Some(last) = last else { return Ok(0) };
-    let removed = diesel::delete(doomed.filter(changes::seq.le(last))).execute(conn)?;
-    let horizon = horizon(conn)?.max(last).to_string();
-    let row = (
-        server_settings::name.eq(HORIZON),
-        server_settings::value.eq(&horizon),
-        server_settings::created_at.eq(DbTime(crate::now())),
-    );
-    with_backend_conn!(conn, c => diesel::insert_into(server_settings::table)
-        .values(row)
-        .on_conflict(server_settings::name)
-        .do_update()
-        .set(server_settings::value.eq(&horizon))
-        .execute(c))?;
-    Ok(removed)
 }
