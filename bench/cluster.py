@@ -19,7 +19,8 @@ and drops the database and seeds it, then runs this). Standard library only.
            acknowledged POST is stored exactly once; then it is restarted;
         6. a rolling restart under continuous load, one instance at a time
            (out of nginx's upstream, drained, SIGTERM, started, back in):
-           not one failed request.
+           not one failed request; and again by SIGTERM alone, the
+           instances restarted more than the upstream's fail_timeout apart.
     cluster.py bench   GET /plans/{id} through nginx with one instance, then
                        two (and one instance without nginx, for reference):
                        requests/s, p50, p99, errors, the ratio, each
@@ -575,6 +576,10 @@ def check_tokens(cluster, nginx, demo):
           f"{dict(statuses)}, upstreams {sorted(served)}")
 
 
+# Minted at each read (a signed link and its expiry), so two reads differ.
+MINTED = ("download_url", "download_url_expires_at", "preview_url")
+
+
 def sync_state(state, items):
     for item in items:
         key = (item["type"], item["id"])
@@ -583,6 +588,10 @@ def sync_state(state, items):
         else:
             state[key] = (item["version"], item.get("data"))
     return state
+
+
+def comparable(state):
+    return {k: (v, {f: x for f, x in (d or {}).items() if f not in MINTED}) for k, (v, d) in state.items()}
 
 
 def sync_from(base, token, since=None, limit=200, max_pages=None):
@@ -632,13 +641,23 @@ def check_sync(cluster, nginx, demo):
     full_items, _, _ = sync_from(nginx.base, token)
     full = sync_state({}, full_items)
     expected = {k for k in written} | {("comment", comments[1])}
-    differ = [k for k in set(state) | set(full) if state.get(k) != full.get(k)]
+    mine, theirs = comparable(state), comparable(full)
+    differ = [k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)]
     check(f"a sync cursor paged on instance {a.number} (a page of 2 of {len(items) + len(rest)} changes) "
           f"continues on instance {b.number}: {len(state)} entities, equal to a full sync through nginx",
           more and not differ and expected <= set(state) and ("comment", comments[0]) not in state
           and state[("comment", comments[1])][1]["body"].startswith("Edited"),
           f"has_more after the first page {more}; differing {differ[:5]}; "
           f"missing {sorted(expected - set(state))[:5]}")
+
+    attachments = [d for (kind, _), (_, d) in state.items() if kind == "attachment" and d.get("download_url")]
+    if attachments:
+        data = attachments[0]
+        link = urllib.parse.urlsplit(data["download_url"])
+        r = request("GET", f"{b.base}{link.path}" + (f"?{link.query}" if link.query else ""))
+        check(f"a signed download link minted by instance {a.number} is served by instance {b.number}, "
+              "without a token (the signing secret is shared through the database)",
+              r.status == 200 and hashlib.sha256(r.body).hexdigest() == data["sha256"], str(r)[:200])
 
 
 def check_idempotency(cluster, demo):
@@ -809,6 +828,38 @@ def check_rolling(cluster, nginx, demo, clients=6):
     stored_once(nginx.base, demo.reporter, demo.plan, load, "rolling restart")
 
 
+def fail_timeout():
+    """Seconds nginx leaves a failed server out (the upstream's fail_timeout)."""
+    m = re.search(r"server api:8080 [^;]*fail_timeout=(\d+)s", (ROOT / "deploy" / "nginx.conf").read_text())
+    return int(m.group(1)) if m else 10
+
+
+def check_rolling_sigterm(cluster, nginx, demo, clients=6):
+    """The other procedure: no change to nginx, only SIGTERM (the instance
+    stops accepting and drains) and a start, relying on nginx passing a
+    refused connection on to another server. It needs the instances
+    restarted more than fail_timeout apart: nginx leaves a failed server
+    out for that long, and with every server out it answers 502 (no live
+    upstreams) without trying any."""
+    gap = fail_timeout() + 1
+    with Load(nginx.base, demo.reporter, demo.plan, "term", clients, retry_posts=False) as load:
+        time.sleep(1)
+        for instance in cluster:
+            t0 = time.monotonic()
+            code = instance.stop(signal.SIGTERM)
+            instance.start()
+            instance.wait_ready()
+            say(f"instance {instance.number}: SIGTERM, exit {code}, started and ready in {time.monotonic() - t0:.1f} s")
+            time.sleep(gap)
+    passed_on = sum(1 for e in nginx.log_entries("term-") if "," in e["upstream_addr"])
+    say(f"rolling restart by SIGTERM alone: {load.summary()}; nginx passed {passed_on} requests on")
+    total = sum(load.gets.values()) + len(load.posts)
+    check(f"rolling restart by SIGTERM alone, {gap} s apart (the upstream's fail_timeout + 1): {total} requests, "
+          f"{len(load.failures)} failed (nginx passed {passed_on} requests on to another instance)",
+          total > 0 and not load.failures, str(load.failures[:5]))
+    stored_once(nginx.base, demo.reporter, demo.plan, load, "rolling restart by SIGTERM")
+
+
 def run_checks():
     count = int(os.environ.get("CLUSTER_INSTANCES", "3"))
     cluster = [Instance(n + 1, {
@@ -833,7 +884,8 @@ def run_checks():
             f"{nginx.port}, in {time.monotonic() - t0:.1f} s")
         demo = Demo(nginx.base, os.environ["CLUSTER_DEMO_PASSWORD"])
         for name, step in (("tokens", check_tokens), ("sync", check_sync), ("idempotency", check_idempotency),
-                           ("webhooks", check_webhooks), ("kill -9", check_kill), ("rolling restart", check_rolling)):
+                           ("webhooks", check_webhooks), ("kill -9", check_kill), ("rolling restart", check_rolling),
+                           ("rolling restart by SIGTERM", check_rolling_sigterm)):
             t0 = time.monotonic()
             if step is check_idempotency:
                 step(cluster, demo)
