@@ -263,6 +263,32 @@ impl TestApp {
         self.handle.stop(true).await;
     }
 
+    /// `1 + others` servers started at the same moment on a fresh database,
+    /// as a deployment's replicas start: the first, and the others.
+    pub async fn spawn_together(backend: Backend, others: usize) -> Option<(Self, Vec<Instance>)> {
+        let Some(db) = TestDatabase::create(backend) else {
+            skipped(backend);
+            return None;
+        };
+        init_logs();
+        let tasks: Vec<_> = (0..=others)
+            .map(|_| {
+                let url = db.url.clone();
+                tokio::spawn(async move { start(&url, |_| {}).await })
+            })
+            .collect();
+        let mut started = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            started.push(task.await.expect("a server's start panicked"));
+        }
+        let mut started = started.into_iter();
+        let (address, handle) = started.next().expect("one server at least");
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("an HTTP client");
+        let app = Self { backend, address, client, db, handle };
+        Some((app, started.map(|(address, handle)| Instance { address, handle }).collect()))
+    }
+
     /// Another instance of the server on this test's database, as a
     /// deployment runs several behind a load balancer.
     pub async fn instance(&self, configure: impl FnOnce(&mut followup_server::ServeConfig)) -> Instance {

@@ -122,3 +122,26 @@ backend_test!(
         assert!(initializer.contains("/api-docs/openapi.json"), "the UI loads our document");
     }
 );
+
+/// Replicas starting together on a fresh PostgreSQL database (SQLite serves
+/// one instance): every one starts (one creates the server's secrets, the
+/// others read them), and a token one issues is good on the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_started_at_once_on_a_fresh_database_all_start_and_share_their_secrets() {
+    for round in 0..3 {
+        let backend = followup_tests::Backend::Postgres;
+        let Some((app, others)) = followup_tests::TestApp::spawn_together(backend, 3).await else { return };
+        eprintln!("round {round}");
+        let token = followup_tests::api::admin_token(&app).await;
+        for other in &others {
+            let me = app.client.get(format!("{}/api/v1/me", other.address)).bearer_auth(&token).send().await;
+            assert_eq!(
+                me.expect("request failed").status(),
+                200,
+                "{}: a token from one replica works on {}",
+                backend.name(),
+                other.address
+            );
+        }
+    }
+}

@@ -75,13 +75,15 @@ pub(crate) use after;
 pub fn bound(conn: &mut DbConnection) -> Result<Option<i64>, StoreError> {
     use diesel::sql_types::{Array, Text};
     let DbConnection::Postgres(c) = conn else { return Ok(None) };
-    let snapshot: String = diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")).get_result(c)?;
+    let snapshot: String =
+        diesel::select(diesel::dsl::sql::<Text>("pg_current_snapshot()::text")).get_result(c)?;
     let running: Vec<String> = diesel::select(diesel::dsl::sql::<Array<Text>>(
         "(SELECT coalesce(array_agg(backend_xid::text), '{}') FROM pg_stat_activity \
          WHERE datname = current_database() AND backend_xid IS NOT NULL)",
     ))
     .get_result(c)?;
-    let bad = || StoreError::Db(diesel::result::Error::DeserializationError(format!("snapshot {snapshot}").into()));
+    let bad =
+        || StoreError::Db(diesel::result::Error::DeserializationError(format!("snapshot {snapshot}").into()));
     let mut parts = snapshot.split(':');
     let (_xmin, xmax, xip) = (parts.next(), parts.next().ok_or_else(bad)?, parts.next().unwrap_or(""));
     let xmax: i64 = xmax.parse().map_err(|_| bad())?;

@@ -7,15 +7,15 @@ use followup_domain::users::User;
 use followup_domain::values::{Locale, PasswordState, SystemRole};
 use uuid::Uuid;
 
+use super::parse_stored;
 use super::rows::{RefreshTokenRow, SessionRow, UserRow};
-use super::{on_unique, parse_stored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{refresh_tokens, server_settings, sessions, users};
 use crate::sql_types::{DbId, DbTime};
 
-/// Read a server-wide setting, creating it with `make()` if absent. Two
-/// instances racing to create it agree on whichever insert won.
+/// Read a server-wide setting, creating it with `make()` if absent. Instances
+/// starting together on a fresh database agree on whichever insert won.
 pub fn setting_or_insert(
     conn: &mut DbConnection,
     name: &str,
@@ -27,17 +27,17 @@ pub fn setting_or_insert(
     if let Some(value) = read(conn)? {
         return Ok(value);
     }
-    let inserted = diesel::insert_into(server_settings::table)
-        .values((
-            server_settings::name.eq(name),
-            server_settings::value.eq(make()),
-            server_settings::created_at.eq(DbTime(crate::now())),
-        ))
-        .execute(conn);
-    match inserted.map_err(|e| on_unique(e, "exists", "")) {
-        Ok(_) | Err(StoreError::Domain(_)) => {}
-        Err(e) => return Err(e),
-    }
+    // A losing insert does nothing (it waits for the winner on PostgreSQL),
+    // so the transaction stays usable and the read below finds the winner's.
+    let row = (
+        server_settings::name.eq(name),
+        server_settings::value.eq(make()),
+        server_settings::created_at.eq(DbTime(crate::now())),
+    );
+    with_backend_conn!(conn, c => diesel::insert_into(server_settings::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
     read(conn)?.ok_or_else(|| StoreError::Db(diesel::result::Error::NotFound))
 }
 
