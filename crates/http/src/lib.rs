@@ -60,6 +60,10 @@ pub struct AppState {
     pub backlog: ops::BacklogGauges,
     /// Evidence files; `None` until the server sets its store.
     pub files: Option<files::Files>,
+    /// The monitoring figures kept between requests; `None`: computed on
+    /// every request.
+    pub monitoring_cache:
+        Option<std::sync::Arc<followup_persistence::repo::monitoring_cache::MonitoringCache>>,
 }
 
 /// Everything [`app`] needs, built once per process and shared by the workers.
@@ -95,6 +99,7 @@ impl Shared {
                 webhook_allow_private: false,
                 backlog,
                 files: None,
+                monitoring_cache: Some(Default::default()),
             }),
             http_metrics,
             docs_enabled,
@@ -119,6 +124,17 @@ impl Shared {
         let mut state = self.state.into_inner();
         if let Some(state) = std::sync::Arc::get_mut(&mut state) {
             state.files = Some(files);
+        }
+        self.state = web::Data::from(state);
+        self
+    }
+
+    /// Keep the monitoring figures between requests (on by default), or
+    /// compute them on every request. Call before the server starts.
+    pub fn with_monitoring_cache(mut self, on: bool) -> Self {
+        let mut state = self.state.into_inner();
+        if let Some(state) = std::sync::Arc::get_mut(&mut state) {
+            state.monitoring_cache = on.then(Default::default);
         }
         self.state = web::Data::from(state);
         self
