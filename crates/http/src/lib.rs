@@ -10,6 +10,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpMessage};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use followup_persistence::repo::monitoring_cache::MonitoringCache;
 use followup_persistence::Database;
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
@@ -84,6 +85,8 @@ impl Shared {
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let registry = prometheus::Registry::new();
         registry.register(Box::new(ops::PoolCollector::new(db.clone())?))?;
+        let monitoring_cache = std::sync::Arc::new(MonitoringCache::default());
+        registry.register(Box::new(ops::MonitoringCacheCollector::new(monitoring_cache.clone())?))?;
         let http_metrics = PrometheusMetricsBuilder::new("followup")
             .registry(registry.clone())
             .mask_unmatched_patterns("UNMATCHED")
@@ -99,7 +102,7 @@ impl Shared {
                 webhook_allow_private: false,
                 backlog,
                 files: None,
-                monitoring_cache: Some(Default::default()),
+                monitoring_cache: Some(monitoring_cache),
             }),
             http_metrics,
             docs_enabled,
@@ -129,12 +132,14 @@ impl Shared {
         self
     }
 
-    /// Keep the monitoring figures between requests (on by default), or
-    /// compute them on every request. Call before the server starts.
+    /// Compute the monitoring figures on every request instead of keeping
+    /// them between requests (the default). Call before the server starts.
     pub fn with_monitoring_cache(mut self, on: bool) -> Self {
         let mut state = self.state.into_inner();
         if let Some(state) = std::sync::Arc::get_mut(&mut state) {
-            state.monitoring_cache = on.then(Default::default);
+            if !on {
+                state.monitoring_cache = None;
+            }
         }
         self.state = web::Data::from(state);
         self
