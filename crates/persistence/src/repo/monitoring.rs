@@ -11,6 +11,10 @@
 //! mentor's view covers the plans of his mentees, an observer's leaves drafts
 //! out, and the overview covers the plans of the caller's mentees in every
 //! programme.
+//!
+//! With a [`MonitoringCache`], the figures of a scope are computed once and
+//! served again while the change feed and the delegates' facts say nothing
+//! changed (see [`super::monitoring_cache`]).
 
 use std::sync::Arc;
 
