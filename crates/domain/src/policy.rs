@@ -337,7 +337,7 @@ pub mod plan {
 // ---- workflow -----------------------------------------------------------------
 
 /// The part of a programme a monitoring view covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MonitoringScope {
     /// Only the delegates this user mentors in the programme.
     pub mentees_of: Option<UserId>,

@@ -10,6 +10,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpMessage};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use followup_persistence::repo::monitoring_cache::MonitoringCache;
 use followup_persistence::Database;
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
@@ -60,6 +61,10 @@ pub struct AppState {
     pub backlog: ops::BacklogGauges,
     /// Evidence files; `None` until the server sets its store.
     pub files: Option<files::Files>,
+    /// The monitoring figures kept between requests; `None`: computed on
+    /// every request.
+    pub monitoring_cache:
+        Option<std::sync::Arc<followup_persistence::repo::monitoring_cache::MonitoringCache>>,
 }
 
 /// Everything [`app`] needs, built once per process and shared by the workers.
@@ -80,6 +85,8 @@ impl Shared {
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let registry = prometheus::Registry::new();
         registry.register(Box::new(ops::PoolCollector::new(db.clone())?))?;
+        let monitoring_cache = std::sync::Arc::new(MonitoringCache::default());
+        registry.register(Box::new(ops::MonitoringCacheCollector::new(monitoring_cache.clone())?))?;
         let http_metrics = PrometheusMetricsBuilder::new("followup")
             .registry(registry.clone())
             .mask_unmatched_patterns("UNMATCHED")
@@ -95,6 +102,7 @@ impl Shared {
                 webhook_allow_private: false,
                 backlog,
                 files: None,
+                monitoring_cache: Some(monitoring_cache),
             }),
             http_metrics,
             docs_enabled,
@@ -119,6 +127,19 @@ impl Shared {
         let mut state = self.state.into_inner();
         if let Some(state) = std::sync::Arc::get_mut(&mut state) {
             state.files = Some(files);
+        }
+        self.state = web::Data::from(state);
+        self
+    }
+
+    /// Compute the monitoring figures on every request instead of keeping
+    /// them between requests (the default). Call before the server starts.
+    pub fn with_monitoring_cache(mut self, on: bool) -> Self {
+        let mut state = self.state.into_inner();
+        if let Some(state) = std::sync::Arc::get_mut(&mut state) {
+            if !on {
+                state.monitoring_cache = None;
+            }
         }
         self.state = web::Data::from(state);
         self

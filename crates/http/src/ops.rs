@@ -179,3 +179,44 @@ impl Collector for PoolCollector {
         families
     }
 }
+
+/// The monitoring cache's hits and misses, on `/metrics`.
+pub struct MonitoringCacheCollector {
+    cache: std::sync::Arc<followup_persistence::repo::monitoring_cache::MonitoringCache>,
+    hits: IntCounter,
+    misses: IntCounter,
+}
+
+impl MonitoringCacheCollector {
+    pub fn new(
+        cache: std::sync::Arc<followup_persistence::repo::monitoring_cache::MonitoringCache>,
+    ) -> Result<Self, prometheus::Error> {
+        let counter = |name: &str, help: &str| {
+            IntCounter::with_opts(Opts::new(name, help).namespace("followup").subsystem("monitoring_cache"))
+        };
+        Ok(Self {
+            cache,
+            hits: counter("hits_total", "Monitoring figures served from the cache")?,
+            misses: counter(
+                "misses_total",
+                "Monitoring figures computed (nothing cached, or changed since)",
+            )?,
+        })
+    }
+}
+
+impl Collector for MonitoringCacheCollector {
+    fn desc(&self) -> Vec<&Desc> {
+        self.hits.desc().into_iter().chain(self.misses.desc()).collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let stats = self.cache.stats();
+        for (counter, total) in [(&self.hits, stats.hits), (&self.misses, stats.misses)] {
+            if total > counter.get() {
+                counter.inc_by(total - counter.get());
+            }
+        }
+        self.hits.collect().into_iter().chain(self.misses.collect()).collect()
+    }
+}

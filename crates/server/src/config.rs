@@ -86,6 +86,12 @@ pub struct ServeConfig {
     #[arg(long, env = "FOLLOWUP_SYNC_COMPACTION_INTERVAL", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub sync_compaction_interval: u64,
 
+    /// Keep the monitoring figures (dashboard, delegates table, mentor
+    /// overview) in memory between requests, recomputed when the database
+    /// says they changed. Off: computed on every request.
+    #[arg(long, env = "FOLLOWUP_MONITORING_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub monitoring_cache: bool,
+
     /// Run the worker (webhook deliveries) in this process too. Turn it off
     /// where `followup worker` processes do that work instead.
     #[arg(long = "worker", env = "FOLLOWUP_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
@@ -292,6 +298,7 @@ impl ServeConfig {
             client_timeout: 5,
             sync_retention_days: 90,
             sync_compaction_interval: 3600,
+            monitoring_cache: true,
             run_worker: true,
             worker: WorkerArgs::default(),
             auth: AuthArgs {

@@ -63,7 +63,8 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot set up metrics: {e}"))?
             .with_cors_origins(origins)
             .with_private_webhook_targets(config.worker.webhook_allow_private)
-            .with_files(files);
+            .with_files(files)
+            .with_monitoring_cache(config.monitoring_cache);
         let worker = if config.run_worker {
             Some(Worker::new(db.clone(), config.worker.clone(), Some(&shared.state.registry))?)
         } else {

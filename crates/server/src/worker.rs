@@ -199,9 +199,13 @@ impl Worker {
                         session_id: SessionId::from_uuid(Default::default()),
                     };
                     let program = ProgramId::from_uuid(*program);
-                    match self.blocking(move |db| db.read(|c| monitoring::mentor_overview(c, &mentor))).await
+                    match self
+                        .blocking(move |db| db.read(|c| monitoring::mentor_overview(c, &mentor, None)))
+                        .await
                     {
-                        Ok(rows) => rows.into_iter().filter(|r| r.program_id == program).collect(),
+                        Ok(figures) => {
+                            figures.rows.iter().filter(|r| r.program_id == program).cloned().collect()
+                        }
                         Err(error) => {
                             tracing::warn!(%error, "reading a mentor's digest failed; retrying later");
                             continue;

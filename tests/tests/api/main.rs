@@ -15,6 +15,7 @@ mod export;
 mod i18n;
 mod idempotency;
 mod monitoring;
+mod monitoring_cache;
 mod onboarding;
 mod operations;
 mod outage;

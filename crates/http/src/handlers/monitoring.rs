@@ -138,7 +138,7 @@ pub struct DashboardBody {
 }
 
 impl DashboardBody {
-    fn new(program_id: ProgramId, d: Dashboard) -> Self {
+    fn new(program_id: ProgramId, d: &Dashboard) -> Self {
         let status = |s: PlanStatus| d.plans_by_status.iter().find(|(x, _)| *x == s).map_or(0, |(_, n)| *n);
         let share = |plans: i64| ShareFigure {
             plans,
@@ -319,20 +319,20 @@ fn decode_cursor(order: &str, raw: Option<&str>) -> Result<Option<RowKey>, ApiEr
 /// stands when its page is read, and the rows around it never shift.
 fn page_of(
     req: &HttpRequest,
-    rows: Vec<DelegateRow>,
+    rows: &[DelegateRow],
     order: &str,
     after: Option<RowKey>,
     limit: u32,
     cmp: impl Fn(&RowKey, &RowKey) -> Ordering,
 ) -> HttpResponse {
-    let mut keyed: Vec<(RowKey, DelegateRow)> = rows.into_iter().map(|r| (RowKey::of(&r), r)).collect();
+    let mut keyed: Vec<(RowKey, &DelegateRow)> = rows.iter().map(|r| (RowKey::of(r), r)).collect();
     keyed.sort_by(|a, b| cmp(&a.0, &b.0));
     let start = after.map_or(0, |after| keyed.partition_point(|(k, _)| cmp(k, &after) != Ordering::Greater));
     let limit = limit as usize;
     let more = keyed.len() > start.saturating_add(limit);
-    let page: Vec<(RowKey, DelegateRow)> = keyed.into_iter().skip(start).take(limit).collect();
+    let page: Vec<(RowKey, &DelegateRow)> = keyed.into_iter().skip(start).take(limit).collect();
     let next = if more { page.last().and_then(|(k, _)| encode_cursor(order, k.clone())) } else { None };
-    let items = page.into_iter().map(|(_, row)| DelegateRowBody::from(row)).collect();
+    let items = page.into_iter().map(|(_, row)| DelegateRowBody::from(row.clone())).collect();
     paging::respond_with_cursor(req, items, next)
 }
 
@@ -358,9 +358,12 @@ pub async fn dashboard(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = ProgramId::from_uuid(id.into_inner());
-    let (_, dashboard) =
-        db::whole_programme(caller.read(&state, move |c, actor| repo::program_figures(c, actor, id))).await?;
-    Ok(HttpResponse::Ok().json(DashboardBody::new(id, dashboard)))
+    let cache = state.monitoring_cache.clone();
+    let figures = db::whole_programme(
+        caller.read(&state, move |c, actor| repo::program_figures(c, actor, id, cache.as_deref())),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(DashboardBody::new(id, &figures.dashboard)))
 }
 
 /// One row per delegate of the programme (a mentor: his mentees only) with
@@ -404,9 +407,12 @@ pub async fn delegates(
     let order = format!("d|{}", sort.as_param());
     let after = decode_cursor(&order, query.cursor.as_deref())?;
     let id = ProgramId::from_uuid(id.into_inner());
-    let (rows, _) =
-        db::whole_programme(caller.read(&state, move |c, actor| repo::program_figures(c, actor, id))).await?;
-    Ok(page_of(&req, rows, &order, after, page.limit, |a, b| sort.compare_keys(a, b)))
+    let cache = state.monitoring_cache.clone();
+    let figures = db::whole_programme(
+        caller.read(&state, move |c, actor| repo::program_figures(c, actor, id, cache.as_deref())),
+    )
+    .await?;
+    Ok(page_of(&req, &figures.rows, &order, after, page.limit, |a, b| sort.compare_keys(a, b)))
 }
 
 /// The caller's mentees across all programmes, one row per (programme,
@@ -436,8 +442,12 @@ pub async fn mentor_overview(
 ) -> Result<HttpResponse, ApiError> {
     let page = paging::page_request(query.limit, None)?;
     let after = decode_cursor("o", query.cursor.as_deref())?;
-    let rows = db::whole_programme(caller.read(&state, repo::mentor_overview)).await?;
-    Ok(page_of(&req, rows, "o", after, page.limit, attention_order_keys))
+    let cache = state.monitoring_cache.clone();
+    let figures = db::whole_programme(
+        caller.read(&state, move |c, actor| repo::mentor_overview(c, actor, cache.as_deref())),
+    )
+    .await?;
+    Ok(page_of(&req, &figures.rows, "o", after, page.limit, attention_order_keys))
 }
 
 /// Registers this module's routes.

@@ -11,6 +11,12 @@
 //! mentor's view covers the plans of his mentees, an observer's leaves drafts
 //! out, and the overview covers the plans of the caller's mentees in every
 //! programme.
+//!
+//! With a [`MonitoringCache`], the figures of a scope are computed once and
+//! served again while the change feed and the delegates' facts say nothing
+//! changed (see [`super::monitoring_cache`]).
+
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::dsl::{count_star, exists};
@@ -24,6 +30,7 @@ use followup_domain::values::{ActivityStatus, PlanStatus, ProgramRole, Progress,
 use followup_domain::Actor;
 use uuid::Uuid;
 
+use super::monitoring_cache::{FiguresKey, MonitoringCache, ProgramFigures};
 use super::{not_found, parse_stored, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
@@ -56,6 +63,13 @@ struct ScopeParams {
 }
 
 impl Scope {
+    fn key(self) -> FiguresKey {
+        match self {
+            Scope::Program(program, view) => FiguresKey::Program(program, view),
+            Scope::Mentees(mentor) => FiguresKey::Mentees(mentor),
+        }
+    }
+
     fn params(self) -> ScopeParams {
         match self {
             Scope::Program(program, view) => ScopeParams {
@@ -198,17 +212,19 @@ fn delegates(
 /// tally as it arrives ([`rules::Figures`]), so the memory held grows with
 /// the delegates and the indicators, not with the plans and their activities
 /// and check-ins.
-fn figures(conn: &mut DbConnection, scope: Scope) -> Result<(Vec<DelegateRow>, Dashboard), StoreError> {
-    let now = crate::now();
-    let delegates = delegates(conn, scope, now)?;
+fn figures(
+    conn: &mut DbConnection,
+    scope: Scope,
+    delegates: &[DelegateFacts],
+) -> Result<(Vec<DelegateRow>, Dashboard), StoreError> {
     let sp = scope.params();
     let (Some(min_today), Some(max_today)) =
         (delegates.iter().map(|d| d.today).min(), delegates.iter().map(|d| d.today).max())
     else {
-        return Ok(rules::figures(&delegates, &[]));
+        return Ok(rules::figures(delegates, &[]));
     };
     let indicators = indicators_in_scope(conn, sp)?;
-    let mut figures = rules::Figures::new(&delegates);
+    let mut figures = rules::Figures::new(delegates);
 
     // Overdue activities (the rule of `is_overdue`) depend on the owner's
     // today. Every owner's today lies in [min_today, max_today], and local
@@ -372,17 +388,39 @@ fn program_scope(conn: &mut DbConnection, actor: &Actor, program: ProgramId) -> 
     Ok(Scope::Program(program, view))
 }
 
-/// The delegates rows (in name order) and the dashboard of a programme, as
-/// the actor may see them.
+/// The delegates rows and the dashboard of a programme, as the actor may
+/// see them; from `cache` when it holds them still valid.
 pub fn program_figures(
     conn: &mut DbConnection,
     actor: &Actor,
     program: ProgramId,
-) -> Result<(Vec<DelegateRow>, Dashboard), StoreError> {
+    cache: Option<&MonitoringCache>,
+) -> Result<Arc<ProgramFigures>, StoreError> {
     let scope = program_scope(conn, actor, program)?;
-    let (mut rows, mut dashboard) = figures(conn, scope)?;
-    dashboard.surveys_unanswered = count_surveys(conn, &mut rows)?;
-    Ok((rows, dashboard))
+    scoped_figures(conn, scope, cache)
+}
+
+/// The figures of `scope`, cached or computed: the delegates in scope,
+/// their plans folded into the figures, and the open survey rounds each
+/// has not answered.
+fn scoped_figures(
+    conn: &mut DbConnection,
+    scope: Scope,
+    cache: Option<&MonitoringCache>,
+) -> Result<Arc<ProgramFigures>, StoreError> {
+    let compute = |conn: &mut DbConnection, delegates: &[DelegateFacts]| {
+        let (mut rows, mut dashboard) = figures(conn, scope, delegates)?;
+        dashboard.surveys_unanswered = count_surveys(conn, &mut rows)?;
+        Ok(ProgramFigures { rows, dashboard })
+    };
+    let facts = |conn: &mut DbConnection| delegates(conn, scope, crate::now());
+    match cache {
+        Some(cache) => cache.figures(conn, scope.key(), facts, compute),
+        None => {
+            let delegates = facts(conn)?;
+            Ok(Arc::new(compute(conn, &delegates)?))
+        }
+    }
 }
 
 /// Fill in each row's open survey rounds its delegate has not answered;
@@ -413,8 +451,10 @@ fn count_surveys(conn: &mut DbConnection, rows: &mut [DelegateRow]) -> Result<i6
 
 /// One row per (programme, delegate) the actor mentors; empty for a caller
 /// who mentors no one.
-pub fn mentor_overview(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<DelegateRow>, StoreError> {
-    let mut rows = figures(conn, Scope::Mentees(actor.user_id))?.0;
-    count_surveys(conn, &mut rows)?;
-    Ok(rows)
+pub fn mentor_overview(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    cache: Option<&MonitoringCache>,
+) -> Result<Arc<ProgramFigures>, StoreError> {
+    scoped_figures(conn, Scope::Mentees(actor.user_id), cache)
 }
