@@ -502,22 +502,34 @@ pub fn visibility_changed(
         }
     };
     let plans: Vec<Uuid> = plans.into_iter().map(|id| id.0).collect();
-    batch.extend(plan_entities(conn, program.as_uuid(), &plans, true)?);
     // Only what the user sees at this point of the transaction: before the
     // grant is removed, or after it is added. Nothing else is named to them.
     let viewer = super::viewer::Viewer::of_user(conn, user)?;
-    batch.retain(|c| {
-        viewer.sees_recorded(
-            c.program_id,
-            c.plan.as_ref().map(|p| (p.owner, p.status.as_str())),
-            c.restricted,
-        )
-    });
-    for c in &mut batch {
-        c.audience = Some(user.as_uuid());
+    let addressed = |mut batch: Vec<Change>| {
+        batch.retain(|c| {
+            viewer.sees_recorded(
+                c.program_id,
+                c.plan.as_ref().map(|p| (p.owner, p.status.as_str())),
+                c.restricted,
+            )
+        });
+        for c in &mut batch {
+            c.audience = Some(user.as_uuid());
+        }
+        batch
+    };
+    append(conn, addressed(batch))?;
+    // The plans a few hundred at a time: a membership in a programme of
+    // 100,000 plans names every entity in it, about 200 MB held at once.
+    for chunk in plans.chunks(PLANS_PER_BATCH) {
+        let batch = plan_entities(conn, program.as_uuid(), chunk, true)?;
+        append(conn, addressed(batch))?;
     }
-    append(conn, batch)
+    Ok(())
 }
+
+/// How many plans' entities a re-read holds in memory at once.
+const PLANS_PER_BATCH: usize = 500;
 
 /// A programme-level change for everyone who may see the programme.
 pub fn program_change(kind: &'static str, id: Uuid, program: Uuid, version: i64) -> Change {
