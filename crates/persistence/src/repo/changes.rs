@@ -230,28 +230,25 @@ pub fn append(conn: &mut DbConnection, batch: Vec<Change>) -> Result<(), StoreEr
         .collect();
     // One row (most writes) is a statement of a fixed shape, prepared once;
     // more go in multi-row inserts.
-    match conn {
-        DbConnection::Postgres(c) => {
-            if let [row] = rows.as_slice() {
-                diesel::insert_into(changes::table).values(row).execute(c)?;
+    macro_rules! insert {
+        ($c:expr, $rows:expr) => {
+            if let [row] = $rows.as_slice() {
+                diesel::insert_into(changes::table).values(row).execute($c)?;
             } else {
-                for chunk in rows.chunks(500) {
-                    diesel::insert_into(changes::table).values(chunk).execute(c)?;
+                for chunk in $rows.chunks(500) {
+                    diesel::insert_into(changes::table).values(chunk).execute($c)?;
                 }
             }
-        }
+        };
+    }
+    match conn {
+        DbConnection::Postgres(c) => insert!(c, rows),
         DbConnection::Sqlite(c) => {
             let n = i64::try_from(rows.len()).unwrap_or(i64::MAX);
             let last: i64 = crate::cached::BumpSyncCounter(n).get_result(c)?;
             let rows: Vec<Numbered> =
                 rows.into_iter().zip(last - n + 1..).map(|(row, seq)| Numbered { seq, row }).collect();
-            if let [row] = rows.as_slice() {
-                diesel::insert_into(changes::table).values(row).execute(c)?;
-            } else {
-                for chunk in rows.chunks(500) {
-                    diesel::insert_into(changes::table).values(chunk).execute(c)?;
-                }
-            }
+            insert!(c, rows);
         }
     }
     Ok(())

@@ -3,8 +3,8 @@
 //! were computed from has changed, whichever instance wrote the change.
 //!
 //! An entry holds the figures, the [`Mark`] taken before they were read and
-//! the delegates' facts they were computed from. A request takes a new mark,
-//! reads the delegates' facts again (one statement: names, organisations,
+//! the delegates' facts they were computed from. A request reads the
+//! delegates' facts again (one statement: names, organisations,
 //! each delegate's today in their own time zone, the programme's dates and
 //! cadence) and serves the entry only when those facts are equal and the
 //! change feed has nothing for the entry's programmes since its mark. So
@@ -127,9 +127,6 @@ impl MonitoringCache {
         facts: impl FnOnce(&mut DbConnection) -> Result<Vec<DelegateFacts>, StoreError>,
         compute: impl FnOnce(&mut DbConnection, &[DelegateFacts]) -> Result<ProgramFigures, StoreError>,
     ) -> Result<Arc<ProgramFigures>, StoreError> {
-        // The mark comes first: whatever commits after it is in the feed
-        // past it, and every read below comes after it.
-        let mark = generation::mark(conn)?;
         let facts = facts(conn)?;
         let slot = self.slot(key);
         let mut entry = slot.entry.lock().unwrap_or_else(PoisonError::into_inner);
@@ -142,6 +139,10 @@ impl MonitoringCache {
         self.misses.fetch_add(1, Ordering::Relaxed);
         // Drop the stale entry first: a failed computation leaves none.
         *entry = None;
+        // A hit needs no mark. A computation takes it before its reads:
+        // whatever commits after it is in the feed past it. Facts read
+        // before it that change meanwhile differ at the next request.
+        let mark = generation::mark(conn)?;
         let figures = Arc::new(compute(conn, &facts)?);
         let bytes = size_of_facts(&facts) + size_of_figures(&figures);
         slot.bytes.store(bytes, Ordering::Relaxed);
