@@ -229,26 +229,12 @@ pub struct CheckInVersionsBody {
     pub items: Vec<CheckInBody>,
 }
 
-/// A check-in's earlier versions, oldest first (the current one is its GET).
-#[utoipa::path(
-    tag = "check-ins",
-    params(("id" = Uuid, Path, description = "Check-in id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The versions revisions replaced", body = CheckInVersionsBody),
-        (status = 404, description = "No such check-in, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/check-ins/{id}/versions")]
-pub async fn list_check_in_versions(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = CheckInId::from_uuid(id.into_inner());
-    let versions = caller.read(&state, move |c, actor| repo::check_in_versions(c, actor, id)).await?;
-    Ok(HttpResponse::Ok()
-        .json(CheckInVersionsBody { items: versions.into_iter().map(CheckInBody::from).collect() }))
+endpoint! {
+    /// A check-in's earlier versions, oldest first (the current one is its GET).
+    items list_check_in_versions "/check-ins/{id}/versions" tag "check-ins", CheckInId "Check-in id",
+    CheckInVersionsBody { CheckInBody } "The versions revisions replaced",
+    errors(404 "No such check-in, or not visible to you"),
+    repo::check_in_versions
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

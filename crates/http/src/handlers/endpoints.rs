@@ -2,9 +2,16 @@
 //!
 //! - `list`: a page of the resources under a parent (`GET /plans/{id}/activities`),
 //!   with the paging parameters and the list's own filters.
+//! - `list_all`: a page of a top-level collection (`GET /organizations`),
+//!   with its filters.
+//! - `items`: every item under a resource, not paged (`GET /check-ins/{id}/versions`),
+//!   as `{"items": [...]}`.
 //! - `create`: a new resource under a parent (`POST /plans/{id}/activities`):
 //!   201 with `Location` and `ETag`, or 200 when a create with a client-chosen
 //!   id is sent again; `Idempotency-Key` honoured.
+//! - `create_admin`: a new top-level resource, by an admin
+//!   (`POST /organizations`): 201 with `Location` and `ETag`; `Idempotency-Key`
+//!   honoured.
 //! - `get`: the resource with its `ETag`; 304 when `If-None-Match` matches.
 //! - `patch`: a JSON body parsed into the domain's changes, applied when
 //!   `If-Match` holds (428 without it, 412 when it names another version); 200
@@ -73,6 +80,99 @@ macro_rules! endpoint {
             let (id, query) = ($parent::from_uuid(id.into_inner()), query.0);
             let found = caller.read(&state, move |c, actor| ($list)(c, actor, id, query, &page)).await?;
             Ok(crate::paging::respond(&req, found.map($body::from)))
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        list_all $name:ident $path:literal tag $tag:literal, $who:ident, $query:ident,
+        $body:ident $page:literal, errors($($status:literal $problem:literal),*),
+        $list:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            params($query),
+            security(("bearer" = [])),
+            responses(
+                (status = 200, description = $page, body = crate::paging::PageBody<$body>,
+                    headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
+                $((status = $status, description = $problem, body = crate::problem::Problem, content_type = "application/problem+json"),)*
+            )
+        )]
+        #[get($path)]
+        pub async fn $name(
+            req: actix_web::HttpRequest,
+            caller: crate::auth::$who,
+            state: actix_web::web::Data<crate::AppState>,
+            query: crate::query::QueryParams<$query>,
+        ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
+            crate::handlers::endpoints::endpoint!(@guard $who, caller);
+            let page = query.page()?;
+            let query = query.0;
+            let found = crate::handlers::endpoints::as_who!(
+                $who, read, caller, state, move |c, actor| ($list)(c, actor, query, &page)
+            )?;
+            Ok(crate::paging::respond(&req, found.map($body::from)))
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        create_admin $name:ident $path:literal tag $tag:literal,
+        $create:ident => $parse:expr, $body:ident $created:literal, errors($($status:literal $problem:literal),*),
+        $insert:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            request_body = $create,
+            security(("bearer" = [])),
+            responses(
+                (status = 201, description = $created, body = $body, headers(("Location" = String), ("ETag" = String))),
+                $((status = $status, description = $problem, body = crate::problem::Problem, content_type = "application/problem+json"),)*
+            )
+        )]
+        #[post($path)]
+        pub async fn $name(
+            caller: crate::auth::CheckedCaller,
+            key: crate::idempotency::IdempotencyKey,
+            state: actix_web::web::Data<crate::AppState>,
+            body: crate::json::JsonBody<$create>,
+        ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
+            caller.0.require_admin()?;
+            let new = ($parse)(body.0)?;
+            let actor = caller.0;
+            key.respond(&state, move |c| ($insert)(c, &actor, &new), |made| {
+                let body = $body::from(made);
+                crate::conditional::created(crate::dto::Addressable::location(&body), body.version, &body)
+            })
+            .await
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        items $name:ident $path:literal tag $tag:literal, $id:ident $id_doc:literal,
+        $list:ident { $item:ident } $found:literal, errors($($status:literal $problem:literal),*),
+        $read:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            params(("id" = Uuid, Path, description = $id_doc)),
+            security(("bearer" = [])),
+            responses(
+                (status = 200, description = $found, body = $list),
+                $((status = $status, description = $problem, body = crate::problem::Problem, content_type = "application/problem+json"),)*
+            )
+        )]
+        #[get($path)]
+        pub async fn $name(
+            caller: crate::auth::CallerToken,
+            state: actix_web::web::Data<crate::AppState>,
+            id: actix_web::web::Path<uuid::Uuid>,
+        ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
+            let id = $id::from_uuid(id.into_inner());
+            let found = caller.read(&state, move |c, actor| ($read)(c, actor, id)).await?;
+            Ok(actix_web::HttpResponse::Ok().json($list { items: found.into_iter().map($item::from).collect() }))
         }
     };
     (

@@ -123,28 +123,11 @@ endpoint! {
     |c, actor, id, _, page| repo::list_measurements(c, actor, id, page)
 }
 
-/// Read a measurement (where a recorded measurement's `Location` points).
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Measurement id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The measurement", body = MeasurementBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such measurement, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/measurements/{id}")]
-pub async fn get_measurement(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = MeasurementId::from_uuid(id.into_inner());
-    let found = caller.read(&state, move |c, actor| repo::get_measurement(c, actor, id)).await?;
-    let body = MeasurementBody::from(found);
-    Ok(crate::conditional::ok_versioned(&req, body.version, &body))
+endpoint! {
+    /// Read a measurement (where a recorded measurement's `Location` points).
+    get get_measurement "/measurements/{id}" tag "indicators", MeasurementId "Measurement id", CallerToken,
+    MeasurementBody "The measurement", errors(404 "No such measurement, or not visible to you"),
+    repo::get_measurement
 }
 
 /// Record a measurement (the owner; only while the plan is active).
@@ -336,28 +319,13 @@ pub struct MeasurementVersionsBody {
     pub items: Vec<MeasurementVersionBody>,
 }
 
-/// A measurement's earlier versions, oldest first, each with when, by whom
-/// and why the next one replaced it.
-#[utoipa::path(
-    tag = "indicators",
-    params(("id" = Uuid, Path, description = "Measurement id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The versions corrections and a withdrawal replaced", body = MeasurementVersionsBody),
-        (status = 404, description = "No such measurement, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/measurements/{id}/versions")]
-pub async fn list_measurement_versions(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = MeasurementId::from_uuid(id.into_inner());
-    let versions = caller.read(&state, move |c, actor| repo::measurement_versions(c, actor, id)).await?;
-    Ok(HttpResponse::Ok().json(MeasurementVersionsBody {
-        items: versions.into_iter().map(MeasurementVersionBody::from).collect(),
-    }))
+endpoint! {
+    /// A measurement's earlier versions, oldest first, each with when, by whom
+    /// and why the next one replaced it.
+    items list_measurement_versions "/measurements/{id}/versions" tag "indicators", MeasurementId "Measurement id",
+    MeasurementVersionsBody { MeasurementVersionBody } "The versions corrections and a withdrawal replaced",
+    errors(404 "No such measurement, or not visible to you"),
+    repo::measurement_versions
 }
 
 /// Registers this module's routes.

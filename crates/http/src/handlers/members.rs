@@ -1,6 +1,6 @@
 //! Members of a programme: `/programs/{id}/members`.
 
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::auth::CallerToken;
 use crate::conditional::created;
 use crate::dto::list_query;
+use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 use followup_domain::ids::{ProgramId, UserId};
@@ -74,28 +74,11 @@ list_query! {
     }
 }
 
-/// List a programme's members (any member; admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), ListMembersQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of members", body = PageBody<MemberBody>),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/programs/{id}/members")]
-pub async fn list_members(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<ListMembersQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let (id, role) = (ProgramId::from_uuid(id.into_inner()), query.role);
-    let result = caller.read(&state, move |c, actor| repo::list_members(c, actor, id, role, &page)).await?;
-    Ok(paging::respond(&req, result.map(MemberBody::from)))
+endpoint! {
+    /// List a programme's members (any member; admins).
+    list list_members "/programs/{id}/members" tag "programs", ProgramId "Programme id", ListMembersQuery,
+    MemberBody "A page of members", errors(404 "No such programme, or not yours"),
+    |c, actor, id, query: ListMembersQuery, page| repo::list_members(c, actor, id, query.role, page)
 }
 
 /// Add a member (coordinators, admins).

@@ -1,6 +1,6 @@
 //! Mentorships of a programme: `/programs/{id}/mentorships`.
 
-use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::auth::CallerToken;
 use crate::conditional::created;
 use crate::dto::PageQuery;
+use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
 use followup_domain::ids::{MentorshipId, ProgramId, UserId};
@@ -53,28 +53,11 @@ pub struct AddMentorshipBody {
     pub delegate_id: Uuid,
 }
 
-/// List a programme's mentorships (any member; admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), PageQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of mentorships", body = PageBody<MentorshipBody>),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/programs/{id}/mentorships")]
-pub async fn list_mentorships(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    query: crate::query::QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let id = ProgramId::from_uuid(id.into_inner());
-    let result = caller.read(&state, move |c, actor| repo::list_mentorships(c, actor, id, &page)).await?;
-    Ok(paging::respond(&req, result.map(MentorshipBody::from)))
+endpoint! {
+    /// List a programme's mentorships (any member; admins).
+    list list_mentorships "/programs/{id}/mentorships" tag "programs", ProgramId "Programme id", PageQuery,
+    MentorshipBody "A page of mentorships", errors(404 "No such programme, or not yours"),
+    |c, actor, id, _, page| repo::list_mentorships(c, actor, id, page)
 }
 
 /// Assign a mentor to a delegate (coordinators, admins).

@@ -1,6 +1,6 @@
 //! Organisations: `/organizations` — read by every signed-in user, changed by admins.
 
-use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post};
 use chrono::{DateTime, Utc};
 use followup_domain::ids::OrganizationId;
 use followup_domain::organizations::Organization;
@@ -14,16 +14,9 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{CallerToken, CheckedCaller};
-use crate::conditional::created;
-use crate::dto::{list_query, nullable};
+use crate::dto::{addressable, list_query, nullable};
 use crate::handlers::endpoints::endpoint;
-use crate::idempotency::IdempotencyKey;
-use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
-use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
-use crate::AppState;
 
 /// An organisation.
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,6 +33,8 @@ pub struct OrganizationBody {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+addressable!(OrganizationBody, "/api/v1/organizations/{}", id);
 
 impl From<Organization> for OrganizationBody {
     fn from(o: Organization) -> Self {
@@ -126,56 +121,26 @@ list_query! {
     }
 }
 
-/// List organisations.
-#[utoipa::path(
-    tag = "organizations",
-    params(ListOrganizationsQuery),
-    security(("bearer" = [])),
-    responses((status = 200, description = "A page of organisations", body = PageBody<OrganizationBody>,
-        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))))
-)]
-#[get("/organizations")]
-pub async fn list_organizations(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    query: crate::query::QueryParams<ListOrganizationsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let filter =
-        OrganizationFilter { kind: query.kind, parent_id: query.parent_id.map(OrganizationId::from_uuid) };
-    let result = caller.read(&state, move |c, _| repo::list(c, &filter, &page)).await?;
-    Ok(paging::respond(&req, result.map(OrganizationBody::from)))
+endpoint! {
+    /// List organisations.
+    list_all list_organizations "/organizations" tag "organizations", CallerToken, ListOrganizationsQuery,
+    OrganizationBody "A page of organisations", errors(),
+    |c, _, query: ListOrganizationsQuery, page| {
+        let filter =
+            OrganizationFilter { kind: query.kind, parent_id: query.parent_id.map(OrganizationId::from_uuid) };
+        repo::list(c, &filter, page)
+    }
 }
 
-/// Create an organisation (admin).
-#[utoipa::path(
-    tag = "organizations",
-    request_body = CreateOrganizationBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Created", body = OrganizationBody, headers(("Location" = String), ("ETag" = String))),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`name_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields (`parent_id`: `cycle`, `unknown_organization`)", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/organizations")]
-pub async fn create_organization(
-    caller: CheckedCaller,
-    key: IdempotencyKey,
-    state: web::Data<AppState>,
-    body: JsonBody<CreateOrganizationBody>,
-) -> Result<HttpResponse, ApiError> {
-    caller.0.require_admin()?;
-    let cmd = NewOrganization::try_from(body.0)?;
-    let actor = caller.0;
-    key.respond(
-        &state,
-        move |c| repo::create(c, &actor, &cmd),
-        |org| created(format!("/api/v1/organizations/{}", org.id), org.version, &OrganizationBody::from(org)),
-    )
-    .await
+endpoint! {
+    /// Create an organisation (admin).
+    create_admin create_organization "/organizations" tag "organizations",
+    CreateOrganizationBody => NewOrganization::try_from, OrganizationBody "Created",
+    errors(
+        403 "Not an admin", 409 "`name_taken`",
+        422 "Invalid fields (`parent_id`: `cycle`, `unknown_organization`)"
+    ),
+    repo::create
 }
 
 endpoint! {

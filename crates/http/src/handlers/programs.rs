@@ -1,22 +1,15 @@
 //! Programmes: `/programs`, `/programs/{id}`.
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::{CallerToken, CheckedCaller};
-use crate::conditional::created;
-use crate::dto::{list_query, nullable};
+use crate::dto::{addressable, list_query, nullable};
 use crate::handlers::endpoints::endpoint;
-use crate::idempotency::IdempotencyKey;
-use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
-use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
-use crate::AppState;
 use followup_domain::ids::ProgramId;
 use followup_domain::programs::ProgramWithRole;
 use followup_domain::programs::{check_cadence, NewProgram, ProgramChanges, ProgramFields};
@@ -62,6 +55,8 @@ pub struct ProgramBody {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+addressable!(ProgramBody, "/api/v1/programs/{}", id);
 
 impl From<ProgramWithRole> for ProgramBody {
     fn from(v: ProgramWithRole) -> Self {
@@ -237,58 +232,22 @@ list_query! {
     }
 }
 
-/// List the programmes you belong to (admins: all).
-#[utoipa::path(
-    tag = "programs",
-    params(ListProgramsQuery),
-    security(("bearer" = [])),
-    responses((status = 200, description = "A page of programmes", body = PageBody<ProgramBody>,
-        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))))
-)]
-#[get("/programs")]
-pub async fn list_programs(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    query: crate::query::QueryParams<ListProgramsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let filter = ProgramFilter { status: query.status };
-    let result = caller.read(&state, move |c, actor| repo::list(c, actor, &filter, &page)).await?;
-    Ok(paging::respond(&req, result.map(ProgramBody::from)))
+endpoint! {
+    /// List the programmes you belong to (admins: all).
+    list_all list_programs "/programs" tag "programs", CallerToken, ListProgramsQuery,
+    ProgramBody "A page of programmes", errors(),
+    |c, actor, query: ListProgramsQuery, page| repo::list(c, actor, &ProgramFilter { status: query.status }, page)
 }
 
-/// Create a programme (admin).
-#[utoipa::path(
-    tag = "programs",
-    request_body = CreateProgramBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Created", body = ProgramBody, headers(("Location" = String), ("ETag" = String))),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`code_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields: dates out of order, cadence outside 1–90…", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/programs")]
-pub async fn create_program(
-    caller: CheckedCaller,
-    key: IdempotencyKey,
-    state: web::Data<AppState>,
-    body: JsonBody<CreateProgramBody>,
-) -> Result<HttpResponse, ApiError> {
-    caller.0.require_admin()?;
-    let cmd = NewProgram::try_from(body.0)?;
-    let actor = caller.0;
-    key.respond(
-        &state,
-        move |c| repo::create(c, &actor, &cmd),
-        |view| {
-            let (id, version) = (view.program.id, view.program.version);
-            created(format!("/api/v1/programs/{id}"), version, &ProgramBody::from(view))
-        },
-    )
-    .await
+endpoint! {
+    /// Create a programme (admin).
+    create_admin create_program "/programs" tag "programs",
+    CreateProgramBody => NewProgram::try_from, ProgramBody "Created",
+    errors(
+        403 "Not an admin", 409 "`code_taken`",
+        422 "Invalid fields: dates out of order, cadence outside 1–90…"
+    ),
+    repo::create
 }
 
 endpoint! {

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::CallerToken;
 use crate::conditional::{created, if_match, ok_versioned, precondition_required, updated};
+use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
@@ -179,26 +180,15 @@ impl From<RosterEntry> for RosterEntryBody {
     }
 }
 
-/// Who answered a round, with their answers: coordinators (every delegate) and mentors (their mentees). Observers read the results instead.
-#[utoipa::path(
-    tag = "surveys",
-    params(("id" = Uuid, Path, description = "Survey round id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "The delegates and their answers", body = RosterBody),
-        (status = 403, description = "Not a coordinator or mentor of the programme", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such survey round, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/survey-rounds/{id}/responses")]
-pub async fn list_survey_responses(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let round = SurveyRoundId::from_uuid(id.into_inner());
-    let roster = caller.read(&state, move |c, actor| repo::roster(c, actor, round)).await?;
-    Ok(HttpResponse::Ok().json(RosterBody { items: roster.into_iter().map(RosterEntryBody::from).collect() }))
+endpoint! {
+    /// Who answered a round, with their answers: coordinators (every delegate) and mentors (their mentees). Observers read the results instead.
+    items list_survey_responses "/survey-rounds/{id}/responses" tag "surveys", SurveyRoundId "Survey round id",
+    RosterBody { RosterEntryBody } "The delegates and their answers",
+    errors(
+        403 "Not a coordinator or mentor of the programme",
+        404 "No such survey round, or not visible to you"
+    ),
+    repo::roster
 }
 
 /// A round's results.

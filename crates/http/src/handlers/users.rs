@@ -1,6 +1,6 @@
 //! Accounts: `/users` (admin) — list, create, read, change, deactivate.
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use followup_domain::ids::{OrganizationId, UserId};
 use followup_domain::users::User;
@@ -24,7 +24,6 @@ use crate::dto::{list_query, nullable};
 use crate::handlers::endpoints::endpoint;
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
@@ -201,34 +200,18 @@ list_query! {
     }
 }
 
-/// List accounts (admin).
-#[utoipa::path(
-    tag = "users",
-    params(ListUsersQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of accounts", body = PageBody<UserBody>,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/users")]
-pub async fn list_users(
-    req: HttpRequest,
-    caller: CheckedCaller,
-    state: web::Data<AppState>,
-    query: crate::query::QueryParams<ListUsersQuery>,
-) -> Result<HttpResponse, ApiError> {
-    caller.0.require_admin()?;
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let filter = UserFilter {
-        active: query.active,
-        system_role: query.system_role,
-        organization_id: query.organization_id.map(OrganizationId::from_uuid),
-    };
-    let result = db::read(&state, move |c| users::list(c, &filter, &page)).await?;
-    Ok(paging::respond(&req, result.map(UserBody::from)))
+endpoint! {
+    /// List accounts (admin).
+    list_all list_users "/users" tag "users", CheckedCaller, ListUsersQuery,
+    UserBody "A page of accounts", errors(401 "Not signed in", 403 "Not an admin"),
+    |c, _, query: ListUsersQuery, page| {
+        let filter = UserFilter {
+            active: query.active,
+            system_role: query.system_role,
+            organization_id: query.organization_id.map(OrganizationId::from_uuid),
+        };
+        users::list(c, &filter, page)
+    }
 }
 
 /// Create an account (admin).
