@@ -107,15 +107,10 @@ impl ActivityChanges {
             (_, Some(given)) => given,
             (_, None) => None,
         };
-        ActivityFields {
-            title: pick(&self.title, &current.title),
-            description: pick(&self.description, &current.description),
-            starts_on: pick(&self.starts_on, &current.starts_on),
-            due_on: pick(&self.due_on, &current.due_on),
-            status,
-            completed_on,
-            position: pick(&self.position, &current.position),
-        }
+        crate::patched!(
+            ActivityFields { status, completed_on }, self, current;
+            title, description, starts_on, due_on, position
+        )
     }
 
     pub fn fields(&self) -> Vec<&'static str> {

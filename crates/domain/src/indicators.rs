@@ -9,7 +9,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError, Message};
 use crate::ids::{IndicatorId, MeasurementId, PlanId, UserId};
-use crate::patch::pick;
 use crate::values::{not_in_the_future, Direction, Evidence};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -227,13 +226,8 @@ pub struct IndicatorChanges {
 
 impl IndicatorChanges {
     pub fn apply(&self, current: &IndicatorFields) -> Result<IndicatorFields, DomainError> {
-        let next = IndicatorFields {
-            name: pick(&self.name, &current.name),
-            unit: pick(&self.unit, &current.unit),
-            baseline: pick(&self.baseline, &current.baseline),
-            target: pick(&self.target, &current.target),
-            direction: pick(&self.direction, &current.direction),
-        };
+        let next =
+            crate::patched!(IndicatorFields {}, self, current; name, unit, baseline, target, direction);
         next.check()?;
         Ok(next)
     }

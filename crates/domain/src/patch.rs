@@ -11,6 +11,16 @@ pub fn pick<T: Clone>(patch: &Option<T>, current: &T) -> T {
     patch.clone().unwrap_or_else(|| current.clone())
 }
 
+/// The fields after a patch is applied: each named field is the patch's value
+/// where it sets one, else the current value; fields in braces are given as
+/// they are. `patched!(PlanFields {}, self, current; title, goal)`.
+#[macro_export]
+macro_rules! patched {
+    ($fields:ident { $($given:ident),* }, $patch:expr, $current:expr; $($field:ident),+ $(,)?) => {
+        $fields { $($given,)* $($field: $crate::patch::pick(&$patch.$field, &$current.$field)),+ }
+    };
+}
+
 /// Wire names of the fields a patch touches, for the audit log:
 /// `touched!(self, title, goal)` lists `"title"` when `self.title` is set.
 /// A field's wire name is its Rust name.

@@ -6,7 +6,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError, Message};
 use crate::ids::{PlanId, ProgramId, UserId};
-use crate::patch::pick;
 use crate::values::PlanStatus;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -214,15 +213,10 @@ pub struct PlanChanges {
 
 impl PlanChanges {
     pub fn apply(&self, current: &PlanFields) -> Result<PlanFields, DomainError> {
-        let next = PlanFields {
-            title: pick(&self.title, &current.title),
-            problem_statement: pick(&self.problem_statement, &current.problem_statement),
-            goal: pick(&self.goal, &current.goal),
-            target_group: pick(&self.target_group, &current.target_group),
-            location: pick(&self.location, &current.location),
-            starts_on: pick(&self.starts_on, &current.starts_on),
-            ends_on: pick(&self.ends_on, &current.ends_on),
-        };
+        let next = crate::patched!(
+            PlanFields {}, self, current;
+            title, problem_statement, goal, target_group, location, starts_on, ends_on
+        );
         next.check()?;
         Ok(next)
     }

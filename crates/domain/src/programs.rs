@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::error::{DomainError, FieldError, Message, Validator};
 use crate::ids::ProgramId;
-use crate::patch::{pick, NullablePatch, Patch};
+use crate::patch::{NullablePatch, Patch};
 use crate::values::{ProgramRole, ProgramStatus};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -214,19 +214,11 @@ pub struct ProgramChanges {
 impl ProgramChanges {
     /// Apply to the current fields and check the result.
     pub fn apply(&self, current: &ProgramFields) -> Result<ProgramFields, DomainError> {
-        let next = ProgramFields {
-            code: pick(&self.code, &current.code),
-            title: pick(&self.title, &current.title),
-            theme: pick(&self.theme, &current.theme),
-            funder: pick(&self.funder, &current.funder),
-            partners: pick(&self.partners, &current.partners),
-            location: pick(&self.location, &current.location),
-            training_starts_on: pick(&self.training_starts_on, &current.training_starts_on),
-            training_ends_on: pick(&self.training_ends_on, &current.training_ends_on),
-            follow_up_until: pick(&self.follow_up_until, &current.follow_up_until),
-            check_in_cadence_days: pick(&self.check_in_cadence_days, &current.check_in_cadence_days),
-            status: pick(&self.status, &current.status),
-        };
+        let next = crate::patched!(
+            ProgramFields {}, self, current;
+            code, title, theme, funder, partners, location, training_starts_on, training_ends_on,
+            follow_up_until, check_in_cadence_days, status,
+        );
         next.check()?;
         Ok(next)
     }
