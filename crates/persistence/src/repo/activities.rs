@@ -28,11 +28,7 @@ fn load_activity(
     actor: &Actor,
     id: ActivityId,
 ) -> Result<(ActivityRow, PlanContext), StoreError> {
-    let row = activities::table
-        .find(DbId(id.as_uuid()))
-        .select(ActivityRow::as_select())
-        .first(conn)
-        .optional()?
+    let row = super::find_row!(conn, activities, ActivityRow, id.as_uuid())?
         .ok_or_else(|| not_found("activity"))?;
     let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("activity"))?;
     Ok((row, ctx))
@@ -52,13 +48,11 @@ pub fn list_activities(
     page: &PageRequest,
 ) -> Result<Page<Activity>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = activities::table
-        .filter(activities::plan_id.eq(ctx.row.id))
-        .select(ActivityRow::as_select())
-        .order((activities::created_at.asc(), activities::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, activities, page.after);
+    let mut query = super::created_page!(
+        activities::table.filter(activities::plan_id.eq(ctx.row.id)).select(ActivityRow::as_select()),
+        activities,
+        page
+    );
     if let Some(status) = filter.status {
         query = query.filter(activities::status.eq(status.as_str()));
     }
@@ -134,21 +128,21 @@ pub fn list_program_activities(
         .or(activities::due_on.lt(d2).and(users::time_zone.eq_any(z2)));
     let closed = [ActivityStatus::Done.as_str(), ActivityStatus::Cancelled.as_str()];
 
-    let mut query = activities::table
-        .inner_join(action_plans::table.inner_join(users::table))
-        .filter(action_plans::program_id.eq(program_id))
-        .filter(super::export::visible_in_program!(&start.scope))
-        .select((
-            ActivityRow::as_select(),
-            action_plans::title,
-            action_plans::owner_id,
-            users::display_name,
-            users::time_zone,
-        ))
-        .order((activities::created_at.asc(), activities::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, activities, page.after);
+    let mut query = super::created_page!(
+        activities::table
+            .inner_join(action_plans::table.inner_join(users::table))
+            .filter(action_plans::program_id.eq(program_id))
+            .filter(super::export::visible_in_program!(&start.scope))
+            .select((
+                ActivityRow::as_select(),
+                action_plans::title,
+                action_plans::owner_id,
+                users::display_name,
+                users::time_zone,
+            )),
+        activities,
+        page
+    );
     if let Some(status) = filter.status {
         query = query.filter(activities::status.eq(status.as_str()));
     }
@@ -200,12 +194,7 @@ pub fn create_activity(
         fields.completed_on = Some(ctx.today);
     }
     fields.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
-    if let Some(existing) = activities::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(ActivityRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, activities, ActivityRow, cmd.id.as_uuid())? {
         let same = existing.plan_id == ctx.row.id && existing.fields()? == fields;
         return if same {
             Ok(Created::Existing(existing.into_domain(ctx.today)?))

@@ -70,13 +70,13 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<ChangeRequest>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = change_requests::table
-        .filter(change_requests::plan_id.eq(ctx.row.id))
-        .select(ChangeRequestRow::as_select())
-        .order((change_requests::created_at.asc(), change_requests::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, change_requests, page.after);
+    let query = super::created_page!(
+        change_requests::table
+            .filter(change_requests::plan_id.eq(ctx.row.id))
+            .select(ChangeRequestRow::as_select()),
+        change_requests,
+        page
+    );
     let items = query
         .load::<ChangeRequestRow>(conn)?
         .into_iter()
@@ -90,11 +90,7 @@ fn load(
     actor: &Actor,
     id: ChangeRequestId,
 ) -> Result<(ChangeRequestRow, PlanContext), StoreError> {
-    let row: ChangeRequestRow = change_requests::table
-        .find(DbId(id.as_uuid()))
-        .select(ChangeRequestRow::as_select())
-        .first(conn)
-        .optional()?
+    let row: ChangeRequestRow = super::find_row!(conn, change_requests, ChangeRequestRow, id.as_uuid())?
         .ok_or_else(|| not_found("change_request"))?;
     let ctx = visible_plan(conn, actor, row.plan_id.0.into()).map_err(hide_as("change_request"))?;
     Ok((row, ctx))
@@ -164,11 +160,8 @@ pub fn create(
     cmd: &NewChangeRequest,
 ) -> Result<Created<ChangeRequest>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let existing: Option<ChangeRequestRow> = change_requests::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(ChangeRequestRow::as_select())
-        .first(conn)
-        .optional()?;
+    let existing: Option<ChangeRequestRow> =
+        super::find_row!(conn, change_requests, ChangeRequestRow, cmd.id.as_uuid())?;
     if let Some(existing) = existing {
         let mine = existing.plan_id == ctx.row.id && existing.reason == cmd.reason;
         let same = mine

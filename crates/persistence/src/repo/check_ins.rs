@@ -26,12 +26,8 @@ fn load_check_in(
     actor: &Actor,
     id: CheckInId,
 ) -> Result<(CheckInRow, PlanContext), StoreError> {
-    let row = check_ins::table
-        .find(DbId(id.as_uuid()))
-        .select(CheckInRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("check-in"))?;
+    let row =
+        super::find_row!(conn, check_ins, CheckInRow, id.as_uuid())?.ok_or_else(|| not_found("check-in"))?;
     let ctx = visible_plan(conn, actor, PlanId::from_uuid(row.plan_id.0)).map_err(hide_as("check-in"))?;
     Ok((row, ctx))
 }
@@ -44,13 +40,11 @@ pub fn list_check_ins(
     page: &PageRequest,
 ) -> Result<Page<CheckIn>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = check_ins::table
-        .filter(check_ins::plan_id.eq(ctx.row.id))
-        .select(CheckInRow::as_select())
-        .order((check_ins::created_at.asc(), check_ins::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, check_ins, page.after);
+    let mut query = super::created_page!(
+        check_ins::table.filter(check_ins::plan_id.eq(ctx.row.id)).select(CheckInRow::as_select()),
+        check_ins,
+        page
+    );
     if let Some(status) = review_status {
         query = query.filter(check_ins::review_status.eq(status.as_str()));
     }
@@ -72,27 +66,27 @@ pub fn review_queue(
     page: &PageRequest,
 ) -> Result<Page<CheckIn>, StoreError> {
     let me = DbId(actor.user_id.as_uuid());
-    let mut query = check_ins::table
-        .inner_join(action_plans::table)
-        .inner_join(
-            mentorships::table.on(mentorships::program_id
-                .eq(action_plans::program_id)
-                .and(mentorships::delegate_id.eq(action_plans::owner_id))
-                .and(mentorships::mentor_id.eq(me))),
-        )
-        .inner_join(
-            memberships::table.on(memberships::program_id
-                .eq(action_plans::program_id)
-                .and(memberships::user_id.eq(me))
-                .and(memberships::role.eq(ProgramRole::Mentor.as_str()))),
-        )
-        .filter(action_plans::status.ne(PlanStatus::Draft.as_str()))
-        .filter(check_ins::review_status.eq(review_status.as_str()))
-        .select(CheckInRow::as_select())
-        .order((check_ins::created_at.asc(), check_ins::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, check_ins, page.after);
+    let mut query = super::created_page!(
+        check_ins::table
+            .inner_join(action_plans::table)
+            .inner_join(
+                mentorships::table.on(mentorships::program_id
+                    .eq(action_plans::program_id)
+                    .and(mentorships::delegate_id.eq(action_plans::owner_id))
+                    .and(mentorships::mentor_id.eq(me))),
+            )
+            .inner_join(
+                memberships::table.on(memberships::program_id
+                    .eq(action_plans::program_id)
+                    .and(memberships::user_id.eq(me))
+                    .and(memberships::role.eq(ProgramRole::Mentor.as_str()))),
+            )
+            .filter(action_plans::status.ne(PlanStatus::Draft.as_str()))
+            .filter(check_ins::review_status.eq(review_status.as_str()))
+            .select(CheckInRow::as_select()),
+        check_ins,
+        page
+    );
     if let Some(program) = program {
         query = query.filter(action_plans::program_id.eq(DbId(program.as_uuid())));
     }

@@ -32,12 +32,8 @@ fn load_comment(
     actor: &Actor,
     id: CommentId,
 ) -> Result<(CommentRow, PlanContext), StoreError> {
-    let row = comments::table
-        .find(DbId(id.as_uuid()))
-        .select(CommentRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("comment"))?;
+    let row =
+        super::find_row!(conn, comments, CommentRow, id.as_uuid())?.ok_or_else(|| not_found("comment"))?;
     let ctx = visible_plan(conn, actor, PlanId::from_uuid(row.plan_id.0)).map_err(hide_as("comment"))?;
     if row.visibility == Visibility::Mentors.as_str() && !policy::sees_mentor_comments(actor, &ctx.relation) {
         return Err(not_found("comment"));
@@ -52,16 +48,14 @@ pub fn list_comments(
     page: &PageRequest,
 ) -> Result<Page<Comment>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = comments::table
-        .filter(comments::plan_id.eq(ctx.row.id))
-        .select(CommentRow::as_select())
-        .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
+    let mut query = super::created_page!(
+        comments::table.filter(comments::plan_id.eq(ctx.row.id)).select(CommentRow::as_select()),
+        comments,
+        page
+    );
     if !policy::sees_mentor_comments(actor, &ctx.relation) {
         query = query.filter(comments::visibility.eq(Visibility::Shared.as_str()));
     }
-    query = super::after_created!(query, comments, page.after);
     let rows = query.load::<CommentRow>(conn)?;
     let items = rows.into_iter().map(CommentRow::into_domain).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, page, |c| Cursor { at: c.created_at, id: c.id.as_uuid() }))
@@ -113,9 +107,7 @@ pub fn create_comment(
     let ctx = visible_plan(conn, actor, plan)?;
     policy::require_comment(&ctx.relation, cmd.visibility)?;
     check_target(conn, ctx.row.id, cmd.target)?;
-    if let Some(existing) =
-        comments::table.find(DbId(cmd.id.as_uuid())).select(CommentRow::as_select()).first(conn).optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, comments, CommentRow, cmd.id.as_uuid())? {
         let same = existing.plan_id == ctx.row.id
             && existing.author_id.0 == actor.user_id.as_uuid()
             && existing.body == cmd.body

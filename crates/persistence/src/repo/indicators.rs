@@ -27,11 +27,7 @@ fn load_indicator(
     actor: &Actor,
     id: IndicatorId,
 ) -> Result<(IndicatorRow, PlanContext), StoreError> {
-    let row = indicators::table
-        .find(DbId(id.as_uuid()))
-        .select(IndicatorRow::as_select())
-        .first(conn)
-        .optional()?
+    let row = super::find_row!(conn, indicators, IndicatorRow, id.as_uuid())?
         .ok_or_else(|| not_found("indicator"))?;
     let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("indicator"))?;
     Ok((row, ctx))
@@ -81,13 +77,11 @@ pub fn list_indicators(
     page: &PageRequest,
 ) -> Result<Page<Indicator>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = indicators::table
-        .filter(indicators::plan_id.eq(ctx.row.id))
-        .select(IndicatorRow::as_select())
-        .order((indicators::created_at.asc(), indicators::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, indicators, page.after);
+    let query = super::created_page!(
+        indicators::table.filter(indicators::plan_id.eq(ctx.row.id)).select(IndicatorRow::as_select()),
+        indicators,
+        page
+    );
     let rows = query.load::<IndicatorRow>(conn)?;
     let items = with_values(conn, rows)?;
     Ok(Page::from_rows(items, page, |i| Cursor { at: i.created_at, id: i.id.as_uuid() }))
@@ -112,12 +106,7 @@ pub fn create_indicator(
     policy::require_owner(&ctx.relation)?;
     require_tracking_editable(ctx.plan.status)?;
     cmd.fields.check()?;
-    if let Some(existing) = indicators::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(IndicatorRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, indicators, IndicatorRow, cmd.id.as_uuid())? {
         let same = existing.plan_id == ctx.row.id && existing.fields()? == cmd.fields;
         return if same {
             Ok(Created::Existing(get_indicator(conn, actor, cmd.id)?))
@@ -233,13 +222,11 @@ pub fn list_measurements(
     page: &PageRequest,
 ) -> Result<Page<Measurement>, StoreError> {
     let (row, _) = load_indicator(conn, actor, indicator)?;
-    let mut query = measurements::table
-        .filter(measurements::indicator_id.eq(row.id))
-        .select(MeasurementRow::as_select())
-        .order((measurements::created_at.asc(), measurements::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, measurements, page.after);
+    let query = super::created_page!(
+        measurements::table.filter(measurements::indicator_id.eq(row.id)).select(MeasurementRow::as_select()),
+        measurements,
+        page
+    );
     let rows = query.load::<MeasurementRow>(conn)?;
     let items = rows.into_iter().map(MeasurementRow::into_domain).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, page, |m| Cursor { at: m.created_at, id: m.id.as_uuid() }))
@@ -251,11 +238,7 @@ pub fn get_measurement(
     actor: &Actor,
     id: MeasurementId,
 ) -> Result<Measurement, StoreError> {
-    let row = measurements::table
-        .find(DbId(id.as_uuid()))
-        .select(MeasurementRow::as_select())
-        .first(conn)
-        .optional()?
+    let row = super::find_row!(conn, measurements, MeasurementRow, id.as_uuid())?
         .ok_or_else(|| not_found("measurement"))?;
     load_indicator(conn, actor, IndicatorId::from_uuid(row.indicator_id.0))
         .map_err(hide_as("measurement"))?;
@@ -273,12 +256,7 @@ pub fn record_measurement(
     require_active(ctx.plan.status)?;
     cmd.check(ctx.today)?;
     let evidence = evidence_json(&cmd.evidence)?;
-    if let Some(existing) = measurements::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(MeasurementRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, measurements, MeasurementRow, cmd.id.as_uuid())? {
         let same = existing.indicator_id == ind.id
             && existing.value == cmd.value
             && existing.measured_on == cmd.measured_on
@@ -331,11 +309,7 @@ fn change_measurement(
     change: Change<'_>,
     if_match: &Precondition,
 ) -> Result<Measurement, StoreError> {
-    let row = measurements::table
-        .find(DbId(id.as_uuid()))
-        .select(MeasurementRow::as_select())
-        .first(conn)
-        .optional()?
+    let row = super::find_row!(conn, measurements, MeasurementRow, id.as_uuid())?
         .ok_or_else(|| not_found("measurement"))?;
     let (_, ctx) = load_indicator(conn, actor, IndicatorId::from_uuid(row.indicator_id.0))
         .map_err(hide_as("measurement"))?;

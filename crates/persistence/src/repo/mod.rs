@@ -61,6 +61,31 @@ macro_rules! after_created {
 }
 pub(crate) use after_created;
 
+/// One keyset page of `$query` (rows of `$table`) in creation order: ordered
+/// by (`created_at`, `id`), at most `$page.fetch()` rows after `$page.after`;
+/// boxed, so that the caller may filter it further.
+macro_rules! created_page {
+    ($query:expr, $table:ident, $page:expr) => {{
+        let page: &followup_domain::paging::PageRequest = $page;
+        let query =
+            $query.order(($table::created_at.asc(), $table::id.asc())).limit(page.fetch()).into_boxed();
+        crate::repo::after_created!(query, $table, page.after)
+    }};
+}
+pub(crate) use created_page;
+
+/// The `$row` of `$table` whose id is `$id` (a `Uuid`), if there is one.
+macro_rules! find_row {
+    ($conn:expr, $table:ident, $row:ty, $id:expr) => {
+        $table::table
+            .find(crate::sql_types::DbId($id))
+            .select(<$row>::as_select())
+            .first::<$row>($conn)
+            .optional()
+    };
+}
+pub(crate) use find_row;
+
 /// The id of an indicator's current measurement, as a subquery correlated
 /// with `indicators::id`: the latest not withdrawn, by date, then recording
 /// time and id.
@@ -86,7 +111,6 @@ pub(crate) use latest_measurement;
 
 use crate::error::StoreError;
 
-/// Parse an enum stored as its wire name; an unknown one is data corruption, not user error.
 /// The storage keys of files (and previews) whose records a transaction
 /// removed: the caller removes their bytes once it has committed (the
 /// sweeper removes any it could not).
@@ -94,6 +118,7 @@ use crate::error::StoreError;
 #[must_use = "the bytes of these files are removed after the commit"]
 pub struct Unstored(pub Vec<String>);
 
+/// Parse an enum stored as its wire name; an unknown one is data corruption, not user error.
 pub(crate) fn parse_stored<T>(
     column: &str,
     raw: &str,

@@ -21,11 +21,7 @@ use crate::sql_types::{DbId, DbTime};
 const NAME_TAKEN: &str = "An organisation with this name already exists.";
 
 fn load(conn: &mut DbConnection, id: OrganizationId) -> Result<Option<OrganizationRow>, StoreError> {
-    Ok(organizations::table
-        .find(DbId(id.as_uuid()))
-        .select(OrganizationRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(super::find_row!(conn, organizations, OrganizationRow, id.as_uuid())?)
 }
 
 /// Refuse a parent that does not exist or that would close a cycle.
@@ -96,12 +92,8 @@ pub fn list(
     filter: &OrganizationFilter,
     page: &PageRequest,
 ) -> Result<Page<Organization>, StoreError> {
-    let mut query = organizations::table
-        .select(OrganizationRow::as_select())
-        .order((organizations::created_at.asc(), organizations::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, organizations, page.after);
+    let mut query =
+        super::created_page!(organizations::table.select(OrganizationRow::as_select()), organizations, page);
     if let Some(kind) = filter.kind {
         query = query.filter(organizations::kind.eq(kind.as_str()));
     }

@@ -194,12 +194,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, cmd: &NewPlan) -> Result<C
     let window = programs::window(conn, cmd.program_id)?;
     window.require_open(owners_today(conn, actor.user_id)?)?;
     window.check_plan_period(cmd.fields.starts_on, cmd.fields.ends_on)?;
-    if let Some(existing) = action_plans::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(PlanRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, action_plans, PlanRow, cmd.id.as_uuid())? {
         return if same_fields(&existing, cmd.program_id, actor.user_id, &cmd.fields) {
             Ok(Created::Existing(existing.into_domain()?))
         } else {

@@ -44,7 +44,7 @@ pub fn window(conn: &mut DbConnection, id: ProgramId) -> Result<ProgramWindow, S
 }
 
 fn load(conn: &mut DbConnection, id: ProgramId) -> Result<Option<ProgramRow>, StoreError> {
-    Ok(programs::table.find(DbId(id.as_uuid())).select(ProgramRow::as_select()).first(conn).optional()?)
+    Ok(super::find_row!(conn, programs, ProgramRow, id.as_uuid())?)
 }
 
 /// Load a programme the actor may see (404 otherwise), with the actor's role.
@@ -145,18 +145,19 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<ProgramWithRole>, StoreError> {
     let me = DbId(actor.user_id.as_uuid());
-    let mut query = programs::table
-        .left_join(
-            memberships::table.on(memberships::program_id.eq(programs::id).and(memberships::user_id.eq(me))),
-        )
-        .select((ProgramRow::as_select(), memberships::role.nullable()))
-        .order((programs::created_at.asc(), programs::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
+    let mut query = super::created_page!(
+        programs::table
+            .left_join(
+                memberships::table
+                    .on(memberships::program_id.eq(programs::id).and(memberships::user_id.eq(me))),
+            )
+            .select((ProgramRow::as_select(), memberships::role.nullable())),
+        programs,
+        page
+    );
     if let ProgramScope::MemberOf(_) = ProgramScope::for_actor(actor) {
         query = query.filter(memberships::id.is_not_null());
     }
-    query = super::after_created!(query, programs, page.after);
     if let Some(status) = filter.status {
         // The status a coordinator set, or the one the dates give today
         // (UTC), as `status_by_dates` reads them.

@@ -81,13 +81,7 @@ pub fn create(
 }
 
 pub fn find(conn: &mut DbConnection, id: UserId) -> Result<Option<User>, StoreError> {
-    users::table
-        .find(DbId(id.as_uuid()))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(UserRow::into_domain)
-        .transpose()
+    super::find_row!(conn, users, UserRow, id.as_uuid())?.map(UserRow::into_domain).transpose()
 }
 
 pub fn get(conn: &mut DbConnection, id: UserId) -> Result<User, StoreError> {
@@ -107,12 +101,7 @@ pub fn list(
     filter: &UserFilter,
     page: &PageRequest,
 ) -> Result<Page<User>, StoreError> {
-    let mut query = users::table
-        .select(UserRow::as_select())
-        .order((users::created_at.asc(), users::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, users, page.after);
+    let mut query = super::created_page!(users::table.select(UserRow::as_select()), users, page);
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
     }
@@ -136,12 +125,7 @@ pub fn update(
     changes: &UserChanges,
     if_match: &Precondition,
 ) -> Result<User, StoreError> {
-    let current = users::table
-        .find(DbId(id.as_uuid()))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("user"))?;
+    let current = super::find_row!(conn, users, UserRow, id.as_uuid())?.ok_or_else(|| not_found("user"))?;
     check_version(if_match, current.version)?;
     let fields = changes.fields();
     if fields.is_empty() {

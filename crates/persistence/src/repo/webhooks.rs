@@ -110,13 +110,13 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<Webhook>, StoreError> {
     webhooks_managed(conn, actor, program_id, "program")?;
-    let mut query = webhooks::table
-        .filter(webhooks::program_id.eq(DbId(program_id.as_uuid())))
-        .select(WebhookRow::as_select())
-        .order((webhooks::created_at.asc(), webhooks::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, webhooks, page.after);
+    let query = super::created_page!(
+        webhooks::table
+            .filter(webhooks::program_id.eq(DbId(program_id.as_uuid())))
+            .select(WebhookRow::as_select()),
+        webhooks,
+        page
+    );
     let items = query.load::<WebhookRow>(conn)?.into_iter().map(WebhookRow::into_domain).collect();
     Ok(Page::from_rows(items, page, |w: &Webhook| Cursor { at: w.created_at, id: w.id.as_uuid() }))
 }
@@ -128,12 +128,8 @@ pub(crate) fn managed_webhook(
     actor: &Actor,
     id: WebhookId,
 ) -> Result<WebhookRow, StoreError> {
-    let row = webhooks::table
-        .find(DbId(id.as_uuid()))
-        .select(WebhookRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("webhook"))?;
+    let row =
+        super::find_row!(conn, webhooks, WebhookRow, id.as_uuid())?.ok_or_else(|| not_found("webhook"))?;
     webhooks_managed(conn, actor, ProgramId::from_uuid(row.program_id.0), "webhook")?;
     Ok(row)
 }
