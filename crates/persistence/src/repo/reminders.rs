@@ -121,25 +121,17 @@ fn turned_off(
     kind: MailKind,
     users: Vec<DbId>,
 ) -> Result<HashSet<DbId>, StoreError> {
-    let off = notification_settings::table.filter(notification_settings::user_id.eq_any(users));
-    let ids: Vec<DbId> = match kind {
-        MailKind::CheckInDue => off
-            .filter(notification_settings::check_in_due.eq(false))
-            .select(notification_settings::user_id)
-            .load(conn)?,
-        MailKind::ActivityOverdue => off
-            .filter(notification_settings::activity_overdue.eq(false))
-            .select(notification_settings::user_id)
-            .load(conn)?,
-        MailKind::WeeklyDigest => off
-            .filter(notification_settings::weekly_digest.eq(false))
-            .select(notification_settings::user_id)
-            .load(conn)?,
-        MailKind::SurveyDue => off
-            .filter(notification_settings::survey_due.eq(false))
-            .select(notification_settings::user_id)
-            .load(conn)?,
+    let of_users = notification_settings::table
+        .filter(notification_settings::user_id.eq_any(users))
+        .select(notification_settings::user_id)
+        .into_boxed();
+    let off = match kind {
+        MailKind::CheckInDue => of_users.filter(notification_settings::check_in_due.eq(false)),
+        MailKind::ActivityOverdue => of_users.filter(notification_settings::activity_overdue.eq(false)),
+        MailKind::WeeklyDigest => of_users.filter(notification_settings::weekly_digest.eq(false)),
+        MailKind::SurveyDue => of_users.filter(notification_settings::survey_due.eq(false)),
     };
+    let ids: Vec<DbId> = off.load(conn)?;
     Ok(ids.into_iter().collect())
 }
 
