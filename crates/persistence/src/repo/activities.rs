@@ -15,9 +15,9 @@ use followup_domain::values::{ActivityStatus, AttachmentParent};
 use followup_domain::{Actor, DomainError};
 use uuid::Uuid;
 
-use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
+use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::ActivityRow;
-use super::{audit, check_version, hide_as, not_found, Unstored};
+use super::{audit, check_version, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{action_plans, activities, users};
@@ -28,10 +28,7 @@ fn load_activity(
     actor: &Actor,
     id: ActivityId,
 ) -> Result<(ActivityRow, PlanContext), StoreError> {
-    let row = super::find_row!(conn, activities, ActivityRow, id.as_uuid())?
-        .ok_or_else(|| not_found("activity"))?;
-    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("activity"))?;
-    Ok((row, ctx))
+    super::plans::child_of_visible_plan!(conn, actor, activities, ActivityRow, id.as_uuid(), "activity")
 }
 
 #[derive(Debug, Clone, Default)]

@@ -15,7 +15,7 @@ use followup_domain::{Actor, DomainError, FieldError};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::IndicatorRow;
-use super::{audit, hide_as, not_found, on_unique, parse_stored, programs};
+use super::{audit, on_unique, parse_stored, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{action_plans, change_requests, indicators};
@@ -90,10 +90,14 @@ fn load(
     actor: &Actor,
     id: ChangeRequestId,
 ) -> Result<(ChangeRequestRow, PlanContext), StoreError> {
-    let row: ChangeRequestRow = super::find_row!(conn, change_requests, ChangeRequestRow, id.as_uuid())?
-        .ok_or_else(|| not_found("change_request"))?;
-    let ctx = visible_plan(conn, actor, row.plan_id.0.into()).map_err(hide_as("change_request"))?;
-    Ok((row, ctx))
+    super::plans::child_of_visible_plan!(
+        conn,
+        actor,
+        change_requests,
+        ChangeRequestRow,
+        id.as_uuid(),
+        "change_request"
+    )
 }
 
 pub fn get(conn: &mut DbConnection, actor: &Actor, id: ChangeRequestId) -> Result<ChangeRequest, StoreError> {

@@ -15,7 +15,7 @@ use followup_domain::{Actor, DomainError};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, CheckInRow};
-use super::{audit, check_version, hide_as, not_found, parse_stored};
+use super::{audit, check_version, parse_stored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{action_plans, check_in_versions, check_ins, memberships, mentorships};
@@ -26,10 +26,7 @@ fn load_check_in(
     actor: &Actor,
     id: CheckInId,
 ) -> Result<(CheckInRow, PlanContext), StoreError> {
-    let row =
-        super::find_row!(conn, check_ins, CheckInRow, id.as_uuid())?.ok_or_else(|| not_found("check-in"))?;
-    let ctx = visible_plan(conn, actor, PlanId::from_uuid(row.plan_id.0)).map_err(hide_as("check-in"))?;
-    Ok((row, ctx))
+    super::plans::child_of_visible_plan!(conn, actor, check_ins, CheckInRow, id.as_uuid(), "check-in")
 }
 
 pub fn list_check_ins(

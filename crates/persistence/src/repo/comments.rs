@@ -12,7 +12,7 @@ use followup_domain::{Actor, DomainError, FieldError, Message};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::CommentRow;
-use super::{audit, check_version, hide_as, not_found, Unstored};
+use super::{audit, check_version, not_found, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{activities, check_ins, comments, indicators};
@@ -32,9 +32,8 @@ fn load_comment(
     actor: &Actor,
     id: CommentId,
 ) -> Result<(CommentRow, PlanContext), StoreError> {
-    let row =
-        super::find_row!(conn, comments, CommentRow, id.as_uuid())?.ok_or_else(|| not_found("comment"))?;
-    let ctx = visible_plan(conn, actor, PlanId::from_uuid(row.plan_id.0)).map_err(hide_as("comment"))?;
+    let (row, ctx) =
+        super::plans::child_of_visible_plan!(conn, actor, comments, CommentRow, id.as_uuid(), "comment")?;
     if row.visibility == Visibility::Mentors.as_str() && !policy::sees_mentor_comments(actor, &ctx.relation) {
         return Err(not_found("comment"));
     }

@@ -14,7 +14,7 @@ use followup_domain::precondition::Precondition;
 use followup_domain::values::{AttachmentParent, PlanStatus};
 use followup_domain::{Actor, DomainError};
 
-use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
+use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, IndicatorRow, MeasurementRow};
 use super::{audit, check_version, hide_as, not_found, Unstored};
 use crate::connection::DbConnection;
@@ -27,10 +27,7 @@ fn load_indicator(
     actor: &Actor,
     id: IndicatorId,
 ) -> Result<(IndicatorRow, PlanContext), StoreError> {
-    let row = super::find_row!(conn, indicators, IndicatorRow, id.as_uuid())?
-        .ok_or_else(|| not_found("indicator"))?;
-    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("indicator"))?;
-    Ok((row, ctx))
+    super::plans::child_of_visible_plan!(conn, actor, indicators, IndicatorRow, id.as_uuid(), "indicator")
 }
 
 /// The latest value of each indicator: by `measured_on`, then by recording

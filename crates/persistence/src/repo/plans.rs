@@ -176,6 +176,25 @@ pub(crate) fn plan_of<T: Into<Uuid>>(id: T) -> PlanId {
     PlanId::from_uuid(id.into())
 }
 
+/// The `$row` of `$table` (a plan's child) whose id is `$id`, with its
+/// plan's context: 404 `$entity` when there is no such row or the actor does
+/// not see its plan (the child's id must not leak the plan).
+macro_rules! child_of_visible_plan {
+    ($conn:expr, $actor:expr, $table:ident, $row:ty, $id:expr, $entity:expr) => {{
+        let entity: &'static str = $entity;
+        match crate::repo::find_row!($conn, $table, $row, $id) {
+            Err(e) => Err(crate::error::StoreError::from(e)),
+            Ok(None) => Err(crate::repo::not_found(entity)),
+            Ok(Some(row)) => {
+                crate::repo::plans::visible_plan($conn, $actor, crate::repo::plans::plan_of(row.plan_id.0))
+                    .map(|ctx| (row, ctx))
+                    .map_err(crate::repo::hide_as(entity))
+            }
+        }
+    }};
+}
+pub(crate) use child_of_visible_plan;
+
 pub(crate) fn id_conflict(entity: &'static str) -> StoreError {
     StoreError::Domain(DomainError::StateConflict {
         code: "id_conflict",
