@@ -345,13 +345,7 @@ pub fn decide(
 
 /// The change requests with these ids (for the change feed).
 pub(crate) fn by_ids(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<ChangeRequest>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    change_requests::table
-        .filter(change_requests::id.eq_any(ids.to_vec()))
-        .select(ChangeRequestRow::as_select())
-        .load::<ChangeRequestRow>(conn)?
+    super::rows_by_ids!(conn, change_requests, ChangeRequestRow, ids)?
         .into_iter()
         .map(ChangeRequestRow::into_domain)
         .collect()

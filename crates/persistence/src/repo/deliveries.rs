@@ -211,25 +211,11 @@ type DueRow = (DbId, i32, DbId, String, DbTime, String, DbId, String, String, Op
 /// (no other worker takes them meanwhile), oldest due first.
 pub fn claim_due(conn: &mut DbConnection, lease: Duration, limit: i64) -> Result<Vec<Due>, StoreError> {
     let now = crate::now();
-    let due = webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
-        .filter(webhook_deliveries::next_attempt_at.le(DbTime(now)))
-        .filter(
-            webhook_deliveries::locked_until.is_null().or(webhook_deliveries::locked_until.lt(DbTime(now))),
-        )
-        .order(webhook_deliveries::next_attempt_at.asc())
-        .limit(limit)
-        .select(webhook_deliveries::id);
-    let ids: Vec<DbId> = match conn {
-        DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
-        DbConnection::Sqlite(c) => due.load(c)?,
-    };
+    let ids =
+        super::lease_due!(conn, webhook_deliveries, DeliveryStatus::Pending.as_str(), now, lease, limit)?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids.clone())))
-        .set(webhook_deliveries::locked_until.eq(Some(DbTime(now + lease))))
-        .execute(conn)?;
     let rows: Vec<DueRow> = webhook_deliveries::table
         .inner_join(outbox_events::table)
         .inner_join(webhooks::table)

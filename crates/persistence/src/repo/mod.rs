@@ -86,6 +86,54 @@ macro_rules! find_row {
 }
 pub(crate) use find_row;
 
+/// The `$row`s of `$table` whose ids are among `$ids` (`DbId`s), in no
+/// particular order; no statement when there are none.
+macro_rules! rows_by_ids {
+    ($conn:expr, $table:ident, $row:ty, $ids:expr) => {
+        if $ids.is_empty() {
+            Ok(Vec::new())
+        } else {
+            $table::table
+                .filter($table::id.eq_any($ids.to_vec()))
+                .select(<$row>::as_select())
+                .load::<$row>($conn)
+        }
+    };
+}
+pub(crate) use rows_by_ids;
+
+/// Lease up to `$limit` due rows of the queue `$table` (status `$pending`,
+/// next attempt due by `$now`, not leased or the lease run out), oldest due
+/// first, until `$now + $lease`: the ids leased. On PostgreSQL the rows
+/// another worker is leasing at the same time are skipped.
+macro_rules! lease_due {
+    ($conn:expr, $table:ident, $pending:expr, $now:expr, $lease:expr, $limit:expr) => {{
+        use crate::sql_types::{DbId, DbTime};
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let due = $table::table
+            .filter($table::status.eq($pending))
+            .filter($table::next_attempt_at.le(DbTime(now)))
+            .filter($table::locked_until.is_null().or($table::locked_until.lt(DbTime(now))))
+            .order($table::next_attempt_at.asc())
+            .limit($limit)
+            .select($table::id);
+        let ids = match $conn {
+            crate::connection::DbConnection::Postgres(c) => due.for_update().skip_locked().load::<DbId>(c),
+            crate::connection::DbConnection::Sqlite(c) => due.load::<DbId>(c),
+        };
+        match ids {
+            Ok(ids) if !ids.is_empty() => {
+                diesel::update($table::table.filter($table::id.eq_any(ids.clone())))
+                    .set($table::locked_until.eq(Some(DbTime(now + $lease))))
+                    .execute($conn)
+                    .map(|_| ids)
+            }
+            other => other,
+        }
+    }};
+}
+pub(crate) use lease_due;
+
 /// The id of an indicator's current measurement, as a subquery correlated
 /// with `indicators::id`: the latest not withdrawn, by date, then recording
 /// time and id.

@@ -289,13 +289,7 @@ pub(crate) fn views_by_ids(
     actor: &Actor,
     ids: &[DbId],
 ) -> Result<Vec<RoundView>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<RoundRow> = survey_rounds::table
-        .filter(survey_rounds::id.eq_any(ids.to_vec()))
-        .select(RoundRow::as_select())
-        .load(conn)?;
+    let rows = super::rows_by_ids!(conn, survey_rounds, RoundRow, ids)?;
     let mut by_program: HashMap<DbId, Vec<RoundRow>> = HashMap::new();
     for row in rows {
         by_program.entry(row.program_id).or_default().push(row);

@@ -250,26 +250,11 @@ fn surveys(
     Ok(())
 }
 
-/// The `$row`s of `$table` whose ids are among `$ids` (no statement when
-/// there are none).
-macro_rules! rows_by_ids {
-    ($conn:expr, $table:ident, $row:ty, $ids:expr) => {
-        if $ids.is_empty() {
-            Ok(Vec::new())
-        } else {
-            $table::table
-                .filter($table::id.eq_any($ids.clone()))
-                .select(<$row>::as_select())
-                .load::<$row>($conn)
-        }
-    };
-}
-
 /// The wanted entities that exist and the caller may see now, with their versions.
 fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Result<Current, StoreError> {
     let mut out = Current::new();
 
-    let rows = rows_by_ids!(conn, programs, ProgramRow, wanted.programs)?;
+    let rows = super::rows_by_ids!(conn, programs, ProgramRow, wanted.programs)?;
     for row in rows.into_iter().filter(|r| viewer.sees_program(r.id.0)) {
         let my_role = viewer.role_in(row.id.0);
         let program = row.into_domain()?;
@@ -290,15 +275,15 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
             out.insert(("membership", m.id.as_uuid()), (m.version, SyncData::Membership(m)));
         }
     }
-    let rows = rows_by_ids!(conn, mentorships, MentorshipRow, wanted.mentorships)?;
+    let rows = super::rows_by_ids!(conn, mentorships, MentorshipRow, wanted.mentorships)?;
     for row in rows.into_iter().filter(|r| viewer.sees_program(r.program_id.0)) {
         let m = row.into_domain();
         out.insert(("mentorship", m.id.as_uuid()), (m.version, SyncData::Mentorship(m)));
     }
 
     // Plan-scoped entities: load them, then the plans they hang on.
-    let activity_rows = rows_by_ids!(conn, activities, ActivityRow, wanted.activities)?;
-    let indicator_rows = rows_by_ids!(conn, indicators, IndicatorRow, wanted.indicators)?;
+    let activity_rows = super::rows_by_ids!(conn, activities, ActivityRow, wanted.activities)?;
+    let indicator_rows = super::rows_by_ids!(conn, indicators, IndicatorRow, wanted.indicators)?;
     let measurement_rows: Vec<(MeasurementRow, DbId)> = if wanted.measurements.is_empty() {
         Vec::new()
     } else {
@@ -308,8 +293,8 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
             .select((MeasurementRow::as_select(), indicators::plan_id))
             .load(conn)?
     };
-    let check_in_rows = rows_by_ids!(conn, check_ins, CheckInRow, wanted.check_ins)?;
-    let comment_rows = rows_by_ids!(conn, comments, CommentRow, wanted.comments)?;
+    let check_in_rows = super::rows_by_ids!(conn, check_ins, CheckInRow, wanted.check_ins)?;
+    let comment_rows = super::rows_by_ids!(conn, comments, CommentRow, wanted.comments)?;
 
     let mut plan_ids: HashSet<DbId> = wanted.plans.iter().copied().collect();
     plan_ids.extend(activity_rows.iter().map(|r| r.plan_id));
