@@ -12,7 +12,7 @@ use followup_domain::plans::require_tracking_editable;
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
 use followup_domain::values::{ActivityStatus, AttachmentParent};
-use followup_domain::{Actor, DomainError};
+use followup_domain::Actor;
 use uuid::Uuid;
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
@@ -216,8 +216,7 @@ pub fn create_activity(
     };
     diesel::insert_into(activities::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "activity", cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(plan.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["title", "description", "starts_on", "due_on", "status", "position"])
         .record(conn)?;
     Ok(Created::New(row.into_domain(ctx.today)?))
@@ -255,12 +254,9 @@ pub fn update_activity(
         activities::updated_at.eq(DbTime(crate::now())),
     ))
     .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
-    }
+    super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "update")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&fields)
         .record(conn)?;
     get_activity(conn, actor, id)
@@ -281,8 +277,7 @@ pub fn delete_activity(
     diesel::delete(activities::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "delete")
         .version(row.version)
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .record(conn)?;
     Ok(unstored)
 }

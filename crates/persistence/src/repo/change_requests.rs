@@ -237,8 +237,7 @@ pub fn create(
         .execute(conn)
         .map_err(|e| on_unique(e, "change_request_open", "a change request is already open"))?;
     audit::Event::new(Some(actor), "change_request", cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .reason(Some(&cmd.reason))
         .record(conn)?;
     Ok(Created::New(row.into_domain()?))
@@ -287,8 +286,7 @@ pub fn decide(
                 ))
                 .execute(conn)?;
             audit::Event::new(Some(actor), "plan", ctx.plan.id.as_uuid(), "update")
-                .program(ctx.plan.program_id.as_uuid())
-                .plan(ctx.plan.id.as_uuid())
+                .in_plan(&ctx.plan)
                 .fields(plan_fields)
                 .reason(Some(&request.reason))
                 .record(conn)?;
@@ -304,8 +302,7 @@ pub fn decide(
                 .execute(conn)?;
             audit::Event::new(Some(actor), "indicator", row.id.0, "update")
                 .version(row.version + 1)
-                .program(ctx.plan.program_id.as_uuid())
-                .plan(ctx.plan.id.as_uuid())
+                .in_plan(&ctx.plan)
                 .fields(&["baseline", "target"])
                 .reason(Some(&request.reason))
                 .record(conn)?;
@@ -336,8 +333,7 @@ pub fn decide(
         if approve { "approve" } else { "decline" },
     )
     .version(row.version + 1)
-    .program(ctx.plan.program_id.as_uuid())
-    .plan(ctx.plan.id.as_uuid())
+    .in_plan(&ctx.plan)
     .reason(note)
     .record(conn)?;
     get(conn, actor, id)

@@ -11,7 +11,7 @@ use followup_domain::plans::require_active;
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
 use followup_domain::values::{PlanStatus, ProgramRole, ReviewStatus};
-use followup_domain::{Actor, DomainError};
+use followup_domain::Actor;
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, CheckInRow};
@@ -182,8 +182,7 @@ pub fn review_check_in(
         ))
         .execute(conn)?;
     audit::Event::new(Some(actor), "check_in", id.as_uuid(), "review")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["review_status", "review_note"])
         .reason(review.note())
         .record(conn)?;
@@ -240,12 +239,9 @@ pub fn revise_check_in(
         check_ins::updated_at.eq(now),
     ))
     .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
-    }
+    super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "check_in", id.as_uuid(), "revise")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&changes.touched())
         .record(conn)?;
     get_check_in(conn, actor, id)

@@ -134,8 +134,7 @@ pub fn create_comment(
     };
     diesel::insert_into(comments::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), comment_entity(cmd.visibility), cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(plan.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["body", "visibility", "target_type", "target_id"])
         .record(conn)?;
     Ok(Created::New(row.into_domain()?))
@@ -168,13 +167,10 @@ pub fn update_comment(
         comments::updated_at.eq(DbTime(crate::now())),
     ))
     .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
-    }
+    super::require_updated(n, row.version + 1)?;
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
     audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "update")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["body"])
         .record(conn)?;
     get_comment(conn, actor, id)
@@ -200,8 +196,7 @@ pub fn delete_comment(
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
     audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "delete")
         .version(row.version)
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .record(conn)?;
     Ok(unstored)
 }

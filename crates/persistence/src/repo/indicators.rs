@@ -12,7 +12,7 @@ use followup_domain::plans::{require_active, require_tracking_editable};
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
 use followup_domain::values::{AttachmentParent, PlanStatus};
-use followup_domain::{Actor, DomainError};
+use followup_domain::Actor;
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, IndicatorRow, MeasurementRow};
@@ -130,8 +130,7 @@ pub fn create_indicator(
     };
     diesel::insert_into(indicators::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(plan.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["name", "unit", "baseline", "target", "direction"])
         .record(conn)?;
     Ok(Created::New(row.into_domain(None)?))
@@ -171,12 +170,9 @@ pub fn update_indicator(
         indicators::updated_at.eq(DbTime(crate::now())),
     ))
     .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
-    }
+    super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "update")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&fields)
         .record(conn)?;
     get_indicator(conn, actor, id)
@@ -203,8 +199,7 @@ pub fn delete_indicator(
     diesel::delete(indicators::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "delete")
         .version(row.version)
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .record(conn)?;
     Ok(unstored)
 }
@@ -281,8 +276,7 @@ pub fn record_measurement(
     };
     diesel::insert_into(measurements::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "measurement", cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["value", "measured_on", "note", "evidence"])
         .version(1)
         .record(conn)?;
@@ -355,12 +349,9 @@ fn change_measurement(
             ))
             .execute(conn)?,
     };
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: next }.into());
-    }
+    super::require_updated(n, next)?;
     audit::Event::new(Some(actor), "measurement", id.as_uuid(), action)
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&fields)
         .reason(Some(reason))
         .version(next)

@@ -195,6 +195,15 @@ pub(crate) fn check_version(
     expected.check(current).map_err(StoreError::from)
 }
 
+/// After an update guarded by the version read (`WHERE version = …`): no
+/// row updated means another writer changed it first, 412 with `current`.
+pub(crate) fn require_updated(updated: usize, current: i64) -> Result<(), StoreError> {
+    if updated == 0 {
+        return Err(DomainError::PreconditionFailed { current }.into());
+    }
+    Ok(())
+}
+
 pub(crate) fn not_found(entity: &'static str) -> StoreError {
     StoreError::Domain(DomainError::NotFound { entity })
 }

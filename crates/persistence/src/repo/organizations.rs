@@ -150,9 +150,7 @@ pub fn update(
     ))
     .execute(conn)
     .map_err(|e| on_unique(e, "name_taken", NAME_TAKEN))?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
-    }
+    super::require_updated(n, current.version + 1)?;
     audit::Event::new(Some(actor), "organization", id.as_uuid(), "update").fields(&fields).record(conn)?;
     next.into_domain()
 }

@@ -425,12 +425,9 @@ pub fn update(
         action_plans::updated_at.eq(DbTime(crate::now())),
     ))
     .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: ctx.row.version + 1 }.into());
-    }
+    super::require_updated(n, ctx.row.version + 1)?;
     audit::Event::new(Some(actor), "plan", id.as_uuid(), "update")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&fields)
         .record(conn)?;
     get(conn, actor, id)
@@ -458,10 +455,7 @@ pub fn delete(
         stored.into_iter().flat_map(|(file, preview)| std::iter::once(file).chain(preview)).collect(),
     );
     diesel::delete(action_plans::table.find(ctx.row.id)).execute(conn)?;
-    audit::Event::new(Some(actor), "plan", id.as_uuid(), "delete")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(id.as_uuid())
-        .record(conn)?;
+    audit::Event::new(Some(actor), "plan", id.as_uuid(), "delete").in_plan(&ctx.plan).record(conn)?;
     Ok(unstored)
 }
 
@@ -511,15 +505,12 @@ pub fn transition(
         action_plans::updated_at.eq(now),
     ))
     .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: ctx.row.version + 1 }.into());
-    }
+    super::require_updated(n, ctx.row.version + 1)?;
     if t == Transition::Approve && ctx.row.original_ends_on.is_none() {
         keep_approved_originals(conn, ctx.row.id)?;
     }
     audit::Event::new(Some(actor), "plan", id.as_uuid(), t.action())
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["status"])
         .reason(reason)
         .record(conn)?;

@@ -10,7 +10,7 @@ use followup_domain::precondition::Precondition;
 use followup_domain::programs::{NewProgram, ProgramChanges, ProgramFields};
 use followup_domain::programs::{ProgramWindow, ProgramWithRole};
 use followup_domain::values::{ProgramRole, ProgramStatus};
-use followup_domain::{Actor, DomainError, ProgramScope};
+use followup_domain::{Actor, ProgramScope};
 
 use super::rows::ProgramRow;
 use super::{audit, check_version, not_found, on_unique, parse_stored};
@@ -230,9 +230,7 @@ pub fn update(
     ))
     .execute(conn)
     .map_err(|e| on_unique(e, "code_taken", CODE_TAKEN))?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: version }.into());
-    }
+    super::require_updated(n, version)?;
     audit::Event::new(Some(actor), "program", id.as_uuid(), "update")
         .program(id.as_uuid())
         .fields(&fields)

@@ -8,7 +8,7 @@ use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::precondition::Precondition;
 use followup_domain::values::ApiKeyScope;
 use followup_domain::webhooks::{NewWebhook, Webhook, WebhookChanges};
-use followup_domain::{Actor, DomainError};
+use followup_domain::Actor;
 
 use super::api_keys::key_may;
 use super::programs::managed_for;
@@ -207,9 +207,7 @@ pub fn update(
         webhooks::updated_at.eq(now),
     ))
     .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
-    }
+    super::require_updated(n, current.version + 1)?;
     if !enabled && current.enabled {
         fail_pending(conn, current.id)?;
     }
