@@ -297,6 +297,10 @@ pub fn list(
 ) -> Result<(Vec<Plan>, bool), StoreError> {
     let me = DbId(actor.user_id.as_uuid());
     let mut query = action_plans::table.select(PlanRow::as_select()).into_boxed();
+    let mentors_owner = mentorships::table
+        .filter(mentorships::mentor_id.eq(me))
+        .filter(mentorships::program_id.eq(action_plans::program_id))
+        .filter(mentorships::delegate_id.eq(action_plans::owner_id));
     // The plan policy, in SQL: owner, coordinator of the programme, mentor
     // of the owner, observer (not drafts); admins see all.
     if !actor.is_admin() {
@@ -306,26 +310,18 @@ pub fn list(
         let observed = memberships::table
             .filter(memberships::user_id.eq(me).and(memberships::role.eq(ProgramRole::Observer.as_str())))
             .select(memberships::program_id);
-        let mentored = mentorships::table
-            .filter(mentorships::mentor_id.eq(me))
-            .filter(mentorships::program_id.eq(action_plans::program_id))
-            .filter(mentorships::delegate_id.eq(action_plans::owner_id));
         query = query.filter(
             action_plans::owner_id
                 .eq(me)
                 .or(action_plans::program_id.eq_any(coordinated))
-                .or(exists(mentored))
+                .or(exists(mentors_owner))
                 .or(action_plans::program_id
                     .eq_any(observed)
                     .and(action_plans::status.ne(PlanStatus::Draft.as_str()))),
         );
     }
     if filter.mentee_of_me {
-        let mine = mentorships::table
-            .filter(mentorships::mentor_id.eq(me))
-            .filter(mentorships::program_id.eq(action_plans::program_id))
-            .filter(mentorships::delegate_id.eq(action_plans::owner_id));
-        query = query.filter(exists(mine));
+        query = query.filter(exists(mentors_owner));
     }
     if let Some(p) = filter.program_id {
         query = query.filter(action_plans::program_id.eq(DbId(p.as_uuid())));
@@ -336,33 +332,30 @@ pub fn list(
     if let Some(s) = filter.status {
         query = query.filter(action_plans::status.eq(s.as_str()));
     }
+    // The plans after (`$value`, `$id`) in the order of `$column`, then id:
+    // `$cmp` is `gt` for an ascending order, `lt` for a descending one.
+    macro_rules! after_key {
+        ($column:expr, $value:expr, $id:expr, $cmp:ident) => {
+            $column.$cmp($value).or($column.eq($value).and(action_plans::id.$cmp(DbId(*$id))))
+        };
+    }
     query = match (filter.sort, after) {
         (_, None) => query,
-        (PlanSort::Created, Some(PlanAfter::Created(at, id))) => query.filter(
-            action_plans::created_at
-                .gt(DbTime(*at))
-                .or(action_plans::created_at.eq(DbTime(*at)).and(action_plans::id.gt(DbId(*id)))),
-        ),
-        (PlanSort::UpdatedAsc, Some(PlanAfter::Updated(at, id))) => query.filter(
-            action_plans::updated_at
-                .gt(DbTime(*at))
-                .or(action_plans::updated_at.eq(DbTime(*at)).and(action_plans::id.gt(DbId(*id)))),
-        ),
-        (PlanSort::UpdatedDesc, Some(PlanAfter::Updated(at, id))) => query.filter(
-            action_plans::updated_at
-                .lt(DbTime(*at))
-                .or(action_plans::updated_at.eq(DbTime(*at)).and(action_plans::id.lt(DbId(*id)))),
-        ),
-        (PlanSort::EndsAsc, Some(PlanAfter::Ends(on, id))) => query.filter(
-            action_plans::ends_on
-                .gt(*on)
-                .or(action_plans::ends_on.eq(*on).and(action_plans::id.gt(DbId(*id)))),
-        ),
-        (PlanSort::EndsDesc, Some(PlanAfter::Ends(on, id))) => query.filter(
-            action_plans::ends_on
-                .lt(*on)
-                .or(action_plans::ends_on.eq(*on).and(action_plans::id.lt(DbId(*id)))),
-        ),
+        (PlanSort::Created, Some(PlanAfter::Created(at, id))) => {
+            query.filter(after_key!(action_plans::created_at, DbTime(*at), id, gt))
+        }
+        (PlanSort::UpdatedAsc, Some(PlanAfter::Updated(at, id))) => {
+            query.filter(after_key!(action_plans::updated_at, DbTime(*at), id, gt))
+        }
+        (PlanSort::UpdatedDesc, Some(PlanAfter::Updated(at, id))) => {
+            query.filter(after_key!(action_plans::updated_at, DbTime(*at), id, lt))
+        }
+        (PlanSort::EndsAsc, Some(PlanAfter::Ends(on, id))) => {
+            query.filter(after_key!(action_plans::ends_on, *on, id, gt))
+        }
+        (PlanSort::EndsDesc, Some(PlanAfter::Ends(on, id))) => {
+            query.filter(after_key!(action_plans::ends_on, *on, id, lt))
+        }
         _ => {
             return Err(DomainError::invalid(
                 "cursor",
