@@ -239,21 +239,19 @@ pub fn update_activity(
     }
     let next = changes.apply(&row.fields()?, ctx.today);
     next.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
-    let n = diesel::update(
-        activities::table.filter(activities::id.eq(row.id).and(activities::version.eq(row.version))),
-    )
-    .set((
-        activities::title.eq(&next.title),
-        activities::description.eq(&next.description),
-        activities::starts_on.eq(next.starts_on),
-        activities::due_on.eq(next.due_on),
-        activities::status.eq(next.status.as_str()),
-        activities::completed_on.eq(next.completed_on),
-        activities::position.eq(next.position),
-        activities::version.eq(row.version + 1),
-        activities::updated_at.eq(DbTime(crate::now())),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(super::at_version!(activities, row))
+        .set((
+            activities::title.eq(&next.title),
+            activities::description.eq(&next.description),
+            activities::starts_on.eq(next.starts_on),
+            activities::due_on.eq(next.due_on),
+            activities::status.eq(next.status.as_str()),
+            activities::completed_on.eq(next.completed_on),
+            activities::position.eq(next.position),
+            activities::version.eq(row.version + 1),
+            activities::updated_at.eq(DbTime(crate::now())),
+        ))
+        .execute(conn)?;
     super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "update")
         .in_plan(&ctx.plan)

@@ -311,18 +311,15 @@ pub fn decide(
     let status = if approve { ChangeRequestStatus::Approved } else { ChangeRequestStatus::Declined };
     // Decided once: a decision racing this one finds the version moved, and
     // this transaction (with anything it applied) is rolled back.
-    let decided = diesel::update(
-        change_requests::table
-            .filter(change_requests::id.eq(row.id).and(change_requests::version.eq(row.version))),
-    )
-    .set((
-        change_requests::status.eq(status.as_str()),
-        change_requests::decided_by.eq(Some(DbId(actor.user_id.as_uuid()))),
-        change_requests::decided_at.eq(Some(now)),
-        change_requests::decision_note.eq(note),
-        change_requests::version.eq(row.version + 1),
-    ))
-    .execute(conn)?;
+    let decided = diesel::update(super::at_version!(change_requests, row))
+        .set((
+            change_requests::status.eq(status.as_str()),
+            change_requests::decided_by.eq(Some(DbId(actor.user_id.as_uuid()))),
+            change_requests::decided_at.eq(Some(now)),
+            change_requests::decision_note.eq(note),
+            change_requests::version.eq(row.version + 1),
+        ))
+        .execute(conn)?;
     if decided == 0 {
         return Err(rules::stale().into());
     }

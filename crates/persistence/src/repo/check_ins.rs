@@ -217,28 +217,26 @@ pub fn revise_check_in(
     };
     let pick =
         |new: &Option<Option<String>>, old: &Option<String>| new.clone().unwrap_or_else(|| old.clone());
-    let n = diesel::update(
-        check_ins::table.filter(check_ins::id.eq(row.id).and(check_ins::version.eq(row.version))),
-    )
-    .set((
-        check_ins::reported_on.eq(changes.reported_on.unwrap_or(row.reported_on)),
-        check_ins::summary.eq(changes.summary.clone().unwrap_or_else(|| row.summary.clone())),
-        check_ins::progress
-            .eq(changes.progress.map_or_else(|| row.progress.clone(), |p| p.as_str().to_owned())),
-        check_ins::confidence.eq(changes.confidence.map_or(row.confidence, |c| c.get())),
-        check_ins::achievements.eq(pick(&changes.achievements, &row.achievements)),
-        check_ins::challenges.eq(pick(&changes.challenges, &row.challenges)),
-        check_ins::support_needed.eq(pick(&changes.support_needed, &row.support_needed)),
-        check_ins::next_steps.eq(pick(&changes.next_steps, &row.next_steps)),
-        check_ins::evidence.eq(evidence),
-        check_ins::review_status.eq(ReviewStatus::Pending.as_str()),
-        check_ins::review_note.eq(None::<String>),
-        check_ins::reviewer_id.eq(None::<DbId>),
-        check_ins::reviewed_at.eq(None::<DbTime>),
-        check_ins::version.eq(row.version + 1),
-        check_ins::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(super::at_version!(check_ins, row))
+        .set((
+            check_ins::reported_on.eq(changes.reported_on.unwrap_or(row.reported_on)),
+            check_ins::summary.eq(changes.summary.clone().unwrap_or_else(|| row.summary.clone())),
+            check_ins::progress
+                .eq(changes.progress.map_or_else(|| row.progress.clone(), |p| p.as_str().to_owned())),
+            check_ins::confidence.eq(changes.confidence.map_or(row.confidence, |c| c.get())),
+            check_ins::achievements.eq(pick(&changes.achievements, &row.achievements)),
+            check_ins::challenges.eq(pick(&changes.challenges, &row.challenges)),
+            check_ins::support_needed.eq(pick(&changes.support_needed, &row.support_needed)),
+            check_ins::next_steps.eq(pick(&changes.next_steps, &row.next_steps)),
+            check_ins::evidence.eq(evidence),
+            check_ins::review_status.eq(ReviewStatus::Pending.as_str()),
+            check_ins::review_note.eq(None::<String>),
+            check_ins::reviewer_id.eq(None::<DbId>),
+            check_ins::reviewed_at.eq(None::<DbTime>),
+            check_ins::version.eq(row.version + 1),
+            check_ins::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "check_in", id.as_uuid(), "revise")
         .in_plan(&ctx.plan)

@@ -158,15 +158,13 @@ pub fn update_comment(
     let (row, ctx) = load_comment(conn, actor, id)?;
     require_author(&row, actor)?;
     check_version(if_match, row.version)?;
-    let n = diesel::update(
-        comments::table.filter(comments::id.eq(row.id).and(comments::version.eq(row.version))),
-    )
-    .set((
-        comments::body.eq(body),
-        comments::version.eq(row.version + 1),
-        comments::updated_at.eq(DbTime(crate::now())),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(super::at_version!(comments, row))
+        .set((
+            comments::body.eq(body),
+            comments::version.eq(row.version + 1),
+            comments::updated_at.eq(DbTime(crate::now())),
+        ))
+        .execute(conn)?;
     super::require_updated(n, row.version + 1)?;
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
     audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "update")

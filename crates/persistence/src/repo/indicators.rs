@@ -157,19 +157,17 @@ pub fn update_indicator(
         return get_indicator(conn, actor, id);
     }
     let next = changes.apply(&row.fields()?)?;
-    let n = diesel::update(
-        indicators::table.filter(indicators::id.eq(row.id).and(indicators::version.eq(row.version))),
-    )
-    .set((
-        indicators::name.eq(&next.name),
-        indicators::unit.eq(&next.unit),
-        indicators::baseline.eq(next.baseline),
-        indicators::target.eq(next.target),
-        indicators::direction.eq(next.direction.as_str()),
-        indicators::version.eq(row.version + 1),
-        indicators::updated_at.eq(DbTime(crate::now())),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(super::at_version!(indicators, row))
+        .set((
+            indicators::name.eq(&next.name),
+            indicators::unit.eq(&next.unit),
+            indicators::baseline.eq(next.baseline),
+            indicators::target.eq(next.target),
+            indicators::direction.eq(next.direction.as_str()),
+            indicators::version.eq(row.version + 1),
+            indicators::updated_at.eq(DbTime(crate::now())),
+        ))
+        .execute(conn)?;
     super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "update")
         .in_plan(&ctx.plan)

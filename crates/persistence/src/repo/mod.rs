@@ -195,6 +195,16 @@ pub(crate) fn check_version(
     expected.check(current).map_err(StoreError::from)
 }
 
+/// `$row`'s row of `$table` while it is still at the version read: what an
+/// update targets so as not to overwrite another writer's change (see
+/// [`require_updated`]).
+macro_rules! at_version {
+    ($table:ident, $row:expr) => {
+        $table::table.filter($table::id.eq($row.id).and($table::version.eq($row.version)))
+    };
+}
+pub(crate) use at_version;
+
 /// After an update guarded by the version read (`WHERE version = …`): no
 /// row updated means another writer changed it first, 412 with `current`.
 pub(crate) fn require_updated(updated: usize, current: i64) -> Result<(), StoreError> {

@@ -136,20 +136,17 @@ pub fn update(
         updated_at: DbTime(crate::now()),
         ..current.clone()
     };
-    let n = diesel::update(
-        organizations::table
-            .filter(organizations::id.eq(current.id).and(organizations::version.eq(current.version))),
-    )
-    .set((
-        organizations::name.eq(&next.name),
-        organizations::kind.eq(&next.kind),
-        organizations::parent_id.eq(next.parent_id),
-        organizations::region.eq(&next.region),
-        organizations::version.eq(next.version),
-        organizations::updated_at.eq(next.updated_at),
-    ))
-    .execute(conn)
-    .map_err(|e| on_unique(e, "name_taken", NAME_TAKEN))?;
+    let n = diesel::update(super::at_version!(organizations, current))
+        .set((
+            organizations::name.eq(&next.name),
+            organizations::kind.eq(&next.kind),
+            organizations::parent_id.eq(next.parent_id),
+            organizations::region.eq(&next.region),
+            organizations::version.eq(next.version),
+            organizations::updated_at.eq(next.updated_at),
+        ))
+        .execute(conn)
+        .map_err(|e| on_unique(e, "name_taken", NAME_TAKEN))?;
     super::require_updated(n, current.version + 1)?;
     audit::Event::new(Some(actor), "organization", id.as_uuid(), "update").fields(&fields).record(conn)?;
     next.into_domain()

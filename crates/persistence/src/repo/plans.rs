@@ -402,22 +402,19 @@ pub fn update(
     if changes.starts_on.is_some() || changes.ends_on.is_some() {
         programs::window(conn, ctx.plan.program_id)?.check_plan_period(next.starts_on, next.ends_on)?;
     }
-    let n = diesel::update(
-        action_plans::table
-            .filter(action_plans::id.eq(ctx.row.id).and(action_plans::version.eq(ctx.row.version))),
-    )
-    .set((
-        action_plans::title.eq(&next.title),
-        action_plans::problem_statement.eq(&next.problem_statement),
-        action_plans::goal.eq(&next.goal),
-        action_plans::target_group.eq(&next.target_group),
-        action_plans::location.eq(&next.location),
-        action_plans::starts_on.eq(next.starts_on),
-        action_plans::ends_on.eq(next.ends_on),
-        action_plans::version.eq(ctx.row.version + 1),
-        action_plans::updated_at.eq(DbTime(crate::now())),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(super::at_version!(action_plans, ctx.row))
+        .set((
+            action_plans::title.eq(&next.title),
+            action_plans::problem_statement.eq(&next.problem_statement),
+            action_plans::goal.eq(&next.goal),
+            action_plans::target_group.eq(&next.target_group),
+            action_plans::location.eq(&next.location),
+            action_plans::starts_on.eq(next.starts_on),
+            action_plans::ends_on.eq(next.ends_on),
+            action_plans::version.eq(ctx.row.version + 1),
+            action_plans::updated_at.eq(DbTime(crate::now())),
+        ))
+        .execute(conn)?;
     super::require_updated(n, ctx.row.version + 1)?;
     audit::Event::new(Some(actor), "plan", id.as_uuid(), "update")
         .in_plan(&ctx.plan)
@@ -483,21 +480,18 @@ pub fn transition(
     let to = t.target(ctx.plan.status)?;
     let now = DbTime(crate::now());
     let stamp = |column_is: bool| if column_is { Some(now) } else { None };
-    let n = diesel::update(
-        action_plans::table
-            .filter(action_plans::id.eq(ctx.row.id).and(action_plans::version.eq(ctx.row.version))),
-    )
-    .set((
-        action_plans::status.eq(to.as_str()),
-        action_plans::status_reason.eq(reason),
-        action_plans::submitted_at.eq(stamp(t == Transition::Submit).or(ctx.row.submitted_at)),
-        action_plans::approved_at.eq(stamp(t == Transition::Approve).or(ctx.row.approved_at)),
-        action_plans::closed_at
-            .eq(stamp(matches!(t, Transition::Complete | Transition::Discontinue)).or(ctx.row.closed_at)),
-        action_plans::version.eq(ctx.row.version + 1),
-        action_plans::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(super::at_version!(action_plans, ctx.row))
+        .set((
+            action_plans::status.eq(to.as_str()),
+            action_plans::status_reason.eq(reason),
+            action_plans::submitted_at.eq(stamp(t == Transition::Submit).or(ctx.row.submitted_at)),
+            action_plans::approved_at.eq(stamp(t == Transition::Approve).or(ctx.row.approved_at)),
+            action_plans::closed_at
+                .eq(stamp(matches!(t, Transition::Complete | Transition::Discontinue)).or(ctx.row.closed_at)),
+            action_plans::version.eq(ctx.row.version + 1),
+            action_plans::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     super::require_updated(n, ctx.row.version + 1)?;
     if t == Transition::Approve && ctx.row.original_ends_on.is_none() {
         keep_approved_originals(conn, ctx.row.id)?;

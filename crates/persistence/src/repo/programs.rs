@@ -209,27 +209,25 @@ pub fn update(
     let next: ProgramFields = changes.apply(&ProgramFields::of(&program))?;
     let version = current.version + 1;
     let updated_at = DbTime(crate::now());
-    let n = diesel::update(
-        programs::table.filter(programs::id.eq(current.id).and(programs::version.eq(current.version))),
-    )
-    .set((
-        programs::code.eq(&next.code),
-        programs::title.eq(&next.title),
-        programs::theme.eq(&next.theme),
-        programs::funder.eq(&next.funder),
-        programs::partners.eq(partners_json(&next.partners)?),
-        programs::location.eq(&next.location),
-        programs::training_starts_on.eq(next.training_starts_on),
-        programs::training_ends_on.eq(next.training_ends_on),
-        programs::follow_up_until.eq(next.follow_up_until),
-        programs::check_in_cadence_days.eq(next.check_in_cadence_days),
-        programs::status.eq(next.status.unwrap_or(ProgramStatus::Planned).as_str()),
-        programs::status_set.eq(next.status.is_some()),
-        programs::version.eq(version),
-        programs::updated_at.eq(updated_at),
-    ))
-    .execute(conn)
-    .map_err(|e| on_unique(e, "code_taken", CODE_TAKEN))?;
+    let n = diesel::update(super::at_version!(programs, current))
+        .set((
+            programs::code.eq(&next.code),
+            programs::title.eq(&next.title),
+            programs::theme.eq(&next.theme),
+            programs::funder.eq(&next.funder),
+            programs::partners.eq(partners_json(&next.partners)?),
+            programs::location.eq(&next.location),
+            programs::training_starts_on.eq(next.training_starts_on),
+            programs::training_ends_on.eq(next.training_ends_on),
+            programs::follow_up_until.eq(next.follow_up_until),
+            programs::check_in_cadence_days.eq(next.check_in_cadence_days),
+            programs::status.eq(next.status.unwrap_or(ProgramStatus::Planned).as_str()),
+            programs::status_set.eq(next.status.is_some()),
+            programs::version.eq(version),
+            programs::updated_at.eq(updated_at),
+        ))
+        .execute(conn)
+        .map_err(|e| on_unique(e, "code_taken", CODE_TAKEN))?;
     super::require_updated(n, version)?;
     audit::Event::new(Some(actor), "program", id.as_uuid(), "update")
         .program(id.as_uuid())

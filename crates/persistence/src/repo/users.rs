@@ -169,20 +169,19 @@ pub fn update(
         updated_at: DbTime(crate::now()),
         ..current.clone()
     };
-    let updated =
-        diesel::update(users::table.filter(users::id.eq(current.id).and(users::version.eq(current.version))))
-            .set((
-                users::display_name.eq(&next.display_name),
-                users::organization_id.eq(next.organization_id),
-                users::position.eq(&next.position),
-                users::locale.eq(&next.locale),
-                users::time_zone.eq(&next.time_zone),
-                users::system_role.eq(&next.system_role),
-                users::active.eq(next.active),
-                users::version.eq(next.version),
-                users::updated_at.eq(next.updated_at),
-            ))
-            .execute(conn)?;
+    let updated = diesel::update(super::at_version!(users, current))
+        .set((
+            users::display_name.eq(&next.display_name),
+            users::organization_id.eq(next.organization_id),
+            users::position.eq(&next.position),
+            users::locale.eq(&next.locale),
+            users::time_zone.eq(&next.time_zone),
+            users::system_role.eq(&next.system_role),
+            users::active.eq(next.active),
+            users::version.eq(next.version),
+            users::updated_at.eq(next.updated_at),
+        ))
+        .execute(conn)?;
     if updated == 0 {
         return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
     }

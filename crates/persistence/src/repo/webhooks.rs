@@ -192,21 +192,19 @@ pub fn update(
         next.disabled_at = Some(now);
         next.disabled_reason = Some("disabled by a coordinator".into());
     }
-    let n = diesel::update(
-        webhooks::table.filter(webhooks::id.eq(current.id).and(webhooks::version.eq(current.version))),
-    )
-    .set((
-        webhooks::url.eq(&next.url),
-        webhooks::description.eq(&next.description),
-        webhooks::event_types.eq(&next.event_types),
-        webhooks::enabled.eq(next.enabled),
-        webhooks::disabled_at.eq(next.disabled_at),
-        webhooks::disabled_reason.eq(&next.disabled_reason),
-        webhooks::failing_since.eq(next.failing_since),
-        webhooks::version.eq(next.version),
-        webhooks::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let n = diesel::update(super::at_version!(webhooks, current))
+        .set((
+            webhooks::url.eq(&next.url),
+            webhooks::description.eq(&next.description),
+            webhooks::event_types.eq(&next.event_types),
+            webhooks::enabled.eq(next.enabled),
+            webhooks::disabled_at.eq(next.disabled_at),
+            webhooks::disabled_reason.eq(&next.disabled_reason),
+            webhooks::failing_since.eq(next.failing_since),
+            webhooks::version.eq(next.version),
+            webhooks::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     super::require_updated(n, current.version + 1)?;
     if !enabled && current.enabled {
         fail_pending(conn, current.id)?;
