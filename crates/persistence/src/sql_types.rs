@@ -73,19 +73,50 @@ impl From<DateTime<Utc>> for DbTime {
     }
 }
 
+/// The impls both column types share: on PostgreSQL `$wrapper` is its
+/// `$inner` value as the native `$pg` type; through the multi-connection it
+/// goes to whichever backend is connected. (The SQLite text forms differ,
+/// so each type writes its own.)
+macro_rules! native_on_pg_and_multi {
+    ($sql:ident, $wrapper:ident, $inner:ty, $pg:ty) => {
+        impl ToSql<$sql, Pg> for $wrapper {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+                <$inner as ToSql<$pg, Pg>>::to_sql(&self.0, out)
+            }
+        }
+
+        impl FromSql<$sql, Pg> for $wrapper {
+            fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+                <$inner as FromSql<$pg, Pg>>::from_sql(bytes).map($wrapper)
+            }
+        }
+
+        impl HasSqlType<$sql> for MultiBackend {
+            fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+                MultiBackend::lookup_sql_type::<$sql>(lookup)
+            }
+        }
+
+        impl ToSql<$sql, MultiBackend> for $wrapper {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value(($sql, self));
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<$sql, MultiBackend> for $wrapper {
+            fn from_sql(
+                bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
+            ) -> deserialize::Result<Self> {
+                bytes.from_sql::<$wrapper, $sql>()
+            }
+        }
+    };
+}
+
 // ---- DbUuid -----------------------------------------------------------------
 
-impl ToSql<DbUuid, Pg> for DbId {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        <uuid::Uuid as ToSql<diesel::sql_types::Uuid, Pg>>::to_sql(&self.0, out)
-    }
-}
-
-impl FromSql<DbUuid, Pg> for DbId {
-    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
-        <uuid::Uuid as FromSql<diesel::sql_types::Uuid, Pg>>::from_sql(bytes).map(DbId)
-    }
-}
+native_on_pg_and_multi!(DbUuid, DbId, uuid::Uuid, diesel::sql_types::Uuid);
 
 impl ToSql<DbUuid, Sqlite> for DbId {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
@@ -98,27 +129,6 @@ impl FromSql<DbUuid, Sqlite> for DbId {
     fn from_sql(bytes: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
         Ok(DbId(uuid::Uuid::parse_str(&text)?))
-    }
-}
-
-impl HasSqlType<DbUuid> for MultiBackend {
-    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
-        MultiBackend::lookup_sql_type::<DbUuid>(lookup)
-    }
-}
-
-impl ToSql<DbUuid, MultiBackend> for DbId {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
-        out.set_value((DbUuid, self));
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<DbUuid, MultiBackend> for DbId {
-    fn from_sql(
-        bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        bytes.from_sql::<DbId, DbUuid>()
     }
 }
 
@@ -139,17 +149,7 @@ fn instant_from_text(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     }
 }
 
-impl ToSql<Instant, Pg> for DbTime {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        <DateTime<Utc> as ToSql<Timestamptz, Pg>>::to_sql(&self.0, out)
-    }
-}
-
-impl FromSql<Instant, Pg> for DbTime {
-    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
-        <DateTime<Utc> as FromSql<Timestamptz, Pg>>::from_sql(bytes).map(DbTime)
-    }
-}
+native_on_pg_and_multi!(Instant, DbTime, DateTime<Utc>, Timestamptz);
 
 impl ToSql<Instant, Sqlite> for DbTime {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
@@ -162,27 +162,6 @@ impl FromSql<Instant, Sqlite> for DbTime {
     fn from_sql(bytes: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         let text = <String as FromSql<Text, Sqlite>>::from_sql(bytes)?;
         Ok(DbTime(instant_from_text(&text)?))
-    }
-}
-
-impl HasSqlType<Instant> for MultiBackend {
-    fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
-        MultiBackend::lookup_sql_type::<Instant>(lookup)
-    }
-}
-
-impl ToSql<Instant, MultiBackend> for DbTime {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
-        out.set_value((Instant, self));
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<Instant, MultiBackend> for DbTime {
-    fn from_sql(
-        bytes: <MultiBackend as diesel::backend::Backend>::RawValue<'_>,
-    ) -> deserialize::Result<Self> {
-        bytes.from_sql::<DbTime, Instant>()
     }
 }
 

@@ -12,12 +12,12 @@ use followup_domain::plans::require_tracking_editable;
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
 use followup_domain::values::{ActivityStatus, AttachmentParent};
-use followup_domain::{Actor, DomainError};
+use followup_domain::Actor;
 use uuid::Uuid;
 
-use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
+use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::ActivityRow;
-use super::{audit, check_version, hide_as, not_found, Unstored};
+use super::{audit, check_version, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{action_plans, activities, users};
@@ -28,14 +28,7 @@ fn load_activity(
     actor: &Actor,
     id: ActivityId,
 ) -> Result<(ActivityRow, PlanContext), StoreError> {
-    let row = activities::table
-        .find(DbId(id.as_uuid()))
-        .select(ActivityRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("activity"))?;
-    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("activity"))?;
-    Ok((row, ctx))
+    super::plans::child_of_visible_plan!(conn, actor, activities, ActivityRow, id.as_uuid(), "activity")
 }
 
 #[derive(Debug, Clone, Default)]
@@ -52,13 +45,11 @@ pub fn list_activities(
     page: &PageRequest,
 ) -> Result<Page<Activity>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = activities::table
-        .filter(activities::plan_id.eq(ctx.row.id))
-        .select(ActivityRow::as_select())
-        .order((activities::created_at.asc(), activities::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, activities, page.after);
+    let mut query = super::created_page!(
+        activities::table.filter(activities::plan_id.eq(ctx.row.id)).select(ActivityRow::as_select()),
+        activities,
+        page
+    );
     if let Some(status) = filter.status {
         query = query.filter(activities::status.eq(status.as_str()));
     }
@@ -134,21 +125,21 @@ pub fn list_program_activities(
         .or(activities::due_on.lt(d2).and(users::time_zone.eq_any(z2)));
     let closed = [ActivityStatus::Done.as_str(), ActivityStatus::Cancelled.as_str()];
 
-    let mut query = activities::table
-        .inner_join(action_plans::table.inner_join(users::table))
-        .filter(action_plans::program_id.eq(program_id))
-        .filter(super::export::visible_in_program!(&start.scope))
-        .select((
-            ActivityRow::as_select(),
-            action_plans::title,
-            action_plans::owner_id,
-            users::display_name,
-            users::time_zone,
-        ))
-        .order((activities::created_at.asc(), activities::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, activities, page.after);
+    let mut query = super::created_page!(
+        activities::table
+            .inner_join(action_plans::table.inner_join(users::table))
+            .filter(action_plans::program_id.eq(program_id))
+            .filter(super::export::visible_in_program!(&start.scope))
+            .select((
+                ActivityRow::as_select(),
+                action_plans::title,
+                action_plans::owner_id,
+                users::display_name,
+                users::time_zone,
+            )),
+        activities,
+        page
+    );
     if let Some(status) = filter.status {
         query = query.filter(activities::status.eq(status.as_str()));
     }
@@ -200,12 +191,7 @@ pub fn create_activity(
         fields.completed_on = Some(ctx.today);
     }
     fields.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
-    if let Some(existing) = activities::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(ActivityRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, activities, ActivityRow, cmd.id.as_uuid())? {
         let same = existing.plan_id == ctx.row.id && existing.fields()? == fields;
         return if same {
             Ok(Created::Existing(existing.into_domain(ctx.today)?))
@@ -230,8 +216,7 @@ pub fn create_activity(
     };
     diesel::insert_into(activities::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "activity", cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(plan.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["title", "description", "starts_on", "due_on", "status", "position"])
         .record(conn)?;
     Ok(Created::New(row.into_domain(ctx.today)?))
@@ -254,27 +239,22 @@ pub fn update_activity(
     }
     let next = changes.apply(&row.fields()?, ctx.today);
     next.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
-    let n = diesel::update(
-        activities::table.filter(activities::id.eq(row.id).and(activities::version.eq(row.version))),
-    )
-    .set((
-        activities::title.eq(&next.title),
-        activities::description.eq(&next.description),
-        activities::starts_on.eq(next.starts_on),
-        activities::due_on.eq(next.due_on),
-        activities::status.eq(next.status.as_str()),
-        activities::completed_on.eq(next.completed_on),
-        activities::position.eq(next.position),
-        activities::version.eq(row.version + 1),
-        activities::updated_at.eq(DbTime(crate::now())),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
-    }
+    let n = diesel::update(super::at_version!(activities, row))
+        .set((
+            activities::title.eq(&next.title),
+            activities::description.eq(&next.description),
+            activities::starts_on.eq(next.starts_on),
+            activities::due_on.eq(next.due_on),
+            activities::status.eq(next.status.as_str()),
+            activities::completed_on.eq(next.completed_on),
+            activities::position.eq(next.position),
+            activities::version.eq(row.version + 1),
+            activities::updated_at.eq(DbTime(crate::now())),
+        ))
+        .execute(conn)?;
+    super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "update")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&fields)
         .record(conn)?;
     get_activity(conn, actor, id)
@@ -295,8 +275,7 @@ pub fn delete_activity(
     diesel::delete(activities::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "activity", id.as_uuid(), "delete")
         .version(row.version)
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .record(conn)?;
     Ok(unstored)
 }

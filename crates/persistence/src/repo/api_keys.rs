@@ -118,13 +118,13 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<ApiKey>, StoreError> {
     managed(conn, actor, program_id)?;
-    let mut query = api_keys::table
-        .filter(api_keys::program_id.eq(DbId(program_id.as_uuid())))
-        .select(ApiKeyRow::as_select())
-        .order((api_keys::created_at.asc(), api_keys::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, api_keys, page.after);
+    let query = super::created_page!(
+        api_keys::table
+            .filter(api_keys::program_id.eq(DbId(program_id.as_uuid())))
+            .select(ApiKeyRow::as_select()),
+        api_keys,
+        page
+    );
     let items = query.load::<ApiKeyRow>(conn)?.into_iter().map(ApiKeyRow::into_domain).collect();
     Ok(Page::from_rows(items, page, |k: &ApiKey| Cursor { at: k.created_at, id: k.id.as_uuid() }))
 }
@@ -132,12 +132,8 @@ pub fn list(
 /// Revoke a key (its programme's coordinator or an admin): it stops working
 /// at once. Revoking a revoked key changes nothing.
 pub fn revoke(conn: &mut DbConnection, actor: &Actor, id: ApiKeyId) -> Result<ApiKey, StoreError> {
-    let row = api_keys::table
-        .find(DbId(id.as_uuid()))
-        .select(ApiKeyRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("api_key"))?;
+    let row =
+        super::find_row!(conn, api_keys, ApiKeyRow, id.as_uuid())?.ok_or_else(|| not_found("api_key"))?;
     managed_for(conn, actor, ProgramId::from_uuid(row.program_id.0), "api_key")?;
     if row.revoked_at.is_some() {
         return Ok(row.into_domain());

@@ -275,14 +275,14 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<Attachment>, StoreError> {
     visible_parent(conn, actor, parent)?;
-    let mut query = attachments::table
-        .filter(attachments::parent_type.eq(parent.kind.as_str()))
-        .filter(attachments::parent_id.eq(DbId(parent.id)))
-        .select(AttachmentRow::as_select())
-        .order((attachments::created_at.asc(), attachments::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, attachments, page.after);
+    let query = super::created_page!(
+        attachments::table
+            .filter(attachments::parent_type.eq(parent.kind.as_str()))
+            .filter(attachments::parent_id.eq(DbId(parent.id)))
+            .select(AttachmentRow::as_select()),
+        attachments,
+        page
+    );
     let items = query
         .load::<AttachmentRow>(conn)?
         .into_iter()
@@ -292,11 +292,7 @@ pub fn list(
 }
 
 fn load(conn: &mut DbConnection, id: AttachmentId) -> Result<Option<AttachmentRow>, StoreError> {
-    Ok(attachments::table
-        .find(DbId(id.as_uuid()))
-        .select(AttachmentRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(super::find_row!(conn, attachments, AttachmentRow, id.as_uuid())?)
 }
 
 /// A file and where its bytes are, for whoever may see its parent.

@@ -61,6 +61,11 @@ impl<'a> Event<'a> {
         self
     }
 
+    /// The plan the entity belongs to, and the plan's programme.
+    pub fn in_plan(self, plan: &followup_domain::plans::Plan) -> Self {
+        self.program(plan.program_id.as_uuid()).plan(plan.id.as_uuid())
+    }
+
     /// The plan, with its owner and status as the caller read them in this
     /// transaction (saves the change feed reading them again).
     pub fn plan_read(mut self, id: Uuid, owner: Uuid, status: &'a str) -> Self {

@@ -15,7 +15,7 @@ use followup_domain::{Actor, DomainError, FieldError};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::IndicatorRow;
-use super::{audit, hide_as, not_found, on_unique, parse_stored, programs};
+use super::{audit, on_unique, parse_stored, programs};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{action_plans, change_requests, indicators};
@@ -70,13 +70,13 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<ChangeRequest>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = change_requests::table
-        .filter(change_requests::plan_id.eq(ctx.row.id))
-        .select(ChangeRequestRow::as_select())
-        .order((change_requests::created_at.asc(), change_requests::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, change_requests, page.after);
+    let query = super::created_page!(
+        change_requests::table
+            .filter(change_requests::plan_id.eq(ctx.row.id))
+            .select(ChangeRequestRow::as_select()),
+        change_requests,
+        page
+    );
     let items = query
         .load::<ChangeRequestRow>(conn)?
         .into_iter()
@@ -90,14 +90,14 @@ fn load(
     actor: &Actor,
     id: ChangeRequestId,
 ) -> Result<(ChangeRequestRow, PlanContext), StoreError> {
-    let row: ChangeRequestRow = change_requests::table
-        .find(DbId(id.as_uuid()))
-        .select(ChangeRequestRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("change_request"))?;
-    let ctx = visible_plan(conn, actor, row.plan_id.0.into()).map_err(hide_as("change_request"))?;
-    Ok((row, ctx))
+    super::plans::child_of_visible_plan!(
+        conn,
+        actor,
+        change_requests,
+        ChangeRequestRow,
+        id.as_uuid(),
+        "change_request"
+    )
 }
 
 pub fn get(conn: &mut DbConnection, actor: &Actor, id: ChangeRequestId) -> Result<ChangeRequest, StoreError> {
@@ -164,11 +164,8 @@ pub fn create(
     cmd: &NewChangeRequest,
 ) -> Result<Created<ChangeRequest>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let existing: Option<ChangeRequestRow> = change_requests::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(ChangeRequestRow::as_select())
-        .first(conn)
-        .optional()?;
+    let existing: Option<ChangeRequestRow> =
+        super::find_row!(conn, change_requests, ChangeRequestRow, cmd.id.as_uuid())?;
     if let Some(existing) = existing {
         let mine = existing.plan_id == ctx.row.id && existing.reason == cmd.reason;
         let same = mine
@@ -240,8 +237,7 @@ pub fn create(
         .execute(conn)
         .map_err(|e| on_unique(e, "change_request_open", "a change request is already open"))?;
     audit::Event::new(Some(actor), "change_request", cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .reason(Some(&cmd.reason))
         .record(conn)?;
     Ok(Created::New(row.into_domain()?))
@@ -290,8 +286,7 @@ pub fn decide(
                 ))
                 .execute(conn)?;
             audit::Event::new(Some(actor), "plan", ctx.plan.id.as_uuid(), "update")
-                .program(ctx.plan.program_id.as_uuid())
-                .plan(ctx.plan.id.as_uuid())
+                .in_plan(&ctx.plan)
                 .fields(plan_fields)
                 .reason(Some(&request.reason))
                 .record(conn)?;
@@ -307,8 +302,7 @@ pub fn decide(
                 .execute(conn)?;
             audit::Event::new(Some(actor), "indicator", row.id.0, "update")
                 .version(row.version + 1)
-                .program(ctx.plan.program_id.as_uuid())
-                .plan(ctx.plan.id.as_uuid())
+                .in_plan(&ctx.plan)
                 .fields(&["baseline", "target"])
                 .reason(Some(&request.reason))
                 .record(conn)?;
@@ -317,18 +311,15 @@ pub fn decide(
     let status = if approve { ChangeRequestStatus::Approved } else { ChangeRequestStatus::Declined };
     // Decided once: a decision racing this one finds the version moved, and
     // this transaction (with anything it applied) is rolled back.
-    let decided = diesel::update(
-        change_requests::table
-            .filter(change_requests::id.eq(row.id).and(change_requests::version.eq(row.version))),
-    )
-    .set((
-        change_requests::status.eq(status.as_str()),
-        change_requests::decided_by.eq(Some(DbId(actor.user_id.as_uuid()))),
-        change_requests::decided_at.eq(Some(now)),
-        change_requests::decision_note.eq(note),
-        change_requests::version.eq(row.version + 1),
-    ))
-    .execute(conn)?;
+    let decided = diesel::update(super::at_version!(change_requests, row))
+        .set((
+            change_requests::status.eq(status.as_str()),
+            change_requests::decided_by.eq(Some(DbId(actor.user_id.as_uuid()))),
+            change_requests::decided_at.eq(Some(now)),
+            change_requests::decision_note.eq(note),
+            change_requests::version.eq(row.version + 1),
+        ))
+        .execute(conn)?;
     if decided == 0 {
         return Err(rules::stale().into());
     }
@@ -339,8 +330,7 @@ pub fn decide(
         if approve { "approve" } else { "decline" },
     )
     .version(row.version + 1)
-    .program(ctx.plan.program_id.as_uuid())
-    .plan(ctx.plan.id.as_uuid())
+    .in_plan(&ctx.plan)
     .reason(note)
     .record(conn)?;
     get(conn, actor, id)
@@ -348,13 +338,7 @@ pub fn decide(
 
 /// The change requests with these ids (for the change feed).
 pub(crate) fn by_ids(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<ChangeRequest>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    change_requests::table
-        .filter(change_requests::id.eq_any(ids.to_vec()))
-        .select(ChangeRequestRow::as_select())
-        .load::<ChangeRequestRow>(conn)?
+    super::rows_by_ids!(conn, change_requests, ChangeRequestRow, ids)?
         .into_iter()
         .map(ChangeRequestRow::into_domain)
         .collect()

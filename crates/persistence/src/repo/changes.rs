@@ -346,31 +346,30 @@ pub fn plan_entities(
         op: Op::Upsert,
         version,
     };
+    // The changes of `$kind` for the rows of `$table`, a child of the plans.
+    macro_rules! children {
+        ($table:ident, $kind:expr) => {
+            $table::table
+                .filter($table::plan_id.eq_any(ids.clone()))
+                .select(($table::id, $table::plan_id, $table::version))
+                .load::<(DbId, DbId, i64)>(conn)?
+                .into_iter()
+                .map(|(id, plan, v)| change($kind, id, plan, v, false))
+        };
+    }
     let mut out = Vec::new();
     if include_plans {
         out.extend(scopes.iter().map(|s| change("plan", s.0, s.0, s.3, false)));
     }
-    let rows: Vec<(DbId, DbId, i64)> = activities::table
-        .filter(activities::plan_id.eq_any(ids.clone()))
-        .select((activities::id, activities::plan_id, activities::version))
-        .load(conn)?;
-    out.extend(rows.into_iter().map(|(id, plan, v)| change("activity", id, plan, v, false)));
-    let rows: Vec<(DbId, DbId, i64)> = indicators::table
-        .filter(indicators::plan_id.eq_any(ids.clone()))
-        .select((indicators::id, indicators::plan_id, indicators::version))
-        .load(conn)?;
-    out.extend(rows.into_iter().map(|(id, plan, v)| change("indicator", id, plan, v, false)));
+    out.extend(children!(activities, "activity"));
+    out.extend(children!(indicators, "indicator"));
     let rows: Vec<(DbId, DbId, i64)> = measurements::table
         .inner_join(indicators::table)
         .filter(indicators::plan_id.eq_any(ids.clone()))
         .select((measurements::id, indicators::plan_id, measurements::version))
         .load(conn)?;
     out.extend(rows.into_iter().map(|(id, plan, v)| change("measurement", id, plan, v, false)));
-    let rows: Vec<(DbId, DbId, i64)> = check_ins::table
-        .filter(check_ins::plan_id.eq_any(ids.clone()))
-        .select((check_ins::id, check_ins::plan_id, check_ins::version))
-        .load(conn)?;
-    out.extend(rows.into_iter().map(|(id, plan, v)| change("check_in", id, plan, v, false)));
+    out.extend(children!(check_ins, "check_in"));
     let rows: Vec<(DbId, DbId, i64, String)> = comments::table
         .filter(comments::plan_id.eq_any(ids))
         .select((comments::id, comments::plan_id, comments::version, comments::visibility))

@@ -11,11 +11,11 @@ use followup_domain::plans::require_active;
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
 use followup_domain::values::{PlanStatus, ProgramRole, ReviewStatus};
-use followup_domain::{Actor, DomainError};
+use followup_domain::Actor;
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, CheckInRow};
-use super::{audit, check_version, hide_as, not_found, parse_stored};
+use super::{audit, check_version, parse_stored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{action_plans, check_in_versions, check_ins, memberships, mentorships};
@@ -26,14 +26,7 @@ fn load_check_in(
     actor: &Actor,
     id: CheckInId,
 ) -> Result<(CheckInRow, PlanContext), StoreError> {
-    let row = check_ins::table
-        .find(DbId(id.as_uuid()))
-        .select(CheckInRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("check-in"))?;
-    let ctx = visible_plan(conn, actor, PlanId::from_uuid(row.plan_id.0)).map_err(hide_as("check-in"))?;
-    Ok((row, ctx))
+    super::plans::child_of_visible_plan!(conn, actor, check_ins, CheckInRow, id.as_uuid(), "check-in")
 }
 
 pub fn list_check_ins(
@@ -44,13 +37,11 @@ pub fn list_check_ins(
     page: &PageRequest,
 ) -> Result<Page<CheckIn>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = check_ins::table
-        .filter(check_ins::plan_id.eq(ctx.row.id))
-        .select(CheckInRow::as_select())
-        .order((check_ins::created_at.asc(), check_ins::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, check_ins, page.after);
+    let mut query = super::created_page!(
+        check_ins::table.filter(check_ins::plan_id.eq(ctx.row.id)).select(CheckInRow::as_select()),
+        check_ins,
+        page
+    );
     if let Some(status) = review_status {
         query = query.filter(check_ins::review_status.eq(status.as_str()));
     }
@@ -72,27 +63,27 @@ pub fn review_queue(
     page: &PageRequest,
 ) -> Result<Page<CheckIn>, StoreError> {
     let me = DbId(actor.user_id.as_uuid());
-    let mut query = check_ins::table
-        .inner_join(action_plans::table)
-        .inner_join(
-            mentorships::table.on(mentorships::program_id
-                .eq(action_plans::program_id)
-                .and(mentorships::delegate_id.eq(action_plans::owner_id))
-                .and(mentorships::mentor_id.eq(me))),
-        )
-        .inner_join(
-            memberships::table.on(memberships::program_id
-                .eq(action_plans::program_id)
-                .and(memberships::user_id.eq(me))
-                .and(memberships::role.eq(ProgramRole::Mentor.as_str()))),
-        )
-        .filter(action_plans::status.ne(PlanStatus::Draft.as_str()))
-        .filter(check_ins::review_status.eq(review_status.as_str()))
-        .select(CheckInRow::as_select())
-        .order((check_ins::created_at.asc(), check_ins::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, check_ins, page.after);
+    let mut query = super::created_page!(
+        check_ins::table
+            .inner_join(action_plans::table)
+            .inner_join(
+                mentorships::table.on(mentorships::program_id
+                    .eq(action_plans::program_id)
+                    .and(mentorships::delegate_id.eq(action_plans::owner_id))
+                    .and(mentorships::mentor_id.eq(me))),
+            )
+            .inner_join(
+                memberships::table.on(memberships::program_id
+                    .eq(action_plans::program_id)
+                    .and(memberships::user_id.eq(me))
+                    .and(memberships::role.eq(ProgramRole::Mentor.as_str()))),
+            )
+            .filter(action_plans::status.ne(PlanStatus::Draft.as_str()))
+            .filter(check_ins::review_status.eq(review_status.as_str()))
+            .select(CheckInRow::as_select()),
+        check_ins,
+        page
+    );
     if let Some(program) = program {
         query = query.filter(action_plans::program_id.eq(DbId(program.as_uuid())));
     }
@@ -191,8 +182,7 @@ pub fn review_check_in(
         ))
         .execute(conn)?;
     audit::Event::new(Some(actor), "check_in", id.as_uuid(), "review")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["review_status", "review_note"])
         .reason(review.note())
         .record(conn)?;
@@ -227,34 +217,29 @@ pub fn revise_check_in(
     };
     let pick =
         |new: &Option<Option<String>>, old: &Option<String>| new.clone().unwrap_or_else(|| old.clone());
-    let n = diesel::update(
-        check_ins::table.filter(check_ins::id.eq(row.id).and(check_ins::version.eq(row.version))),
-    )
-    .set((
-        check_ins::reported_on.eq(changes.reported_on.unwrap_or(row.reported_on)),
-        check_ins::summary.eq(changes.summary.clone().unwrap_or_else(|| row.summary.clone())),
-        check_ins::progress
-            .eq(changes.progress.map_or_else(|| row.progress.clone(), |p| p.as_str().to_owned())),
-        check_ins::confidence.eq(changes.confidence.map_or(row.confidence, |c| c.get())),
-        check_ins::achievements.eq(pick(&changes.achievements, &row.achievements)),
-        check_ins::challenges.eq(pick(&changes.challenges, &row.challenges)),
-        check_ins::support_needed.eq(pick(&changes.support_needed, &row.support_needed)),
-        check_ins::next_steps.eq(pick(&changes.next_steps, &row.next_steps)),
-        check_ins::evidence.eq(evidence),
-        check_ins::review_status.eq(ReviewStatus::Pending.as_str()),
-        check_ins::review_note.eq(None::<String>),
-        check_ins::reviewer_id.eq(None::<DbId>),
-        check_ins::reviewed_at.eq(None::<DbTime>),
-        check_ins::version.eq(row.version + 1),
-        check_ins::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
-    }
+    let n = diesel::update(super::at_version!(check_ins, row))
+        .set((
+            check_ins::reported_on.eq(changes.reported_on.unwrap_or(row.reported_on)),
+            check_ins::summary.eq(changes.summary.clone().unwrap_or_else(|| row.summary.clone())),
+            check_ins::progress
+                .eq(changes.progress.map_or_else(|| row.progress.clone(), |p| p.as_str().to_owned())),
+            check_ins::confidence.eq(changes.confidence.map_or(row.confidence, |c| c.get())),
+            check_ins::achievements.eq(pick(&changes.achievements, &row.achievements)),
+            check_ins::challenges.eq(pick(&changes.challenges, &row.challenges)),
+            check_ins::support_needed.eq(pick(&changes.support_needed, &row.support_needed)),
+            check_ins::next_steps.eq(pick(&changes.next_steps, &row.next_steps)),
+            check_ins::evidence.eq(evidence),
+            check_ins::review_status.eq(ReviewStatus::Pending.as_str()),
+            check_ins::review_note.eq(None::<String>),
+            check_ins::reviewer_id.eq(None::<DbId>),
+            check_ins::reviewed_at.eq(None::<DbTime>),
+            check_ins::version.eq(row.version + 1),
+            check_ins::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "check_in", id.as_uuid(), "revise")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&changes.touched())
         .record(conn)?;
     get_check_in(conn, actor, id)

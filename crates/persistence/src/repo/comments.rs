@@ -12,7 +12,7 @@ use followup_domain::{Actor, DomainError, FieldError, Message};
 
 use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::CommentRow;
-use super::{audit, check_version, hide_as, not_found, Unstored};
+use super::{audit, check_version, not_found, Unstored};
 use crate::connection::DbConnection;
 use crate::error::StoreError;
 use crate::schema::{activities, check_ins, comments, indicators};
@@ -32,13 +32,8 @@ fn load_comment(
     actor: &Actor,
     id: CommentId,
 ) -> Result<(CommentRow, PlanContext), StoreError> {
-    let row = comments::table
-        .find(DbId(id.as_uuid()))
-        .select(CommentRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("comment"))?;
-    let ctx = visible_plan(conn, actor, PlanId::from_uuid(row.plan_id.0)).map_err(hide_as("comment"))?;
+    let (row, ctx) =
+        super::plans::child_of_visible_plan!(conn, actor, comments, CommentRow, id.as_uuid(), "comment")?;
     if row.visibility == Visibility::Mentors.as_str() && !policy::sees_mentor_comments(actor, &ctx.relation) {
         return Err(not_found("comment"));
     }
@@ -52,16 +47,14 @@ pub fn list_comments(
     page: &PageRequest,
 ) -> Result<Page<Comment>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = comments::table
-        .filter(comments::plan_id.eq(ctx.row.id))
-        .select(CommentRow::as_select())
-        .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
+    let mut query = super::created_page!(
+        comments::table.filter(comments::plan_id.eq(ctx.row.id)).select(CommentRow::as_select()),
+        comments,
+        page
+    );
     if !policy::sees_mentor_comments(actor, &ctx.relation) {
         query = query.filter(comments::visibility.eq(Visibility::Shared.as_str()));
     }
-    query = super::after_created!(query, comments, page.after);
     let rows = query.load::<CommentRow>(conn)?;
     let items = rows.into_iter().map(CommentRow::into_domain).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, page, |c| Cursor { at: c.created_at, id: c.id.as_uuid() }))
@@ -113,9 +106,7 @@ pub fn create_comment(
     let ctx = visible_plan(conn, actor, plan)?;
     policy::require_comment(&ctx.relation, cmd.visibility)?;
     check_target(conn, ctx.row.id, cmd.target)?;
-    if let Some(existing) =
-        comments::table.find(DbId(cmd.id.as_uuid())).select(CommentRow::as_select()).first(conn).optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, comments, CommentRow, cmd.id.as_uuid())? {
         let same = existing.plan_id == ctx.row.id
             && existing.author_id.0 == actor.user_id.as_uuid()
             && existing.body == cmd.body
@@ -143,8 +134,7 @@ pub fn create_comment(
     };
     diesel::insert_into(comments::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), comment_entity(cmd.visibility), cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(plan.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["body", "visibility", "target_type", "target_id"])
         .record(conn)?;
     Ok(Created::New(row.into_domain()?))
@@ -168,22 +158,17 @@ pub fn update_comment(
     let (row, ctx) = load_comment(conn, actor, id)?;
     require_author(&row, actor)?;
     check_version(if_match, row.version)?;
-    let n = diesel::update(
-        comments::table.filter(comments::id.eq(row.id).and(comments::version.eq(row.version))),
-    )
-    .set((
-        comments::body.eq(body),
-        comments::version.eq(row.version + 1),
-        comments::updated_at.eq(DbTime(crate::now())),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
-    }
+    let n = diesel::update(super::at_version!(comments, row))
+        .set((
+            comments::body.eq(body),
+            comments::version.eq(row.version + 1),
+            comments::updated_at.eq(DbTime(crate::now())),
+        ))
+        .execute(conn)?;
+    super::require_updated(n, row.version + 1)?;
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
     audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "update")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["body"])
         .record(conn)?;
     get_comment(conn, actor, id)
@@ -209,8 +194,7 @@ pub fn delete_comment(
     let visibility = Visibility::parse(&row.visibility).unwrap_or(Visibility::Mentors);
     audit::Event::new(Some(actor), comment_entity(visibility), id.as_uuid(), "delete")
         .version(row.version)
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .record(conn)?;
     Ok(unstored)
 }

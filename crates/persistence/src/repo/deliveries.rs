@@ -128,16 +128,16 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<Delivery>, StoreError> {
     let hook = managed_webhook(conn, actor, webhook)?;
-    let mut query = webhook_deliveries::table
-        .filter(webhook_deliveries::webhook_id.eq(hook.id))
-        .select(DeliveryRow::as_select())
-        .order((webhook_deliveries::created_at.asc(), webhook_deliveries::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
+    let mut query = super::created_page!(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::webhook_id.eq(hook.id))
+            .select(DeliveryRow::as_select()),
+        webhook_deliveries,
+        page
+    );
     if let Some(status) = status {
         query = query.filter(webhook_deliveries::status.eq(status.as_str()));
     }
-    query = super::after_created!(query, webhook_deliveries, page.after);
     let rows = query.load::<DeliveryRow>(conn)?;
     let items = with_attempts(conn, rows)?;
     Ok(Page::from_rows(items, page, |d: &Delivery| Cursor { at: d.created_at, id: d.id.as_uuid() }))
@@ -147,11 +147,7 @@ pub fn list(
 /// deduplicate see the same message). A pending delivery is already on its
 /// way and is left as it is; a disabled webhook sends nothing (409).
 pub fn redeliver(conn: &mut DbConnection, actor: &Actor, id: DeliveryId) -> Result<Delivery, StoreError> {
-    let row = webhook_deliveries::table
-        .find(DbId(id.as_uuid()))
-        .select(DeliveryRow::as_select())
-        .first(conn)
-        .optional()?
+    let row = super::find_row!(conn, webhook_deliveries, DeliveryRow, id.as_uuid())?
         .ok_or_else(|| not_found("webhook_delivery"))?;
     let hook = managed_webhook(conn, actor, WebhookId::from_uuid(row.webhook_id.0)).map_err(|e| match e {
         StoreError::Domain(DomainError::NotFound { .. }) => not_found("webhook_delivery"),
@@ -215,25 +211,11 @@ type DueRow = (DbId, i32, DbId, String, DbTime, String, DbId, String, String, Op
 /// (no other worker takes them meanwhile), oldest due first.
 pub fn claim_due(conn: &mut DbConnection, lease: Duration, limit: i64) -> Result<Vec<Due>, StoreError> {
     let now = crate::now();
-    let due = webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq(DeliveryStatus::Pending.as_str()))
-        .filter(webhook_deliveries::next_attempt_at.le(DbTime(now)))
-        .filter(
-            webhook_deliveries::locked_until.is_null().or(webhook_deliveries::locked_until.lt(DbTime(now))),
-        )
-        .order(webhook_deliveries::next_attempt_at.asc())
-        .limit(limit)
-        .select(webhook_deliveries::id);
-    let ids: Vec<DbId> = match conn {
-        DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
-        DbConnection::Sqlite(c) => due.load(c)?,
-    };
+    let ids =
+        super::lease_due!(conn, webhook_deliveries, DeliveryStatus::Pending.as_str(), now, lease, limit)?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    diesel::update(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(ids.clone())))
-        .set(webhook_deliveries::locked_until.eq(Some(DbTime(now + lease))))
-        .execute(conn)?;
     let rows: Vec<DueRow> = webhook_deliveries::table
         .inner_join(outbox_events::table)
         .inner_join(webhooks::table)

@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use followup_domain::activities::Activity;
 use followup_domain::ids::ProgramId;
 use followup_domain::indicators::Indicator;
+use followup_domain::paging::Cursor;
 use followup_domain::policy::plan::{self as policy, ProgramPlanScope};
 use followup_domain::values::{ActivityStatus, PlanStatus, ProgramRole};
 use followup_domain::Actor;
@@ -98,6 +99,45 @@ macro_rules! after_plan_then {
     }};
 }
 
+/// The page of `$child` rows (a plan's children, with their plan and its
+/// owner joined) of the plans of the export's programme the actor sees,
+/// selecting `$select`: plans in creation order, each plan's children in
+/// creation order, after key `$after` (an [`ActivityKey`]); boxed.
+macro_rules! plan_children_page {
+    ($child:ident, $start:expr, $after:expr, $limit:expr, $select:expr) => {{
+        let start: &ExportStart = $start;
+        let query = $child::table
+            .inner_join(action_plans::table.inner_join(users::table))
+            .filter(action_plans::program_id.eq(DbId(start.program_id.as_uuid())))
+            .filter(visible_in_program!(&start.scope))
+            .select($select)
+            .order((
+                action_plans::created_at.asc(),
+                action_plans::id.asc(),
+                $child::created_at.asc(),
+                $child::id.asc(),
+            ))
+            .limit(i64::from($limit))
+            .into_boxed();
+        match $after {
+            Some(k) => query.filter(after_plan_then!($child, k)),
+            None => query,
+        }
+    }};
+}
+
+/// How many rows of `$query` there are for each value of `$key` (an id
+/// column), by that id; an id with none is absent.
+macro_rules! count_per {
+    ($conn:expr, $query:expr, $key:expr) => {
+        $query
+            .group_by($key)
+            .select(($key, count_star()))
+            .load::<(DbId, i64)>($conn)
+            .map(|counts| counts.into_iter().map(|(id, n)| (id.0, n)).collect::<HashMap<Uuid, i64>>())
+    };
+}
+
 /// Where the next page of plans starts: the last plan's (`created_at`, `id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanKey {
@@ -150,7 +190,7 @@ pub fn plan_page(
     after: Option<PlanKey>,
     limit: u32,
 ) -> Result<Vec<PlanLine>, StoreError> {
-    let mut query = action_plans::table
+    let query = action_plans::table
         .inner_join(users::table.left_join(organizations::table))
         .filter(action_plans::program_id.eq(DbId(start.program_id.as_uuid())))
         .filter(visible_in_program!(&start.scope))
@@ -164,36 +204,26 @@ pub fn plan_page(
         .order((action_plans::created_at.asc(), action_plans::id.asc()))
         .limit(i64::from(limit))
         .into_boxed();
-    if let Some(k) = after {
-        query = query.filter(
-            action_plans::created_at
-                .gt(DbTime(k.created_at))
-                .or(action_plans::created_at.eq(DbTime(k.created_at)).and(action_plans::id.gt(DbId(k.id)))),
-        );
-    }
+    let query =
+        super::after_created!(query, action_plans, after.map(|k| Cursor { at: k.created_at, id: k.id }));
     let rows = query.load::<(PlanRow, String, String, String, Option<String>)>(conn)?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<DbId> = rows.iter().map(|(p, ..)| p.id).collect();
 
-    let totals: HashMap<Uuid, i64> = activities::table
-        .filter(activities::plan_id.eq_any(ids.clone()))
-        .group_by(activities::plan_id)
-        .select((activities::plan_id, count_star()))
-        .load::<(DbId, i64)>(conn)?
-        .into_iter()
-        .map(|(id, n)| (id.0, n))
-        .collect();
-    let done: HashMap<Uuid, i64> = activities::table
-        .filter(activities::plan_id.eq_any(ids.clone()))
-        .filter(activities::status.eq(ActivityStatus::Done.as_str()))
-        .group_by(activities::plan_id)
-        .select((activities::plan_id, count_star()))
-        .load::<(DbId, i64)>(conn)?
-        .into_iter()
-        .map(|(id, n)| (id.0, n))
-        .collect();
+    let totals = count_per!(
+        conn,
+        activities::table.filter(activities::plan_id.eq_any(ids.clone())),
+        activities::plan_id
+    )?;
+    let done = count_per!(
+        conn,
+        activities::table
+            .filter(activities::plan_id.eq_any(ids.clone()))
+            .filter(activities::status.eq(ActivityStatus::Done.as_str())),
+        activities::plan_id
+    )?;
     // "Today" differs per owner but is within a day of UTC's today
     // everywhere: count open activities by due date up to the latest
     // possible today, then keep those before each owner's today.
@@ -211,23 +241,18 @@ pub fn plan_page(
             open_by_due.entry(id.0).or_default().push((due, n));
         }
     }
-    let files: HashMap<Uuid, i64> = attachments::table
-        .filter(attachments::plan_id.eq_any(ids.clone()))
-        .filter(attachments::parent_type.ne("comment"))
-        .group_by(attachments::plan_id)
-        .select((attachments::plan_id, count_star()))
-        .load::<(DbId, i64)>(conn)?
-        .into_iter()
-        .map(|(id, n)| (id.0, n))
-        .collect();
-    let indicator_counts: HashMap<Uuid, i64> = indicators::table
-        .filter(indicators::plan_id.eq_any(ids.clone()))
-        .group_by(indicators::plan_id)
-        .select((indicators::plan_id, count_star()))
-        .load::<(DbId, i64)>(conn)?
-        .into_iter()
-        .map(|(id, n)| (id.0, n))
-        .collect();
+    let files = count_per!(
+        conn,
+        attachments::table
+            .filter(attachments::plan_id.eq_any(ids.clone()))
+            .filter(attachments::parent_type.ne("comment")),
+        attachments::plan_id
+    )?;
+    let indicator_counts = count_per!(
+        conn,
+        indicators::table.filter(indicators::plan_id.eq_any(ids.clone())),
+        indicators::plan_id
+    )?;
     // The latest check-in of each plan: the newest `reported_on`, ties broken
     // by creation (the same order as `GET /plans/{id}/check-ins` read backwards).
     let mut latest: HashMap<Uuid, (NaiveDate, String)> = HashMap::new();
@@ -297,15 +322,13 @@ pub fn plan_page(
 
 /// How many evidence files hang on each of `parents` (of one kind), by parent.
 fn files_on(conn: &mut DbConnection, kind: &str, parents: &[DbId]) -> Result<HashMap<Uuid, i64>, StoreError> {
-    Ok(attachments::table
-        .filter(attachments::parent_type.eq(kind))
-        .filter(attachments::parent_id.eq_any(parents.to_vec()))
-        .group_by(attachments::parent_id)
-        .select((attachments::parent_id, count_star()))
-        .load::<(DbId, i64)>(conn)?
-        .into_iter()
-        .map(|(id, n)| (id.0, n))
-        .collect())
+    Ok(count_per!(
+        conn,
+        attachments::table
+            .filter(attachments::parent_type.eq(kind))
+            .filter(attachments::parent_id.eq_any(parents.to_vec())),
+        attachments::parent_id
+    )?)
 }
 
 /// The display names of each owner's mentors in the programme, sorted.
@@ -389,28 +412,19 @@ pub fn indicator_page(
     after: Option<ActivityKey>,
     limit: u32,
 ) -> Result<Vec<IndicatorLine>, StoreError> {
-    let mut query = indicators::table
-        .inner_join(action_plans::table.inner_join(users::table))
-        .filter(action_plans::program_id.eq(DbId(start.program_id.as_uuid())))
-        .filter(visible_in_program!(&start.scope))
-        .select((
+    let query = plan_children_page!(
+        indicators,
+        start,
+        after,
+        limit,
+        (
             IndicatorRow::as_select(),
             action_plans::title,
             action_plans::created_at,
             action_plans::owner_id,
             users::display_name,
-        ))
-        .order((
-            action_plans::created_at.asc(),
-            action_plans::id.asc(),
-            indicators::created_at.asc(),
-            indicators::id.asc(),
-        ))
-        .limit(i64::from(limit))
-        .into_boxed();
-    if let Some(k) = after {
-        query = query.filter(after_plan_then!(indicators, k));
-    }
+        )
+    );
     let rows = query.load::<(IndicatorRow, String, DbTime, DbId, String)>(conn)?;
     let ids: Vec<DbId> = rows.iter().map(|(r, ..)| r.id).collect();
     let values: HashMap<DbId, f64> = super::indicators::current_values(conn, &ids)?.into_iter().collect();
@@ -483,28 +497,19 @@ pub fn activity_page(
     after: Option<ActivityKey>,
     limit: u32,
 ) -> Result<Vec<ActivityLine>, StoreError> {
-    let mut query = activities::table
-        .inner_join(action_plans::table.inner_join(users::table))
-        .filter(action_plans::program_id.eq(DbId(start.program_id.as_uuid())))
-        .filter(visible_in_program!(&start.scope))
-        .select((
+    let query = plan_children_page!(
+        activities,
+        start,
+        after,
+        limit,
+        (
             ActivityRow::as_select(),
             action_plans::title,
             action_plans::created_at,
             users::display_name,
-            users::time_zone,
-        ))
-        .order((
-            action_plans::created_at.asc(),
-            action_plans::id.asc(),
-            activities::created_at.asc(),
-            activities::id.asc(),
-        ))
-        .limit(i64::from(limit))
-        .into_boxed();
-    if let Some(k) = after {
-        query = query.filter(after_plan_then!(activities, k));
-    }
+            users::time_zone
+        )
+    );
     let rows = query.load::<(ActivityRow, String, DbTime, String, String)>(conn)?;
     let ids: Vec<DbId> = rows.iter().map(|(r, ..)| r.id).collect();
     let files = files_on(conn, "activity", &ids)?;

@@ -12,9 +12,9 @@ use followup_domain::plans::{require_active, require_tracking_editable};
 use followup_domain::policy::plan as policy;
 use followup_domain::precondition::Precondition;
 use followup_domain::values::{AttachmentParent, PlanStatus};
-use followup_domain::{Actor, DomainError};
+use followup_domain::Actor;
 
-use super::plans::{id_conflict, plan_of, visible_plan, Created, PlanContext};
+use super::plans::{id_conflict, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, IndicatorRow, MeasurementRow};
 use super::{audit, check_version, hide_as, not_found, Unstored};
 use crate::connection::DbConnection;
@@ -27,14 +27,7 @@ fn load_indicator(
     actor: &Actor,
     id: IndicatorId,
 ) -> Result<(IndicatorRow, PlanContext), StoreError> {
-    let row = indicators::table
-        .find(DbId(id.as_uuid()))
-        .select(IndicatorRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("indicator"))?;
-    let ctx = visible_plan(conn, actor, plan_of(row.plan_id.0)).map_err(hide_as("indicator"))?;
-    Ok((row, ctx))
+    super::plans::child_of_visible_plan!(conn, actor, indicators, IndicatorRow, id.as_uuid(), "indicator")
 }
 
 /// The latest value of each indicator: by `measured_on`, then by recording
@@ -81,13 +74,11 @@ pub fn list_indicators(
     page: &PageRequest,
 ) -> Result<Page<Indicator>, StoreError> {
     let ctx = visible_plan(conn, actor, plan)?;
-    let mut query = indicators::table
-        .filter(indicators::plan_id.eq(ctx.row.id))
-        .select(IndicatorRow::as_select())
-        .order((indicators::created_at.asc(), indicators::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, indicators, page.after);
+    let query = super::created_page!(
+        indicators::table.filter(indicators::plan_id.eq(ctx.row.id)).select(IndicatorRow::as_select()),
+        indicators,
+        page
+    );
     let rows = query.load::<IndicatorRow>(conn)?;
     let items = with_values(conn, rows)?;
     Ok(Page::from_rows(items, page, |i| Cursor { at: i.created_at, id: i.id.as_uuid() }))
@@ -112,12 +103,7 @@ pub fn create_indicator(
     policy::require_owner(&ctx.relation)?;
     require_tracking_editable(ctx.plan.status)?;
     cmd.fields.check()?;
-    if let Some(existing) = indicators::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(IndicatorRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, indicators, IndicatorRow, cmd.id.as_uuid())? {
         let same = existing.plan_id == ctx.row.id && existing.fields()? == cmd.fields;
         return if same {
             Ok(Created::Existing(get_indicator(conn, actor, cmd.id)?))
@@ -144,8 +130,7 @@ pub fn create_indicator(
     };
     diesel::insert_into(indicators::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(plan.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["name", "unit", "baseline", "target", "direction"])
         .record(conn)?;
     Ok(Created::New(row.into_domain(None)?))
@@ -172,25 +157,20 @@ pub fn update_indicator(
         return get_indicator(conn, actor, id);
     }
     let next = changes.apply(&row.fields()?)?;
-    let n = diesel::update(
-        indicators::table.filter(indicators::id.eq(row.id).and(indicators::version.eq(row.version))),
-    )
-    .set((
-        indicators::name.eq(&next.name),
-        indicators::unit.eq(&next.unit),
-        indicators::baseline.eq(next.baseline),
-        indicators::target.eq(next.target),
-        indicators::direction.eq(next.direction.as_str()),
-        indicators::version.eq(row.version + 1),
-        indicators::updated_at.eq(DbTime(crate::now())),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: row.version + 1 }.into());
-    }
+    let n = diesel::update(super::at_version!(indicators, row))
+        .set((
+            indicators::name.eq(&next.name),
+            indicators::unit.eq(&next.unit),
+            indicators::baseline.eq(next.baseline),
+            indicators::target.eq(next.target),
+            indicators::direction.eq(next.direction.as_str()),
+            indicators::version.eq(row.version + 1),
+            indicators::updated_at.eq(DbTime(crate::now())),
+        ))
+        .execute(conn)?;
+    super::require_updated(n, row.version + 1)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "update")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&fields)
         .record(conn)?;
     get_indicator(conn, actor, id)
@@ -217,8 +197,7 @@ pub fn delete_indicator(
     diesel::delete(indicators::table.find(row.id)).execute(conn)?;
     audit::Event::new(Some(actor), "indicator", id.as_uuid(), "delete")
         .version(row.version)
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .record(conn)?;
     Ok(unstored)
 }
@@ -233,13 +212,11 @@ pub fn list_measurements(
     page: &PageRequest,
 ) -> Result<Page<Measurement>, StoreError> {
     let (row, _) = load_indicator(conn, actor, indicator)?;
-    let mut query = measurements::table
-        .filter(measurements::indicator_id.eq(row.id))
-        .select(MeasurementRow::as_select())
-        .order((measurements::created_at.asc(), measurements::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, measurements, page.after);
+    let query = super::created_page!(
+        measurements::table.filter(measurements::indicator_id.eq(row.id)).select(MeasurementRow::as_select()),
+        measurements,
+        page
+    );
     let rows = query.load::<MeasurementRow>(conn)?;
     let items = rows.into_iter().map(MeasurementRow::into_domain).collect::<Result<Vec<_>, _>>()?;
     Ok(Page::from_rows(items, page, |m| Cursor { at: m.created_at, id: m.id.as_uuid() }))
@@ -251,11 +228,7 @@ pub fn get_measurement(
     actor: &Actor,
     id: MeasurementId,
 ) -> Result<Measurement, StoreError> {
-    let row = measurements::table
-        .find(DbId(id.as_uuid()))
-        .select(MeasurementRow::as_select())
-        .first(conn)
-        .optional()?
+    let row = super::find_row!(conn, measurements, MeasurementRow, id.as_uuid())?
         .ok_or_else(|| not_found("measurement"))?;
     load_indicator(conn, actor, IndicatorId::from_uuid(row.indicator_id.0))
         .map_err(hide_as("measurement"))?;
@@ -273,12 +246,7 @@ pub fn record_measurement(
     require_active(ctx.plan.status)?;
     cmd.check(ctx.today)?;
     let evidence = evidence_json(&cmd.evidence)?;
-    if let Some(existing) = measurements::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(MeasurementRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, measurements, MeasurementRow, cmd.id.as_uuid())? {
         let same = existing.indicator_id == ind.id
             && existing.value == cmd.value
             && existing.measured_on == cmd.measured_on
@@ -306,8 +274,7 @@ pub fn record_measurement(
     };
     diesel::insert_into(measurements::table).values(&row).execute(conn)?;
     audit::Event::new(Some(actor), "measurement", cmd.id.as_uuid(), "create")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["value", "measured_on", "note", "evidence"])
         .version(1)
         .record(conn)?;
@@ -331,11 +298,7 @@ fn change_measurement(
     change: Change<'_>,
     if_match: &Precondition,
 ) -> Result<Measurement, StoreError> {
-    let row = measurements::table
-        .find(DbId(id.as_uuid()))
-        .select(MeasurementRow::as_select())
-        .first(conn)
-        .optional()?
+    let row = super::find_row!(conn, measurements, MeasurementRow, id.as_uuid())?
         .ok_or_else(|| not_found("measurement"))?;
     let (_, ctx) = load_indicator(conn, actor, IndicatorId::from_uuid(row.indicator_id.0))
         .map_err(hide_as("measurement"))?;
@@ -384,12 +347,9 @@ fn change_measurement(
             ))
             .execute(conn)?,
     };
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: next }.into());
-    }
+    super::require_updated(n, next)?;
     audit::Event::new(Some(actor), "measurement", id.as_uuid(), action)
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(ctx.plan.id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&fields)
         .reason(Some(reason))
         .version(next)

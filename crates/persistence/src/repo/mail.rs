@@ -179,23 +179,10 @@ type OutgoingRow = (DbId, i32, String, String, String, String, String);
 /// Take up to `limit` due messages for `lease`, oldest due first.
 pub fn claim_due(conn: &mut DbConnection, lease: Duration, limit: i64) -> Result<Vec<Outgoing>, StoreError> {
     let now = crate::now();
-    let due = mail_messages::table
-        .filter(mail_messages::status.eq("pending"))
-        .filter(mail_messages::next_attempt_at.le(DbTime(now)))
-        .filter(mail_messages::locked_until.is_null().or(mail_messages::locked_until.lt(DbTime(now))))
-        .order(mail_messages::next_attempt_at.asc())
-        .limit(limit)
-        .select(mail_messages::id);
-    let ids: Vec<DbId> = match conn {
-        DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
-        DbConnection::Sqlite(c) => due.load(c)?,
-    };
+    let ids = super::lease_due!(conn, mail_messages, "pending", now, lease, limit)?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    diesel::update(mail_messages::table.filter(mail_messages::id.eq_any(ids.clone())))
-        .set(mail_messages::locked_until.eq(Some(DbTime(now + lease))))
-        .execute(conn)?;
     let rows: Vec<OutgoingRow> = mail_messages::table
         .filter(mail_messages::id.eq_any(ids))
         .select((

@@ -35,14 +35,14 @@ pub fn list_members(
     let sees_email = |member: &MembershipRow| {
         policy::sees_email(actor, my_role, member.user_id.0.into(), mentees.contains(&member.user_id))
     };
-    let mut query = memberships::table
-        .inner_join(users::table)
-        .filter(memberships::program_id.eq(DbId(program.as_uuid())))
-        .select((MembershipRow::as_select(), member_account()))
-        .order((memberships::created_at.asc(), memberships::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, memberships, page.after);
+    let mut query = super::created_page!(
+        memberships::table
+            .inner_join(users::table)
+            .filter(memberships::program_id.eq(DbId(program.as_uuid())))
+            .select((MembershipRow::as_select(), member_account())),
+        memberships,
+        page
+    );
     if let Some(role) = role {
         query = query.filter(memberships::role.eq(role.as_str()));
     }

@@ -25,13 +25,13 @@ pub fn list_mentorships(
     page: &PageRequest,
 ) -> Result<Page<Mentorship>, StoreError> {
     visible(conn, actor, program)?;
-    let mut query = mentorships::table
-        .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
-        .select(MentorshipRow::as_select())
-        .order((mentorships::created_at.asc(), mentorships::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, mentorships, page.after);
+    let query = super::created_page!(
+        mentorships::table
+            .filter(mentorships::program_id.eq(DbId(program.as_uuid())))
+            .select(MentorshipRow::as_select()),
+        mentorships,
+        page
+    );
     let rows = query.load::<MentorshipRow>(conn)?;
     let items = rows.into_iter().map(MentorshipRow::into_domain).collect();
     Ok(Page::from_rows(items, page, |m: &Mentorship| Cursor { at: m.created_at, id: m.id.as_uuid() }))

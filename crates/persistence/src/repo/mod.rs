@@ -61,6 +61,79 @@ macro_rules! after_created {
 }
 pub(crate) use after_created;
 
+/// One keyset page of `$query` (rows of `$table`) in creation order: ordered
+/// by (`created_at`, `id`), at most `$page.fetch()` rows after `$page.after`;
+/// boxed, so that the caller may filter it further.
+macro_rules! created_page {
+    ($query:expr, $table:ident, $page:expr) => {{
+        let page: &followup_domain::paging::PageRequest = $page;
+        let query =
+            $query.order(($table::created_at.asc(), $table::id.asc())).limit(page.fetch()).into_boxed();
+        crate::repo::after_created!(query, $table, page.after)
+    }};
+}
+pub(crate) use created_page;
+
+/// The `$row` of `$table` whose id is `$id` (a `Uuid`), if there is one.
+macro_rules! find_row {
+    ($conn:expr, $table:ident, $row:ty, $id:expr) => {
+        $table::table
+            .find(crate::sql_types::DbId($id))
+            .select(<$row>::as_select())
+            .first::<$row>($conn)
+            .optional()
+    };
+}
+pub(crate) use find_row;
+
+/// The `$row`s of `$table` whose ids are among `$ids` (`DbId`s), in no
+/// particular order; no statement when there are none.
+macro_rules! rows_by_ids {
+    ($conn:expr, $table:ident, $row:ty, $ids:expr) => {
+        if $ids.is_empty() {
+            Ok(Vec::new())
+        } else {
+            $table::table
+                .filter($table::id.eq_any($ids.to_vec()))
+                .select(<$row>::as_select())
+                .load::<$row>($conn)
+        }
+    };
+}
+pub(crate) use rows_by_ids;
+
+/// Lease up to `$limit` due rows of the queue `$table` (status `$pending`,
+/// next attempt due by `$now`, not leased or the lease run out), oldest due
+/// first, until `$now + $lease`: the ids leased. On PostgreSQL the rows
+/// another worker is leasing at the same time are skipped.
+macro_rules! lease_due {
+    ($conn:expr, $table:ident, $pending:expr, $now:expr, $lease:expr, $limit:expr) => {{
+        use crate::sql_types::{DbId, DbTime};
+        let now: chrono::DateTime<chrono::Utc> = $now;
+        let due = $table::table
+            .filter($table::status.eq($pending))
+            .filter($table::next_attempt_at.le(DbTime(now)))
+            .filter($table::locked_until.is_null().or($table::locked_until.lt(DbTime(now))))
+            .order($table::next_attempt_at.asc())
+            .limit($limit)
+            .select($table::id);
+        let ids = match $conn {
+            crate::connection::DbConnection::Postgres(c) => due.for_update().skip_locked().load::<DbId>(c),
+            crate::connection::DbConnection::Sqlite(c) => due.load::<DbId>(c),
+        };
+        match ids {
+            Ok(ids) if !ids.is_empty() => {
+                diesel::update($table::table.filter($table::id.eq_any(ids.clone())))
+                    .set($table::locked_until.eq(Some(DbTime(now + $lease))))
+                    .execute($conn)
+                    .map(|_| ids)
+            }
+            other => other,
+        }
+    }};
+}
+pub(crate) use lease_due;
+
 /// The id of an indicator's current measurement, as a subquery correlated
 /// with `indicators::id`: the latest not withdrawn, by date, then recording
 /// time and id.
@@ -86,7 +159,6 @@ pub(crate) use latest_measurement;
 
 use crate::error::StoreError;
 
-/// Parse an enum stored as its wire name; an unknown one is data corruption, not user error.
 /// The storage keys of files (and previews) whose records a transaction
 /// removed: the caller removes their bytes once it has committed (the
 /// sweeper removes any it could not).
@@ -94,6 +166,7 @@ use crate::error::StoreError;
 #[must_use = "the bytes of these files are removed after the commit"]
 pub struct Unstored(pub Vec<String>);
 
+/// Parse an enum stored as its wire name; an unknown one is data corruption, not user error.
 pub(crate) fn parse_stored<T>(
     column: &str,
     raw: &str,
@@ -120,6 +193,25 @@ pub(crate) fn check_version(
     current: i64,
 ) -> Result<(), StoreError> {
     expected.check(current).map_err(StoreError::from)
+}
+
+/// `$row`'s row of `$table` while it is still at the version read: what an
+/// update targets so as not to overwrite another writer's change (see
+/// [`require_updated`]).
+macro_rules! at_version {
+    ($table:ident, $row:expr) => {
+        $table::table.filter($table::id.eq($row.id).and($table::version.eq($row.version)))
+    };
+}
+pub(crate) use at_version;
+
+/// After an update guarded by the version read (`WHERE version = …`): no
+/// row updated means another writer changed it first, 412 with `current`.
+pub(crate) fn require_updated(updated: usize, current: i64) -> Result<(), StoreError> {
+    if updated == 0 {
+        return Err(DomainError::PreconditionFailed { current }.into());
+    }
+    Ok(())
 }
 
 pub(crate) fn not_found(entity: &'static str) -> StoreError {

@@ -132,6 +132,26 @@ macro_rules! for_each_row {
 type DelegateTuple =
     (DbId, String, NaiveDate, i32, DbId, String, String, Option<DbId>, Option<String>, Option<String>);
 
+/// The columns of a [`DelegateTuple`]: the programme's id, code, end of
+/// training and cadence; the delegate's id, name and time zone; their
+/// organisation's id, name and region (when they have one).
+macro_rules! delegate_columns {
+    () => {
+        (
+            programs_t::id,
+            programs_t::code,
+            programs_t::training_ends_on,
+            programs_t::check_in_cadence_days,
+            users::id,
+            users::display_name,
+            users::time_zone,
+            organizations::id.nullable(),
+            organizations::name.nullable(),
+            organizations::region.nullable(),
+        )
+    };
+}
+
 /// The delegates in scope with their programme's dates and cadence (one query).
 fn delegates(
     conn: &mut DbConnection,
@@ -145,18 +165,7 @@ fn delegates(
                 .inner_join(users::table.left_join(organizations::table))
                 .filter(memberships::program_id.eq(DbId(program.as_uuid())))
                 .filter(memberships::role.eq(ProgramRole::Delegate.as_str()))
-                .select((
-                    programs_t::id,
-                    programs_t::code,
-                    programs_t::training_ends_on,
-                    programs_t::check_in_cadence_days,
-                    users::id,
-                    users::display_name,
-                    users::time_zone,
-                    organizations::id.nullable(),
-                    organizations::name.nullable(),
-                    organizations::region.nullable(),
-                ))
+                .select(delegate_columns!())
                 .into_boxed();
             if let Some(mentor) = view.mentees_of {
                 query = query.filter(exists(
@@ -173,18 +182,7 @@ fn delegates(
             .inner_join(users::table.on(users::id.eq(mentorships::delegate_id)))
             .left_join(organizations::table.on(users::organization_id.eq(organizations::id.nullable())))
             .filter(mentorships::mentor_id.eq(DbId(mentor.as_uuid())))
-            .select((
-                programs_t::id,
-                programs_t::code,
-                programs_t::training_ends_on,
-                programs_t::check_in_cadence_days,
-                users::id,
-                users::display_name,
-                users::time_zone,
-                organizations::id.nullable(),
-                organizations::name.nullable(),
-                organizations::region.nullable(),
-            ))
+            .select(delegate_columns!())
             .load(conn)?,
     };
     Ok(rows

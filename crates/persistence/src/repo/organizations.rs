@@ -21,11 +21,7 @@ use crate::sql_types::{DbId, DbTime};
 const NAME_TAKEN: &str = "An organisation with this name already exists.";
 
 fn load(conn: &mut DbConnection, id: OrganizationId) -> Result<Option<OrganizationRow>, StoreError> {
-    Ok(organizations::table
-        .find(DbId(id.as_uuid()))
-        .select(OrganizationRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(super::find_row!(conn, organizations, OrganizationRow, id.as_uuid())?)
 }
 
 /// Refuse a parent that does not exist or that would close a cycle.
@@ -96,12 +92,8 @@ pub fn list(
     filter: &OrganizationFilter,
     page: &PageRequest,
 ) -> Result<Page<Organization>, StoreError> {
-    let mut query = organizations::table
-        .select(OrganizationRow::as_select())
-        .order((organizations::created_at.asc(), organizations::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, organizations, page.after);
+    let mut query =
+        super::created_page!(organizations::table.select(OrganizationRow::as_select()), organizations, page);
     if let Some(kind) = filter.kind {
         query = query.filter(organizations::kind.eq(kind.as_str()));
     }
@@ -144,23 +136,18 @@ pub fn update(
         updated_at: DbTime(crate::now()),
         ..current.clone()
     };
-    let n = diesel::update(
-        organizations::table
-            .filter(organizations::id.eq(current.id).and(organizations::version.eq(current.version))),
-    )
-    .set((
-        organizations::name.eq(&next.name),
-        organizations::kind.eq(&next.kind),
-        organizations::parent_id.eq(next.parent_id),
-        organizations::region.eq(&next.region),
-        organizations::version.eq(next.version),
-        organizations::updated_at.eq(next.updated_at),
-    ))
-    .execute(conn)
-    .map_err(|e| on_unique(e, "name_taken", NAME_TAKEN))?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
-    }
+    let n = diesel::update(super::at_version!(organizations, current))
+        .set((
+            organizations::name.eq(&next.name),
+            organizations::kind.eq(&next.kind),
+            organizations::parent_id.eq(next.parent_id),
+            organizations::region.eq(&next.region),
+            organizations::version.eq(next.version),
+            organizations::updated_at.eq(next.updated_at),
+        ))
+        .execute(conn)
+        .map_err(|e| on_unique(e, "name_taken", NAME_TAKEN))?;
+    super::require_updated(n, current.version + 1)?;
     audit::Event::new(Some(actor), "organization", id.as_uuid(), "update").fields(&fields).record(conn)?;
     next.into_domain()
 }

@@ -176,6 +176,25 @@ pub(crate) fn plan_of<T: Into<Uuid>>(id: T) -> PlanId {
     PlanId::from_uuid(id.into())
 }
 
+/// The `$row` of `$table` (a plan's child) whose id is `$id`, with its
+/// plan's context: 404 `$entity` when there is no such row or the actor does
+/// not see its plan (the child's id must not leak the plan).
+macro_rules! child_of_visible_plan {
+    ($conn:expr, $actor:expr, $table:ident, $row:ty, $id:expr, $entity:expr) => {{
+        let entity: &'static str = $entity;
+        match crate::repo::find_row!($conn, $table, $row, $id) {
+            Err(e) => Err(crate::error::StoreError::from(e)),
+            Ok(None) => Err(crate::repo::not_found(entity)),
+            Ok(Some(row)) => {
+                crate::repo::plans::visible_plan($conn, $actor, crate::repo::plans::plan_of(row.plan_id.0))
+                    .map(|ctx| (row, ctx))
+                    .map_err(crate::repo::hide_as(entity))
+            }
+        }
+    }};
+}
+pub(crate) use child_of_visible_plan;
+
 pub(crate) fn id_conflict(entity: &'static str) -> StoreError {
     StoreError::Domain(DomainError::StateConflict {
         code: "id_conflict",
@@ -194,12 +213,7 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, cmd: &NewPlan) -> Result<C
     let window = programs::window(conn, cmd.program_id)?;
     window.require_open(owners_today(conn, actor.user_id)?)?;
     window.check_plan_period(cmd.fields.starts_on, cmd.fields.ends_on)?;
-    if let Some(existing) = action_plans::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(PlanRow::as_select())
-        .first(conn)
-        .optional()?
-    {
+    if let Some(existing) = super::find_row!(conn, action_plans, PlanRow, cmd.id.as_uuid())? {
         return if same_fields(&existing, cmd.program_id, actor.user_id, &cmd.fields) {
             Ok(Created::Existing(existing.into_domain()?))
         } else {
@@ -283,6 +297,10 @@ pub fn list(
 ) -> Result<(Vec<Plan>, bool), StoreError> {
     let me = DbId(actor.user_id.as_uuid());
     let mut query = action_plans::table.select(PlanRow::as_select()).into_boxed();
+    let mentors_owner = mentorships::table
+        .filter(mentorships::mentor_id.eq(me))
+        .filter(mentorships::program_id.eq(action_plans::program_id))
+        .filter(mentorships::delegate_id.eq(action_plans::owner_id));
     // The plan policy, in SQL: owner, coordinator of the programme, mentor
     // of the owner, observer (not drafts); admins see all.
     if !actor.is_admin() {
@@ -292,26 +310,18 @@ pub fn list(
         let observed = memberships::table
             .filter(memberships::user_id.eq(me).and(memberships::role.eq(ProgramRole::Observer.as_str())))
             .select(memberships::program_id);
-        let mentored = mentorships::table
-            .filter(mentorships::mentor_id.eq(me))
-            .filter(mentorships::program_id.eq(action_plans::program_id))
-            .filter(mentorships::delegate_id.eq(action_plans::owner_id));
         query = query.filter(
             action_plans::owner_id
                 .eq(me)
                 .or(action_plans::program_id.eq_any(coordinated))
-                .or(exists(mentored))
+                .or(exists(mentors_owner))
                 .or(action_plans::program_id
                     .eq_any(observed)
                     .and(action_plans::status.ne(PlanStatus::Draft.as_str()))),
         );
     }
     if filter.mentee_of_me {
-        let mine = mentorships::table
-            .filter(mentorships::mentor_id.eq(me))
-            .filter(mentorships::program_id.eq(action_plans::program_id))
-            .filter(mentorships::delegate_id.eq(action_plans::owner_id));
-        query = query.filter(exists(mine));
+        query = query.filter(exists(mentors_owner));
     }
     if let Some(p) = filter.program_id {
         query = query.filter(action_plans::program_id.eq(DbId(p.as_uuid())));
@@ -322,33 +332,30 @@ pub fn list(
     if let Some(s) = filter.status {
         query = query.filter(action_plans::status.eq(s.as_str()));
     }
+    // The plans after (`$value`, `$id`) in the order of `$column`, then id:
+    // `$cmp` is `gt` for an ascending order, `lt` for a descending one.
+    macro_rules! after_key {
+        ($column:expr, $value:expr, $id:expr, $cmp:ident) => {
+            $column.$cmp($value).or($column.eq($value).and(action_plans::id.$cmp(DbId(*$id))))
+        };
+    }
     query = match (filter.sort, after) {
         (_, None) => query,
-        (PlanSort::Created, Some(PlanAfter::Created(at, id))) => query.filter(
-            action_plans::created_at
-                .gt(DbTime(*at))
-                .or(action_plans::created_at.eq(DbTime(*at)).and(action_plans::id.gt(DbId(*id)))),
-        ),
-        (PlanSort::UpdatedAsc, Some(PlanAfter::Updated(at, id))) => query.filter(
-            action_plans::updated_at
-                .gt(DbTime(*at))
-                .or(action_plans::updated_at.eq(DbTime(*at)).and(action_plans::id.gt(DbId(*id)))),
-        ),
-        (PlanSort::UpdatedDesc, Some(PlanAfter::Updated(at, id))) => query.filter(
-            action_plans::updated_at
-                .lt(DbTime(*at))
-                .or(action_plans::updated_at.eq(DbTime(*at)).and(action_plans::id.lt(DbId(*id)))),
-        ),
-        (PlanSort::EndsAsc, Some(PlanAfter::Ends(on, id))) => query.filter(
-            action_plans::ends_on
-                .gt(*on)
-                .or(action_plans::ends_on.eq(*on).and(action_plans::id.gt(DbId(*id)))),
-        ),
-        (PlanSort::EndsDesc, Some(PlanAfter::Ends(on, id))) => query.filter(
-            action_plans::ends_on
-                .lt(*on)
-                .or(action_plans::ends_on.eq(*on).and(action_plans::id.lt(DbId(*id)))),
-        ),
+        (PlanSort::Created, Some(PlanAfter::Created(at, id))) => {
+            query.filter(after_key!(action_plans::created_at, DbTime(*at), id, gt))
+        }
+        (PlanSort::UpdatedAsc, Some(PlanAfter::Updated(at, id))) => {
+            query.filter(after_key!(action_plans::updated_at, DbTime(*at), id, gt))
+        }
+        (PlanSort::UpdatedDesc, Some(PlanAfter::Updated(at, id))) => {
+            query.filter(after_key!(action_plans::updated_at, DbTime(*at), id, lt))
+        }
+        (PlanSort::EndsAsc, Some(PlanAfter::Ends(on, id))) => {
+            query.filter(after_key!(action_plans::ends_on, *on, id, gt))
+        }
+        (PlanSort::EndsDesc, Some(PlanAfter::Ends(on, id))) => {
+            query.filter(after_key!(action_plans::ends_on, *on, id, lt))
+        }
         _ => {
             return Err(DomainError::invalid(
                 "cursor",
@@ -395,28 +402,22 @@ pub fn update(
     if changes.starts_on.is_some() || changes.ends_on.is_some() {
         programs::window(conn, ctx.plan.program_id)?.check_plan_period(next.starts_on, next.ends_on)?;
     }
-    let n = diesel::update(
-        action_plans::table
-            .filter(action_plans::id.eq(ctx.row.id).and(action_plans::version.eq(ctx.row.version))),
-    )
-    .set((
-        action_plans::title.eq(&next.title),
-        action_plans::problem_statement.eq(&next.problem_statement),
-        action_plans::goal.eq(&next.goal),
-        action_plans::target_group.eq(&next.target_group),
-        action_plans::location.eq(&next.location),
-        action_plans::starts_on.eq(next.starts_on),
-        action_plans::ends_on.eq(next.ends_on),
-        action_plans::version.eq(ctx.row.version + 1),
-        action_plans::updated_at.eq(DbTime(crate::now())),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: ctx.row.version + 1 }.into());
-    }
+    let n = diesel::update(super::at_version!(action_plans, ctx.row))
+        .set((
+            action_plans::title.eq(&next.title),
+            action_plans::problem_statement.eq(&next.problem_statement),
+            action_plans::goal.eq(&next.goal),
+            action_plans::target_group.eq(&next.target_group),
+            action_plans::location.eq(&next.location),
+            action_plans::starts_on.eq(next.starts_on),
+            action_plans::ends_on.eq(next.ends_on),
+            action_plans::version.eq(ctx.row.version + 1),
+            action_plans::updated_at.eq(DbTime(crate::now())),
+        ))
+        .execute(conn)?;
+    super::require_updated(n, ctx.row.version + 1)?;
     audit::Event::new(Some(actor), "plan", id.as_uuid(), "update")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&fields)
         .record(conn)?;
     get(conn, actor, id)
@@ -444,10 +445,7 @@ pub fn delete(
         stored.into_iter().flat_map(|(file, preview)| std::iter::once(file).chain(preview)).collect(),
     );
     diesel::delete(action_plans::table.find(ctx.row.id)).execute(conn)?;
-    audit::Event::new(Some(actor), "plan", id.as_uuid(), "delete")
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(id.as_uuid())
-        .record(conn)?;
+    audit::Event::new(Some(actor), "plan", id.as_uuid(), "delete").in_plan(&ctx.plan).record(conn)?;
     Ok(unstored)
 }
 
@@ -482,30 +480,24 @@ pub fn transition(
     let to = t.target(ctx.plan.status)?;
     let now = DbTime(crate::now());
     let stamp = |column_is: bool| if column_is { Some(now) } else { None };
-    let n = diesel::update(
-        action_plans::table
-            .filter(action_plans::id.eq(ctx.row.id).and(action_plans::version.eq(ctx.row.version))),
-    )
-    .set((
-        action_plans::status.eq(to.as_str()),
-        action_plans::status_reason.eq(reason),
-        action_plans::submitted_at.eq(stamp(t == Transition::Submit).or(ctx.row.submitted_at)),
-        action_plans::approved_at.eq(stamp(t == Transition::Approve).or(ctx.row.approved_at)),
-        action_plans::closed_at
-            .eq(stamp(matches!(t, Transition::Complete | Transition::Discontinue)).or(ctx.row.closed_at)),
-        action_plans::version.eq(ctx.row.version + 1),
-        action_plans::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: ctx.row.version + 1 }.into());
-    }
+    let n = diesel::update(super::at_version!(action_plans, ctx.row))
+        .set((
+            action_plans::status.eq(to.as_str()),
+            action_plans::status_reason.eq(reason),
+            action_plans::submitted_at.eq(stamp(t == Transition::Submit).or(ctx.row.submitted_at)),
+            action_plans::approved_at.eq(stamp(t == Transition::Approve).or(ctx.row.approved_at)),
+            action_plans::closed_at
+                .eq(stamp(matches!(t, Transition::Complete | Transition::Discontinue)).or(ctx.row.closed_at)),
+            action_plans::version.eq(ctx.row.version + 1),
+            action_plans::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    super::require_updated(n, ctx.row.version + 1)?;
     if t == Transition::Approve && ctx.row.original_ends_on.is_none() {
         keep_approved_originals(conn, ctx.row.id)?;
     }
     audit::Event::new(Some(actor), "plan", id.as_uuid(), t.action())
-        .program(ctx.plan.program_id.as_uuid())
-        .plan(id.as_uuid())
+        .in_plan(&ctx.plan)
         .fields(&["status"])
         .reason(reason)
         .record(conn)?;

@@ -10,7 +10,7 @@ use followup_domain::precondition::Precondition;
 use followup_domain::programs::{NewProgram, ProgramChanges, ProgramFields};
 use followup_domain::programs::{ProgramWindow, ProgramWithRole};
 use followup_domain::values::{ProgramRole, ProgramStatus};
-use followup_domain::{Actor, DomainError, ProgramScope};
+use followup_domain::{Actor, ProgramScope};
 
 use super::rows::ProgramRow;
 use super::{audit, check_version, not_found, on_unique, parse_stored};
@@ -44,7 +44,7 @@ pub fn window(conn: &mut DbConnection, id: ProgramId) -> Result<ProgramWindow, S
 }
 
 fn load(conn: &mut DbConnection, id: ProgramId) -> Result<Option<ProgramRow>, StoreError> {
-    Ok(programs::table.find(DbId(id.as_uuid())).select(ProgramRow::as_select()).first(conn).optional()?)
+    Ok(super::find_row!(conn, programs, ProgramRow, id.as_uuid())?)
 }
 
 /// Load a programme the actor may see (404 otherwise), with the actor's role.
@@ -145,18 +145,19 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<ProgramWithRole>, StoreError> {
     let me = DbId(actor.user_id.as_uuid());
-    let mut query = programs::table
-        .left_join(
-            memberships::table.on(memberships::program_id.eq(programs::id).and(memberships::user_id.eq(me))),
-        )
-        .select((ProgramRow::as_select(), memberships::role.nullable()))
-        .order((programs::created_at.asc(), programs::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
+    let mut query = super::created_page!(
+        programs::table
+            .left_join(
+                memberships::table
+                    .on(memberships::program_id.eq(programs::id).and(memberships::user_id.eq(me))),
+            )
+            .select((ProgramRow::as_select(), memberships::role.nullable())),
+        programs,
+        page
+    );
     if let ProgramScope::MemberOf(_) = ProgramScope::for_actor(actor) {
         query = query.filter(memberships::id.is_not_null());
     }
-    query = super::after_created!(query, programs, page.after);
     if let Some(status) = filter.status {
         // The status a coordinator set, or the one the dates give today
         // (UTC), as `status_by_dates` reads them.
@@ -208,30 +209,26 @@ pub fn update(
     let next: ProgramFields = changes.apply(&ProgramFields::of(&program))?;
     let version = current.version + 1;
     let updated_at = DbTime(crate::now());
-    let n = diesel::update(
-        programs::table.filter(programs::id.eq(current.id).and(programs::version.eq(current.version))),
-    )
-    .set((
-        programs::code.eq(&next.code),
-        programs::title.eq(&next.title),
-        programs::theme.eq(&next.theme),
-        programs::funder.eq(&next.funder),
-        programs::partners.eq(partners_json(&next.partners)?),
-        programs::location.eq(&next.location),
-        programs::training_starts_on.eq(next.training_starts_on),
-        programs::training_ends_on.eq(next.training_ends_on),
-        programs::follow_up_until.eq(next.follow_up_until),
-        programs::check_in_cadence_days.eq(next.check_in_cadence_days),
-        programs::status.eq(next.status.unwrap_or(ProgramStatus::Planned).as_str()),
-        programs::status_set.eq(next.status.is_some()),
-        programs::version.eq(version),
-        programs::updated_at.eq(updated_at),
-    ))
-    .execute(conn)
-    .map_err(|e| on_unique(e, "code_taken", CODE_TAKEN))?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: version }.into());
-    }
+    let n = diesel::update(super::at_version!(programs, current))
+        .set((
+            programs::code.eq(&next.code),
+            programs::title.eq(&next.title),
+            programs::theme.eq(&next.theme),
+            programs::funder.eq(&next.funder),
+            programs::partners.eq(partners_json(&next.partners)?),
+            programs::location.eq(&next.location),
+            programs::training_starts_on.eq(next.training_starts_on),
+            programs::training_ends_on.eq(next.training_ends_on),
+            programs::follow_up_until.eq(next.follow_up_until),
+            programs::check_in_cadence_days.eq(next.check_in_cadence_days),
+            programs::status.eq(next.status.unwrap_or(ProgramStatus::Planned).as_str()),
+            programs::status_set.eq(next.status.is_some()),
+            programs::version.eq(version),
+            programs::updated_at.eq(updated_at),
+        ))
+        .execute(conn)
+        .map_err(|e| on_unique(e, "code_taken", CODE_TAKEN))?;
+    super::require_updated(n, version)?;
     audit::Event::new(Some(actor), "program", id.as_uuid(), "update")
         .program(id.as_uuid())
         .fields(&fields)

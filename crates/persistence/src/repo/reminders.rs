@@ -99,10 +99,17 @@ impl Reminder {
     }
 }
 
+/// Someone reminders go to: id, e-mail, name, locale, time zone.
 type Person = (DbId, String, String, String, String);
+
+/// The columns of a [`Person`].
+fn person() -> (users::id, users::email, users::display_name, users::locale, users::time_zone) {
+    (users::id, users::email, users::display_name, users::locale, users::time_zone)
+}
+
 /// A delegate with an active plan: programme id, title, end of training,
-/// cadence; the person's id, e-mail, name, locale, time zone.
-type DueCheckInRow = (DbId, String, NaiveDate, i32, DbId, String, String, String, String);
+/// cadence; the person.
+type DueCheckInRow = (DbId, String, NaiveDate, i32, Person);
 
 fn recipient((id, email, name, locale, _): &Person) -> Recipient {
     Recipient { user_id: id.0, email: email.clone(), name: name.clone(), locale: locale.clone() }
@@ -121,25 +128,17 @@ fn turned_off(
     kind: MailKind,
     users: Vec<DbId>,
 ) -> Result<HashSet<DbId>, StoreError> {
-    let off = notification_settings::table.filter(notification_settings::user_id.eq_any(users));
-    let ids: Vec<DbId> = match kind {
-        MailKind::CheckInDue => off
-            .filter(notification_settings::check_in_due.eq(false))
-            .select(notification_settings::user_id)
-            .load(conn)?,
-        MailKind::ActivityOverdue => off
-            .filter(notification_settings::activity_overdue.eq(false))
-            .select(notification_settings::user_id)
-            .load(conn)?,
-        MailKind::WeeklyDigest => off
-            .filter(notification_settings::weekly_digest.eq(false))
-            .select(notification_settings::user_id)
-            .load(conn)?,
-        MailKind::SurveyDue => off
-            .filter(notification_settings::survey_due.eq(false))
-            .select(notification_settings::user_id)
-            .load(conn)?,
+    let of_users = notification_settings::table
+        .filter(notification_settings::user_id.eq_any(users))
+        .select(notification_settings::user_id)
+        .into_boxed();
+    let off = match kind {
+        MailKind::CheckInDue => of_users.filter(notification_settings::check_in_due.eq(false)),
+        MailKind::ActivityOverdue => of_users.filter(notification_settings::activity_overdue.eq(false)),
+        MailKind::WeeklyDigest => of_users.filter(notification_settings::weekly_digest.eq(false)),
+        MailKind::SurveyDue => of_users.filter(notification_settings::survey_due.eq(false)),
     };
+    let ids: Vec<DbId> = off.load(conn)?;
     Ok(ids.into_iter().collect())
 }
 
@@ -169,19 +168,12 @@ fn surveys_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Remind
         return Ok(Vec::new());
     }
     let program_ids: Vec<DbId> = rounds.iter().map(|(r, _, _)| r.program_id).collect();
-    let delegates: Vec<(DbId, DbId, String, String, String, String)> = memberships::table
+    let delegates: Vec<(DbId, Person)> = memberships::table
         .inner_join(users::table)
         .filter(memberships::program_id.eq_any(program_ids.clone()))
         .filter(memberships::role.eq(ProgramRole::Delegate.as_str()))
         .filter(users::active.eq(true))
-        .select((
-            memberships::program_id,
-            users::id,
-            users::email,
-            users::display_name,
-            users::locale,
-            users::time_zone,
-        ))
+        .select((memberships::program_id, person()))
         .load(conn)?;
     let answered: HashSet<(DbId, DbId)> = survey_responses::table
         .filter(survey_responses::program_id.eq_any(program_ids))
@@ -189,14 +181,15 @@ fn surveys_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Remind
         .load::<(DbId, DbId)>(conn)?
         .into_iter()
         .collect();
-    let off = turned_off(conn, MailKind::SurveyDue, delegates.iter().map(|d| d.1).collect())?;
+    let off = turned_off(conn, MailKind::SurveyDue, delegates.iter().map(|(_, (user, ..))| *user).collect())?;
     let told = told(conn, "mail.survey_due")?;
     let mut out = Vec::new();
     for (row, program_title, training_ends_on) in rounds {
         let (round_id, program) = (row.id, row.program_id);
         let round = row.into_domain()?;
         let window = super::surveys::window_of(&round, training_ends_on);
-        for (_, user, email, name, locale, time_zone) in delegates.iter().filter(|d| d.0 == program) {
+        for (_, person) in delegates.iter().filter(|d| d.0 == program) {
+            let (user, _, _, locale, time_zone) = person;
             let (morning, today) = morning_of(time_zone, now);
             let subject = survey_subject(round_id.0, user.0);
             if !morning
@@ -207,7 +200,7 @@ fn surveys_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Remind
             {
                 continue;
             }
-            let to = recipient(&(*user, email.clone(), name.clone(), locale.clone(), time_zone.clone()));
+            let to = recipient(person);
             out.push(Reminder::SurveyDue {
                 title: round.fields.title.in_language(locale.starts_with("id")).to_owned(),
                 to,
@@ -233,32 +226,29 @@ fn check_ins_due(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Remi
             programs::title,
             programs::training_ends_on,
             programs::check_in_cadence_days,
-            users::id,
-            users::email,
-            users::display_name,
-            users::locale,
-            users::time_zone,
+            person(),
         ))
         .distinct()
         .load(conn)?;
     if active.is_empty() {
         return Ok(Vec::new());
     }
-    let owners: Vec<DbId> = active.iter().map(|row| row.4).collect();
+    let owners: Vec<DbId> = active.iter().map(|(.., (user, ..))| *user).collect();
     let off = turned_off(conn, MailKind::CheckInDue, owners.clone())?;
     let latest = latest_reports(conn, owners)?;
     let told = told(conn, "mail.check_in_due")?;
     Ok(active
         .into_iter()
-        .filter(|row| !off.contains(&row.4))
-        .filter_map(|(program, title, training_ends_on, cadence, user, email, name, locale, time_zone)| {
-            let (morning, today) = morning_of(&time_zone, now);
+        .filter(|(.., (user, ..))| !off.contains(user))
+        .filter_map(|(program, title, training_ends_on, cadence, person)| {
+            let &(user, .., ref time_zone) = &person;
+            let (morning, today) = morning_of(time_zone, now);
             let last = latest.get(&(program, user)).copied();
             let due_on = last.unwrap_or(training_ends_on) + Duration::days(i64::from(cadence));
             if !morning || today < due_on || told.contains(&(program, user, due_on)) {
                 return None;
             }
-            let to = recipient(&(user, email, name, locale, time_zone));
+            let to = recipient(&person);
             Some(Reminder::CheckInDue {
                 to,
                 program: program.0,
@@ -292,7 +282,7 @@ fn overdue_activities(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec
 }
 
 fn digests(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>, StoreError> {
-    let mentors: Vec<(DbId, String, DbId, String, String, String, String)> = mentorships::table
+    let mentors: Vec<(DbId, String, Person)> = mentorships::table
         .inner_join(programs::table)
         .inner_join(users::table.on(users::id.eq(mentorships::mentor_id)))
         .inner_join(
@@ -301,30 +291,23 @@ fn digests(conn: &mut DbConnection, now: DateTime<Utc>) -> Result<Vec<Reminder>,
                 .and(memberships::user_id.eq(mentorships::mentor_id))),
         )
         .filter(users::active.eq(true))
-        .select((
-            programs::id,
-            programs::title,
-            users::id,
-            users::email,
-            users::display_name,
-            users::locale,
-            users::time_zone,
-        ))
+        .select((programs::id, programs::title, person()))
         .distinct()
         .load(conn)?;
-    let ids: Vec<DbId> = mentors.iter().map(|row| row.2).collect();
+    let ids: Vec<DbId> = mentors.iter().map(|(.., (user, ..))| *user).collect();
     let off = turned_off(conn, MailKind::WeeklyDigest, ids)?;
     let told = told(conn, "mail.weekly_digest")?;
     Ok(mentors
         .into_iter()
-        .filter(|row| !off.contains(&row.2))
-        .filter_map(|(program, title, user, email, name, locale, time_zone)| {
-            let (morning, today) = morning_of(&time_zone, now);
+        .filter(|(.., (user, ..))| !off.contains(user))
+        .filter_map(|(program, title, person)| {
+            let &(user, .., ref time_zone) = &person;
+            let (morning, today) = morning_of(time_zone, now);
             let week_of = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
             if !morning || today.weekday() != Weekday::Mon || told.contains(&(program, user, week_of)) {
                 return None;
             }
-            let to = recipient(&(user, email, name, locale, time_zone));
+            let to = recipient(&person);
             Some(Reminder::WeeklyDigest { to, program: program.0, program_title: title, week_of })
         })
         .collect())

@@ -322,13 +322,7 @@ pub(crate) fn report_facts(
 
 /// The responses with these ids (for the change feed).
 pub(crate) fn by_ids(conn: &mut DbConnection, ids: &[DbId]) -> Result<Vec<SurveyResponse>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    survey_responses::table
-        .filter(survey_responses::id.eq_any(ids.to_vec()))
-        .select(ResponseRow::as_select())
-        .load::<ResponseRow>(conn)?
+    super::rows_by_ids!(conn, survey_responses, ResponseRow, ids)?
         .into_iter()
         .map(ResponseRow::into_domain)
         .collect()

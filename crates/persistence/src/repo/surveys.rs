@@ -141,13 +141,13 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<RoundView>, StoreError> {
     let (program_row, role) = programs::visible(conn, actor, program)?;
-    let mut query = survey_rounds::table
-        .filter(survey_rounds::program_id.eq(program_row.id))
-        .select(RoundRow::as_select())
-        .order((survey_rounds::created_at.asc(), survey_rounds::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, survey_rounds, page.after);
+    let query = super::created_page!(
+        survey_rounds::table
+            .filter(survey_rounds::program_id.eq(program_row.id))
+            .select(RoundRow::as_select()),
+        survey_rounds,
+        page
+    );
     let rows = query.load::<RoundRow>(conn)?;
     let items = views(conn, actor, role, &program_row, rows)?;
     Ok(Page::from_rows(items, page, |v: &RoundView| Cursor {
@@ -163,11 +163,7 @@ pub(crate) fn load(
     actor: &Actor,
     id: SurveyRoundId,
 ) -> Result<(RoundRow, ProgramRow, Option<ProgramRole>), StoreError> {
-    let row: RoundRow = survey_rounds::table
-        .find(DbId(id.as_uuid()))
-        .select(RoundRow::as_select())
-        .first(conn)
-        .optional()?
+    let row: RoundRow = super::find_row!(conn, survey_rounds, RoundRow, id.as_uuid())?
         .ok_or_else(|| not_found("survey_round"))?;
     let (program, role) =
         programs::visible(conn, actor, row.program_id.0.into()).map_err(hide_as("survey_round"))?;
@@ -189,11 +185,7 @@ pub fn create(
 ) -> Result<Created<RoundView>, StoreError> {
     let (program_row, role) = programs::visible(conn, actor, program)?;
     policy::require_define(actor, role)?;
-    let existing: Option<RoundRow> = survey_rounds::table
-        .find(DbId(cmd.id.as_uuid()))
-        .select(RoundRow::as_select())
-        .first(conn)
-        .optional()?;
+    let existing: Option<RoundRow> = super::find_row!(conn, survey_rounds, RoundRow, cmd.id.as_uuid())?;
     if let Some(existing) = existing {
         let same = existing.program_id == program_row.id
             && existing.clone().into_domain().is_ok_and(|r| r.fields == cmd.fields);
@@ -297,13 +289,7 @@ pub(crate) fn views_by_ids(
     actor: &Actor,
     ids: &[DbId],
 ) -> Result<Vec<RoundView>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<RoundRow> = survey_rounds::table
-        .filter(survey_rounds::id.eq_any(ids.to_vec()))
-        .select(RoundRow::as_select())
-        .load(conn)?;
+    let rows = super::rows_by_ids!(conn, survey_rounds, RoundRow, ids)?;
     let mut by_program: HashMap<DbId, Vec<RoundRow>> = HashMap::new();
     for row in rows {
         by_program.entry(row.program_id).or_default().push(row);

@@ -254,19 +254,14 @@ fn surveys(
 fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Result<Current, StoreError> {
     let mut out = Current::new();
 
-    if !wanted.programs.is_empty() {
-        let rows: Vec<ProgramRow> = programs::table
-            .filter(programs::id.eq_any(wanted.programs.clone()))
-            .select(ProgramRow::as_select())
-            .load(conn)?;
-        for row in rows.into_iter().filter(|r| viewer.sees_program(r.id.0)) {
-            let my_role = viewer.role_in(row.id.0);
-            let program = row.into_domain()?;
-            out.insert(
-                ("program", program.id.as_uuid()),
-                (program.version, SyncData::Program(ProgramWithRole { program, my_role })),
-            );
-        }
+    let rows = super::rows_by_ids!(conn, programs, ProgramRow, wanted.programs)?;
+    for row in rows.into_iter().filter(|r| viewer.sees_program(r.id.0)) {
+        let my_role = viewer.role_in(row.id.0);
+        let program = row.into_domain()?;
+        out.insert(
+            ("program", program.id.as_uuid()),
+            (program.version, SyncData::Program(ProgramWithRole { program, my_role })),
+        );
     }
     if !wanted.memberships.is_empty() {
         let rows: Vec<(MembershipRow, MemberAccount)> = memberships::table
@@ -280,34 +275,15 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
             out.insert(("membership", m.id.as_uuid()), (m.version, SyncData::Membership(m)));
         }
     }
-    if !wanted.mentorships.is_empty() {
-        let rows: Vec<MentorshipRow> = mentorships::table
-            .filter(mentorships::id.eq_any(wanted.mentorships.clone()))
-            .select(MentorshipRow::as_select())
-            .load(conn)?;
-        for row in rows.into_iter().filter(|r| viewer.sees_program(r.program_id.0)) {
-            let m = row.into_domain();
-            out.insert(("mentorship", m.id.as_uuid()), (m.version, SyncData::Mentorship(m)));
-        }
+    let rows = super::rows_by_ids!(conn, mentorships, MentorshipRow, wanted.mentorships)?;
+    for row in rows.into_iter().filter(|r| viewer.sees_program(r.program_id.0)) {
+        let m = row.into_domain();
+        out.insert(("mentorship", m.id.as_uuid()), (m.version, SyncData::Mentorship(m)));
     }
 
     // Plan-scoped entities: load them, then the plans they hang on.
-    let activity_rows: Vec<ActivityRow> = if wanted.activities.is_empty() {
-        Vec::new()
-    } else {
-        activities::table
-            .filter(activities::id.eq_any(wanted.activities.clone()))
-            .select(ActivityRow::as_select())
-            .load(conn)?
-    };
-    let indicator_rows: Vec<IndicatorRow> = if wanted.indicators.is_empty() {
-        Vec::new()
-    } else {
-        indicators::table
-            .filter(indicators::id.eq_any(wanted.indicators.clone()))
-            .select(IndicatorRow::as_select())
-            .load(conn)?
-    };
+    let activity_rows = super::rows_by_ids!(conn, activities, ActivityRow, wanted.activities)?;
+    let indicator_rows = super::rows_by_ids!(conn, indicators, IndicatorRow, wanted.indicators)?;
     let measurement_rows: Vec<(MeasurementRow, DbId)> = if wanted.measurements.is_empty() {
         Vec::new()
     } else {
@@ -317,22 +293,8 @@ fn load_current(conn: &mut DbConnection, viewer: &Viewer, wanted: &Wanted) -> Re
             .select((MeasurementRow::as_select(), indicators::plan_id))
             .load(conn)?
     };
-    let check_in_rows: Vec<CheckInRow> = if wanted.check_ins.is_empty() {
-        Vec::new()
-    } else {
-        check_ins::table
-            .filter(check_ins::id.eq_any(wanted.check_ins.clone()))
-            .select(CheckInRow::as_select())
-            .load(conn)?
-    };
-    let comment_rows: Vec<CommentRow> = if wanted.comments.is_empty() {
-        Vec::new()
-    } else {
-        comments::table
-            .filter(comments::id.eq_any(wanted.comments.clone()))
-            .select(CommentRow::as_select())
-            .load(conn)?
-    };
+    let check_in_rows = super::rows_by_ids!(conn, check_ins, CheckInRow, wanted.check_ins)?;
+    let comment_rows = super::rows_by_ids!(conn, comments, CommentRow, wanted.comments)?;
 
     let mut plan_ids: HashSet<DbId> = wanted.plans.iter().copied().collect();
     plan_ids.extend(activity_rows.iter().map(|r| r.plan_id));

@@ -81,13 +81,7 @@ pub fn create(
 }
 
 pub fn find(conn: &mut DbConnection, id: UserId) -> Result<Option<User>, StoreError> {
-    users::table
-        .find(DbId(id.as_uuid()))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(UserRow::into_domain)
-        .transpose()
+    super::find_row!(conn, users, UserRow, id.as_uuid())?.map(UserRow::into_domain).transpose()
 }
 
 pub fn get(conn: &mut DbConnection, id: UserId) -> Result<User, StoreError> {
@@ -107,12 +101,7 @@ pub fn list(
     filter: &UserFilter,
     page: &PageRequest,
 ) -> Result<Page<User>, StoreError> {
-    let mut query = users::table
-        .select(UserRow::as_select())
-        .order((users::created_at.asc(), users::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, users, page.after);
+    let mut query = super::created_page!(users::table.select(UserRow::as_select()), users, page);
     if let Some(active) = filter.active {
         query = query.filter(users::active.eq(active));
     }
@@ -136,12 +125,7 @@ pub fn update(
     changes: &UserChanges,
     if_match: &Precondition,
 ) -> Result<User, StoreError> {
-    let current = users::table
-        .find(DbId(id.as_uuid()))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("user"))?;
+    let current = super::find_row!(conn, users, UserRow, id.as_uuid())?.ok_or_else(|| not_found("user"))?;
     check_version(if_match, current.version)?;
     let fields = changes.fields();
     if fields.is_empty() {
@@ -185,20 +169,19 @@ pub fn update(
         updated_at: DbTime(crate::now()),
         ..current.clone()
     };
-    let updated =
-        diesel::update(users::table.filter(users::id.eq(current.id).and(users::version.eq(current.version))))
-            .set((
-                users::display_name.eq(&next.display_name),
-                users::organization_id.eq(next.organization_id),
-                users::position.eq(&next.position),
-                users::locale.eq(&next.locale),
-                users::time_zone.eq(&next.time_zone),
-                users::system_role.eq(&next.system_role),
-                users::active.eq(next.active),
-                users::version.eq(next.version),
-                users::updated_at.eq(next.updated_at),
-            ))
-            .execute(conn)?;
+    let updated = diesel::update(super::at_version!(users, current))
+        .set((
+            users::display_name.eq(&next.display_name),
+            users::organization_id.eq(next.organization_id),
+            users::position.eq(&next.position),
+            users::locale.eq(&next.locale),
+            users::time_zone.eq(&next.time_zone),
+            users::system_role.eq(&next.system_role),
+            users::active.eq(next.active),
+            users::version.eq(next.version),
+            users::updated_at.eq(next.updated_at),
+        ))
+        .execute(conn)?;
     if updated == 0 {
         return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
     }

@@ -8,7 +8,7 @@ use followup_domain::paging::{Cursor, Page, PageRequest};
 use followup_domain::precondition::Precondition;
 use followup_domain::values::ApiKeyScope;
 use followup_domain::webhooks::{NewWebhook, Webhook, WebhookChanges};
-use followup_domain::{Actor, DomainError};
+use followup_domain::Actor;
 
 use super::api_keys::key_may;
 use super::programs::managed_for;
@@ -110,13 +110,13 @@ pub fn list(
     page: &PageRequest,
 ) -> Result<Page<Webhook>, StoreError> {
     webhooks_managed(conn, actor, program_id, "program")?;
-    let mut query = webhooks::table
-        .filter(webhooks::program_id.eq(DbId(program_id.as_uuid())))
-        .select(WebhookRow::as_select())
-        .order((webhooks::created_at.asc(), webhooks::id.asc()))
-        .limit(page.fetch())
-        .into_boxed();
-    query = super::after_created!(query, webhooks, page.after);
+    let query = super::created_page!(
+        webhooks::table
+            .filter(webhooks::program_id.eq(DbId(program_id.as_uuid())))
+            .select(WebhookRow::as_select()),
+        webhooks,
+        page
+    );
     let items = query.load::<WebhookRow>(conn)?.into_iter().map(WebhookRow::into_domain).collect();
     Ok(Page::from_rows(items, page, |w: &Webhook| Cursor { at: w.created_at, id: w.id.as_uuid() }))
 }
@@ -128,12 +128,8 @@ pub(crate) fn managed_webhook(
     actor: &Actor,
     id: WebhookId,
 ) -> Result<WebhookRow, StoreError> {
-    let row = webhooks::table
-        .find(DbId(id.as_uuid()))
-        .select(WebhookRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("webhook"))?;
+    let row =
+        super::find_row!(conn, webhooks, WebhookRow, id.as_uuid())?.ok_or_else(|| not_found("webhook"))?;
     webhooks_managed(conn, actor, ProgramId::from_uuid(row.program_id.0), "webhook")?;
     Ok(row)
 }
@@ -196,24 +192,20 @@ pub fn update(
         next.disabled_at = Some(now);
         next.disabled_reason = Some("disabled by a coordinator".into());
     }
-    let n = diesel::update(
-        webhooks::table.filter(webhooks::id.eq(current.id).and(webhooks::version.eq(current.version))),
-    )
-    .set((
-        webhooks::url.eq(&next.url),
-        webhooks::description.eq(&next.description),
-        webhooks::event_types.eq(&next.event_types),
-        webhooks::enabled.eq(next.enabled),
-        webhooks::disabled_at.eq(next.disabled_at),
-        webhooks::disabled_reason.eq(&next.disabled_reason),
-        webhooks::failing_since.eq(next.failing_since),
-        webhooks::version.eq(next.version),
-        webhooks::updated_at.eq(now),
-    ))
-    .execute(conn)?;
-    if n == 0 {
-        return Err(DomainError::PreconditionFailed { current: current.version + 1 }.into());
-    }
+    let n = diesel::update(super::at_version!(webhooks, current))
+        .set((
+            webhooks::url.eq(&next.url),
+            webhooks::description.eq(&next.description),
+            webhooks::event_types.eq(&next.event_types),
+            webhooks::enabled.eq(next.enabled),
+            webhooks::disabled_at.eq(next.disabled_at),
+            webhooks::disabled_reason.eq(&next.disabled_reason),
+            webhooks::failing_since.eq(next.failing_since),
+            webhooks::version.eq(next.version),
+            webhooks::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    super::require_updated(n, current.version + 1)?;
     if !enabled && current.enabled {
         fail_pending(conn, current.id)?;
     }
