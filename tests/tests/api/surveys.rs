@@ -5,7 +5,7 @@
 //! text unless the round allows it; mentors see their mentees' answers.
 
 use followup_tests::api::{add_member, add_mentorship, assert_field_error, expect_json, id_of};
-use followup_tests::plans::{cast, day, etag, new_person, today_at_offset, Cast};
+use followup_tests::plans::{cast, day, etag, new_person, today_at_offset};
 use followup_tests::{assert_problem, backend_test, json, Value};
 use reqwest::Method;
 
@@ -37,12 +37,6 @@ fn round_body(days: i64, title_en: &str) -> Value {
 
 /// Move the programme's training so that it ended `days` days before
 /// `today` (the cast's programme trained in 2023).
-async fn training_ended(cast: &Cast<'_>, today: chrono::NaiveDate, days: i64) {
-    let path = format!("/programs/{}", cast.program_id);
-    let body = json!({ "training_starts_on": day(today, -days - 11), "training_ends_on": day(today, -days) });
-    expect_json(cast.admin.patch(&path, &body).await, 200).await;
-}
-
 fn question<'a>(results: &'a Value, key: &str) -> &'a Value {
     results["questions"].as_array().unwrap().iter().find(|q| q["key"] == key).unwrap()
 }
@@ -55,17 +49,8 @@ backend_test!(
     async fn a_round_opens_on_its_day_in_jayapura_and_its_results_add_up(app) {
         let cast = cast(&app).await;
         let jayapura_today = today_at_offset(9);
-        training_ended(&cast, jayapura_today, 30).await;
-        let mut papua = Vec::new();
-        for (email, name) in [
-            ("markus.wenda@dinsos.papua.go.id", "Markus Wenda"),
-            ("agus.kogoya@dinsos.papua.go.id", "Agus Kogoya"),
-            ("maria.yewi@dinsos.papua.go.id", "Maria Yewi"),
-        ] {
-            let (id, client) = new_person(&app, &cast.admin.token, email, name, "Asia/Jayapura", None).await;
-            add_member(&app, &cast.admin.token, &cast.program_id, &id, "delegate").await;
-            papua.push((id, client));
-        }
+        cast.training_ended(jayapura_today, 30).await;
+        let papua = cast.papua_delegates().await;
         // Far behind Jayapura: 20 hours earlier, the previous day until 11:00 UTC.
         let (samoa_id, samoa) = new_person(&app, &cast.admin.token, "tavita.leota@example.ws", "Tavita Leota", "Pacific/Pago_Pago", None).await;
         add_member(&app, &cast.admin.token, &cast.program_id, &samoa_id, "delegate").await;

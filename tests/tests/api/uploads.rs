@@ -4,10 +4,10 @@
 //! are enforced; an upload is its creator's alone; a terminated one is gone.
 
 use base64::Engine;
-use followup_tests::api::{expect_json, id_of, Authed};
-use followup_tests::files::{folders_in, pdf, stored_files};
-use followup_tests::plans::{cast, check_in_body, day, owner_today, post_check_in};
-use followup_tests::{assert_problem, Backend, TestApp};
+use followup_tests::api::{expect_json, Authed};
+use followup_tests::files::{folders_in, pdf, spawn_with_file_store, stored_files};
+use followup_tests::plans::cast;
+use followup_tests::{assert_problem, Backend};
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 
@@ -44,10 +44,7 @@ async fn an_interrupted_upload_resumes_and_arrives_whole_postgres() {
 }
 
 async fn resumes(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = format!("file://{}", dir.path().display());
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
-        cfg.files.storage_url = store;
+    let Some((dir, app)) = spawn_with_file_store(backend, |cfg| {
         cfg.files.file_max_mb = 8;
     })
     .await
@@ -55,15 +52,7 @@ async fn resumes(backend: Backend) {
         return;
     };
     let cast = cast(&app).await;
-    let plan = id_of(&cast.plan_in("active").await);
-    let check_in = id_of(
-        &post_check_in(
-            &cast.owner,
-            &plan,
-            &check_in_body(&day(owner_today(), 0), "Foto kegiatan terlampir."),
-        )
-        .await,
-    );
+    let (_, check_in) = cast.check_in_today("Foto kegiatan terlampir.").await;
     let file = pdf(5_000_000);
     let name = base64::engine::general_purpose::STANDARD.encode("Laporan kegiatan Kupang.pdf");
     let start = |length: usize| {
@@ -238,10 +227,7 @@ async fn an_abandoned_upload_expires_and_its_bytes_go_postgres() {
 /// A phone starts an upload and is never heard from again: after its
 /// expiry the upload answers 404 and the sweeper removes its bytes.
 async fn abandoned(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = format!("file://{}", dir.path().display());
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
-        cfg.files.storage_url = store;
+    let Some((dir, app)) = spawn_with_file_store(backend, |cfg| {
         cfg.files.upload_ttl = 2;
         cfg.sync_compaction_interval = 1;
     })
@@ -257,10 +243,7 @@ async fn abandoned(backend: Backend) {
     assert_eq!(discovered.headers()["tus-max-size"], (25 * 1_000_000).to_string().as_str());
 
     let cast = cast(&app).await;
-    let plan = id_of(&cast.plan_in("active").await);
-    let check_in = id_of(
-        &post_check_in(&cast.owner, &plan, &check_in_body(&day(owner_today(), 0), "Sinyal hilang.")).await,
-    );
+    let (_, check_in) = cast.check_in_today("Sinyal hilang.").await;
     let file = pdf(400_000);
     let started = cast
         .owner

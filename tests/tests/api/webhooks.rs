@@ -12,7 +12,7 @@ use followup_tests::plans::{
     cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment, transition_ok,
 };
 use followup_tests::receiver::{Received, Receiver};
-use followup_tests::smtp::{Received as SmtpReceived, SmtpSink};
+use followup_tests::smtp::{spawn_with_mail, Received as SmtpReceived};
 use followup_tests::{assert_problem, backend_test, configured_test, json, Backend, TestApp, Value};
 use hmac::{Hmac, Mac};
 
@@ -163,12 +163,9 @@ async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disab
 }
 
 async fn failing_endpoint(backend: Backend) {
-    let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
+    let Some((sink, app)) = spawn_with_mail(backend, |cfg| {
         quick(cfg);
         cfg.worker.webhook_disable_after = 4;
-        cfg.worker.smtp_url = Some(smtp);
     })
     .await
     else {
