@@ -33,6 +33,23 @@ async fn send(client: &Authed<'_>, upload: &str, offset: u64, bytes: &[u8]) -> r
         .unwrap()
 }
 
+/// Create an upload of `file` on `check_in` whose request carries its first
+/// `sent` bytes; asserts 201 and that offset, and returns the upload's path.
+async fn start_with_bytes(client: &Authed<'_>, check_in: &str, file: &[u8], sent: usize) -> String {
+    let started = client
+        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", file.len().to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(file[..sent].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    assert_eq!(offset_of(&started), sent as u64);
+    started.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_upload_resumes_and_arrives_whole_sqlite() {
     resumes(Backend::Sqlite).await;
@@ -189,20 +206,7 @@ async fn resumes(backend: Backend) {
     assert_eq!(head(&cast.owner, &upload).await.status(), 404, "a finished upload is gone");
 
     // Creation with the first bytes, then termination.
-    let small = pdf(300_000);
-    let with_bytes = cast
-        .owner
-        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
-        .header(TUS.0, TUS.1)
-        .header("Upload-Length", small.len().to_string())
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(small[..100_000].to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(with_bytes.status(), 201);
-    assert_eq!(offset_of(&with_bytes), 100_000);
-    let second = with_bytes.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+    let second = start_with_bytes(&cast.owner, &check_in, &pdf(300_000), 100_000).await;
     let gone = cast.owner.request(Method::DELETE, &second).header(TUS.0, TUS.1).send().await.unwrap();
     assert_eq!(gone.status(), 204);
     assert_eq!(head(&cast.owner, &second).await.status(), 404);
@@ -245,19 +249,7 @@ async fn abandoned(backend: Backend) {
     let cast = cast(&app).await;
     let (_, check_in) = cast.check_in_today("Sinyal hilang.").await;
     let file = pdf(400_000);
-    let started = cast
-        .owner
-        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
-        .header(TUS.0, TUS.1)
-        .header("Upload-Length", file.len().to_string())
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(file[..150_000].to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 201);
-    assert_eq!(offset_of(&started), 150_000);
-    let upload = started.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+    let upload = start_with_bytes(&cast.owner, &check_in, &file, 150_000).await;
     assert_eq!(stored_files(&dir.path().join("uploads")).len(), 1, "the first part is kept");
 
     let mut waited = 0;

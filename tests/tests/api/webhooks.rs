@@ -9,7 +9,7 @@ use followup_persistence::repo::audit::{self, StoredEvent};
 use followup_persistence::{Database, DatabaseUrl, PoolOptions};
 use followup_tests::api::{expect_empty, expect_json, id_of, item_strings, items};
 use followup_tests::plans::{
-    cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment, transition_ok,
+    cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment, transition_ok, Cast,
 };
 use followup_tests::receiver::{Received, Receiver};
 use followup_tests::smtp::{spawn_with_mail, Received as SmtpReceived};
@@ -23,6 +23,14 @@ fn quick(cfg: &mut followup_server::ServeConfig) {
     cfg.worker.webhook_allow_private = true;
     cfg.worker.webhook_retry_schedule = vec![1, 1];
     cfg.worker.webhook_timeout = 5;
+}
+
+/// The coordinator subscribes `url` to the programme's `event_types`;
+/// asserts 201 and returns the webhook.
+async fn subscribe(cast: &Cast<'_>, url: &str, event_types: &[&str]) -> Value {
+    let body = json!({ "url": url, "event_types": event_types });
+    expect_json(cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &body).await, 201)
+        .await
 }
 
 /// Check a message's signature as the Standard Webhooks specification says.
@@ -175,16 +183,7 @@ async fn failing_endpoint(backend: Backend) {
         let cast = cast(&app).await;
         let active = id_of(&cast.plan_in("active").await);
         let receiver = Receiver::start().await;
-        let hook = expect_json(
-            cast.coordinator
-                .post(
-                    &format!("/programs/{}/webhooks", cast.program_id),
-                    &json!({ "url": receiver.url, "event_types": ["comment.added"] }),
-                )
-                .await,
-            201,
-        )
-        .await;
+        let hook = subscribe(&cast, &receiver.url, &["comment.added"]).await;
         let (hook_id, secret) = (id_of(&hook), hook["secret"].as_str().unwrap().to_owned());
 
         // A 500, then a redirect (not followed), then 204: three attempts, one message id.
@@ -376,10 +375,7 @@ configured_test!(
         let cast = cast(&app).await;
         let draft = id_of(&cast.draft_plan().await);
         let receiver = Receiver::start().await;
-        let hook = expect_json(
-            cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["plan.submitted"] })).await,
-            201,
-        ).await;
+        let hook = subscribe(&cast, &receiver.url, &["plan.submitted"]).await;
         // The server that takes the submission runs no worker, as if it died
         // right after committing: the event waits in the outbox.
         transition_ok(&cast.owner, &draft, "submit", None).await;
@@ -447,16 +443,7 @@ async fn two_instances_on_one_postgres_send_each_event_once() {
             })
             .await;
         let receiver = Receiver::start().await;
-        let hook = expect_json(
-            cast.coordinator
-                .post(
-                    &format!("/programs/{}/webhooks", cast.program_id),
-                    &json!({ "url": receiver.url, "event_types": ["comment.added"] }),
-                )
-                .await,
-            201,
-        )
-        .await;
+        let hook = subscribe(&cast, &receiver.url, &["comment.added"]).await;
         // 200 comments, half through each instance, ten at a time.
         for batch in 0..20 {
             let posts = (0..10).map(|i| {
@@ -495,13 +482,7 @@ configured_test!(
     }; {
         let cast = cast(&app).await;
         let receiver = Receiver::start().await;
-        expect_json(
-            cast.coordinator
-                .post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["activity.overdue", "delegate.silent"] }))
-                .await,
-            201,
-        )
-        .await;
+        subscribe(&cast, &receiver.url, &["activity.overdue", "delegate.silent"]).await;
         // An active plan whose owner has never reported (training ended in
         // May 2023) with an activity due in November 2023 and one not yet due.
         let plan = id_of(&cast.plan_in("active").await);
@@ -546,10 +527,7 @@ configured_test!(
         let cast = cast(&app).await;
         let active = id_of(&cast.plan_in("active").await);
         let receiver = Receiver::start().await;
-        let hook = expect_json(
-            cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["comment.added"] })).await,
-            201,
-        ).await;
+        let hook = subscribe(&cast, &receiver.url, &["comment.added"]).await;
         let (hook_id, old) = (id_of(&hook), hook["secret"].as_str().unwrap().to_owned());
         let path = format!("/webhooks/{hook_id}/rotate-secret");
         assert_problem(cast.owner.post(&path, &json!({})).await, 403, "forbidden").await;
