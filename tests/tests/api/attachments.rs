@@ -10,7 +10,7 @@ use followup_tests::files::{
     heic_with_gps, jpeg_size, pdf, photo_with_gps, png, program, spawn_with_file_store, stored_files,
 };
 use followup_tests::plans::{activity_body, cast, comment_body, create_activity, post_comment};
-use followup_tests::{assert_problem, Backend};
+use followup_tests::{assert_problem, on_both_backends, Backend};
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 
@@ -46,15 +46,11 @@ async fn bytes_of(response: reqwest::Response) -> Vec<u8> {
     response.bytes().await.unwrap().to_vec()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn evidence_files_are_taken_cleaned_guarded_and_removed_sqlite() {
-    evidence(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn evidence_files_are_taken_cleaned_guarded_and_removed_postgres() {
-    evidence(Backend::Postgres).await;
-}
+on_both_backends!(
+    evidence:
+    evidence_files_are_taken_cleaned_guarded_and_removed_sqlite,
+    evidence_files_are_taken_cleaned_guarded_and_removed_postgres
+);
 
 async fn evidence(backend: Backend) {
     let Some((dir, app)) = spawn_with_file_store(backend, |cfg| {

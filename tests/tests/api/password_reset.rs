@@ -8,7 +8,7 @@ use followup_persistence::{Database, DatabaseUrl, PoolOptions};
 use followup_tests::api::{admin, api_url, expect_json, login, login_response, Authed, USER_PASSWORD};
 use followup_tests::plans::new_person;
 use followup_tests::smtp::{spawn_with_mail, Received};
-use followup_tests::{assert_problem, backend_test, json, Backend, TestApp};
+use followup_tests::{assert_problem, backend_test, json, on_both_backends, Backend, TestApp};
 use uuid::Uuid;
 
 async fn ask(app: &TestApp, email: &str) -> reqwest::Response {
@@ -29,15 +29,11 @@ fn resets(received: &[Received]) -> Vec<Received> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forgotten_password_is_reset_by_e_mail_sqlite() {
-    reset_by_mail(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forgotten_password_is_reset_by_e_mail_postgres() {
-    reset_by_mail(Backend::Postgres).await;
-}
+on_both_backends!(
+    reset_by_mail:
+    a_forgotten_password_is_reset_by_e_mail_sqlite,
+    a_forgotten_password_is_reset_by_e_mail_postgres
+);
 
 async fn reset_by_mail(backend: Backend) {
     let Some((sink, app)) = spawn_with_mail(backend, |cfg| {

@@ -7,22 +7,18 @@ use followup_tests::plans::{
     cast, check_in_body, create_plan, new_person, plan_body, post_check_in, transition_ok,
 };
 use followup_tests::smtp::{scheduled_mail, spawn_with_mail, to, SmtpSink};
-use followup_tests::{json, Backend, TestApp};
+use followup_tests::{json, on_both_backends, Backend, TestApp};
 
 /// Monday 7 December 2026, 06:59:40 in Makassar (22:59:40 UTC on Sunday):
 /// the scheduler's clock starts there, and the morning (07:00) comes twenty
 /// seconds later.
 const JUST_BEFORE_MORNING_IN_MAKASSAR: &str = "2026-12-06T22:59:40Z";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delegate_is_reminded_in_their_morning_and_language_and_the_mentor_gets_a_digest_sqlite() {
-    reminded_in_their_morning(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delegate_is_reminded_in_their_morning_and_language_and_the_mentor_gets_a_digest_postgres() {
-    reminded_in_their_morning(Backend::Postgres).await;
-}
+on_both_backends!(
+    reminded_in_their_morning:
+    a_delegate_is_reminded_in_their_morning_and_language_and_the_mentor_gets_a_digest_sqlite,
+    a_delegate_is_reminded_in_their_morning_and_language_and_the_mentor_gets_a_digest_postgres
+);
 
 async fn reminded_in_their_morning(backend: Backend) {
     let Some((sink, app)) =

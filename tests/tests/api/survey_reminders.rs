@@ -6,7 +6,7 @@ use chrono::{Duration, Timelike, Utc};
 use followup_tests::api::{expect_json, id_of};
 use followup_tests::plans::{cast, today_at_offset, PAPUA_DELEGATES};
 use followup_tests::smtp::{scheduled_mail, spawn_with_mail, to};
-use followup_tests::{json, Backend};
+use followup_tests::{json, on_both_backends, Backend};
 use reqwest::Method;
 
 /// The next noon in Jayapura (03:00 UTC) from now: the scheduler's clock,
@@ -20,15 +20,11 @@ fn next_noon_in_jayapura() -> String {
     noon.to_rfc3339()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_open_round_reminds_who_has_not_answered_sqlite() {
-    reminded_of_an_open_round(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_open_round_reminds_who_has_not_answered_postgres() {
-    reminded_of_an_open_round(Backend::Postgres).await;
-}
+on_both_backends!(
+    reminded_of_an_open_round:
+    an_open_round_reminds_who_has_not_answered_sqlite,
+    an_open_round_reminds_who_has_not_answered_postgres
+);
 
 async fn reminded_of_an_open_round(backend: Backend) {
     let Some((sink, app)) =

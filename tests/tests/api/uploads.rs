@@ -7,7 +7,7 @@ use base64::Engine;
 use followup_tests::api::{expect_json, Authed};
 use followup_tests::files::{folders_in, pdf, spawn_with_file_store, stored_files};
 use followup_tests::plans::cast;
-use followup_tests::{assert_problem, Backend};
+use followup_tests::{assert_problem, on_both_backends, Backend};
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 
@@ -50,15 +50,11 @@ async fn start_with_bytes(client: &Authed<'_>, check_in: &str, file: &[u8], sent
     started.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_interrupted_upload_resumes_and_arrives_whole_sqlite() {
-    resumes(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_interrupted_upload_resumes_and_arrives_whole_postgres() {
-    resumes(Backend::Postgres).await;
-}
+on_both_backends!(
+    resumes:
+    an_interrupted_upload_resumes_and_arrives_whole_sqlite,
+    an_interrupted_upload_resumes_and_arrives_whole_postgres
+);
 
 async fn resumes(backend: Backend) {
     let Some((dir, app)) = spawn_with_file_store(backend, |cfg| {
@@ -218,15 +214,11 @@ async fn resumes(backend: Backend) {
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_abandoned_upload_expires_and_its_bytes_go_sqlite() {
-    abandoned(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_abandoned_upload_expires_and_its_bytes_go_postgres() {
-    abandoned(Backend::Postgres).await;
-}
+on_both_backends!(
+    abandoned:
+    an_abandoned_upload_expires_and_its_bytes_go_sqlite,
+    an_abandoned_upload_expires_and_its_bytes_go_postgres
+);
 
 /// A phone starts an upload and is never heard from again: after its
 /// expiry the upload answers 404 and the sweeper removes its bytes.

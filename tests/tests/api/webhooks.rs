@@ -13,7 +13,9 @@ use followup_tests::plans::{
 };
 use followup_tests::receiver::{Received, Receiver};
 use followup_tests::smtp::{spawn_with_mail, Received as SmtpReceived};
-use followup_tests::{assert_problem, backend_test, configured_test, json, Backend, TestApp, Value};
+use followup_tests::{
+    assert_problem, backend_test, configured_test, json, on_both_backends, Backend, TestApp, Value,
+};
 use hmac::{Hmac, Mac};
 
 /// The worker on, quick, allowed to reach the loopback receiver.
@@ -158,17 +160,11 @@ configured_test!(
     }
 );
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_sqlite(
-) {
-    failing_endpoint(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_postgres(
-) {
-    failing_endpoint(Backend::Postgres).await;
-}
+on_both_backends!(
+    failing_endpoint:
+    failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_sqlite,
+    failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_postgres
+);
 
 async fn failing_endpoint(backend: Backend) {
     let Some((sink, app)) = spawn_with_mail(backend, |cfg| {
