@@ -47,10 +47,11 @@ import requests
 from tusclient import client as tus
 from tusclient.exceptions import TusCommunicationError
 
+from story_support import Api, Checks, shown
+
 BASE = os.environ["FOLLOWUP_URL"].rstrip("/")
 API = f"{BASE}/api/v1"
 PASSWORD = os.environ["FOLLOWUP_DEMO_PASSWORD"]
-PROGRAM_CODE = "ITP-2023-IDN-YOUTH"
 COORDINATOR = "minji.kim@followup.demo"
 FILE_NAME = "Daftar hadir Kupang.pdf"
 SIZE = 5_000_000  # bytes: 5 MB
@@ -59,18 +60,8 @@ CHUNKS = -(-SIZE // CHUNK)  # 5: four of 1 MiB and the rest
 FIRST_HALF = CHUNKS // 2  # sent before the app is "killed"
 TIMEOUT = 30
 
-passed = 0
-
-
-def check(what, ok, detail=""):
-    """One check: printed when it passes; the first that fails ends the story."""
-    global passed
-    if not ok:
-        print(f"not ok - {what}" + (f": {detail}" if detail else ""), flush=True)
-        print(f"files: {passed} passed, 1 failed", flush=True)
-        sys.exit(1)
-    passed += 1
-    print(f"ok - {what}", flush=True)
+checks = Checks("files", stop_at_first_failure=True)
+check, finish = checks.check, checks.finish
 
 
 def attempt(what, action):
@@ -84,44 +75,8 @@ def attempt(what, action):
 # --- the API ---------------------------------------------------------------
 
 http = requests.Session()
-
-
-def shown(response):
-    return f"{response.request.method} {response.request.path_url} -> {response.status_code} {response.text[:400]}"
-
-
-def request(token, method, path, **kwargs):
-    headers = dict(kwargs.pop("headers", {}))
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    url = path if path.startswith("http") else f"{API}{path}"
-    return http.request(method, url, headers=headers, timeout=TIMEOUT, allow_redirects=False, **kwargs)
-
-
-def call(token, method, path, expect, what, **kwargs):
-    response = request(token, method, path, **kwargs)
-    check(what, response.status_code == expect, shown(response))
-    return response
-
-
-def items(token, path, params=None):
-    out, params = [], dict(params or {}, limit=200)
-    while True:
-        response = request(token, "GET", path, params=params)
-        if response.status_code != 200:
-            check(f"GET {path} lists", False, shown(response))
-        page = response.json()
-        out.extend(page["items"])
-        if not page.get("next_cursor"):
-            return out
-        params["cursor"] = page["next_cursor"]
-
-
-def sign_in(email):
-    response = http.post(f"{API}/auth/login", json={"email": email, "password": PASSWORD}, timeout=TIMEOUT)
-    if response.status_code != 200:
-        check(f"{email} signs in", False, shown(response))
-    return response.json()["access_token"]
+api = Api(http, BASE, PASSWORD, check, timeout=TIMEOUT, allow_redirects=False)
+request, call, items, sign_in = api.request, api.call, api.items, api.sign_in
 
 
 def tus_head(token, url):
@@ -216,9 +171,7 @@ def demo_people():
     neither the owner nor a mentor of the owner (as the coordinator sees
     the programme)."""
     coordinator = sign_in(COORDINATOR)
-    programmes = [p for p in items(coordinator, "/programs") if p["code"] == PROGRAM_CODE]
-    check(f"the demo programme {PROGRAM_CODE} is there", len(programmes) == 1)
-    program = programmes[0]["id"]
+    program = api.demo_program(coordinator)
     members = {m["user_id"]: m for m in items(coordinator, f"/programs/{program}/members")}
     active = items(coordinator, "/plans", {"program_id": program, "status": "active"})
     check("the demo has an active plan", bool(active))
@@ -392,7 +345,7 @@ def story(store, workdir):
           json.dumps(listed)[:400])
     check(f"{store.listing} still shows just the one object", store.files() == stored, json.dumps(store.files()))
 
-    print(f"files: {passed} passed, 0 failed")
+    finish()
 
 
 def main():

@@ -38,10 +38,12 @@ from email.utils import parseaddr
 import httpx
 from aiosmtpd.controller import Controller
 
+import story_support
+from story_support import Checks, shown
+
 PASSWORD = os.environ["FOLLOWUP_DEMO_PASSWORD"]
 LOG = os.environ["MAIL_STORY_LOG"]
 STATE = os.environ["MAIL_STORY_STATE"]
-PROGRAM_CODE = "ITP-2023-IDN-YOUTH"
 ADMIN = "admin@followup.demo"
 MENTOR = "yj.hong@followup.demo"
 SENDER_NAME = "Followup KOICA"
@@ -61,31 +63,8 @@ KINDS = {
 }
 GREETING = {"id": "Halo ", "en": "Hello "}
 
-passed = 0
-failed = 0
-
-
-def check(what, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok - {what}", flush=True)
-    else:
-        failed += 1
-        print(f"not ok - {what}" + (f": {detail}" if detail else ""), flush=True)
-    return ok
-
-
-def finish():
-    print(f"mail: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
-
-
-def require(what, ok, detail=""):
-    """A check the rest of the story depends on: stop when it fails."""
-    if not check(what, ok, detail):
-        print("# the story cannot go on")
-        finish()
+checks = Checks("mail")
+check, require, finish = checks.check, checks.require, checks.finish
 
 
 def wait_for(condition, seconds):
@@ -108,39 +87,9 @@ def log_text():
 # --- the API ---------------------------------------------------------------
 
 
-class Api:
+class Api(story_support.Api):
     def __init__(self, base):
-        self.http = httpx.Client(base_url=f"{base.rstrip('/')}/api/v1", timeout=15.0, follow_redirects=False)
-
-    def request(self, token, method, path, **kwargs):
-        headers = dict(kwargs.pop("headers", {}), authorization=f"Bearer {token}")
-        return self.http.request(method, path, headers=headers, **kwargs)
-
-    def call(self, token, method, path, expect, what, **kwargs):
-        response = self.request(token, method, path, **kwargs)
-        require(what, response.status_code == expect, shown(response))
-        return response
-
-    def items(self, token, path):
-        out, params = [], {"limit": 200}
-        while True:
-            response = self.request(token, "GET", path, params=params)
-            require(f"GET {path} lists", response.status_code == 200, shown(response))
-            page = response.json()
-            out.extend(page["items"])
-            if not page.get("next_cursor"):
-                return out
-            params["cursor"] = page["next_cursor"]
-
-    def sign_in(self, address):
-        response = self.http.post("/auth/login", json={"email": address, "password": PASSWORD})
-        require(f"{address} signs in", response.status_code == 200, shown(response))
-        return response.json()["access_token"]
-
-    def demo_program(self, token):
-        programmes = [p for p in self.items(token, "/programs") if p["code"] == PROGRAM_CODE]
-        require(f"the demo programme {PROGRAM_CODE} is there", len(programmes) == 1)
-        return programmes[0]["id"]
+        super().__init__(httpx.Client(timeout=15.0, follow_redirects=False), base, PASSWORD, require)
 
     def delegates(self, token, program):
         """The dashboard's delegate rows of the programme."""
@@ -177,10 +126,6 @@ class Api:
         again = self.call(token, "GET", "/me/notifications", 200, f"{who}: GET /me/notifications again").json()
         check(f"{who}: GET /me/notifications keeps {field} false",
               again.get(field) is False and all(again.get(k) is True for k in others), json.dumps(again))
-
-
-def shown(response):
-    return f"{response.request.method} {response.request.url.path} -> {response.status_code} {response.text[:400]}"
 
 
 def active_delegates(rows):

@@ -26,19 +26,19 @@ was seen and exits 1.
 
 import json
 import os
-import sys
 import tempfile
 import urllib.request
 from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
+from story_support import PROGRAM_CODE, Checks
+
 BASE = os.environ["FOLLOWUP_URL"].rstrip("/")
 API = f"{BASE}/api/v1"
 PASSWORD = os.environ["FOLLOWUP_DEMO_PASSWORD"]
 SHOTS = os.environ["FOLLOWUP_SCREENSHOTS"]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-PROGRAM_CODE = "ITP-2023-IDN-YOUTH"
 OBSERVER = "soojin.lee@followup.demo"
 TIMEOUT = 30
 # What this machine's Chromium needs to start headless in a container, and
@@ -55,18 +55,8 @@ FLAGS = [
 ]
 TITLES = {"en": "Plans by status", "id": "Rencana aksi menurut status"}
 
-passed = 0
-
-
-def check(what, ok, detail=""):
-    """One check: printed when it passes; the first that fails ends the story."""
-    global passed
-    if not ok:
-        print(f"not ok - {what}" + (f": {detail}" if detail else ""), flush=True)
-        print(f"report: {passed} passed, 1 failed", flush=True)
-        sys.exit(1)
-    passed += 1
-    print(f"ok - {what}", flush=True)
+checks = Checks("report", stop_at_first_failure=True)
+check, finish = checks.check, checks.finish
 
 
 def api(method, path, token=None, body=None, language=None):
@@ -196,7 +186,7 @@ def main():
                 page.close()
         finally:
             context.close()
-    print(f"report: {passed} passed, 0 failed", flush=True)
+    finish()
 
 
 if __name__ == "__main__":

@@ -32,9 +32,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from story_support import Api, Checks, shown
+
 BASE = os.environ["FOLLOWUP_URL"].rstrip("/")
 PASSWORD = os.environ["FOLLOWUP_DEMO_PASSWORD"]
-PROGRAM_CODE = "ITP-2023-IDN-YOUTH"
 COORDINATOR = "minji.kim@followup.demo"
 MENTOR = "yj.hong@followup.demo"
 WAIT_SECONDS = 30
@@ -42,67 +43,14 @@ WAIT_SECONDS = 30
 # show up (the worker polls every 200 ms, the retry schedule is 1 s).
 GRACE_SECONDS = 3
 
-passed = 0
-failed = 0
-
-
-def check(what, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok - {what}", flush=True)
-    else:
-        failed += 1
-        print(f"not ok - {what}" + (f": {detail}" if detail else ""), flush=True)
-    return ok
-
-
-def finish():
-    print(f"webhooks: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
-
-
-def require(what, ok, detail=""):
-    """A check the rest of the story depends on: stop when it fails."""
-    if not check(what, ok, detail):
-        print("# the story cannot go on")
-        finish()
+checks = Checks("webhooks")
+check, require, finish = checks.check, checks.require, checks.finish
 
 
 # --- the API ---------------------------------------------------------------
 
-http = httpx.Client(base_url=f"{BASE}/api/v1", timeout=15.0, follow_redirects=False)
-
-
-def shown(response):
-    return f"{response.request.method} {response.request.url.path} -> {response.status_code} {response.text[:400]}"
-
-
-def request(token, method, path, **kwargs):
-    headers = dict(kwargs.pop("headers", {}), authorization=f"Bearer {token}")
-    return http.request(method, path, headers=headers, **kwargs)
-
-
-def call(token, method, path, expect, what, **kwargs):
-    """The response of a request that must answer `expect`; stops the story
-    if it does not (later steps would only fail for the same reason)."""
-    response = request(token, method, path, **kwargs)
-    require(what, response.status_code == expect, shown(response))
-    return response
-
-
-def items(token, path, params=None):
-    """Every item of a paged list (a failure stops the story)."""
-    out, params = [], dict(params or {}, limit=200)
-    while True:
-        response = request(token, "GET", path, params=params)
-        if response.status_code != 200:
-            require(f"GET {path} lists", False, shown(response))
-        page = response.json()
-        out.extend(page["items"])
-        if not page.get("next_cursor"):
-            return out
-        params["cursor"] = page["next_cursor"]
+api = Api(httpx.Client(timeout=15.0, follow_redirects=False), BASE, PASSWORD, require)
+request, call, items, sign_in, demo_program = api.request, api.call, api.items, api.sign_in, api.demo_program
 
 
 def etag(token, path):
@@ -112,20 +60,8 @@ def etag(token, path):
     return tag
 
 
-def sign_in(email):
-    response = http.post("/auth/login", json={"email": email, "password": PASSWORD})
-    require(f"{email} signs in", response.status_code == 200, shown(response))
-    return response.json()["access_token"]
-
-
 def is_problem(response):
     return response.headers.get("content-type", "").startswith("application/problem+json")
-
-
-def demo_program(token):
-    programmes = [p for p in items(token, "/programs") if p["code"] == PROGRAM_CODE]
-    require(f"the demo programme {PROGRAM_CODE} is there", len(programmes) == 1)
-    return programmes[0]["id"]
 
 
 # --- refuse: no webhook to a private address without the opt-in -----------

@@ -104,6 +104,23 @@ pub fn folders_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .unwrap_or_default()
 }
 
+/// A server on `backend` that keeps its files in a new temporary directory
+/// (a `file://` store), configured further by `configure`, and that
+/// directory (removed when dropped); `None` when `backend` is not configured.
+pub async fn spawn_with_file_store(
+    backend: crate::Backend,
+    configure: impl FnOnce(&mut followup_server::ServeConfig),
+) -> Option<(tempfile::TempDir, crate::TestApp)> {
+    let dir = tempfile::tempdir().expect("cannot create a temporary directory");
+    let store = format!("file://{}", dir.path().display());
+    let app = crate::TestApp::spawn_with(backend, move |cfg| {
+        cfg.files.storage_url = store;
+        configure(cfg);
+    })
+    .await?;
+    Some((dir, app))
+}
+
 /// Attach `bytes` as `name` to `parent` (`/check-ins/{id}`, `/activities/{id}`…)
 /// in one request; asserts 201 and returns the attachment.
 pub async fn attach(

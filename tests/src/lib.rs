@@ -415,6 +415,28 @@ macro_rules! backend_test {
     };
 }
 
+/// The two tests of a case that starts its own server(s) from a backend:
+/// `$sqlite` runs `$run(Backend::Sqlite)`, `$postgres` runs
+/// `$run(Backend::Postgres)`.
+///
+/// ```ignore
+/// on_both_backends!(resumes: an_upload_resumes_sqlite, an_upload_resumes_postgres);
+/// ```
+#[macro_export]
+macro_rules! on_both_backends {
+    ($run:ident: $sqlite:ident, $postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            $run($crate::Backend::Sqlite).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            $run($crate::Backend::Postgres).await;
+        }
+    };
+}
+
 /// Like `backend_test!`, for a server started with a changed configuration:
 /// `configured_test!(async fn name(app) with |cfg| { ... }; { body });`
 #[macro_export]

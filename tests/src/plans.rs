@@ -111,19 +111,31 @@ pub struct Cast<'a> {
     pub outsider_id: String,
 }
 
+/// Three delegates of Dinas Sosial Papua (e-mail, name): Markus, Agus and Maria.
+pub const PAPUA_DELEGATES: [(&str, &str); 3] = [
+    ("markus.wenda@dinsos.papua.go.id", "Markus Wenda"),
+    ("agus.kogoya@dinsos.papua.go.id", "Agus Kogoya"),
+    ("maria.yewi@dinsos.papua.go.id", "Maria Yewi"),
+];
+
 impl<'a> Cast<'a> {
-    /// The client acting as `role`; `None` for [`Role::Anonymous`].
-    pub fn client(&self, role: Role) -> Option<&Authed<'a>> {
+    /// The client acting as `role` and its user id; `None` for [`Role::Anonymous`].
+    fn person(&self, role: Role) -> Option<(&Authed<'a>, &str)> {
         match role {
-            Role::Owner => Some(&self.owner),
-            Role::OtherDelegate => Some(&self.other_delegate),
-            Role::Mentor => Some(&self.mentor),
-            Role::OtherMentor => Some(&self.other_mentor),
-            Role::Coordinator => Some(&self.coordinator),
-            Role::Observer => Some(&self.observer),
-            Role::Admin => Some(&self.admin),
+            Role::Owner => Some((&self.owner, &self.owner_id)),
+            Role::OtherDelegate => Some((&self.other_delegate, &self.other_delegate_id)),
+            Role::Mentor => Some((&self.mentor, &self.mentor_id)),
+            Role::OtherMentor => Some((&self.other_mentor, &self.other_mentor_id)),
+            Role::Coordinator => Some((&self.coordinator, &self.coordinator_id)),
+            Role::Observer => Some((&self.observer, &self.observer_id)),
+            Role::Admin => Some((&self.admin, &self.admin_id)),
             Role::Anonymous => None,
         }
+    }
+
+    /// The client acting as `role`; `None` for [`Role::Anonymous`].
+    pub fn client(&self, role: Role) -> Option<&Authed<'a>> {
+        self.person(role).map(|(client, _)| client)
     }
 
     /// The client acting as `role`; panics for [`Role::Anonymous`].
@@ -133,16 +145,7 @@ impl<'a> Cast<'a> {
 
     /// The user id of `role`; `None` for [`Role::Anonymous`].
     pub fn user_id(&self, role: Role) -> Option<&str> {
-        match role {
-            Role::Owner => Some(&self.owner_id),
-            Role::OtherDelegate => Some(&self.other_delegate_id),
-            Role::Mentor => Some(&self.mentor_id),
-            Role::OtherMentor => Some(&self.other_mentor_id),
-            Role::Coordinator => Some(&self.coordinator_id),
-            Role::Observer => Some(&self.observer_id),
-            Role::Admin => Some(&self.admin_id),
-            Role::Anonymous => None,
-        }
+        self.person(role).map(|(_, id)| id)
     }
 
     /// A draft plan of the owner with the reference story's content.
@@ -180,6 +183,37 @@ impl<'a> Cast<'a> {
         }
         assert_eq!(plan["status"], status, "plan_in({status}): {plan}");
         plan
+    }
+
+    /// The programme's training (eleven days) ended `days` days before
+    /// `today`, as the admin sets it.
+    pub async fn training_ended(&self, today: NaiveDate, days: i64) {
+        let path = format!("/programs/{}", self.program_id);
+        let body =
+            json!({ "training_starts_on": day(today, -days - 11), "training_ends_on": day(today, -days) });
+        expect_json(self.admin.patch(&path, &body).await, 200).await;
+    }
+
+    /// The [`PAPUA_DELEGATES`], created (in Asia/Jayapura) and made delegates
+    /// of the programme: their ids and clients, in that order.
+    pub async fn papua_delegates(&self) -> Vec<(String, Authed<'a>)> {
+        let mut people = Vec::new();
+        for (email, name) in PAPUA_DELEGATES {
+            let (id, client) =
+                new_person(self.app, &self.admin.token, email, name, "Asia/Jayapura", None).await;
+            add_member(self.app, &self.admin.token, &self.program_id, &id, "delegate").await;
+            people.push((id, client));
+        }
+        people
+    }
+
+    /// A check-in the owner posts, dated today, on a new active plan of
+    /// theirs: the plan's id and the check-in's.
+    pub async fn check_in_today(&self, summary: &str) -> (String, String) {
+        let plan = id_of(&self.plan_in("active").await);
+        let check_in =
+            id_of(&post_check_in(&self.owner, &plan, &check_in_body(&day(owner_today(), 0), summary)).await);
+        (plan, check_in)
     }
 }
 

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
+use crate::{Backend, TestApp};
+
 /// One message as received.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -83,6 +85,38 @@ impl SmtpSink {
     pub async fn wait_for(&self, what: &str, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
         crate::eventually(what, || self.received(), done).await
     }
+}
+
+/// An SMTP sink, and a server on `backend` that sends its mail there,
+/// configured further by `configure`; `None` when `backend` is not
+/// configured (see [`TestApp::spawn_with`]).
+pub async fn spawn_with_mail(
+    backend: Backend,
+    configure: impl FnOnce(&mut followup_server::ServeConfig),
+) -> Option<(SmtpSink, TestApp)> {
+    let sink = SmtpSink::start().await;
+    let smtp = sink.url.clone();
+    let app = TestApp::spawn_with(backend, move |cfg| {
+        cfg.worker.smtp_url = Some(smtp);
+        configure(cfg);
+    })
+    .await?;
+    Some((sink, app))
+}
+
+/// The worker on and quick, its scheduler each second from `clock`, the
+/// mail from Followup KOICA: for the reminders and digests.
+pub fn scheduled_mail(cfg: &mut followup_server::ServeConfig, clock: String) {
+    cfg.run_worker = true;
+    cfg.worker.worker_interval_ms = 50;
+    cfg.worker.scheduler_interval = 1;
+    cfg.worker.clock = Some(clock);
+    cfg.worker.mail_from = "Followup KOICA <followup@koica.example.org>".into();
+}
+
+/// The messages of `received` sent to `address`.
+pub fn to(received: &[Received], address: &str) -> Vec<Received> {
+    received.iter().filter(|m| m.to.iter().any(|t| t == address)).cloned().collect()
 }
 
 impl Drop for SmtpSink {

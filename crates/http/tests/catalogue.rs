@@ -6,7 +6,10 @@
 //! workspace without its texts fails here, naming the code and the file.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+mod common;
+use common::rust_files;
 
 use followup_http::i18n::{self, Text, DETAILS, FIELDS, PROBLEMS, TERMS};
 
@@ -130,24 +133,15 @@ fn scan(source: &str) -> Vec<(Kind, String)> {
     found
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// `(kind, value) -> files` over `crates/*/src`.
 fn scan_workspace() -> BTreeMap<(Kind, String), BTreeSet<String>> {
     let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = Vec::new();
     for krate in std::fs::read_dir(&crates).unwrap_or_else(|e| panic!("{crates:?}: {e}")).flatten() {
-        rust_files(&krate.path().join("src"), &mut files);
+        let src = krate.path().join("src");
+        if src.is_dir() {
+            rust_files(&src, &mut files);
+        }
     }
     assert!(files.len() > 40, "the scanner should see the workspace's sources, saw {}", files.len());
     let mut found: BTreeMap<(Kind, String), BTreeSet<String>> = BTreeMap::new();

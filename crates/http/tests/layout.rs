@@ -6,24 +6,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::rust_files;
+
 const LONGEST: usize = 600;
 /// Data, not code: the message catalogue, and diesel's table declarations.
 const DATA_FILES: &[&str] = &["i18n/catalogue.rs", "schema.rs"];
 
 fn crate_src(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name).join("src")
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { panic!("cannot read {}", dir.display()) };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 /// Module path (`handlers::plans`, `` for lib.rs) of every file, with its text.

@@ -98,6 +98,48 @@ fn client() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder().timeout(Duration::from_secs(30)).build().unwrap()
 }
 
+/// `followup serve` in `dir` on a free loopback port, with the variables `env`.
+fn serve(dir: &Path, env: &[(&str, &str)]) -> Served {
+    let mut cmd = followup(dir);
+    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").envs(env.iter().copied());
+    Served::start(cmd)
+}
+
+/// Run `followup ARGS` in `dir`; asserts it succeeds and returns its standard output.
+fn run_ok(dir: &Path, args: &[&str]) -> String {
+    let output = followup(dir).args(args).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The URL of a SQLite database `file` in `dir`.
+fn sqlite_url(dir: &Path, file: &str) -> String {
+    format!("sqlite://{}", dir.join(file).display())
+}
+
+/// Run `test` on a SQLite database `file` in a new temporary directory.
+fn on_sqlite(file: &str, test: fn(&str)) {
+    let dir = tempfile::tempdir().unwrap();
+    test(&sqlite_url(dir.path(), file));
+}
+
+/// Run `test` on a fresh PostgreSQL database (said skipped when PostgreSQL
+/// is not configured).
+fn on_postgres(test: fn(&str)) {
+    if let Some(db) = postgres() {
+        test(&db.url);
+    }
+}
+
+/// A fresh PostgreSQL database; `None`, said skipped, when PostgreSQL is not configured.
+fn postgres() -> Option<TestDatabase> {
+    let db = TestDatabase::postgres();
+    if db.is_none() {
+        followup_tests::skipped(followup_tests::Backend::Postgres);
+    }
+    db
+}
+
 #[test]
 fn the_committed_openapi_document_is_what_the_binary_prints() {
     let dir = tempfile::tempdir().unwrap();
@@ -118,9 +160,7 @@ fn the_committed_openapi_document_is_what_the_binary_prints() {
 fn serve_with_no_configuration_creates_and_migrates_the_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();
     // Only the port is chosen here (0: any free one), everything else is the default.
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
-    let mut served = Served::start(cmd);
+    let mut served = serve(dir.path(), &[]);
     assert!(dir.path().join("followup.db").is_file(), "the default database file ./followup.db is created");
     let ready = client().get(served.url("/health/ready")).send().unwrap();
     assert_eq!(ready.status(), 200);
@@ -132,10 +172,9 @@ fn serve_with_no_configuration_creates_and_migrates_the_sqlite_file() {
 #[test]
 fn migrate_applies_the_schema_and_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let url = sqlite_url(dir.path(), "m.db");
     for _ in 0..2 {
-        let output = followup(dir.path()).args(["migrate", "--database-url", &url]).output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        run_ok(dir.path(), &["migrate", "--database-url", &url]);
     }
     assert!(dir.path().join("m.db").is_file());
 }
@@ -180,14 +219,11 @@ fn serve_refuses_an_unknown_database_scheme() {
 fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
     // A request that takes seconds: a readiness check while PostgreSQL refuses
     // connections waits for the pool's connection timeout before answering.
-    let Some(db) = TestDatabase::postgres() else {
-        followup_tests::skipped(followup_tests::Backend::Postgres);
+    let Some(db) = postgres() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_DATABASE_URL", &db.url);
-    let mut served = Served::start(cmd);
+    let mut served = serve(dir.path(), &[("FOLLOWUP_DATABASE_URL", &db.url)]);
     assert_eq!(client().get(served.url("/health/ready")).send().unwrap().status(), 200);
 
     let name = db.pg_name().unwrap().to_owned();
@@ -208,9 +244,7 @@ fn sigterm_lets_an_in_flight_request_finish_then_exits_zero() {
 #[test]
 fn sigint_stops_gracefully_too() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
-    let mut served = Served::start(cmd);
+    let mut served = serve(dir.path(), &[]);
     assert_eq!(client().get(served.url("/health/live")).send().unwrap().status(), 200);
     served.signal("INT");
     let exit = served.wait_exit(Duration::from_secs(20));
@@ -218,14 +252,16 @@ fn sigint_stops_gracefully_too() {
     assert!(served.log().contains("stopped"), "the shutdown is logged");
 }
 
-fn login_status(port: u16, email: &str, password: &str) -> u16 {
+fn login(port: u16, email: &str, password: &str) -> reqwest::blocking::Response {
     client()
         .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
         .json(&serde_json::json!({ "email": email, "password": password }))
         .send()
         .unwrap()
-        .status()
-        .as_u16()
+}
+
+fn login_status(port: u16, email: &str, password: &str) -> u16 {
+    login(port, email, password).status().as_u16()
 }
 
 fn printed_password(text: &str) -> String {
@@ -239,9 +275,7 @@ fn printed_password(text: &str) -> String {
 #[test]
 fn the_first_start_prints_an_admin_password_that_works_and_only_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
-    let mut served = Served::start(cmd);
+    let mut served = serve(dir.path(), &[]);
     std::thread::sleep(Duration::from_millis(200));
     let log = served.log();
     let password = printed_password(&log);
@@ -255,9 +289,7 @@ fn the_first_start_prints_an_admin_password_that_works_and_only_once() {
     drop(served);
 
     // A second start on the same database: the admin exists, nothing is printed.
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
-    let mut again = Served::start(cmd);
+    let mut again = serve(dir.path(), &[]);
     std::thread::sleep(Duration::from_millis(200));
     assert!(!again.log().contains("password:"), "the password is printed once only");
     assert_eq!(login_status(again.port, "admin@followup.local", &password), 200);
@@ -266,14 +298,10 @@ fn the_first_start_prints_an_admin_password_that_works_and_only_once() {
 #[test]
 fn create_admin_creates_or_resets_an_admin() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("f.db").display());
+    let url = sqlite_url(dir.path(), "f.db");
     // Generated password, printed on standard output.
-    let output = followup(dir.path())
-        .args(["create-admin", "--email", "Hong@Example.AC.KR", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout =
+        run_ok(dir.path(), &["create-admin", "--email", "Hong@Example.AC.KR", "--database-url", &url]);
     assert!(stdout.contains("created admin hong@example.ac.kr"), "{stdout}");
     let generated = printed_password(&stdout);
 
@@ -303,9 +331,7 @@ fn create_admin_creates_or_resets_an_admin() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 10 characters"));
 
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_DATABASE_URL", &url);
-    let mut served = Served::start(cmd);
+    let mut served = serve(dir.path(), &[("FOLLOWUP_DATABASE_URL", &url)]);
     assert!(!served.log().contains("first admin account"), "an admin exists: no bootstrap admin");
     assert_eq!(login_status(served.port, "hong@example.ac.kr", "seoul-mentor-2023"), 200);
     assert_eq!(login_status(served.port, "hong@example.ac.kr", &generated), 401, "the reset replaced it");
@@ -317,9 +343,7 @@ fn sigterm_lets_a_slow_upload_finish_then_exits_zero() {
     // SIGTERM lands in the middle. The request must still get its answer.
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_ADMIN_PASSWORD", "admin-password-for-tests");
-    let mut served = Served::start(cmd);
+    let mut served = serve(dir.path(), &[("FOLLOWUP_ADMIN_PASSWORD", "admin-password-for-tests")]);
     let body = br#"{"email":"admin@followup.local","password":"admin-password-for-tests"}"#;
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap();
     write!(
@@ -363,19 +387,9 @@ fn seed_demo(cwd: &Path, url: &str, extra: &[&str]) -> (bool, String, String) {
 /// file store seed-demo wrote to.
 fn demo_inventory(url: &str, password: &str, files: &Path) -> (usize, usize, usize, usize, usize) {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0")
-        .env("FOLLOWUP_DATABASE_URL", url)
-        .env("FOLLOWUP_STORAGE_URL", format!("file://{}", files.display()));
-    let served = Served::start(cmd);
-    let login: serde_json::Value = client()
-        .post(served.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({ "email": "admin@followup.demo", "password": password }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
-    let token = login["access_token"].as_str().expect("the demo admin signs in").to_owned();
+    let store = format!("file://{}", files.display());
+    let served = serve(dir.path(), &[("FOLLOWUP_DATABASE_URL", url), ("FOLLOWUP_STORAGE_URL", &store)]);
+    let token = token(served.port, "admin@followup.demo", password);
     let get = |path: &str| -> serde_json::Value {
         client().get(served.url(path)).bearer_auth(&token).send().unwrap().json().unwrap()
     };
@@ -543,29 +557,20 @@ fn seed_demo_story(url: &str) {
 
 #[test]
 fn seed_demo_loads_the_story_once_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    seed_demo_story(&format!("sqlite://{}", dir.path().join("demo.db").display()));
+    on_sqlite("demo.db", seed_demo_story);
 }
 
 #[test]
 fn seed_demo_loads_the_story_once_on_postgres() {
-    let Some(db) = TestDatabase::postgres() else {
-        followup_tests::skipped(followup_tests::Backend::Postgres);
-        return;
-    };
-    seed_demo_story(&db.url);
+    on_postgres(seed_demo_story);
 }
 
 #[test]
 fn seed_demo_refuses_a_database_with_other_data_unless_forced() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("busy.db").display());
+    let url = sqlite_url(dir.path(), "busy.db");
     for email in ["first@example.org", "second@example.org"] {
-        let output = followup(dir.path())
-            .args(["create-admin", "--email", email, "--database-url", &url])
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        run_ok(dir.path(), &["create-admin", "--email", email, "--database-url", &url]);
     }
     let (ok, stdout, stderr) = seed_demo(dir.path(), &url, &[]);
     assert!(!ok, "refused: {stdout}");
@@ -576,9 +581,7 @@ fn seed_demo_refuses_a_database_with_other_data_unless_forced() {
     let password = printed_password(&stdout);
     assert!(!stdout.contains("admin@followup.demo"), "an admin exists: no demo admin is made: {stdout}");
     // The demo's people sign in with the printed password.
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0").env("FOLLOWUP_DATABASE_URL", &url);
-    let served = Served::start(cmd);
+    let served = serve(dir.path(), &[("FOLLOWUP_DATABASE_URL", &url)]);
     assert_eq!(login_status(served.port, "yj.hong@followup.demo", &password), 200);
 }
 
@@ -602,21 +605,11 @@ const CRASH_PASSWORD: &str = "crash-delegate-password";
 
 /// `followup serve` on `url` with a known admin password.
 fn serve_on(dir: &Path, url: &str) -> Served {
-    let mut cmd = followup(dir);
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0")
-        .env("FOLLOWUP_DATABASE_URL", url)
-        .env("FOLLOWUP_ADMIN_PASSWORD", CRASH_ADMIN_PASSWORD);
-    Served::start(cmd)
+    serve(dir, &[("FOLLOWUP_DATABASE_URL", url), ("FOLLOWUP_ADMIN_PASSWORD", CRASH_ADMIN_PASSWORD)])
 }
 
 fn token(port: u16, email: &str, password: &str) -> String {
-    let body: serde_json::Value = client()
-        .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
-        .json(&serde_json::json!({ "email": email, "password": password }))
-        .send()
-        .unwrap()
-        .json()
-        .unwrap();
+    let body: serde_json::Value = login(port, email, password).json().unwrap();
     body["access_token"].as_str().unwrap_or_else(|| panic!("{email} cannot sign in: {body}")).to_owned()
 }
 
@@ -780,20 +773,38 @@ fn stream_writes(
         .collect()
 }
 
-fn writes_survive_kill_9(url: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut served = serve_on(dir.path(), url);
+/// A server on `url` (run in `dir`) with a delegate's plan, and four
+/// writers streaming activities into it (see [`stream_writes`]) that have
+/// had `answers` 2xx answers.
+struct Streaming {
+    served: Served,
+    email: String,
+    plan_id: String,
+    ledger: std::sync::Arc<std::sync::Mutex<Ledger>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    writers: Vec<std::thread::JoinHandle<bool>>,
+}
+
+fn streaming(dir: &Path, url: &str, fresh_connections: bool, answers: usize) -> Streaming {
+    let served = serve_on(dir, url);
     let (email, plan_id) = programme_with_a_plan(&served);
     let delegate = token(served.port, &email, CRASH_PASSWORD);
 
     let ledger = std::sync::Arc::new(std::sync::Mutex::new(Ledger::default()));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writers = stream_writes(false, served.port, &delegate, &plan_id, 4, &ledger, &stop);
+    let writers = stream_writes(fresh_connections, served.port, &delegate, &plan_id, 4, &ledger, &stop);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while ledger.lock().unwrap().acknowledged.len() < 40 {
-        assert!(Instant::now() < deadline, "the writers got fewer than 40 answers in 60 s");
+    while ledger.lock().unwrap().acknowledged.len() < answers {
+        assert!(Instant::now() < deadline, "the writers got fewer than {answers} answers in 60 s");
         std::thread::sleep(Duration::from_millis(5));
     }
+    Streaming { served, email, plan_id, ledger, stop, writers }
+}
+
+fn writes_survive_kill_9(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let Streaming { mut served, email, plan_id, ledger, stop, writers } =
+        streaming(dir.path(), url, false, 40);
     // SIGKILL, mid-stream: no shutdown code runs.
     served.child.kill().unwrap();
     served.child.wait().unwrap();
@@ -859,35 +870,20 @@ fn writes_survive_kill_9(url: &str) {
 
 #[test]
 fn writes_answered_2xx_survive_kill_9_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    writes_survive_kill_9(&format!("sqlite://{}", dir.path().join("crash.db").display()));
+    on_sqlite("crash.db", writes_survive_kill_9);
 }
 
 #[test]
 fn writes_answered_2xx_survive_kill_9_on_postgres() {
-    let Some(db) = TestDatabase::postgres() else {
-        followup_tests::skipped(followup_tests::Backend::Postgres);
-        return;
-    };
-    writes_survive_kill_9(&db.url);
+    on_postgres(writes_survive_kill_9);
 }
 
 #[test]
 fn sigterm_under_concurrent_writes_answers_every_request_it_took() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("drain.db").display());
-    let mut served = serve_on(dir.path(), &url);
-    let (email, plan_id) = programme_with_a_plan(&served);
-    let delegate = token(served.port, &email, CRASH_PASSWORD);
-
-    let ledger = std::sync::Arc::new(std::sync::Mutex::new(Ledger::default()));
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writers = stream_writes(true, served.port, &delegate, &plan_id, 4, &ledger, &stop);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ledger.lock().unwrap().acknowledged.len() < 20 {
-        assert!(Instant::now() < deadline, "the writers got fewer than 20 answers in 60 s");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let url = sqlite_url(dir.path(), "drain.db");
+    let Streaming { mut served, email, plan_id, ledger, stop, writers } =
+        streaming(dir.path(), &url, true, 20);
     let signalled = Instant::now();
     served.signal("TERM");
     let exit = served.wait_exit(Duration::from_secs(20));
@@ -924,9 +920,7 @@ fn sigterm_under_concurrent_writes_answers_every_request_it_took() {
 fn a_clients_malformed_requests_are_warnings_never_errors() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
-    let mut served = Served::start(cmd);
+    let mut served = serve(dir.path(), &[]);
     let raw = |request: &[u8]| {
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", served.port)).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -964,9 +958,7 @@ fn a_clients_malformed_requests_are_warnings_never_errors() {
 #[test]
 fn a_refused_request_is_one_short_info_line_with_its_code_and_request_id() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = followup(dir.path());
-    cmd.env("FOLLOWUP_BIND", "127.0.0.1:0");
-    let mut served = Served::start(cmd);
+    let mut served = serve(dir.path(), &[]);
     let response = client().get(served.url("/api/v1/plans")).send().unwrap();
     assert_eq!(response.status(), 401);
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();

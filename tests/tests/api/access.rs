@@ -3,9 +3,10 @@
 //! mentorships.
 
 use followup_tests::api::{
-    add_member, add_mentorship, admin, api_url, assert_field_error, create_program, expect_empty,
-    expect_json, id_of, item_strings, items, new_member, Authed, Refusal,
+    add_member, add_mentorship, admin, assert_field_error, create_program, expect_empty, expect_json, id_of,
+    item_strings, items, new_member, Authed, Refusal,
 };
+use followup_tests::plans::send;
 use followup_tests::{assert_problem, backend_test, json, TestApp, Value};
 use reqwest::Method;
 
@@ -17,18 +18,7 @@ async fn status_of(
     path: &str,
     body: Option<&Value>,
 ) -> u16 {
-    let conditional = method == Method::PATCH || method == Method::DELETE;
-    let mut request = match actor {
-        Some(client) => client.request(method, path),
-        None => app.client.request(method, api_url(app, path)),
-    };
-    if conditional {
-        request = request.header("If-Match", "*");
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    request.send().await.unwrap().status().as_u16()
+    send(app, actor, method, path, body).await.0
 }
 
 /// Record a matrix cell that differs from what is expected.

@@ -6,12 +6,11 @@
 //! uploader removes a file and its bytes leave the store.
 
 use followup_tests::api::{expect_json, id_of, Authed};
-use followup_tests::files::{heic_with_gps, jpeg_size, pdf, photo_with_gps, png, program, stored_files};
-use followup_tests::plans::{
-    activity_body, cast, check_in_body, comment_body, create_activity, day, owner_today, post_check_in,
-    post_comment,
+use followup_tests::files::{
+    heic_with_gps, jpeg_size, pdf, photo_with_gps, png, program, spawn_with_file_store, stored_files,
 };
-use followup_tests::{assert_problem, Backend, TestApp};
+use followup_tests::plans::{activity_body, cast, comment_body, create_activity, post_comment};
+use followup_tests::{assert_problem, on_both_backends, Backend};
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 
@@ -47,21 +46,14 @@ async fn bytes_of(response: reqwest::Response) -> Vec<u8> {
     response.bytes().await.unwrap().to_vec()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn evidence_files_are_taken_cleaned_guarded_and_removed_sqlite() {
-    evidence(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn evidence_files_are_taken_cleaned_guarded_and_removed_postgres() {
-    evidence(Backend::Postgres).await;
-}
+on_both_backends!(
+    evidence:
+    evidence_files_are_taken_cleaned_guarded_and_removed_sqlite,
+    evidence_files_are_taken_cleaned_guarded_and_removed_postgres
+);
 
 async fn evidence(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = format!("file://{}", dir.path().display());
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
-        cfg.files.storage_url = store;
+    let Some((dir, app)) = spawn_with_file_store(backend, |cfg| {
         cfg.files.file_max_mb = 2;
         cfg.files.program_quota_mb = 4;
         cfg.files.download_link_ttl = 10;
@@ -71,15 +63,7 @@ async fn evidence(backend: Backend) {
         return;
     };
     let cast = cast(&app).await;
-    let plan = id_of(&cast.plan_in("active").await);
-    let check_in = id_of(
-        &post_check_in(
-            &cast.owner,
-            &plan,
-            &check_in_body(&day(owner_today(), 0), "Lingkaran sebaya kedua berjalan."),
-        )
-        .await,
-    );
+    let (plan, check_in) = cast.check_in_today("Lingkaran sebaya kedua berjalan.").await;
     let parent = format!("/check-ins/{check_in}");
 
     // A photo with a GPS position and a camera: stored without either.
@@ -302,8 +286,7 @@ async fn pull(
 followup_tests::backend_test!(
     async fn the_change_feed_carries_files_and_their_tombstones_to_those_who_may_see_them(app) {
         let cast = cast(&app).await;
-        let plan = id_of(&cast.plan_in("active").await);
-        let check_in = id_of(&post_check_in(&cast.owner, &plan, &check_in_body(&day(owner_today(), 0), "Foto terlampir.")).await);
+        let (plan, check_in) = cast.check_in_today("Foto terlampir.").await;
         let (_, owner_cursor) = pull(&cast.owner, None).await;
         let (_, mentor_cursor) = pull(&cast.mentor, None).await;
 

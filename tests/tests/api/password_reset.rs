@@ -7,8 +7,8 @@ use followup_persistence::repo::audit;
 use followup_persistence::{Database, DatabaseUrl, PoolOptions};
 use followup_tests::api::{admin, api_url, expect_json, login, login_response, Authed, USER_PASSWORD};
 use followup_tests::plans::new_person;
-use followup_tests::smtp::{Received, SmtpSink};
-use followup_tests::{assert_problem, backend_test, json, Backend, TestApp};
+use followup_tests::smtp::{spawn_with_mail, Received};
+use followup_tests::{assert_problem, backend_test, json, on_both_backends, Backend, TestApp};
 use uuid::Uuid;
 
 async fn ask(app: &TestApp, email: &str) -> reqwest::Response {
@@ -29,23 +29,16 @@ fn resets(received: &[Received]) -> Vec<Received> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forgotten_password_is_reset_by_e_mail_sqlite() {
-    reset_by_mail(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forgotten_password_is_reset_by_e_mail_postgres() {
-    reset_by_mail(Backend::Postgres).await;
-}
+on_both_backends!(
+    reset_by_mail:
+    a_forgotten_password_is_reset_by_e_mail_sqlite,
+    a_forgotten_password_is_reset_by_e_mail_postgres
+);
 
 async fn reset_by_mail(backend: Backend) {
-    let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
+    let Some((sink, app)) = spawn_with_mail(backend, |cfg| {
         cfg.run_worker = true;
         cfg.worker.worker_interval_ms = 50;
-        cfg.worker.smtp_url = Some(smtp);
         cfg.auth.password_reset_url = Some("https://followup.kemensos.example.id/reset?token={token}".into());
     })
     .await
@@ -134,10 +127,7 @@ backend_test!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_requests_are_throttled_per_address() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let sink = SmtpSink::start().await;
-        let smtp = sink.url.clone();
-        let Some(app) = TestApp::spawn_with(backend, move |cfg| cfg.worker.smtp_url = Some(smtp)).await
-        else {
+        let Some((_sink, app)) = spawn_with_mail(backend, |_| {}).await else {
             continue;
         };
         assert_problem(ask(&app, "not an address").await, 422, "validation_failed").await;

@@ -5,6 +5,7 @@ use followup_tests::api::{
     admin, assert_field_error, create_org, create_program, create_user, expect_empty, expect_json, id_of,
     item_strings, items, login, new_member, program_body, Authed, Refusal,
 };
+use followup_tests::plans::etag;
 use followup_tests::{assert_problem, backend_test, json, Value, ADMIN_EMAIL};
 use reqwest::Method;
 
@@ -33,15 +34,6 @@ fn assert_no_password_fields(user: &Value) {
         !keys.iter().any(|k| *k != "password_state" && (k.contains("password") || k.contains("hash"))),
         "a user must never carry password material: {user}"
     );
-}
-
-fn etag(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_else(|| panic!("{}: no ETag header", response.url().path()))
-        .to_owned()
 }
 
 backend_test!(

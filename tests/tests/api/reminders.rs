@@ -6,40 +6,23 @@ use followup_tests::api::{add_member, add_mentorship, expect_json, id_of};
 use followup_tests::plans::{
     cast, check_in_body, create_plan, new_person, plan_body, post_check_in, transition_ok,
 };
-use followup_tests::smtp::{Received, SmtpSink};
-use followup_tests::{json, Backend, TestApp};
+use followup_tests::smtp::{scheduled_mail, spawn_with_mail, to, SmtpSink};
+use followup_tests::{json, on_both_backends, Backend, TestApp};
 
 /// Monday 7 December 2026, 06:59:40 in Makassar (22:59:40 UTC on Sunday):
 /// the scheduler's clock starts there, and the morning (07:00) comes twenty
 /// seconds later.
 const JUST_BEFORE_MORNING_IN_MAKASSAR: &str = "2026-12-06T22:59:40Z";
 
-fn to(received: &[Received], address: &str) -> Vec<Received> {
-    received.iter().filter(|m| m.to.iter().any(|t| t == address)).cloned().collect()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delegate_is_reminded_in_their_morning_and_language_and_the_mentor_gets_a_digest_sqlite() {
-    reminded_in_their_morning(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delegate_is_reminded_in_their_morning_and_language_and_the_mentor_gets_a_digest_postgres() {
-    reminded_in_their_morning(Backend::Postgres).await;
-}
+on_both_backends!(
+    reminded_in_their_morning:
+    a_delegate_is_reminded_in_their_morning_and_language_and_the_mentor_gets_a_digest_sqlite,
+    a_delegate_is_reminded_in_their_morning_and_language_and_the_mentor_gets_a_digest_postgres
+);
 
 async fn reminded_in_their_morning(backend: Backend) {
-    let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
-        cfg.run_worker = true;
-        cfg.worker.worker_interval_ms = 50;
-        cfg.worker.scheduler_interval = 1;
-        cfg.worker.clock = Some(JUST_BEFORE_MORNING_IN_MAKASSAR.into());
-        cfg.worker.smtp_url = Some(smtp);
-        cfg.worker.mail_from = "Followup KOICA <followup@koica.example.org>".into();
-    })
-    .await
+    let Some((sink, app)) =
+        spawn_with_mail(backend, |cfg| scheduled_mail(cfg, JUST_BEFORE_MORNING_IN_MAKASSAR.into())).await
     else {
         return;
     };

@@ -3,15 +3,11 @@
 //! who answered or turned the kind off.
 
 use chrono::{Duration, Timelike, Utc};
-use followup_tests::api::{add_member, expect_json, id_of};
-use followup_tests::plans::{cast, day, new_person, today_at_offset};
-use followup_tests::smtp::{Received, SmtpSink};
-use followup_tests::{json, Backend, TestApp};
+use followup_tests::api::{expect_json, id_of};
+use followup_tests::plans::{cast, today_at_offset, PAPUA_DELEGATES};
+use followup_tests::smtp::{scheduled_mail, spawn_with_mail, to};
+use followup_tests::{json, on_both_backends, Backend};
 use reqwest::Method;
-
-fn to(received: &[Received], address: &str) -> Vec<Received> {
-    received.iter().filter(|m| m.to.iter().any(|t| t == address)).cloned().collect()
-}
 
 /// The next noon in Jayapura (03:00 UTC) from now: the scheduler's clock,
 /// a morning for every delegate here whatever the hour the test runs.
@@ -24,28 +20,15 @@ fn next_noon_in_jayapura() -> String {
     noon.to_rfc3339()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_open_round_reminds_who_has_not_answered_sqlite() {
-    reminded_of_an_open_round(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_open_round_reminds_who_has_not_answered_postgres() {
-    reminded_of_an_open_round(Backend::Postgres).await;
-}
+on_both_backends!(
+    reminded_of_an_open_round:
+    an_open_round_reminds_who_has_not_answered_sqlite,
+    an_open_round_reminds_who_has_not_answered_postgres
+);
 
 async fn reminded_of_an_open_round(backend: Backend) {
-    let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
-        cfg.run_worker = true;
-        cfg.worker.worker_interval_ms = 50;
-        cfg.worker.scheduler_interval = 1;
-        cfg.worker.clock = Some(next_noon_in_jayapura());
-        cfg.worker.smtp_url = Some(smtp);
-        cfg.worker.mail_from = "Followup KOICA <followup@koica.example.org>".into();
-    })
-    .await
+    let Some((sink, app)) =
+        spawn_with_mail(backend, |cfg| scheduled_mail(cfg, next_noon_in_jayapura())).await
     else {
         return;
     };
@@ -53,19 +36,9 @@ async fn reminded_of_an_open_round(backend: Backend) {
     // The round opened three days ago in Jayapura and stays open two weeks:
     // open both now and at the scheduler's noon.
     let today = today_at_offset(9);
-    let program = format!("/programs/{}", cast.program_id);
-    let dates = json!({ "training_starts_on": day(today, -44), "training_ends_on": day(today, -33) });
-    expect_json(cast.admin.patch(&program, &dates).await, 200).await;
-    let mut people = Vec::new();
-    for (email, name) in [
-        ("markus.wenda@dinsos.papua.go.id", "Markus Wenda"),
-        ("agus.kogoya@dinsos.papua.go.id", "Agus Kogoya"),
-        ("maria.yewi@dinsos.papua.go.id", "Maria Yewi"),
-    ] {
-        let (id, client) = new_person(&app, &cast.admin.token, email, name, "Asia/Jayapura", None).await;
-        add_member(&app, &cast.admin.token, &cast.program_id, &id, "delegate").await;
-        people.push((email, client));
-    }
+    cast.training_ended(today, 33).await;
+    let people = cast.papua_delegates().await;
+    let [markus, agus, maria] = PAPUA_DELEGATES.map(|(email, _)| email);
     expect_json(people[0].1.patch("/me", &json!({ "locale": "id" })).await, 200).await;
     expect_json(people[1].1.patch("/me/notifications", &json!({ "survey_due": false })).await, 200).await;
     let body = json!({
@@ -84,8 +57,8 @@ async fn reminded_of_an_open_round(backend: Backend) {
     let path = format!("/survey-rounds/{}/response", id_of(&round));
     expect_json(people[2].1.request(Method::PUT, &path).json(&answer).send().await.unwrap(), 201).await;
 
-    let received = sink.wait_for("Markus's survey reminder", |r| !to(r, people[0].0).is_empty()).await;
-    let mail = &to(&received, people[0].0)[0];
+    let received = sink.wait_for("Markus's survey reminder", |r| !to(r, markus).is_empty()).await;
+    let mail = &to(&received, markus)[0];
     assert_eq!(mail.header("Subject"), "Survei tindak lanjut dibuka: Survei 30 hari");
     let text = mail.text();
     assert!(text.contains("Halo Markus Wenda,"), "{text}");
@@ -104,9 +77,9 @@ async fn reminded_of_an_open_round(backend: Backend) {
             })
             .count()
     };
-    assert_eq!(surveys(people[0].0), 1, "one reminder per round");
-    assert_eq!(surveys(people[1].0), 0, "Agus turned survey reminders off");
-    assert_eq!(surveys(people[2].0), 0, "Maria answered");
+    assert_eq!(surveys(markus), 1, "one reminder per round");
+    assert_eq!(surveys(agus), 0, "Agus turned survey reminders off");
+    assert_eq!(surveys(maria), 0, "Maria answered");
     let siti = cast.other_delegate.get_ok("/me").await["email"].as_str().unwrap().to_owned();
     assert_eq!(surveys(&siti), 1, "Siti has not answered: reminded, in English, by her morning");
 }

@@ -5,42 +5,27 @@
 //! text unless the round allows it; mentors see their mentees' answers.
 
 use followup_tests::api::{add_member, add_mentorship, assert_field_error, expect_json, id_of};
-use followup_tests::plans::{cast, day, etag, new_person, today_at_offset, Cast};
-use followup_tests::{assert_problem, backend_test, json, Value};
+use followup_tests::plans::{cast, day, etag, new_person, today_at_offset};
+use followup_tests::{assert_problem, backend_test, json, TestApp, Value};
 use reqwest::Method;
 
-fn round_body(days: i64, title_en: &str) -> Value {
-    json!({
-        "title": { "id": "Survei tindak lanjut", "en": title_en },
-        "days_after_training": days,
-        "open_days": 14,
-        "questions": [
-            { "key": "applied", "kind": "scale", "required": true,
-              "prompt": { "id": "Seberapa sering Anda menerapkan manajemen kasus berbasis keluarga? (1–5)",
-                          "en": "How often do you apply family-based case management? (1–5)" } },
-            { "key": "families", "kind": "number",
-              "prompt": { "id": "Berapa keluarga yang Anda dampingi bulan ini?", "en": "How many families did you accompany this month?" } },
-            { "key": "shared", "kind": "yes_no", "required": true,
-              "prompt": { "id": "Apakah Anda sudah berbagi materi pelatihan?", "en": "Have you shared the training material?" } },
-            { "key": "setting", "kind": "choice",
-              "prompt": { "id": "Di mana Anda paling banyak menerapkannya?", "en": "Where do you apply it most?" },
-              "choices": [
-                  { "key": "office", "label": { "id": "Kantor dinas", "en": "Agency office" } },
-                  { "key": "field", "label": { "id": "Kunjungan rumah", "en": "Home visits" } },
-                  { "key": "both", "label": { "id": "Keduanya", "en": "Both" } }
-              ] },
-            { "key": "story", "kind": "text",
-              "prompt": { "id": "Ceritakan satu perubahan dalam praktik Anda.", "en": "Tell us about one change in your practice." } }
-        ]
-    })
+/// The example of a new round the server documents (`CreateSurveyRoundBody`
+/// in /api-docs/openapi.json): five questions, one of each kind.
+async fn round_example(app: &TestApp) -> Value {
+    let document: Value = app.get("/api-docs/openapi.json").await.json().await.unwrap();
+    let example = document["components"]["schemas"]["CreateSurveyRoundBody"]["example"].clone();
+    let kinds: Vec<&str> =
+        example["questions"].as_array().unwrap().iter().map(|q| q["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["scale", "number", "yes_no", "choice", "text"], "the documented example: {example}");
+    example
 }
 
-/// Move the programme's training so that it ended `days` days before
-/// `today` (the cast's programme trained in 2023).
-async fn training_ended(cast: &Cast<'_>, today: chrono::NaiveDate, days: i64) {
-    let path = format!("/programs/{}", cast.program_id);
-    let body = json!({ "training_starts_on": day(today, -days - 11), "training_ends_on": day(today, -days) });
-    expect_json(cast.admin.patch(&path, &body).await, 200).await;
+/// The documented example, `days` days after the training, titled `title_en`.
+fn round_body(example: &Value, days: i64, title_en: &str) -> Value {
+    let mut body = example.clone();
+    body["title"] = json!({ "id": "Survei tindak lanjut", "en": title_en });
+    body["days_after_training"] = json!(days);
+    body
 }
 
 fn question<'a>(results: &'a Value, key: &str) -> &'a Value {
@@ -54,29 +39,21 @@ fn counts(q: &Value) -> Vec<i64> {
 backend_test!(
     async fn a_round_opens_on_its_day_in_jayapura_and_its_results_add_up(app) {
         let cast = cast(&app).await;
+        let example = round_example(&app).await;
         let jayapura_today = today_at_offset(9);
-        training_ended(&cast, jayapura_today, 30).await;
-        let mut papua = Vec::new();
-        for (email, name) in [
-            ("markus.wenda@dinsos.papua.go.id", "Markus Wenda"),
-            ("agus.kogoya@dinsos.papua.go.id", "Agus Kogoya"),
-            ("maria.yewi@dinsos.papua.go.id", "Maria Yewi"),
-        ] {
-            let (id, client) = new_person(&app, &cast.admin.token, email, name, "Asia/Jayapura", None).await;
-            add_member(&app, &cast.admin.token, &cast.program_id, &id, "delegate").await;
-            papua.push((id, client));
-        }
+        cast.training_ended(jayapura_today, 30).await;
+        let papua = cast.papua_delegates().await;
         // Far behind Jayapura: 20 hours earlier, the previous day until 11:00 UTC.
         let (samoa_id, samoa) = new_person(&app, &cast.admin.token, "tavita.leota@example.ws", "Tavita Leota", "Pacific/Pago_Pago", None).await;
         add_member(&app, &cast.admin.token, &cast.program_id, &samoa_id, "delegate").await;
         add_mentorship(&app, &cast.admin.token, &cast.program_id, &cast.mentor_id, &papua[0].0).await;
 
         let rounds = format!("/programs/{}/survey-rounds", cast.program_id);
-        assert_problem(cast.owner.post(&rounds, &round_body(30, "30-day survey")).await, 403, "forbidden").await;
-        assert_problem(cast.observer.post(&rounds, &round_body(30, "30-day survey")).await, 403, "forbidden").await;
-        assert_problem(cast.outsider.post(&rounds, &round_body(30, "30-day survey")).await, 404, "not_found").await;
-        let day30 = expect_json(cast.coordinator.post(&rounds, &round_body(30, "30-day survey")).await, 201).await;
-        let day31 = expect_json(cast.coordinator.post(&rounds, &round_body(31, "31-day survey")).await, 201).await;
+        assert_problem(cast.owner.post(&rounds, &round_body(&example, 30, "30-day survey")).await, 403, "forbidden").await;
+        assert_problem(cast.observer.post(&rounds, &round_body(&example, 30, "30-day survey")).await, 403, "forbidden").await;
+        assert_problem(cast.outsider.post(&rounds, &round_body(&example, 30, "30-day survey")).await, 404, "not_found").await;
+        let day30 = expect_json(cast.coordinator.post(&rounds, &round_body(&example, 30, "30-day survey")).await, 201).await;
+        let day31 = expect_json(cast.coordinator.post(&rounds, &round_body(&example, 31, "31-day survey")).await, 201).await;
         let (r30, r31) = (format!("/survey-rounds/{}", id_of(&day30)), format!("/survey-rounds/{}", id_of(&day31)));
         assert_eq!(day30["opens_on"], jayapura_today.to_string());
         assert_eq!(day30["closes_on"], day(jayapura_today, 13));
@@ -185,7 +162,7 @@ backend_test!(
         assert_eq!(dashboard["surveys_unanswered"].as_i64(), Some(open_for_yohanes + open_for_jakarta + open_for_samoa), "{dashboard}");
 
         // Answered questions stay; an answered round stays.
-        let reworded = json!({ "questions": round_body(30, "x")["questions"].as_array().unwrap()[..1] });
+        let reworded = json!({ "questions": example["questions"].as_array().unwrap()[..1] });
         assert_problem(cast.coordinator.patch(&r30, &reworded).await, 409, "survey_round_answered").await;
         assert_problem(cast.coordinator.delete(&r30).await, 409, "survey_round_answered").await;
         expect_json(cast.coordinator.patch(&r31, &reworded).await, 200).await;
@@ -211,8 +188,9 @@ backend_test!(
 backend_test!(
     async fn a_round_that_cannot_be_answered_is_refused(app) {
         let cast = cast(&app).await;
+        let example = round_example(&app).await;
         let rounds = format!("/programs/{}/survey-rounds", cast.program_id);
-        let mut bad = round_body(30, "30-day survey");
+        let mut bad = round_body(&example, 30, "30-day survey");
         bad["questions"][1]["key"] = json!("applied");
         bad["questions"][0]["choices"] = json!([{ "key": "a", "label": { "id": "A", "en": "A" } }]);
         bad["questions"][3]["choices"] = json!([{ "key": "office", "label": { "id": "Kantor", "en": "Office" } }]);

@@ -174,15 +174,7 @@ backend_test!(
     let (plan_draft, draft_activity) = furnished_plan(&cast, Role::Owner, Role::Mentor, "draft").await;
     let (plan_b, _) = furnished_plan(&cast, Role::OtherDelegate, Role::OtherMentor, "active").await;
 
-    let roles = [
-        Role::Owner,
-        Role::OtherDelegate,
-        Role::Mentor,
-        Role::OtherMentor,
-        Role::Coordinator,
-        Role::Observer,
-        Role::Admin,
-    ];
+    let roles: Vec<Role> = Role::ALL.into_iter().filter(|role| *role != Role::Anonymous).collect();
     let mut replicas: Vec<Replica> = roles.iter().map(|_| Replica::default()).collect();
 
     // Hong syncs fully; everyone else starts in small pages and stops half-way.

@@ -4,10 +4,10 @@
 //! are enforced; an upload is its creator's alone; a terminated one is gone.
 
 use base64::Engine;
-use followup_tests::api::{expect_json, id_of, Authed};
-use followup_tests::files::{folders_in, pdf, stored_files};
-use followup_tests::plans::{cast, check_in_body, day, owner_today, post_check_in};
-use followup_tests::{assert_problem, Backend, TestApp};
+use followup_tests::api::{expect_json, Authed};
+use followup_tests::files::{folders_in, pdf, spawn_with_file_store, stored_files};
+use followup_tests::plans::cast;
+use followup_tests::{assert_problem, on_both_backends, Backend};
 use reqwest::Method;
 use sha2::{Digest, Sha256};
 
@@ -33,21 +33,31 @@ async fn send(client: &Authed<'_>, upload: &str, offset: u64, bytes: &[u8]) -> r
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_interrupted_upload_resumes_and_arrives_whole_sqlite() {
-    resumes(Backend::Sqlite).await;
+/// Create an upload of `file` on `check_in` whose request carries its first
+/// `sent` bytes; asserts 201 and that offset, and returns the upload's path.
+async fn start_with_bytes(client: &Authed<'_>, check_in: &str, file: &[u8], sent: usize) -> String {
+    let started = client
+        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
+        .header(TUS.0, TUS.1)
+        .header("Upload-Length", file.len().to_string())
+        .header("Content-Type", "application/offset+octet-stream")
+        .body(file[..sent].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    assert_eq!(offset_of(&started), sent as u64);
+    started.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_interrupted_upload_resumes_and_arrives_whole_postgres() {
-    resumes(Backend::Postgres).await;
-}
+on_both_backends!(
+    resumes:
+    an_interrupted_upload_resumes_and_arrives_whole_sqlite,
+    an_interrupted_upload_resumes_and_arrives_whole_postgres
+);
 
 async fn resumes(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = format!("file://{}", dir.path().display());
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
-        cfg.files.storage_url = store;
+    let Some((dir, app)) = spawn_with_file_store(backend, |cfg| {
         cfg.files.file_max_mb = 8;
     })
     .await
@@ -55,15 +65,7 @@ async fn resumes(backend: Backend) {
         return;
     };
     let cast = cast(&app).await;
-    let plan = id_of(&cast.plan_in("active").await);
-    let check_in = id_of(
-        &post_check_in(
-            &cast.owner,
-            &plan,
-            &check_in_body(&day(owner_today(), 0), "Foto kegiatan terlampir."),
-        )
-        .await,
-    );
+    let (_, check_in) = cast.check_in_today("Foto kegiatan terlampir.").await;
     let file = pdf(5_000_000);
     let name = base64::engine::general_purpose::STANDARD.encode("Laporan kegiatan Kupang.pdf");
     let start = |length: usize| {
@@ -200,20 +202,7 @@ async fn resumes(backend: Backend) {
     assert_eq!(head(&cast.owner, &upload).await.status(), 404, "a finished upload is gone");
 
     // Creation with the first bytes, then termination.
-    let small = pdf(300_000);
-    let with_bytes = cast
-        .owner
-        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
-        .header(TUS.0, TUS.1)
-        .header("Upload-Length", small.len().to_string())
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(small[..100_000].to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(with_bytes.status(), 201);
-    assert_eq!(offset_of(&with_bytes), 100_000);
-    let second = with_bytes.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+    let second = start_with_bytes(&cast.owner, &check_in, &pdf(300_000), 100_000).await;
     let gone = cast.owner.request(Method::DELETE, &second).header(TUS.0, TUS.1).send().await.unwrap();
     assert_eq!(gone.status(), 204);
     assert_eq!(head(&cast.owner, &second).await.status(), 404);
@@ -225,23 +214,16 @@ async fn resumes(backend: Backend) {
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_abandoned_upload_expires_and_its_bytes_go_sqlite() {
-    abandoned(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_abandoned_upload_expires_and_its_bytes_go_postgres() {
-    abandoned(Backend::Postgres).await;
-}
+on_both_backends!(
+    abandoned:
+    an_abandoned_upload_expires_and_its_bytes_go_sqlite,
+    an_abandoned_upload_expires_and_its_bytes_go_postgres
+);
 
 /// A phone starts an upload and is never heard from again: after its
 /// expiry the upload answers 404 and the sweeper removes its bytes.
 async fn abandoned(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = format!("file://{}", dir.path().display());
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
-        cfg.files.storage_url = store;
+    let Some((dir, app)) = spawn_with_file_store(backend, |cfg| {
         cfg.files.upload_ttl = 2;
         cfg.sync_compaction_interval = 1;
     })
@@ -257,24 +239,9 @@ async fn abandoned(backend: Backend) {
     assert_eq!(discovered.headers()["tus-max-size"], (25 * 1_000_000).to_string().as_str());
 
     let cast = cast(&app).await;
-    let plan = id_of(&cast.plan_in("active").await);
-    let check_in = id_of(
-        &post_check_in(&cast.owner, &plan, &check_in_body(&day(owner_today(), 0), "Sinyal hilang.")).await,
-    );
+    let (_, check_in) = cast.check_in_today("Sinyal hilang.").await;
     let file = pdf(400_000);
-    let started = cast
-        .owner
-        .request(Method::POST, &format!("/check-ins/{check_in}/uploads"))
-        .header(TUS.0, TUS.1)
-        .header("Upload-Length", file.len().to_string())
-        .header("Content-Type", "application/offset+octet-stream")
-        .body(file[..150_000].to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 201);
-    assert_eq!(offset_of(&started), 150_000);
-    let upload = started.headers()["location"].to_str().unwrap().trim_start_matches("/api/v1").to_owned();
+    let upload = start_with_bytes(&cast.owner, &check_in, &file, 150_000).await;
     assert_eq!(stored_files(&dir.path().join("uploads")).len(), 1, "the first part is kept");
 
     let mut waited = 0;

@@ -9,11 +9,13 @@ use followup_persistence::repo::audit::{self, StoredEvent};
 use followup_persistence::{Database, DatabaseUrl, PoolOptions};
 use followup_tests::api::{expect_empty, expect_json, id_of, item_strings, items};
 use followup_tests::plans::{
-    cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment, transition_ok,
+    cast, check_in_body, comment_body, day, owner_today, post_check_in, post_comment, transition_ok, Cast,
 };
 use followup_tests::receiver::{Received, Receiver};
-use followup_tests::smtp::{Received as SmtpReceived, SmtpSink};
-use followup_tests::{assert_problem, backend_test, configured_test, json, Backend, TestApp, Value};
+use followup_tests::smtp::{spawn_with_mail, Received as SmtpReceived};
+use followup_tests::{
+    assert_problem, backend_test, configured_test, json, on_both_backends, Backend, TestApp, Value,
+};
 use hmac::{Hmac, Mac};
 
 /// The worker on, quick, allowed to reach the loopback receiver.
@@ -23,6 +25,14 @@ fn quick(cfg: &mut followup_server::ServeConfig) {
     cfg.worker.webhook_allow_private = true;
     cfg.worker.webhook_retry_schedule = vec![1, 1];
     cfg.worker.webhook_timeout = 5;
+}
+
+/// The coordinator subscribes `url` to the programme's `event_types`;
+/// asserts 201 and returns the webhook.
+async fn subscribe(cast: &Cast<'_>, url: &str, event_types: &[&str]) -> Value {
+    let body = json!({ "url": url, "event_types": event_types });
+    expect_json(cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &body).await, 201)
+        .await
 }
 
 /// Check a message's signature as the Standard Webhooks specification says.
@@ -150,25 +160,16 @@ configured_test!(
     }
 );
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_sqlite(
-) {
-    failing_endpoint(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_postgres(
-) {
-    failing_endpoint(Backend::Postgres).await;
-}
+on_both_backends!(
+    failing_endpoint:
+    failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_sqlite,
+    failures_are_retried_logged_redelivered_and_a_failing_endpoint_is_disabled_and_its_owner_told_postgres
+);
 
 async fn failing_endpoint(backend: Backend) {
-    let sink = SmtpSink::start().await;
-    let smtp = sink.url.clone();
-    let Some(app) = TestApp::spawn_with(backend, move |cfg| {
+    let Some((sink, app)) = spawn_with_mail(backend, |cfg| {
         quick(cfg);
         cfg.worker.webhook_disable_after = 4;
-        cfg.worker.smtp_url = Some(smtp);
     })
     .await
     else {
@@ -178,16 +179,7 @@ async fn failing_endpoint(backend: Backend) {
         let cast = cast(&app).await;
         let active = id_of(&cast.plan_in("active").await);
         let receiver = Receiver::start().await;
-        let hook = expect_json(
-            cast.coordinator
-                .post(
-                    &format!("/programs/{}/webhooks", cast.program_id),
-                    &json!({ "url": receiver.url, "event_types": ["comment.added"] }),
-                )
-                .await,
-            201,
-        )
-        .await;
+        let hook = subscribe(&cast, &receiver.url, &["comment.added"]).await;
         let (hook_id, secret) = (id_of(&hook), hook["secret"].as_str().unwrap().to_owned());
 
         // A 500, then a redirect (not followed), then 204: three attempts, one message id.
@@ -379,10 +371,7 @@ configured_test!(
         let cast = cast(&app).await;
         let draft = id_of(&cast.draft_plan().await);
         let receiver = Receiver::start().await;
-        let hook = expect_json(
-            cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["plan.submitted"] })).await,
-            201,
-        ).await;
+        let hook = subscribe(&cast, &receiver.url, &["plan.submitted"]).await;
         // The server that takes the submission runs no worker, as if it died
         // right after committing: the event waits in the outbox.
         transition_ok(&cast.owner, &draft, "submit", None).await;
@@ -450,16 +439,7 @@ async fn two_instances_on_one_postgres_send_each_event_once() {
             })
             .await;
         let receiver = Receiver::start().await;
-        let hook = expect_json(
-            cast.coordinator
-                .post(
-                    &format!("/programs/{}/webhooks", cast.program_id),
-                    &json!({ "url": receiver.url, "event_types": ["comment.added"] }),
-                )
-                .await,
-            201,
-        )
-        .await;
+        let hook = subscribe(&cast, &receiver.url, &["comment.added"]).await;
         // 200 comments, half through each instance, ten at a time.
         for batch in 0..20 {
             let posts = (0..10).map(|i| {
@@ -498,13 +478,7 @@ configured_test!(
     }; {
         let cast = cast(&app).await;
         let receiver = Receiver::start().await;
-        expect_json(
-            cast.coordinator
-                .post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["activity.overdue", "delegate.silent"] }))
-                .await,
-            201,
-        )
-        .await;
+        subscribe(&cast, &receiver.url, &["activity.overdue", "delegate.silent"]).await;
         // An active plan whose owner has never reported (training ended in
         // May 2023) with an activity due in November 2023 and one not yet due.
         let plan = id_of(&cast.plan_in("active").await);
@@ -549,10 +523,7 @@ configured_test!(
         let cast = cast(&app).await;
         let active = id_of(&cast.plan_in("active").await);
         let receiver = Receiver::start().await;
-        let hook = expect_json(
-            cast.coordinator.post(&format!("/programs/{}/webhooks", cast.program_id), &json!({ "url": receiver.url, "event_types": ["comment.added"] })).await,
-            201,
-        ).await;
+        let hook = subscribe(&cast, &receiver.url, &["comment.added"]).await;
         let (hook_id, old) = (id_of(&hook), hook["secret"].as_str().unwrap().to_owned());
         let path = format!("/webhooks/{hook_id}/rotate-secret");
         assert_problem(cast.owner.post(&path, &json!({})).await, 403, "forbidden").await;
