@@ -64,12 +64,12 @@ pub trait Addressable: Serialize {
     fn version(&self) -> i64;
 }
 
-/// Implements [`Addressable`] for a body: its URL from one of its fields.
+/// Implements [`Addressable`] for a body: its URL from its fields.
 macro_rules! addressable {
-    ($body:ty, $path:literal, $field:ident) => {
+    ($body:ty, $path:literal, $($field:ident),+) => {
         impl $crate::dto::Addressable for $body {
             fn location(&self) -> String {
-                format!($path, self.$field)
+                format!($path, $(self.$field),+)
             }
             fn version(&self) -> i64 {
                 self.version

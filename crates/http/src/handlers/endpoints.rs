@@ -12,6 +12,13 @@
 //! - `create_admin`: a new top-level resource, by an admin
 //!   (`POST /organizations`): 201 with `Location` and `ETag`; `Idempotency-Key`
 //!   honoured.
+//! - `add`: a resource added to a parent from a body that names it
+//!   (`POST /programs/{id}/members`): 201 with `Location` and `ETag`.
+//! - `remove`: a resource taken from its parent (`DELETE
+//!   /programs/{id}/members/{user_id}`): 204, no precondition.
+//! - `get_mine` and `patch_mine`: the signed-in person's own resource
+//!   (`/me`, `/me/notifications`), as `get` and `patch`; an API key gets 401
+//!   `not_an_account`.
 //! - `get`: the resource with its `ETag`; 304 when `If-None-Match` matches.
 //! - `patch`: a JSON body parsed into the domain's changes, applied when
 //!   `If-Match` holds (428 without it, 412 when it names another version); 200
@@ -209,6 +216,128 @@ macro_rules! endpoint {
                     |result| crate::dto::created_or_existing(result, $body::from),
                 )
                 .await
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        add $name:ident $path:literal tag $tag:literal, $parent:ident $parent_doc:literal,
+        $add:ident => $parse:expr, $body:ident $added:literal, errors($($status:literal $problem:literal),*),
+        $insert:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            params(("id" = Uuid, Path, description = $parent_doc)),
+            request_body = $add,
+            security(("bearer" = [])),
+            responses(
+                (status = 201, description = $added, body = $body, headers(("Location" = String))),
+                $((status = $status, description = $problem, body = crate::problem::Problem, content_type = "application/problem+json"),)*
+            )
+        )]
+        #[post($path)]
+        pub async fn $name(
+            caller: crate::auth::CallerToken,
+            state: actix_web::web::Data<crate::AppState>,
+            id: actix_web::web::Path<uuid::Uuid>,
+            body: crate::json::JsonBody<$add>,
+        ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
+            let new = ($parse)($parent::from_uuid(id.into_inner()), body.0);
+            caller
+                .respond(&state, move |c, actor| ($insert)(c, actor, &new), |added| {
+                    let body = $body::from(added);
+                    crate::conditional::created(crate::dto::Addressable::location(&body), body.version, &body)
+                })
+                .await
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        remove $name:ident $path:literal tag $tag:literal, $parent:ident $parent_doc:literal,
+        $child:ident $child_param:literal $child_doc:literal, $removed:literal, errors($($status:literal $problem:literal),*),
+        $remove:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            params(("id" = Uuid, Path, description = $parent_doc), ($child_param = Uuid, Path, description = $child_doc)),
+            security(("bearer" = [])),
+            responses(
+                (status = 204, description = $removed),
+                $((status = $status, description = $problem, body = crate::problem::Problem, content_type = "application/problem+json"),)*
+            )
+        )]
+        #[delete($path)]
+        pub async fn $name(
+            caller: crate::auth::CallerToken,
+            state: actix_web::web::Data<crate::AppState>,
+            path: actix_web::web::Path<(uuid::Uuid, uuid::Uuid)>,
+        ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
+            let (parent, child) = path.into_inner();
+            let (parent, child) = ($parent::from_uuid(parent), $child::from_uuid(child));
+            caller.write(&state, move |c, actor| ($remove)(c, actor, parent, child)).await?;
+            Ok(actix_web::HttpResponse::NoContent().finish())
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        get_mine $name:ident $path:literal tag $tag:literal, $body:ident $found:literal,
+        $read:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            security(("bearer" = [])),
+            responses(
+                (status = 200, description = $found, body = $body, headers(("ETag" = String))),
+                (status = 304, description = "Not modified (If-None-Match)"),
+                (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = crate::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[get($path)]
+        pub async fn $name(
+            req: actix_web::HttpRequest,
+            caller: crate::auth::AccountCaller,
+            state: actix_web::web::Data<crate::AppState>,
+        ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
+            let me = caller.0.user_id;
+            let found = crate::db::read(&state, move |c| ($read)(c, me)).await?;
+            let body = $body::from(found);
+            Ok(crate::conditional::ok_versioned(&req, body.version, &body))
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        patch_mine $name:ident $path:literal tag $tag:literal,
+        $patch:ident => $parse:expr, $body:ident $changed:literal, invalid $invalid:literal,
+        $write:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            request_body = $patch,
+            params(crate::dto::IfMatchHeader),
+            security(("bearer" = [])),
+            responses(
+                (status = 200, description = $changed, body = $body, headers(("ETag" = String))),
+                (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = crate::problem::Problem, content_type = "application/problem+json"),
+                (status = 412, description = "Stale If-Match", body = crate::problem::Problem, content_type = "application/problem+json"),
+                (status = 428, description = "No If-Match: send the ETag of your last read", body = crate::problem::Problem, content_type = "application/problem+json"),
+                (status = 422, description = $invalid, body = crate::problem::Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[patch($path)]
+        pub async fn $name(
+            crate::auth::AccountToken(caller): crate::auth::AccountToken,
+            state: actix_web::web::Data<crate::AppState>,
+            crate::conditional::IfMatch(expected): crate::conditional::IfMatch,
+            body: crate::json::JsonBody<$patch>,
+        ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
+            let changes = ($parse)(body.0)?;
+            let changed =
+                caller.write(&state, move |c, actor| ($write)(c, actor, &changes, &expected)).await?;
+            let body = $body::from(changed);
+            Ok(crate::conditional::updated(body.version, &body))
         }
     };
     (

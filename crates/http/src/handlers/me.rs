@@ -3,9 +3,10 @@
 //! 401 `not_an_account` by the extractors ([`AccountCaller`], [`AccountToken`]).
 
 use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use followup_domain::policy::Actor;
 use followup_domain::users::UserChanges;
 use followup_domain::values::{Locale, NewPassword};
-use followup_domain::{FieldError, Validator};
+use followup_domain::{DomainError, FieldError, Validator};
 use followup_persistence::repo::users;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -13,10 +14,10 @@ use uuid::Uuid;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{client_address, passwords, throttle, AccountCaller, AccountToken};
-use crate::conditional::{ok_versioned, updated, IfMatch};
+use crate::auth::{client_address, passwords, throttle, AccountCaller};
 use crate::db;
-use crate::dto::{nullable, IfMatchHeader};
+use crate::dto::nullable;
+use crate::handlers::endpoints::endpoint;
 use crate::handlers::users::{user_changes, UserBody};
 use crate::idempotency::IdempotencyKey;
 use crate::json::JsonBody;
@@ -53,59 +54,31 @@ pub struct ChangePasswordBody {
     pub new_password: String,
 }
 
-/// The signed-in account. `password_state: change_required` says the user
-/// must choose their own password (`POST /me/password`) before anything
-/// else: every other call answers 403 `password_change_required` until then.
-///
-/// An API key is not an account: it gets 401 `not_an_account` here, as on
-/// every `/me` call and sign-out.
-#[utoipa::path(
-    tag = "me",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Your account", body = UserBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/me")]
-pub async fn get_me(
-    req: HttpRequest,
-    caller: AccountCaller,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let id = caller.0.user_id;
-    let user = db::read(&state, move |c| users::get(c, id)).await?;
-    Ok(ok_versioned(&req, user.version, &UserBody::from(user)))
+endpoint! {
+    /// The signed-in account. `password_state: change_required` says the user
+    /// must choose their own password (`POST /me/password`) before anything
+    /// else: every other call answers 403 `password_change_required` until then.
+    ///
+    /// An API key is not an account: it gets 401 `not_an_account` here, as on
+    /// every `/me` call and sign-out.
+    get_mine get_me "/me" tag "me", UserBody "Your account",
+    users::get
 }
 
-/// Change your profile. Honours `If-Match`.
-///
-/// An API key gets 401 `not_an_account`: its service account is nobody's
-/// to change.
-#[utoipa::path(
-    tag = "me",
-    request_body = PatchMeBody,
-    params(IfMatchHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Your changed account", body = UserBody, headers(("ETag" = String))),
-        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No If-Match: send the ETag of your last read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid or unknown fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/me")]
-pub async fn patch_me(
-    AccountToken(caller): AccountToken,
-    state: web::Data<AppState>,
-    IfMatch(expected): IfMatch,
-    body: JsonBody<PatchMeBody>,
-) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
+endpoint! {
+    /// Change your profile. Honours `If-Match`.
+    ///
+    /// An API key gets 401 `not_an_account`: its service account is nobody's
+    /// to change.
+    patch_mine patch_me "/me" tag "me",
+    PatchMeBody => my_changes, UserBody "Your changed account", invalid "Invalid or unknown fields",
+    |c, actor: &Actor, changes, expected| users::update(c, actor, actor.user_id, changes, expected)
+}
+
+/// The changes a `PATCH /me` asks for, checked.
+fn my_changes(b: PatchMeBody) -> Result<UserChanges, DomainError> {
     let mut v = Validator::new();
-    let changes: UserChanges = user_changes(
+    let changes = user_changes(
         &mut v,
         b.display_name.as_ref(),
         b.organization_id,
@@ -113,11 +86,7 @@ pub async fn patch_me(
         b.locale,
         b.time_zone.as_deref(),
     );
-    let changes = v.finish(|| Some(changes))?;
-    let user = caller
-        .write(&state, move |c, actor| users::update(c, actor, actor.user_id, &changes, &expected))
-        .await?;
-    Ok(updated(user.version, &UserBody::from(user)))
+    v.finish(|| Some(changes))
 }
 
 /// Change your password. Needs the current one; every other session of

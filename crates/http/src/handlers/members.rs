@@ -1,19 +1,15 @@
 //! Members of a programme: `/programs/{id}/members`.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::CallerToken;
-use crate::conditional::created;
+use crate::dto::addressable;
 use crate::dto::list_query;
 use crate::handlers::endpoints::endpoint;
-use crate::json::JsonBody;
-use crate::problem::{ApiError, Problem};
-use crate::AppState;
 use followup_domain::ids::{ProgramId, UserId};
 use followup_domain::members::Membership;
 use followup_domain::members::NewMembership;
@@ -43,6 +39,8 @@ pub struct MemberBody {
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }
+
+addressable!(MemberBody, "/api/v1/programs/{}/members/{}", program_id, user_id);
 
 impl From<Membership> for MemberBody {
     fn from(m: Membership) -> Self {
@@ -81,65 +79,28 @@ endpoint! {
     |c, actor, id, query: ListMembersQuery, page| repo::list_members(c, actor, id, query.role, page)
 }
 
-/// Add a member (coordinators, admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id")),
-    request_body = AddMemberBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Added", body = MemberBody, headers(("Location" = String))),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_member`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`user_id`: `unknown_user`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/programs/{id}/members")]
-pub async fn add_member(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<AddMemberBody>,
-) -> Result<HttpResponse, ApiError> {
-    let cmd = NewMembership {
-        program_id: ProgramId::from_uuid(id.into_inner()),
-        user_id: UserId::from_uuid(body.0.user_id),
-        role: body.0.role,
-    };
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::add_member(c, actor, &cmd),
-            |member| {
-                let location = format!("/api/v1/programs/{}/members/{}", member.program_id, member.user_id);
-                created(location, member.version, &MemberBody::from(member))
-            },
-        )
-        .await
+endpoint! {
+    /// Add a member (coordinators, admins).
+    add add_member "/programs/{id}/members" tag "programs", ProgramId "Programme id",
+    AddMemberBody => |program_id, b: AddMemberBody| NewMembership {
+        program_id,
+        user_id: UserId::from_uuid(b.user_id),
+        role: b.role,
+    },
+    MemberBody "Added",
+    errors(
+        403 "A member who is not a coordinator", 404 "No such programme, or not yours",
+        409 "`already_member`", 422 "`user_id`: `unknown_user`"
+    ),
+    repo::add_member
 }
 
-/// Remove a member (coordinators, admins); their mentorships in this programme go too.
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), ("user_id" = Uuid, Path, description = "The member's account id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Removed"),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme or member", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/programs/{id}/members/{user_id}")]
-pub async fn remove_member(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (program, user) = path.into_inner();
-    let (program, user) = (ProgramId::from_uuid(program), UserId::from_uuid(user));
-    caller.write(&state, move |c, actor| repo::remove_member(c, actor, program, user)).await?;
-    Ok(HttpResponse::NoContent().finish())
+endpoint! {
+    /// Remove a member (coordinators, admins); their mentorships in this programme go too.
+    remove remove_member "/programs/{id}/members/{user_id}" tag "programs", ProgramId "Programme id",
+    UserId "user_id" "The member's account id", "Removed",
+    errors(403 "A member who is not a coordinator", 404 "No such programme or member"),
+    repo::remove_member
 }
 
 /// Registers this module's routes.

@@ -1,19 +1,15 @@
 //! Mentorships of a programme: `/programs/{id}/mentorships`.
 
-use actix_web::{delete, get, post, web, HttpResponse};
+use actix_web::{delete, get, post};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use crate::auth::CallerToken;
-use crate::conditional::created;
+use crate::dto::addressable;
 use crate::dto::PageQuery;
 use crate::handlers::endpoints::endpoint;
-use crate::json::JsonBody;
-use crate::problem::{ApiError, Problem};
-use crate::AppState;
 use followup_domain::ids::{MentorshipId, ProgramId, UserId};
 use followup_domain::mentorships::Mentorship;
 use followup_domain::mentorships::NewMentorship;
@@ -28,6 +24,8 @@ pub struct MentorshipBody {
     pub version: i64,
     pub created_at: DateTime<Utc>,
 }
+
+addressable!(MentorshipBody, "/api/v1/programs/{}/mentorships/{}", program_id, id);
 
 impl From<Mentorship> for MentorshipBody {
     fn from(m: Mentorship) -> Self {
@@ -60,67 +58,29 @@ endpoint! {
     |c, actor, id, _, page| repo::list_mentorships(c, actor, id, page)
 }
 
-/// Assign a mentor to a delegate (coordinators, admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id")),
-    request_body = AddMentorshipBody,
-    security(("bearer" = [])),
-    responses(
-        (status = 201, description = "Assigned", body = MentorshipBody, headers(("Location" = String))),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`already_exists`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`mentor_id`: `not_a_mentor`; `delegate_id`: `not_a_delegate`", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/programs/{id}/mentorships")]
-pub async fn add_mentorship(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    body: JsonBody<AddMentorshipBody>,
-) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
-    let cmd = NewMentorship {
+endpoint! {
+    /// Assign a mentor to a delegate (coordinators, admins).
+    add add_mentorship "/programs/{id}/mentorships" tag "programs", ProgramId "Programme id",
+    AddMentorshipBody => |program_id, b: AddMentorshipBody| NewMentorship {
         id: b.id.map(MentorshipId::from_uuid).unwrap_or_default(),
-        program_id: ProgramId::from_uuid(id.into_inner()),
+        program_id,
         mentor_id: UserId::from_uuid(b.mentor_id),
         delegate_id: UserId::from_uuid(b.delegate_id),
-    };
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::add_mentorship(c, actor, &cmd),
-            |m| {
-                let location = format!("/api/v1/programs/{}/mentorships/{}", m.program_id, m.id);
-                created(location, m.version, &MentorshipBody::from(m))
-            },
-        )
-        .await
+    },
+    MentorshipBody "Assigned",
+    errors(
+        403 "A member who is not a coordinator", 404 "No such programme, or not yours", 409 "`already_exists`",
+        422 "`mentor_id`: `not_a_mentor`; `delegate_id`: `not_a_delegate`"
+    ),
+    repo::add_mentorship
 }
 
-/// End a mentorship (coordinators, admins).
-#[utoipa::path(
-    tag = "programs",
-    params(("id" = Uuid, Path, description = "Programme id"), ("mentorship_id" = Uuid, Path, description = "Mentorship id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 204, description = "Ended"),
-        (status = 403, description = "A member who is not a coordinator", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such programme or mentorship", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[delete("/programs/{id}/mentorships/{mentorship_id}")]
-pub async fn remove_mentorship(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    path: web::Path<(Uuid, Uuid)>,
-) -> Result<HttpResponse, ApiError> {
-    let (program, mentorship) = path.into_inner();
-    let (program, mentorship) = (ProgramId::from_uuid(program), MentorshipId::from_uuid(mentorship));
-    caller.write(&state, move |c, actor| repo::remove_mentorship(c, actor, program, mentorship)).await?;
-    Ok(HttpResponse::NoContent().finish())
+endpoint! {
+    /// End a mentorship (coordinators, admins).
+    remove remove_mentorship "/programs/{id}/mentorships/{mentorship_id}" tag "programs", ProgramId "Programme id",
+    MentorshipId "mentorship_id" "Mentorship id", "Ended",
+    errors(403 "A member who is not a coordinator", 404 "No such programme or mentorship"),
+    repo::remove_mentorship
 }
 
 /// Registers this module's routes.

@@ -2,21 +2,17 @@
 //! `PATCH /me/notifications` (every kind is on until you turn it off; every
 //! e-mail says how).
 
-use actix_web::{get, patch, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch};
 use chrono::{DateTime, Utc};
+use followup_domain::ids::UserId;
 use followup_domain::notifications::{NotificationChanges, NotificationSettings};
 use followup_persistence::repo::mail;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{AccountCaller, AccountToken};
-use crate::conditional::{ok_versioned, updated, IfMatch};
-use crate::db;
-use crate::dto::IfMatchHeader;
-use crate::json::JsonBody;
-use crate::problem::{ApiError, Problem};
-use crate::AppState;
+use crate::handlers::endpoints::endpoint;
+use crate::problem::ApiError;
 
 /// The e-mail you receive, each kind on or off. E-mail is sent only when
 /// the server has an SMTP server (`FOLLOWUP_SMTP_URL`).
@@ -64,58 +60,25 @@ pub struct PatchNotificationsBody {
     pub survey_due: Option<bool>,
 }
 
-/// Which e-mail you receive.
-#[utoipa::path(
-    tag = "me",
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Your settings", body = NotificationsBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/me/notifications")]
-pub async fn get_notifications(
-    req: HttpRequest,
-    caller: AccountCaller,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let user = caller.0.user_id.as_uuid();
-    let settings = db::read(&state, move |c| mail::settings(c, user)).await?;
-    Ok(ok_versioned(&req, settings.version, &NotificationsBody::from(settings)))
+endpoint! {
+    /// Which e-mail you receive.
+    get_mine get_notifications "/me/notifications" tag "me", NotificationsBody "Your settings",
+    |c, me: UserId| mail::settings(c, me.as_uuid())
 }
 
-/// Turn kinds of e-mail on or off. Requires `If-Match`.
-#[utoipa::path(
-    tag = "me",
-    request_body = PatchNotificationsBody,
-    params(IfMatchHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Your changed settings", body = NotificationsBody, headers(("ETag" = String))),
-        (status = 401, description = "Not signed in; `not_an_account` for an API key, which is not an account", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "No If-Match: send the ETag of your last read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown fields", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[patch("/me/notifications")]
-pub async fn patch_notifications(
-    AccountToken(caller): AccountToken,
-    state: web::Data<AppState>,
-    IfMatch(expected): IfMatch,
-    body: JsonBody<PatchNotificationsBody>,
-) -> Result<HttpResponse, ApiError> {
-    let b = body.0;
-    let changes = NotificationChanges {
-        check_in_due: b.check_in_due,
-        activity_overdue: b.activity_overdue,
-        weekly_digest: b.weekly_digest,
-        survey_due: b.survey_due,
-    };
-    let settings =
-        caller.write(&state, move |c, actor| mail::change_settings(c, actor, &changes, &expected)).await?;
-    Ok(updated(settings.version, &NotificationsBody::from(settings)))
+endpoint! {
+    /// Turn kinds of e-mail on or off. Requires `If-Match`.
+    patch_mine patch_notifications "/me/notifications" tag "me",
+    PatchNotificationsBody => |b: PatchNotificationsBody| {
+        Ok::<_, ApiError>(NotificationChanges {
+            check_in_due: b.check_in_due,
+            activity_overdue: b.activity_overdue,
+            weekly_digest: b.weekly_digest,
+            survey_due: b.survey_due,
+        })
+    },
+    NotificationsBody "Your changed settings", invalid "Unknown fields",
+    mail::change_settings
 }
 
 /// Registers this module's routes.
