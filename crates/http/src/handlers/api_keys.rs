@@ -152,32 +152,12 @@ endpoint! {
     |c, actor, id, _, page| repo::list(c, actor, id, page)
 }
 
-/// Revoke an API key (its programme's coordinator or an admin): from the
-/// next request on it is refused (401). Revoking it again changes nothing.
-#[utoipa::path(
-    tag = "api-keys",
-    params(("id" = Uuid, Path, description = "API key id"), IdempotencyKeyHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Revoked", body = ApiKeyBody),
-        (status = 403, description = "Not a coordinator of the programme nor an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such key, or not visible to you", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/api-keys/{id}/revoke")]
-pub async fn revoke_api_key(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = ApiKeyId::from_uuid(id.into_inner());
-    caller
-        .respond(
-            &state,
-            move |c, actor| repo::revoke(c, actor, id),
-            |key| HttpResponse::Ok().json(ApiKeyBody::from(key)),
-        )
-        .await
+endpoint! {
+    /// Revoke an API key (its programme's coordinator or an admin): from the
+    /// next request on it is refused (401). Revoking it again changes nothing.
+    action revoke_api_key "/api-keys/{id}/revoke" tag "api-keys", ApiKeyId "API key id", 200 OK "Revoked" ApiKeyBody,
+    errors(403 "Not a coordinator of the programme nor an admin", 404 "No such key, or not visible to you"),
+    repo::revoke
 }
 
 /// Registers this module's routes.

@@ -1,6 +1,6 @@
 //! Check-ins: `/plans/{id}/check-ins`, `/check-ins/{id}` and its review.
 
-use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +12,6 @@ use crate::conditional::updated;
 use crate::dto::{addressable, list_query, nullable, IdempotencyKeyHeader};
 use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
-use crate::paging::{self, PageBody};
 use crate::problem::{ApiError, Problem};
 use crate::text::{check_optional, OptionalText, Text};
 use crate::AppState;
@@ -289,37 +288,20 @@ list_query! {
     }
 }
 
-/// Your review queue as a mentor: the check-ins of every delegate you
-/// mentor, across their plans and programmes, oldest first (the one waiting
-/// longest comes first), by default those `pending` your review. Empty for a
-/// caller who mentors no one. The other queues of a mentor's day: plans
-/// awaiting your approval are `GET /plans?status=submitted&mentee_of=me`,
-/// your delegates' overdue activities `GET /programs/{id}/activities?overdue=true`.
-#[utoipa::path(
-    tag = "check-ins",
-    params(ReviewQueueQuery),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "A page of check-ins", body = PageBody<CheckInBody>,
-            headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))),
-        (status = 400, description = "`invalid_cursor` or `unknown_parameter`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Bad `limit` or filter", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/mentor/check-ins")]
-pub async fn review_queue(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    query: crate::query::QueryParams<ReviewQueueQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let page = paging::page_request(query.limit, query.cursor.as_deref())?;
-    let status = query.review_status.unwrap_or(ReviewStatus::Pending);
-    let program = query.program_id.map(ProgramId::from_uuid);
-    let result =
-        caller.read(&state, move |c, actor| repo::review_queue(c, actor, program, status, &page)).await?;
-    Ok(paging::respond(&req, result.map(CheckInBody::from)))
+endpoint! {
+    /// Your review queue as a mentor: the check-ins of every delegate you
+    /// mentor, across their plans and programmes, oldest first (the one waiting
+    /// longest comes first), by default those `pending` your review. Empty for a
+    /// caller who mentors no one. The other queues of a mentor's day: plans
+    /// awaiting your approval are `GET /plans?status=submitted&mentee_of=me`,
+    /// your delegates' overdue activities `GET /programs/{id}/activities?overdue=true`.
+    list_all review_queue "/mentor/check-ins" tag "check-ins", CallerToken, ReviewQueueQuery,
+    CheckInBody "A page of check-ins",
+    errors(400 "`invalid_cursor` or `unknown_parameter`", 401 "Not signed in", 422 "Bad `limit` or filter"),
+    |c, actor, query: ReviewQueueQuery, page| {
+        let status = query.review_status.unwrap_or(ReviewStatus::Pending);
+        repo::review_queue(c, actor, query.program_id.map(ProgramId::from_uuid), status, page)
+    }
 }
 
 endpoint! {

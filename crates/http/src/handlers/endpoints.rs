@@ -16,6 +16,9 @@
 //!   (`POST /programs/{id}/members`): 201 with `Location` and `ETag`.
 //! - `remove`: a resource taken from its parent (`DELETE
 //!   /programs/{id}/members/{user_id}`): 204, no precondition.
+//! - `action`: a POST at a resource's own URL with no body
+//!   (`POST /api-keys/{id}/revoke`), answered with the resource; `Idempotency-Key`
+//!   honoured.
 //! - `get_mine` and `patch_mine`: the signed-in person's own resource
 //!   (`/me`, `/me/notifications`), as `get` and `patch`; an API key gets 401
 //!   `not_an_account`.
@@ -277,6 +280,36 @@ macro_rules! endpoint {
             let (parent, child) = ($parent::from_uuid(parent), $child::from_uuid(child));
             caller.write(&state, move |c, actor| ($remove)(c, actor, parent, child)).await?;
             Ok(actix_web::HttpResponse::NoContent().finish())
+        }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        action $name:ident $path:literal tag $tag:literal, $id:ident $id_doc:literal,
+        $status:literal $code:ident $done:literal $body:ident, errors($($error:literal $problem:literal),*),
+        $act:expr
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            params(("id" = Uuid, Path, description = $id_doc), crate::dto::IdempotencyKeyHeader),
+            security(("bearer" = [])),
+            responses(
+                (status = $status, description = $done, body = $body),
+                $((status = $error, description = $problem, body = crate::problem::Problem, content_type = "application/problem+json"),)*
+            )
+        )]
+        #[post($path)]
+        pub async fn $name(
+            caller: crate::auth::CallerToken,
+            state: actix_web::web::Data<crate::AppState>,
+            id: actix_web::web::Path<uuid::Uuid>,
+        ) -> Result<actix_web::HttpResponse, crate::problem::ApiError> {
+            let id = $id::from_uuid(id.into_inner());
+            caller
+                .respond(&state, move |c, actor| ($act)(c, actor, id), |done| {
+                    actix_web::HttpResponse::build(actix_web::http::StatusCode::$code).json($body::from(done))
+                })
+                .await
         }
     };
     (

@@ -18,7 +18,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::CallerToken;
-use crate::conditional::{created, if_match, ok_versioned, precondition_required, updated};
+use crate::conditional::{created, if_match, precondition_required, updated};
 use crate::handlers::endpoints::endpoint;
 use crate::json::JsonBody;
 use crate::problem::{ApiError, Problem};
@@ -119,28 +119,11 @@ pub async fn answer_survey_round(
         .await
 }
 
-/// Your own answers to a round.
-#[utoipa::path(
-    tag = "surveys",
-    params(("id" = Uuid, Path, description = "Survey round id")),
-    security(("bearer" = [])),
-    responses(
-        (status = 200, description = "Your answers", body = SurveyResponseBody, headers(("ETag" = String))),
-        (status = 304, description = "Not modified (If-None-Match)"),
-        (status = 404, description = "No such survey round, or you have not answered it", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/survey-rounds/{id}/response")]
-pub async fn get_my_survey_response(
-    req: HttpRequest,
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let round = SurveyRoundId::from_uuid(id.into_inner());
-    let found = caller.read(&state, move |c, actor| repo::my_response(c, actor, round)).await?;
-    let body = SurveyResponseBody::from(found);
-    Ok(ok_versioned(&req, body.version, &body))
+endpoint! {
+    /// Your own answers to a round.
+    get get_my_survey_response "/survey-rounds/{id}/response" tag "surveys", SurveyRoundId "Survey round id", CallerToken,
+    SurveyResponseBody "Your answers", errors(404 "No such survey round, or you have not answered it"),
+    repo::my_response
 }
 
 /// One delegate in a round's roster.

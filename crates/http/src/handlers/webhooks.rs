@@ -440,33 +440,16 @@ endpoint! {
     |c, actor, id, query: ListDeliveriesQuery, page| deliveries::list(c, actor, id, query.status, page)
 }
 
-/// Send a delivery again now, with the same `webhook-id`. A pending delivery
-/// is already on its way and stays as it is.
-#[utoipa::path(
-    tag = "webhooks",
-    params(("id" = Uuid, Path, description = "Delivery id"), IdempotencyKeyHeader),
-    security(("bearer" = [])),
-    responses(
-        (status = 202, description = "Queued: it is sent within seconds", body = DeliveryBody),
-        (status = 403, description = "Not a coordinator of the programme nor an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such delivery, or not visible to you", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "`webhook_disabled`: enable the webhook first", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/webhook-deliveries/{id}/redeliver")]
-pub async fn redeliver(
-    caller: CallerToken,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = DeliveryId::from_uuid(id.into_inner());
-    caller
-        .respond(
-            &state,
-            move |c, actor| deliveries::redeliver(c, actor, id),
-            |delivery| HttpResponse::Accepted().json(DeliveryBody::from(delivery)),
-        )
-        .await
+endpoint! {
+    /// Send a delivery again now, with the same `webhook-id`. A pending delivery
+    /// is already on its way and stays as it is.
+    action redeliver "/webhook-deliveries/{id}/redeliver" tag "webhooks", DeliveryId "Delivery id",
+    202 ACCEPTED "Queued: it is sent within seconds" DeliveryBody,
+    errors(
+        403 "Not a coordinator of the programme nor an admin", 404 "No such delivery, or not visible to you",
+        409 "`webhook_disabled`: enable the webhook first"
+    ),
+    deliveries::redeliver
 }
 
 /// A webhook message's body (the Standard Webhooks `type`, `timestamp`,
