@@ -50,6 +50,13 @@ impl ProgramScope {
     }
 }
 
+/// What is a person's own in a programme (their e-mail, their survey
+/// answers): admins, the programme's coordinators, the person and their
+/// mentors see it.
+fn sees_private(actor: &Actor, role: Option<ProgramRole>, person: UserId, mentors_person: bool) -> bool {
+    actor.is_admin() || role == Some(ProgramRole::Coordinator) || actor.user_id == person || mentors_person
+}
+
 /// Programme-level permissions, given the actor's role in that programme.
 pub mod program {
     use super::*;
@@ -85,10 +92,7 @@ pub mod program {
         member: UserId,
         mentors_member: bool,
     ) -> bool {
-        actor.is_admin()
-            || role == Some(ProgramRole::Coordinator)
-            || actor.user_id == member
-            || mentors_member
+        super::sees_private(actor, role, member, mentors_member)
     }
 
     pub fn require_view(actor: &Actor, role: Option<ProgramRole>) -> Result<(), DomainError> {
@@ -165,10 +169,7 @@ pub mod survey {
         respondent: UserId,
         mentors_respondent: bool,
     ) -> bool {
-        actor.is_admin()
-            || role == Some(ProgramRole::Coordinator)
-            || actor.user_id == respondent
-            || mentors_respondent
+        super::sees_private(actor, role, respondent, mentors_respondent)
     }
 }
 

@@ -87,6 +87,25 @@ fn valid_key(key: &str) -> bool {
         && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
+/// The `key` of a question or choice at `field`: a valid key word, not one
+/// of the `earlier` keys beside it.
+fn check_key<'a>(
+    field: &str,
+    key: &str,
+    mut earlier: impl Iterator<Item = &'a String>,
+    errors: &mut Vec<FieldError>,
+) {
+    if !valid_key(key) {
+        errors.push(
+            FieldError::new(format!("{field}.key"), "invalid", "must be 1–40 lowercase letters, digits or _")
+                .key("invalid.key_word"),
+        );
+    }
+    if earlier.any(|e| e == key) {
+        errors.push(FieldError::new(format!("{field}.key"), "duplicate", "names a key twice"));
+    }
+}
+
 /// What a coordinator sets for a round.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundFields {
@@ -130,19 +149,7 @@ impl RoundFields {
         let mut questions = Vec::with_capacity(self.questions.len());
         for (i, q) in self.questions.iter().enumerate() {
             let field = format!("questions[{i}]");
-            if !valid_key(&q.key) {
-                errors.push(
-                    FieldError::new(
-                        format!("{field}.key"),
-                        "invalid",
-                        "must be 1–40 lowercase letters, digits or _",
-                    )
-                    .key("invalid.key_word"),
-                );
-            }
-            if self.questions.iter().take(i).any(|earlier| earlier.key == q.key) {
-                errors.push(FieldError::new(format!("{field}.key"), "duplicate", "names a key twice"));
-            }
+            check_key(&field, &q.key, self.questions.iter().take(i).map(|earlier| &earlier.key), &mut errors);
             let prompt = q.prompt.checked(&format!("{field}.prompt"), 500, &mut errors);
             let mut choices = Vec::with_capacity(q.choices.len());
             if q.kind == QuestionKind::Choice {
@@ -158,19 +165,7 @@ impl RoundFields {
                 }
                 for (j, c) in q.choices.iter().enumerate() {
                     let cf = format!("{field}.choices[{j}]");
-                    if !valid_key(&c.key) {
-                        errors.push(
-                            FieldError::new(
-                                format!("{cf}.key"),
-                                "invalid",
-                                "must be 1–40 lowercase letters, digits or _",
-                            )
-                            .key("invalid.key_word"),
-                        );
-                    }
-                    if q.choices.iter().take(j).any(|earlier| earlier.key == c.key) {
-                        errors.push(FieldError::new(format!("{cf}.key"), "duplicate", "names a key twice"));
-                    }
+                    check_key(&cf, &c.key, q.choices.iter().take(j).map(|earlier| &earlier.key), &mut errors);
                     let label = c.label.checked(&format!("{cf}.label"), 200, &mut errors);
                     choices.push(Choice { key: c.key.clone(), label });
                 }
