@@ -15,7 +15,7 @@ use followup_domain::values::{ActivityStatus, AttachmentParent};
 use followup_domain::Actor;
 use uuid::Uuid;
 
-use super::plans::{id_conflict, visible_plan, Created, PlanContext};
+use super::plans::{replayed, visible_plan, Created, PlanContext};
 use super::rows::ActivityRow;
 use super::{audit, check_version, Unstored};
 use crate::connection::DbConnection;
@@ -193,11 +193,7 @@ pub fn create_activity(
     fields.check(ctx.plan.starts_on, ctx.plan.ends_on)?;
     if let Some(existing) = super::find_row!(conn, activities, ActivityRow, cmd.id.as_uuid())? {
         let same = existing.plan_id == ctx.row.id && existing.fields()? == fields;
-        return if same {
-            Ok(Created::Existing(existing.into_domain(ctx.today)?))
-        } else {
-            Err(id_conflict("activity"))
-        };
+        return replayed(same, "activity", || existing.into_domain(ctx.today));
     }
     let now = DbTime(crate::now());
     let row = ActivityRow {

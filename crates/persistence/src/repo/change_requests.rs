@@ -13,7 +13,7 @@ use followup_domain::policy::plan as policy;
 use followup_domain::values::ChangeRequestStatus;
 use followup_domain::{Actor, DomainError, FieldError};
 
-use super::plans::{id_conflict, visible_plan, Created, PlanContext};
+use super::plans::{replayed, visible_plan, Created, PlanContext};
 use super::rows::IndicatorRow;
 use super::{audit, on_unique, parse_stored, programs};
 use crate::connection::DbConnection;
@@ -181,11 +181,7 @@ pub fn create(
                     && r.changes.goal == cmd.changes.goal
                     && unversioned == cmd.changes.indicators
             });
-        return if same {
-            Ok(Created::Existing(existing.into_domain()?))
-        } else {
-            Err(id_conflict("change_request"))
-        };
+        return replayed(same, "change_request", || existing.into_domain());
     }
     policy::require_owner(&ctx.relation)?;
     rules::require_active(ctx.plan.status)?;

@@ -10,7 +10,7 @@ use followup_domain::precondition::Precondition;
 use followup_domain::values::{AttachmentParent, CommentTarget, Visibility};
 use followup_domain::{Actor, DomainError, FieldError, Message};
 
-use super::plans::{id_conflict, visible_plan, Created, PlanContext};
+use super::plans::{replayed, visible_plan, Created, PlanContext};
 use super::rows::CommentRow;
 use super::{audit, check_version, not_found, Unstored};
 use crate::connection::DbConnection;
@@ -113,11 +113,7 @@ pub fn create_comment(
             && existing.visibility == cmd.visibility.as_str()
             && existing.target_type.as_deref() == cmd.target.map(|(k, _)| k.as_str())
             && existing.target_id.map(|t| t.0) == cmd.target.map(|(_, id)| id);
-        return if same {
-            Ok(Created::Existing(existing.into_domain()?))
-        } else {
-            Err(id_conflict("comment"))
-        };
+        return replayed(same, "comment", || existing.into_domain());
     }
     let now = DbTime(crate::now());
     let row = CommentRow {

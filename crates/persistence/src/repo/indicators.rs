@@ -14,7 +14,7 @@ use followup_domain::precondition::Precondition;
 use followup_domain::values::{AttachmentParent, PlanStatus};
 use followup_domain::Actor;
 
-use super::plans::{id_conflict, visible_plan, Created, PlanContext};
+use super::plans::{replayed, visible_plan, Created, PlanContext};
 use super::rows::{evidence_json, IndicatorRow, MeasurementRow};
 use super::{audit, check_version, hide_as, not_found, Unstored};
 use crate::connection::DbConnection;
@@ -105,11 +105,7 @@ pub fn create_indicator(
     cmd.fields.check()?;
     if let Some(existing) = super::find_row!(conn, indicators, IndicatorRow, cmd.id.as_uuid())? {
         let same = existing.plan_id == ctx.row.id && existing.fields()? == cmd.fields;
-        return if same {
-            Ok(Created::Existing(get_indicator(conn, actor, cmd.id)?))
-        } else {
-            Err(id_conflict("indicator"))
-        };
+        return replayed(same, "indicator", || get_indicator(conn, actor, cmd.id));
     }
     let now = DbTime(crate::now());
     let f = &cmd.fields;
@@ -252,11 +248,7 @@ pub fn record_measurement(
             && existing.measured_on == cmd.measured_on
             && existing.note == cmd.note
             && existing.evidence == evidence;
-        return if same {
-            Ok(Created::Existing(existing.into_domain()?))
-        } else {
-            Err(id_conflict("measurement"))
-        };
+        return replayed(same, "measurement", || existing.into_domain());
     }
     let row = MeasurementRow {
         id: DbId(cmd.id.as_uuid()),

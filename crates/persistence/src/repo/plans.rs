@@ -195,6 +195,21 @@ macro_rules! child_of_visible_plan {
 }
 pub(crate) use child_of_visible_plan;
 
+/// A create sent again with an id the client chose: the stored resource
+/// (`existing`) when it is `same` as the one asked for, else 409
+/// `id_conflict`.
+pub(crate) fn replayed<T>(
+    same: bool,
+    entity: &'static str,
+    existing: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<Created<T>, StoreError> {
+    if same {
+        existing().map(Created::Existing)
+    } else {
+        Err(id_conflict(entity))
+    }
+}
+
 pub(crate) fn id_conflict(entity: &'static str) -> StoreError {
     StoreError::Domain(DomainError::StateConflict {
         code: "id_conflict",
@@ -214,11 +229,8 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, cmd: &NewPlan) -> Result<C
     window.require_open(owners_today(conn, actor.user_id)?)?;
     window.check_plan_period(cmd.fields.starts_on, cmd.fields.ends_on)?;
     if let Some(existing) = super::find_row!(conn, action_plans, PlanRow, cmd.id.as_uuid())? {
-        return if same_fields(&existing, cmd.program_id, actor.user_id, &cmd.fields) {
-            Ok(Created::Existing(existing.into_domain()?))
-        } else {
-            Err(id_conflict("plan"))
-        };
+        let same = same_fields(&existing, cmd.program_id, actor.user_id, &cmd.fields);
+        return replayed(same, "plan", || existing.into_domain());
     }
     let now = DbTime(crate::now());
     let f = &cmd.fields;

@@ -17,7 +17,7 @@ use followup_domain::surveys::{
 use followup_domain::values::ProgramRole;
 use followup_domain::Actor;
 
-use super::plans::{id_conflict, owners_today, Created};
+use super::plans::{owners_today, replayed, Created};
 use super::rows::ProgramRow;
 use super::{audit, check_version, hide_as, not_found, programs, Unstored};
 use crate::connection::DbConnection;
@@ -189,11 +189,7 @@ pub fn create(
     if let Some(existing) = existing {
         let same = existing.program_id == program_row.id
             && existing.clone().into_domain().is_ok_and(|r| r.fields == cmd.fields);
-        return if same {
-            Ok(Created::Existing(get(conn, actor, cmd.id)?))
-        } else {
-            Err(id_conflict("survey_round"))
-        };
+        return replayed(same, "survey_round", || get(conn, actor, cmd.id));
     }
     let now = DbTime(crate::now());
     let row = RoundRow {
