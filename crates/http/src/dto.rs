@@ -79,6 +79,11 @@ macro_rules! addressable {
 }
 pub(crate) use addressable;
 
+/// 201 with the new resource, its URL as `Location` and its version as `ETag`.
+pub(crate) fn created_at_its_url<B: Addressable>(body: &B) -> HttpResponse {
+    created(body.location(), body.version(), body)
+}
+
 /// 201 with `Location` for a new resource; 200 with the existing one when a
 /// create with a client-supplied id was sent again with the same content.
 pub(crate) fn created_or_existing<T, B: Addressable>(
@@ -86,10 +91,7 @@ pub(crate) fn created_or_existing<T, B: Addressable>(
     body: impl Fn(T) -> B,
 ) -> HttpResponse {
     match result {
-        Created::New(t) => {
-            let body = body(t);
-            created(body.location(), body.version(), &body)
-        }
+        Created::New(t) => created_at_its_url(&body(t)),
         Created::Existing(t) => {
             let body = body(t);
             HttpResponse::Ok().insert_header(("ETag", etag(body.version()))).json(body)

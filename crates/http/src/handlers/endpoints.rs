@@ -152,8 +152,7 @@ macro_rules! endpoint {
             let new = ($parse)(body.0)?;
             let actor = caller.0;
             key.respond(&state, move |c| ($insert)(c, &actor, &new), |made| {
-                let body = $body::from(made);
-                crate::conditional::created(crate::dto::Addressable::location(&body), body.version, &body)
+                crate::dto::created_at_its_url(&$body::from(made))
             })
             .await
         }
@@ -248,8 +247,7 @@ macro_rules! endpoint {
             let new = ($parse)($parent::from_uuid(id.into_inner()), body.0);
             caller
                 .respond(&state, move |c, actor| ($insert)(c, actor, &new), |added| {
-                    let body = $body::from(added);
-                    crate::conditional::created(crate::dto::Addressable::location(&body), body.version, &body)
+                    crate::dto::created_at_its_url(&$body::from(added))
                 })
                 .await
         }
